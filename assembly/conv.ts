@@ -1,0 +1,89 @@
+// Convolution drivers: one call per image, tiling inside wasm so the JS boundary is crossed once per image.
+// A convolution is a GEMM per group: (output channels) x (output pixels) x (Cin/groups * kernel taps).
+// Weights arrive prepacked by the plan (gemm.ts pack_a_4 / pack_b_8); `panel` is the plan's bounded workspace.
+import { gemm_4x8_packed_a, gemm_4x8_packed_b } from './gemm';
+import { im2col_cf, im2col_cl } from './im2col';
+
+// Channels-first. `direct` = 1 when the reduction is the input itself (1x1 kernel, stride 1, no padding):
+// then B is read in place, row stride = the input plane, and no panel is built.
+export function conv_gemm_cf(
+  x: usize, w: usize, bias: usize, y: usize,
+  cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
+  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
+  groups: i32, panel: usize, nc: i32, direct: i32, lo: f32, hi: f32,
+): void {
+  const cinG = cin / groups;
+  const coutG = cout / groups;
+  const K = cinG * KD * KH * KW;
+  const P = OD * OH * OW;
+  const inPlane = <usize>D * H * W;
+  const mTiles = (coutG + 3) >> 2;
+  const panelA = <usize>K << 4; // bytes of one packed 4-row panel
+  const ldc = <usize>P << 2;
+  for (let g = 0; g < groups; g++) {
+    const xg = x + ((<usize>g * cinG * inPlane) << 2);
+    for (let p0 = 0; p0 < P; p0 += nc) {
+      const cnt = min(nc, P - p0);
+      let b: usize, ldb: usize;
+      if (direct) {
+        b = xg + (<usize>p0 << 2);
+        ldb = inPlane << 2;
+      } else {
+        im2col_cf(xg, cinG, D, H, W, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, OH, OW, p0, cnt, panel, nc);
+        b = panel;
+        ldb = <usize>nc << 2;
+      }
+      for (let mt = 0; mt < mTiles; mt++) {
+        const m0 = mt << 2;
+        const mr = min(4, coutG - m0);
+        const co = g * coutG + m0;
+        const a = w + (<usize>(g * mTiles + mt) * panelA);
+        const crow = y + ((<usize>co * P + p0) << 2);
+        const brow = bias + (<usize>co << 2);
+        for (let n0 = 0; n0 < cnt; n0 += 8) {
+          gemm_4x8_packed_a(mr, min(8, cnt - n0), K, a, b + (<usize>n0 << 2), ldb, crow + (<usize>n0 << 2), ldc, brow, lo, hi);
+        }
+      }
+    }
+  }
+}
+
+// Channels-last. `direct` as above: A is the input itself, one row per pixel with stride Cin.
+export function conv_gemm_cl(
+  x: usize, w: usize, bias: usize, y: usize,
+  cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
+  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
+  groups: i32, panel: usize, mc: i32, direct: i32, lo: f32, hi: f32,
+): void {
+  const cinG = cin / groups;
+  const coutG = cout / groups;
+  const K = cinG * KD * KH * KW;
+  const P = OD * OH * OW;
+  const nTiles = (coutG + 7) >> 3;
+  const panelB = <usize>K << 5; // bytes of one packed 8-column panel
+  const ldc = <usize>cout << 2;
+  for (let g = 0; g < groups; g++) {
+    for (let p0 = 0; p0 < P; p0 += mc) {
+      const cnt = min(mc, P - p0);
+      let a: usize, lda: usize;
+      if (direct) {
+        a = x + ((<usize>p0 * cin + g * cinG) << 2);
+        lda = <usize>cin << 2;
+      } else {
+        im2col_cl(x + (<usize>(g * cinG) << 2), cin, cinG, D, H, W, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, OH, OW, p0, cnt, panel, K);
+        a = panel;
+        lda = <usize>K << 2;
+      }
+      for (let nt = 0; nt < nTiles; nt++) {
+        const n0 = nt << 3;
+        const nr = min(8, coutG - n0);
+        const co = g * coutG + n0;
+        const b = w + (<usize>(g * nTiles + nt) * panelB);
+        const brow = bias + (<usize>co << 2);
+        for (let m0 = 0; m0 < cnt; m0 += 4) {
+          gemm_4x8_packed_b(min(4, cnt - m0), nr, K, a + <usize>m0 * lda, lda, b, y + ((<usize>(p0 + m0) * cout + co) << 2), ldc, brow, lo, hi);
+        }
+      }
+    }
+  }
+}

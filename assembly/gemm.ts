@@ -1,0 +1,128 @@
+// f32 GEMM microkernels: C[mr x nr] = clamp(A[mr x K] * B[K x nr] + bias), 4 rows x 8 columns per tile,
+// 8 v128 accumulators (V8 gives wasm about 15 xmm registers: 8 accumulators + 2 B vectors + splats fit).
+// The K loop is a small runtime loop rather than an unrolled body, which V8 keeps in registers.
+//
+// Two packings, one per output layout:
+// - gemm_4x8_packed_a: A is packed weights [K][4] (a 4-row panel of output channels), B a row-major panel with
+//   row stride ldb (im2col rows, or the input itself for 1x1 convolutions). Channels-first output: a C row is
+//   one output channel, contiguous over pixels. Bias is per row.
+// - gemm_4x8_packed_b: A is row-major with row stride lda (pixels x K, channels-last input or its im2col),
+//   B is packed weights [K][8] (an 8-column panel of output channels). Channels-last output: a C row is one
+//   pixel, contiguous over channels. Bias is per column.
+// All strides are in bytes. Rows >= mr and columns >= nr are computed on valid memory and not stored.
+import { madd, clampv, storePartial8 } from './simd';
+
+export function gemm_4x8_packed_a(
+  mr: i32, nr: i32, k: i32,
+  a: usize, b: usize, ldb: usize, c: usize, ldc: usize,
+  bias: usize, lo: f32, hi: f32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let i = 0; i < k; i++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    a += 16;
+    b += ldb;
+  }
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  let bv = v128.load32_splat(bias);
+  storePartial8(c, clampv(f32x4.add(c00, bv), vlo, vhi), clampv(f32x4.add(c01, bv), vlo, vhi), nr);
+  if (mr < 2) return;
+  bv = v128.load32_splat(bias, 4);
+  storePartial8(c + ldc, clampv(f32x4.add(c10, bv), vlo, vhi), clampv(f32x4.add(c11, bv), vlo, vhi), nr);
+  if (mr < 3) return;
+  bv = v128.load32_splat(bias, 8);
+  storePartial8(c + 2 * ldc, clampv(f32x4.add(c20, bv), vlo, vhi), clampv(f32x4.add(c21, bv), vlo, vhi), nr);
+  if (mr < 4) return;
+  bv = v128.load32_splat(bias, 12);
+  storePartial8(c + 3 * ldc, clampv(f32x4.add(c30, bv), vlo, vhi), clampv(f32x4.add(c31, bv), vlo, vhi), nr);
+}
+
+export function gemm_4x8_packed_b(
+  mr: i32, nr: i32, k: i32,
+  a: usize, lda: usize, b: usize, c: usize, ldc: usize,
+  bias: usize, lo: f32, hi: f32,
+): void {
+  // Missing rows re-read row 0 so every load stays inside the caller's buffer.
+  const a0 = a;
+  const a1 = mr > 1 ? a + lda : a;
+  const a2 = mr > 2 ? a + 2 * lda : a;
+  const a3 = mr > 3 ? a + 3 * lda : a;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const kb = <usize>k << 2;
+  for (let o: usize = 0; o < kb; o += 4) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a0 + o);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a1 + o);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a2 + o);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a3 + o);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    b += 32;
+  }
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  const bias0 = v128.load(bias);
+  const bias1 = v128.load(bias, 16);
+  storePartial8(c, clampv(f32x4.add(c00, bias0), vlo, vhi), clampv(f32x4.add(c01, bias1), vlo, vhi), nr);
+  if (mr < 2) return;
+  storePartial8(c + ldc, clampv(f32x4.add(c10, bias0), vlo, vhi), clampv(f32x4.add(c11, bias1), vlo, vhi), nr);
+  if (mr < 3) return;
+  storePartial8(c + 2 * ldc, clampv(f32x4.add(c20, bias0), vlo, vhi), clampv(f32x4.add(c21, bias1), vlo, vhi), nr);
+  if (mr < 4) return;
+  storePartial8(c + 3 * ldc, clampv(f32x4.add(c30, bias0), vlo, vhi), clampv(f32x4.add(c31, bias1), vlo, vhi), nr);
+}
+
+// Packs weights W[M][K] (row-major, row stride ldw elements) into 4-row panels [ceil(M/4)][K][4], zero-filling
+// missing rows. Done once per plan.
+export function pack_a_4(w: usize, ldw: i32, m: i32, k: i32, dst: usize): void {
+  for (let m0 = 0; m0 < m; m0 += 4) {
+    for (let kk = 0; kk < k; kk++) {
+      for (let r = 0; r < 4; r++) {
+        const v: f32 = m0 + r < m ? load<f32>(w + ((<usize>(m0 + r) * ldw + kk) << 2)) : 0;
+        store<f32>(dst, v);
+        dst += 4;
+      }
+    }
+  }
+}
+
+// Packs weights given as W[N][K] (one row per output channel, row stride ldw elements) into 8-column panels
+// [ceil(N/8)][K][8], zero-filling missing columns: the transposed access the channels-last kernel wants.
+export function pack_b_8(w: usize, ldw: i32, n: i32, k: i32, dst: usize): void {
+  for (let n0 = 0; n0 < n; n0 += 8) {
+    for (let kk = 0; kk < k; kk++) {
+      for (let col = 0; col < 8; col++) {
+        const v: f32 = n0 + col < n ? load<f32>(w + ((<usize>(n0 + col) * ldw + kk) << 2)) : 0;
+        store<f32>(dst, v);
+        dst += 4;
+      }
+    }
+  }
+}

@@ -1,0 +1,51 @@
+// Vector helpers shared by every kernel family. The build picks the multiply-add at compile time:
+// the relaxed-SIMD build fuses it (one rounding, ~1 ulp from mul+add), the SIMD128 build keeps mul then add,
+// which is bit-for-bit deterministic across engines.
+
+// @ts-ignore: decorator
+@inline
+export function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+// NaN-propagating clamp (f32x4.min/max return NaN when either lane is NaN), matching torch's relu/clamp.
+// @ts-ignore: decorator
+@inline
+export function clampv(v: v128, lo: v128, hi: v128): v128 {
+  return f32x4.min(f32x4.max(v, lo), hi);
+}
+
+// @ts-ignore: decorator
+@inline
+export function clampf(v: f32, lo: f32, hi: f32): f32 {
+  return min<f32>(max<f32>(v, lo), hi);
+}
+
+// Stores the first `n` (0..4) lanes of `v` at `p`.
+// @ts-ignore: decorator
+@inline
+export function storePartial(p: usize, v: v128, n: i32): void {
+  if (n >= 4) {
+    v128.store(p, v);
+    return;
+  }
+  if (n > 0) store<f32>(p, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+// Stores the first `n` (0..8) lanes of the 8-lane pair (v0, v1) at `p`.
+// @ts-ignore: decorator
+@inline
+export function storePartial8(p: usize, v0: v128, v1: v128, n: i32): void {
+  if (n >= 8) {
+    v128.store(p, v0);
+    v128.store(p, v1, 16);
+  } else if (n >= 4) {
+    v128.store(p, v0);
+    storePartial(p + 16, v1, n - 4);
+  } else {
+    storePartial(p, v0, n);
+  }
+}

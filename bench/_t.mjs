@@ -1,0 +1,16 @@
+import * as ort from 'onnxruntime-web';
+import { layers, makeTensors, inputShape } from './layers.mjs';
+import { onnxModel } from './peers/onnx-model.mjs';
+const threads = +process.argv[2];
+ort.env.wasm.numThreads = threads;
+console.log('env', ort.env.versions, ort.env.wasm);
+const l = layers.find(l => l.name === (process.argv[3] || 'resnet_3x3'));
+const { x, w } = makeTensors(l);
+const s = await ort.InferenceSession.create(onnxModel(l, w), { executionProviders: ['wasm'] });
+const feeds = { x: new ort.Tensor('float32', x.data, inputShape(l)) };
+for (let i = 0; i < 5; i++) await s.run(feeds);
+let t0 = performance.now(); const R = 20;
+for (let i = 0; i < R; i++) await s.run(feeds);
+const ms = (performance.now() - t0) / R;
+console.log(threads, l.name, ms.toFixed(2), 'ms', (l.flops / ms / 1e6).toFixed(1), 'GFLOP/s');
+await s.release();

@@ -1,0 +1,27 @@
+/**
+ * The portable backend: the float64 reference run as a plan. Used where WebAssembly SIMD is missing, or on
+ * request (`init({ backend: 'js' })`). Exact to float64 before the final rounding to float32, and slow.
+ */
+import { PlanBase, type PlanInfo } from '../plan.js';
+import { convForward, convTransposeForward } from '../reference.js';
+import type { ConvGeometry, ConvParams } from '../shape.js';
+
+export class JsConvPlan extends PlanBase<null> {
+  readonly info: PlanInfo;
+
+  constructor(params: ConvParams) {
+    super(params);
+    this.info = { backend: 'js', kernel: params.transposed ? 'reference-transposed-f64' : 'reference-direct-f64', weightBytes: 0, workspaceBytes: 0 };
+  }
+
+  protected prepare(): null {
+    return null;
+  }
+  protected releasePrepared(): void {}
+  protected releaseWeights(): void {}
+
+  protected execute(g: ConvGeometry, _p: null, input: Float32Array, out: Float32Array): void {
+    const result = g.params.transposed ? convTransposeForward(g, input) : convForward(g, input);
+    out.set(result.data);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * conv1d / conv2d / conv3d: one-shot functions and plans. The one-shot form is a plan made, run once and
+ * disposed, so both share every check and kernel.
+ */
+import { type Context, getContext } from '../context.js';
+import type { ConvPlan } from '../plan.js';
+import { type ConvOp, resolveConvParams } from '../shape.js';
+import type { ConvOptions, Tensor } from '../types.js';
+
+export type ConvPlanOptions = Omit<ConvOptions, 'out'>;
+
+export function createConvPlan(op: ConvOp, weight: Tensor, bias?: Tensor | null, options?: ConvPlanOptions, context?: Context): ConvPlan {
+  return (context ?? getContext()).createPlan(resolveConvParams(op, weight, bias, options));
+}
+
+export function runConvOnce(op: ConvOp, input: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions, context?: Context): Tensor {
+  const plan = createConvPlan(op, weight, bias, options, context);
+  try {
+    return plan.run(input, options?.out);
+  } finally {
+    plan.dispose();
+  }
+}

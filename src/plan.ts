@@ -1,0 +1,83 @@
+/**
+ * Plans: weights checked and packed once, then `run` many times (XNNPACK's operator life cycle).
+ * `PlanBase` holds what every backend shares: input/output validation, the per-input-shape geometry cache,
+ * and the disposed state. A backend supplies `prepare` (per new input shape: size workspaces) and `execute`.
+ */
+import { SimdconvError } from './errors.js';
+import { type ConvGeometry, type ConvParams, checkOut, checkTensor, resolveConvGeometry } from './shape.js';
+import type { Tensor } from './types.js';
+
+export interface PlanInfo {
+  readonly backend: 'wasm' | 'js' | 'webgpu';
+  /** The kernel path chosen, e.g. 'gemm-4x8-cf (im2col)', 'gemm-4x8-cl (direct 1x1)'. */
+  readonly kernel: string;
+  /** Bytes of packed weights and bias held by the plan. */
+  readonly weightBytes: number;
+  /** Bytes of scratch space for the last input shape (im2col panel, padded copy). */
+  readonly workspaceBytes: number;
+}
+
+export interface ConvPlan {
+  readonly params: ConvParams;
+  /** Output shape for an input shape, by the same code path `run` uses. */
+  outputShape(inputShape: readonly number[]): number[];
+  /** Runs the convolution. Writes into `out` when given (validated), else returns a new tensor. */
+  run(input: Tensor, out?: Tensor): Tensor;
+  readonly info: PlanInfo;
+  /** Frees the plan's wasm memory; the plan throws DISPOSED afterwards. Idempotent. */
+  dispose(): void;
+}
+
+export abstract class PlanBase<Prepared> implements ConvPlan {
+  private cached: { key: string; geometry: ConvGeometry; prepared: Prepared } | null = null;
+  private disposed = false;
+
+  constructor(readonly params: ConvParams) {}
+
+  abstract readonly info: PlanInfo;
+  protected abstract prepare(g: ConvGeometry): Prepared;
+  protected abstract releasePrepared(p: Prepared): void;
+  protected abstract execute(g: ConvGeometry, prepared: Prepared, input: Float32Array, out: Float32Array): void;
+  protected abstract releaseWeights(): void;
+
+  outputShape(inputShape: readonly number[]): number[] {
+    return [...resolveConvGeometry(this.params, inputShape).outputShape];
+  }
+
+  run(input: Tensor, out?: Tensor): Tensor {
+    if (this.disposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
+    checkTensor('input', input);
+    const { geometry, prepared } = this.geometryFor(input.shape);
+    const target = out === undefined ? { data: new Float32Array(geometry.outputShape.reduce((a, b) => a * b, 1)), shape: [...geometry.outputShape] } : checkOut(out, geometry, input);
+    this.execute(geometry, prepared, input.data, target.data);
+    return target;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.cached) this.releasePrepared(this.cached.prepared);
+    this.cached = null;
+    this.releaseWeights();
+  }
+
+  protected get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  protected get lastGeometry(): ConvGeometry | null {
+    return this.cached?.geometry ?? null;
+  }
+
+  /** The geometry for this input shape; workspaces are re-sized only when the shape changes. */
+  private geometryFor(shape: readonly number[]): { geometry: ConvGeometry; prepared: Prepared } {
+    const key = shape.join(',');
+    if (this.cached?.key === key) return this.cached;
+    const geometry = resolveConvGeometry(this.params, shape);
+    if (this.cached) this.releasePrepared(this.cached.prepared);
+    this.cached = null;
+    const prepared = this.prepare(geometry);
+    this.cached = { key, geometry, prepared };
+    return this.cached;
+  }
+}

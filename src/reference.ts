@@ -1,0 +1,171 @@
+/**
+ * Float64 reference convolutions written straight from the definitions (direct sums, no im2col, no tiling).
+ * They are the test oracle and the engine of the `js` backend, the fallback where WebAssembly SIMD is missing.
+ * Every rank is handled as 3-D with leading size-1 axes, so one loop nest serves conv1d/2d/3d.
+ */
+import {
+  type ConvGeometry,
+  type ConvOp,
+  type ConvTransposeOp,
+  resolveConvGeometry,
+  resolveConvParams,
+  resolveConvTransposeParams,
+  sourceIndex,
+  checkTensor,
+} from './shape.js';
+import type { ConvOptions, ConvTransposeOptions, Tensor } from './types.js';
+
+export interface Tensor64 {
+  readonly shape: number[];
+  readonly data: Float64Array;
+}
+
+/** Pads an N-D spatial list up to 3 axes with `fill` in front. */
+function to3d(values: readonly number[], fill: number): [number, number, number] {
+  const v = [...new Array<number>(3 - values.length).fill(fill), ...values];
+  return [v[0]!, v[1]!, v[2]!];
+}
+
+/** Element offsets of a (batch, channel, d, h, w) tensor in either layout. */
+function strides(channels: number, size: readonly [number, number, number], channelsLast: boolean) {
+  const [D, H, W] = size;
+  const spatial = D * H * W;
+  if (channelsLast) return { n: spatial * channels, c: 1, d: H * W * channels, h: W * channels, w: channels };
+  return { n: channels * spatial, c: spatial, d: H * W, h: W, w: 1 };
+}
+
+export function referenceConv(op: ConvOp, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options?: ConvOptions): Tensor64 {
+  const params = resolveConvParams(op, weight, bias, options);
+  checkTensor('input', input);
+  return convForward(resolveConvGeometry(params, input.shape), input.data);
+}
+
+export function referenceConvTranspose(
+  op: ConvTransposeOp,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  options?: ConvTransposeOptions,
+): Tensor64 {
+  const params = resolveConvTransposeParams(op, weight, bias, options);
+  checkTensor('input', input);
+  return convTransposeForward(resolveConvGeometry(params, input.shape), input.data);
+}
+
+/** Direct convolution in float64 for a resolved geometry. */
+export function convForward(g: ConvGeometry, x: Float32Array): Tensor64 {
+  const p = g.params;
+  const last = p.layout === 'channels-last';
+  const inS = to3d(g.inSize, 1);
+  const outS = to3d(g.outSize, 1);
+  const k = to3d(p.kernel, 1);
+  const st = to3d(p.stride, 1);
+  const dl = to3d(p.dilation, 1);
+  const pb = to3d(p.padBefore, 0);
+  const cinG = p.inChannels / p.groups;
+  const coutG = p.outChannels / p.groups;
+  const xs = strides(p.inChannels, inS, last);
+  const ys = strides(p.outChannels, outS, last);
+  const w = p.weight.data;
+  const y = new Float64Array(g.batch * p.outChannels * outS[0] * outS[1] * outS[2]);
+  const { min, max } = p.clamp;
+  // Source index per axis and output/kernel position, -1 where the padded value is zero.
+  const src = [0, 1, 2].map((a) => {
+    const table = new Int32Array(outS[a]! * k[a]!);
+    for (let o = 0; o < outS[a]!; o++) {
+      for (let t = 0; t < k[a]!; t++) table[o * k[a]! + t] = sourceIndex(p.paddingMode, o * st[a]! - pb[a]! + t * dl[a]!, inS[a]!);
+    }
+    return table;
+  });
+  for (let n = 0; n < g.batch; n++) {
+    for (let co = 0; co < p.outChannels; co++) {
+      const group = Math.floor(co / coutG);
+      for (let od = 0; od < outS[0]; od++) {
+        for (let oh = 0; oh < outS[1]; oh++) {
+          for (let ow = 0; ow < outS[2]; ow++) {
+            let acc = p.bias === null ? 0 : p.bias[co]!;
+            for (let cl = 0; cl < cinG; cl++) {
+              const ci = group * cinG + cl;
+              const wBase = (co * cinG + cl) * k[0] * k[1] * k[2];
+              for (let kd = 0; kd < k[0]; kd++) {
+                const id = src[0]![od * k[0] + kd]!;
+                if (id < 0) continue;
+                for (let kh = 0; kh < k[1]; kh++) {
+                  const ih = src[1]![oh * k[1] + kh]!;
+                  if (ih < 0) continue;
+                  for (let kw = 0; kw < k[2]; kw++) {
+                    const iw = src[2]![ow * k[2] + kw]!;
+                    if (iw < 0) continue;
+                    const xv = x[n * xs.n + ci * xs.c + id * xs.d + ih * xs.h + iw * xs.w]!;
+                    acc += xv * w[wBase + (kd * k[1] + kh) * k[2] + kw]!;
+                  }
+                }
+              }
+            }
+            y[n * ys.n + co * ys.c + od * ys.d + oh * ys.h + ow * ys.w] = clamp(acc, min, max);
+          }
+        }
+      }
+    }
+  }
+  return { shape: [...g.outputShape], data: y };
+}
+
+/** Transposed convolution in float64: every input element scatters its kernel into the output. */
+export function convTransposeForward(g: ConvGeometry, x: Float32Array): Tensor64 {
+  const p = g.params;
+  const last = p.layout === 'channels-last';
+  const inS = to3d(g.inSize, 1);
+  const outS = to3d(g.outSize, 1);
+  const k = to3d(p.kernel, 1);
+  const st = to3d(p.stride, 1);
+  const dl = to3d(p.dilation, 1);
+  const pb = to3d(p.padBefore, 0);
+  const cinG = p.inChannels / p.groups;
+  const coutG = p.outChannels / p.groups;
+  const xs = strides(p.inChannels, inS, last);
+  const ys = strides(p.outChannels, outS, last);
+  const w = p.weight.data;
+  const y = new Float64Array(g.batch * p.outChannels * outS[0] * outS[1] * outS[2]);
+  for (let n = 0; n < g.batch; n++) {
+    for (let co = 0; co < p.outChannels; co++) {
+      const b = p.bias === null ? 0 : p.bias[co]!;
+      for (let od = 0; od < outS[0]; od++)
+        for (let oh = 0; oh < outS[1]; oh++)
+          for (let ow = 0; ow < outS[2]; ow++) y[n * ys.n + co * ys.c + od * ys.d + oh * ys.h + ow * ys.w] = b;
+    }
+    for (let ci = 0; ci < p.inChannels; ci++) {
+      const group = Math.floor(ci / cinG);
+      for (let id = 0; id < inS[0]; id++)
+        for (let ih = 0; ih < inS[1]; ih++)
+          for (let iw = 0; iw < inS[2]; iw++) {
+            const xv = x[n * xs.n + ci * xs.c + id * xs.d + ih * xs.h + iw * xs.w]!;
+            for (let cl = 0; cl < coutG; cl++) {
+              const co = group * coutG + cl;
+              const wBase = (ci * coutG + cl) * k[0] * k[1] * k[2];
+              for (let kd = 0; kd < k[0]; kd++) {
+                const od = id * st[0] - pb[0] + kd * dl[0];
+                if (od < 0 || od >= outS[0]) continue;
+                for (let kh = 0; kh < k[1]; kh++) {
+                  const oh = ih * st[1] - pb[1] + kh * dl[1];
+                  if (oh < 0 || oh >= outS[1]) continue;
+                  for (let kw = 0; kw < k[2]; kw++) {
+                    const ow = iw * st[2] - pb[2] + kw * dl[2];
+                    if (ow < 0 || ow >= outS[2]) continue;
+                    y[n * ys.n + co * ys.c + od * ys.d + oh * ys.h + ow * ys.w]! += xv * w[wBase + (kd * k[1] + kh) * k[2] + kw]!;
+                  }
+                }
+              }
+            }
+          }
+    }
+  }
+  const { min, max } = p.clamp;
+  if (min !== -Infinity || max !== Infinity) for (let i = 0; i < y.length; i++) y[i] = clamp(y[i]!, min, max);
+  return { shape: [...g.outputShape], data: y };
+}
+
+/** NaN-propagating clamp (Math.max/min return NaN for a NaN operand), as torch's relu/clamp do. */
+function clamp(v: number, min: number, max: number): number {
+  return Math.min(Math.max(v, min), max);
+}

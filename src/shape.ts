@@ -1,0 +1,421 @@
+/**
+ * Shape math and validation, in one place. Every backend, the reference and the introspection helpers
+ * resolve options through these functions, so an option means the same thing everywhere.
+ *
+ * Two stages, as in XNNPACK's create/reshape split:
+ * - `resolveConvParams` checks the weights, bias and options once (plan creation);
+ * - `resolveConvGeometry` combines them with an input shape (per distinct input shape).
+ */
+import { SimdconvError, describe } from './errors.js';
+import type { Activation, ConvOptions, ConvTransposeOptions, Layout, PaddingMode, SpatialArg, Tensor } from './types.js';
+
+export type ConvOp = 'conv1d' | 'conv2d' | 'conv3d';
+export type ConvTransposeOp = 'convTranspose1d' | 'convTranspose2d' | 'convTranspose3d';
+export type AnyConvOp = ConvOp | ConvTransposeOp;
+
+export const SPATIAL_RANK: Record<AnyConvOp, 1 | 2 | 3> = {
+  conv1d: 1,
+  conv2d: 2,
+  conv3d: 3,
+  convTranspose1d: 1,
+  convTranspose2d: 2,
+  convTranspose3d: 3,
+};
+
+const PADDING_MODES: readonly PaddingMode[] = ['zeros', 'reflect', 'replicate', 'circular'];
+
+/** Validates `{data: Float32Array, shape}`: integer dims, data length equal to the product. */
+export function checkTensor(argument: string, t: unknown): asserts t is Tensor {
+  if (typeof t !== 'object' || t === null) {
+    throw new SimdconvError('INVALID_TENSOR', argument, 'a tensor {data: Float32Array, shape: number[]}', describe(t));
+  }
+  const { data, shape } = t as { data?: unknown; shape?: unknown };
+  if (!(data instanceof Float32Array)) {
+    throw new SimdconvError('INVALID_TENSOR', `${argument}.data`, 'a Float32Array', describe(data));
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new SimdconvError('INVALID_TENSOR', `${argument}.shape`, 'an array of non-negative integers', describe(shape));
+  }
+  const size = shapeSize(shape);
+  if (size !== data.length) {
+    throw new SimdconvError(
+      'INVALID_TENSOR',
+      `${argument}.data`,
+      `length ${size} (product of shape [${shape.join(', ')}])`,
+      `length ${data.length}`,
+    );
+  }
+}
+
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** An int or one int per axis, each >= `min`. */
+function expandArg(argument: string, value: SpatialArg | undefined, rank: number, fallback: number, min: number): number[] {
+  if (value === undefined) return new Array<number>(rank).fill(fallback);
+  const values = typeof value === 'number' ? new Array<number>(rank).fill(value) : value;
+  const what = `an integer >= ${min} or an array of ${rank} such integers`;
+  if (!Array.isArray(values) || values.length !== rank || !values.every((v) => Number.isInteger(v) && v >= min)) {
+    throw new SimdconvError('INVALID_ARGUMENT', argument, what, describe(value));
+  }
+  return [...values];
+}
+
+export interface Clamp {
+  readonly min: number;
+  readonly max: number;
+}
+
+export function resolveActivation(activation: Activation | undefined, argument = 'options.activation'): Clamp {
+  if (activation === undefined || activation === 'none') return { min: -Infinity, max: Infinity };
+  if (activation === 'relu') return { min: 0, max: Infinity };
+  if (activation === 'relu6') return { min: 0, max: 6 };
+  if (typeof activation === 'object' && activation !== null) {
+    const min = activation.min ?? -Infinity;
+    const max = activation.max ?? Infinity;
+    if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max) || min > max) {
+      throw new SimdconvError('INVALID_ARGUMENT', argument, '{min, max} numbers with min <= max', describe(activation));
+    }
+    return { min, max };
+  }
+  throw new SimdconvError('INVALID_ARGUMENT', argument, "'none', 'relu', 'relu6' or {min, max}", describe(activation));
+}
+
+function resolveLayout(layout: Layout | undefined): Layout {
+  if (layout === undefined) return 'channels-first';
+  if (layout === 'channels-first' || layout === 'channels-last') return layout;
+  throw new SimdconvError('INVALID_ARGUMENT', 'options.layout', "'channels-first' or 'channels-last'", describe(layout));
+}
+
+function resolveGroups(groups: number | undefined): number {
+  if (groups === undefined) return 1;
+  if (!Number.isInteger(groups) || groups < 1) {
+    throw new SimdconvError('INVALID_GROUPS', 'options.groups', 'a positive integer', describe(groups));
+  }
+  return groups;
+}
+
+function checkOptionsObject(options: unknown): void {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an options object or undefined', describe(options));
+  }
+}
+
+function checkBias(bias: Tensor | null | undefined, outChannels: number): Float32Array | null {
+  if (bias === undefined || bias === null) return null;
+  checkTensor('bias', bias);
+  if (bias.shape.length !== 1 || bias.shape[0] !== outChannels) {
+    throw new SimdconvError('CHANNEL_MISMATCH', 'bias.shape', `[${outChannels}] (one value per output channel)`, `[${bias.shape.join(', ')}]`);
+  }
+  return bias.data;
+}
+
+/** Everything about a convolution that does not depend on the input: checked once per plan. */
+export interface ConvParams {
+  readonly op: AnyConvOp;
+  readonly transposed: boolean;
+  readonly rank: 1 | 2 | 3;
+  /** Input channels the weights expect (all groups together). */
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly groups: number;
+  readonly kernel: readonly number[];
+  readonly stride: readonly number[];
+  readonly dilation: readonly number[];
+  /** Explicit padding, or 'same' (resolved per input since it depends only on kernel/dilation, kept for introspection). */
+  readonly padBefore: readonly number[];
+  readonly padAfter: readonly number[];
+  readonly paddingMode: PaddingMode;
+  /** Transposed only: extra size at the end of each output axis (ignored when outputSize is given). */
+  readonly outputPadding: readonly number[];
+  readonly outputSize: readonly number[] | null;
+  readonly clamp: Clamp;
+  readonly layout: Layout;
+  readonly weight: Tensor;
+  readonly bias: Float32Array | null;
+}
+
+export function resolveConvParams(
+  op: ConvOp,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  options: ConvOptions | undefined,
+): ConvParams {
+  checkOptionsObject(options);
+  const o = options ?? {};
+  const rank = SPATIAL_RANK[op];
+  checkTensor('weight', weight);
+  if (weight.shape.length !== rank + 2) {
+    throw new SimdconvError('INVALID_RANK', 'weight', `${rank + 2} dimensions (Cout, Cin/groups, ${kernelAxes(rank)})`, `shape [${weight.shape.join(', ')}]`);
+  }
+  if (weight.data.length === 0) {
+    throw new SimdconvError('EMPTY_OUTPUT', 'weight.shape', 'no zero-sized dimension', `[${weight.shape.join(', ')}]`);
+  }
+  const groups = resolveGroups(o.groups);
+  const outChannels = weight.shape[0]!;
+  if (outChannels % groups !== 0) {
+    throw new SimdconvError('INVALID_GROUPS', 'options.groups', `a divisor of the output channels (${outChannels})`, String(groups));
+  }
+  const kernel = weight.shape.slice(2);
+  const stride = expandArg('options.stride', o.stride, rank, 1, 1);
+  const dilation = expandArg('options.dilation', o.dilation, rank, 1, 1);
+  const paddingMode = o.paddingMode ?? 'zeros';
+  if (!PADDING_MODES.includes(paddingMode)) {
+    throw new SimdconvError('INVALID_PADDING_MODE', 'options.paddingMode', "'zeros', 'reflect', 'replicate' or 'circular'", describe(paddingMode));
+  }
+  let padBefore: number[];
+  let padAfter: number[];
+  if (o.padding === 'same') {
+    if (stride.some((s) => s !== 1)) {
+      throw new SimdconvError('INVALID_ARGUMENT', 'options.padding', "stride 1 on every axis with padding 'same' (as PyTorch)", `stride [${stride.join(', ')}]`);
+    }
+    // PyTorch: total = dilation*(k-1), the odd element goes at the end.
+    const total = kernel.map((k, i) => dilation[i]! * (k - 1));
+    padBefore = total.map((t) => Math.floor(t / 2));
+    padAfter = total.map((t, i) => t - padBefore[i]!);
+  } else if (o.padding === 'valid') {
+    padBefore = new Array<number>(rank).fill(0);
+    padAfter = padBefore;
+  } else {
+    if (typeof o.padding === 'string') {
+      throw new SimdconvError('INVALID_ARGUMENT', 'options.padding', "a non-negative integer, an array of them, 'same' or 'valid'", describe(o.padding));
+    }
+    padBefore = expandArg('options.padding', o.padding, rank, 0, 0);
+    padAfter = padBefore;
+  }
+  return {
+    op,
+    transposed: false,
+    rank,
+    inChannels: weight.shape[1]! * groups,
+    outChannels,
+    groups,
+    kernel,
+    stride,
+    dilation,
+    padBefore,
+    padAfter,
+    paddingMode,
+    outputPadding: new Array<number>(rank).fill(0),
+    outputSize: null,
+    clamp: resolveActivation(o.activation),
+    layout: resolveLayout(o.layout),
+    weight,
+    bias: checkBias(bias, outChannels),
+  };
+}
+
+export function resolveConvTransposeParams(
+  op: ConvTransposeOp,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  options: ConvTransposeOptions | undefined,
+): ConvParams {
+  checkOptionsObject(options);
+  const o = options ?? {};
+  const rank = SPATIAL_RANK[op];
+  checkTensor('weight', weight);
+  if (weight.shape.length !== rank + 2) {
+    throw new SimdconvError('INVALID_RANK', 'weight', `${rank + 2} dimensions (Cin, Cout/groups, ${kernelAxes(rank)})`, `shape [${weight.shape.join(', ')}]`);
+  }
+  if (weight.data.length === 0) {
+    throw new SimdconvError('EMPTY_OUTPUT', 'weight.shape', 'no zero-sized dimension', `[${weight.shape.join(', ')}]`);
+  }
+  const groups = resolveGroups(o.groups);
+  const inChannels = weight.shape[0]!;
+  if (inChannels % groups !== 0) {
+    throw new SimdconvError('INVALID_GROUPS', 'options.groups', `a divisor of the input channels (${inChannels})`, String(groups));
+  }
+  const outChannels = weight.shape[1]! * groups;
+  const stride = expandArg('options.stride', o.stride, rank, 1, 1);
+  const dilation = expandArg('options.dilation', o.dilation, rank, 1, 1);
+  if (typeof o.padding === 'string') {
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.padding', 'a non-negative integer or an array of them (transposed convolutions take no string padding)', describe(o.padding));
+  }
+  const padding = expandArg('options.padding', o.padding, rank, 0, 0);
+  const outputPadding = expandArg('options.outputPadding', o.outputPadding, rank, 0, 0);
+  outputPadding.forEach((p, i) => {
+    if (p >= stride[i]! && p >= dilation[i]!) {
+      throw new SimdconvError(
+        'INVALID_ARGUMENT',
+        'options.outputPadding',
+        `each value smaller than stride or dilation on its axis (axis ${i}: stride ${stride[i]}, dilation ${dilation[i]})`,
+        describe(o.outputPadding),
+      );
+    }
+  });
+  let outputSize: number[] | null = null;
+  if (o.outputSize !== undefined) {
+    if (!Array.isArray(o.outputSize) || o.outputSize.length !== rank || !o.outputSize.every((v) => Number.isInteger(v) && v >= 1)) {
+      throw new SimdconvError('INVALID_ARGUMENT', 'options.outputSize', `an array of ${rank} positive integers (spatial sizes)`, describe(o.outputSize));
+    }
+    outputSize = [...o.outputSize];
+  }
+  return {
+    op,
+    transposed: true,
+    rank,
+    inChannels,
+    outChannels,
+    groups,
+    kernel: weight.shape.slice(2),
+    stride,
+    dilation,
+    padBefore: padding,
+    padAfter: padding,
+    paddingMode: 'zeros',
+    outputPadding,
+    outputSize,
+    clamp: resolveActivation(o.activation),
+    layout: resolveLayout(o.layout),
+    weight,
+    bias: checkBias(bias, outChannels),
+  };
+}
+
+/** A convolution with a concrete input shape: everything a kernel needs. */
+export interface ConvGeometry {
+  readonly params: ConvParams;
+  readonly batched: boolean;
+  readonly batch: number;
+  readonly inSize: readonly number[];
+  readonly outSize: readonly number[];
+  /** Transposed: the output padding actually used (from outputSize when given). */
+  readonly outputPadding: readonly number[];
+  readonly inputShape: readonly number[];
+  readonly outputShape: readonly number[];
+  /** Multiply-accumulates per output element: (Cin/groups) * prod(kernel) (for transposed: per input element). */
+  readonly reductionSize: number;
+  /** Multiply-accumulates of the whole call. */
+  readonly macs: number;
+}
+
+function kernelAxes(rank: number): string {
+  return ['kW', 'kH, kW', 'kD, kH, kW'][rank - 1]!;
+}
+
+function inputDescription(p: ConvParams): string {
+  const sp = ['W', 'H, W', 'D, H, W'][p.rank - 1]!;
+  return p.layout === 'channels-first' ? `(N, C, ${sp}) or (C, ${sp})` : `(N, ${sp}, C) or (${sp}, C)`;
+}
+
+function channelsAxis(p: ConvParams, ndim: number): number {
+  const batched = ndim === p.rank + 2;
+  return p.layout === 'channels-first' ? (batched ? 1 : 0) : ndim - 1;
+}
+
+export function resolveConvGeometry(p: ConvParams, inputShape: readonly number[]): ConvGeometry {
+  const ndim = inputShape.length;
+  if (ndim !== p.rank + 1 && ndim !== p.rank + 2) {
+    throw new SimdconvError('INVALID_RANK', 'input', `${p.rank + 2} dimensions ${inputDescription(p)} or ${p.rank + 1} unbatched`, `shape [${inputShape.join(', ')}]`);
+  }
+  const batched = ndim === p.rank + 2;
+  const cAxis = channelsAxis(p, ndim);
+  const channels = inputShape[cAxis]!;
+  const batch = batched ? inputShape[0]! : 1;
+  const inSize = p.layout === 'channels-first' ? inputShape.slice(cAxis + 1) : inputShape.slice(batched ? 1 : 0, ndim - 1);
+  if (channels !== p.inChannels) {
+    const what = p.transposed ? `${p.inChannels} (weight.shape[0])` : `${p.inChannels} (weight.shape[1] * groups = ${p.weight.shape[1]} * ${p.groups})`;
+    throw new SimdconvError('CHANNEL_MISMATCH', `input.shape[${cAxis}]`, `${what} input channels`, String(channels));
+  }
+  if (batch === 0 || inSize.some((s) => s === 0)) {
+    throw new SimdconvError('EMPTY_OUTPUT', 'input.shape', 'no zero-sized dimension', `[${inputShape.join(', ')}]`);
+  }
+  const outSize: number[] = [];
+  let outputPadding = p.outputPadding;
+  if (p.transposed) {
+    const minSize = inSize.map((n, i) => (n - 1) * p.stride[i]! - p.padBefore[i]! - p.padAfter[i]! + p.dilation[i]! * (p.kernel[i]! - 1) + 1);
+    if (p.outputSize !== null) {
+      const requested = p.outputSize;
+      const ok = requested.every((s, i) => s >= minSize[i]! && s <= minSize[i]! + p.stride[i]! - 1);
+      if (!ok) {
+        const ranges = minSize.map((m, i) => `${m}..${m + p.stride[i]! - 1}`).join(', ');
+        throw new SimdconvError('INVALID_ARGUMENT', 'options.outputSize', `sizes within [${ranges}] for this input`, `[${requested.join(', ')}]`);
+      }
+      outputPadding = requested.map((s, i) => s - minSize[i]!);
+    }
+    minSize.forEach((m, i) => {
+      const size = m + outputPadding[i]!;
+      if (size < 1) {
+        throw new SimdconvError('EMPTY_OUTPUT', 'options.padding', `padding small enough for a non-empty output on axis ${i}`, `output size ${size}`);
+      }
+      outSize.push(size);
+    });
+  } else {
+    checkPaddingMode(p, inSize);
+    for (let i = 0; i < p.rank; i++) {
+      const padded = inSize[i]! + p.padBefore[i]! + p.padAfter[i]!;
+      const span = p.dilation[i]! * (p.kernel[i]! - 1) + 1;
+      if (span > padded) {
+        throw new SimdconvError(
+          'KERNEL_TOO_LARGE',
+          'weight.shape',
+          `a kernel whose dilated extent fits the padded input on axis ${i} (${padded})`,
+          `extent ${span} (kernel ${p.kernel[i]}, dilation ${p.dilation[i]})`,
+        );
+      }
+      outSize.push(Math.floor((padded - span) / p.stride[i]!) + 1);
+    }
+  }
+  const c = p.outChannels;
+  const outputShape =
+    p.layout === 'channels-first' ? (batched ? [batch, c, ...outSize] : [c, ...outSize]) : batched ? [batch, ...outSize, c] : [...outSize, c];
+  const kernelSize = shapeSize(p.kernel);
+  const reductionSize = p.transposed ? (p.outChannels / p.groups) * kernelSize : (p.inChannels / p.groups) * kernelSize;
+  const macs = p.transposed
+    ? batch * p.inChannels * shapeSize(inSize) * (p.outChannels / p.groups) * kernelSize
+    : batch * p.outChannels * shapeSize(outSize) * (p.inChannels / p.groups) * kernelSize;
+  return { params: p, batched, batch, inSize, outSize, outputPadding, inputShape: [...inputShape], outputShape, reductionSize, macs };
+}
+
+/** PyTorch's limits: reflect needs pad < size, circular pad <= size, replicate any pad on a non-empty axis. */
+function checkPaddingMode(p: ConvParams, inSize: readonly number[]): void {
+  if (p.paddingMode === 'zeros' || p.paddingMode === 'replicate') return;
+  for (let i = 0; i < p.rank; i++) {
+    const pad = Math.max(p.padBefore[i]!, p.padAfter[i]!);
+    const n = inSize[i]!;
+    if (p.paddingMode === 'reflect' && pad >= n) {
+      throw new SimdconvError('INVALID_PADDING_MODE', 'options.padding', `padding smaller than the input size ${n} on axis ${i} for 'reflect'`, String(pad));
+    }
+    if (p.paddingMode === 'circular' && pad > n) {
+      throw new SimdconvError('INVALID_PADDING_MODE', 'options.padding', `padding at most the input size ${n} on axis ${i} for 'circular'`, String(pad));
+    }
+  }
+}
+
+/** Checks a caller-provided output buffer against the geometry. */
+export function checkOut(out: unknown, g: ConvGeometry, input: Tensor): Tensor {
+  checkTensor('options.out', out);
+  const expected = g.outputShape;
+  if (out.shape.length !== expected.length || out.shape.some((d, i) => d !== expected[i])) {
+    throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${expected.join(', ')}]`, `[${out.shape.join(', ')}]`);
+  }
+  if (out.data.buffer === input.data.buffer) {
+    const a0 = out.data.byteOffset;
+    const a1 = a0 + out.data.byteLength;
+    const b0 = input.data.byteOffset;
+    const b1 = b0 + input.data.byteLength;
+    if (a0 < b1 && b0 < a1) {
+      throw new SimdconvError('OUTPUT_MISMATCH', 'options.out', 'a buffer that does not overlap the input', 'a view overlapping input.data');
+    }
+  }
+  return out;
+}
+
+/** Maps an output index on one axis to the input index it reads for a non-zeros padding mode (-1: zero). */
+export function sourceIndex(mode: PaddingMode, i: number, n: number): number {
+  if (i >= 0 && i < n) return i;
+  switch (mode) {
+    case 'zeros':
+      return -1;
+    case 'replicate':
+      return i < 0 ? 0 : n - 1;
+    case 'reflect':
+      return i < 0 ? -i : 2 * (n - 1) - i;
+    case 'circular':
+      return ((i % n) + n) % n;
+  }
+}

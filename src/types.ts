@@ -1,0 +1,54 @@
+/**
+ * Public data types. A tensor is a plain structural object so that other libraries can pass their own
+ * buffers without conversion: `{ data: Float32Array, shape: number[] }`, row-major (C order).
+ */
+export interface Tensor {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+}
+
+/** An integer applied to every spatial axis, or one per axis. */
+export type SpatialArg = number | readonly number[];
+
+export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
+
+/** NCHW-style (PyTorch, default) or channels-last (TF.js style). */
+export type Layout = 'channels-first' | 'channels-last';
+
+/** Fused epilogue applied after bias: relu, relu6, or a general clamp. */
+export type Activation = 'none' | 'relu' | 'relu6' | { readonly min?: number; readonly max?: number };
+
+export interface ConvOptions {
+  /** Default 1. */
+  stride?: SpatialArg;
+  /** Int, per-axis array, 'same' (PyTorch's rule: extra element at the end) or 'valid'. Default 0. */
+  padding?: SpatialArg | 'same' | 'valid';
+  /** Default 1. */
+  dilation?: SpatialArg;
+  /** Default 1. Cin and Cout must both be divisible by groups. */
+  groups?: number;
+  /** Default 'zeros'. */
+  paddingMode?: PaddingMode;
+  /** Fused activation after bias. Default 'none'. */
+  activation?: Activation;
+  /**
+   * 'channels-first' (default, N C *spatial, as PyTorch) or 'channels-last' (N *spatial C, as TF.js).
+   * Weights are always PyTorch's layout (Cout, Cin/groups, *k).
+   */
+  layout?: Layout;
+  /** Preallocated output; validated for shape and length, then written and returned. */
+  out?: Tensor;
+}
+
+export interface ConvTransposeOptions {
+  stride?: SpatialArg;
+  padding?: SpatialArg;
+  outputPadding?: SpatialArg;
+  dilation?: SpatialArg;
+  groups?: number;
+  /** Explicit spatial output size (as ConvTranspose*d.forward(output_size=...)); overrides outputPadding. */
+  outputSize?: readonly number[];
+  activation?: Activation;
+  layout?: Layout;
+  out?: Tensor;
+}
