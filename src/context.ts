@@ -7,7 +7,7 @@ import { SimdconvError, describe } from './errors.js';
 import { JsConvPlan } from './backends/js.js';
 import { detectFeatures, type WasmBuild, type WasmSource } from './backends/wasm/module.js';
 import { createWasmRuntime, type WasmRuntime } from './backends/wasm/runtime.js';
-import { WasmGemmConvPlan } from './backends/wasm/gemm-conv-plan.js';
+import { createWasmPlan } from './backends/wasm/select.js';
 import type { ConvPlan } from './plan.js';
 import { type ConvParams } from './shape.js';
 
@@ -67,7 +67,7 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
     backend: 'wasm',
     build,
     features,
-    createPlan: (p) => new WasmGemmConvPlan(rt, p),
+    createPlan: (p) => createWasmPlan(rt, p),
     memoryStats: () => rt.heap.stats,
   };
 }
