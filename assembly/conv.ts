@@ -1,38 +1,32 @@
-// Convolution drivers: one call per image, tiling inside wasm so the JS boundary is crossed once per image.
+// Convolution drivers: one call per image (or per pixel range [pBegin, pEnd) of an image, one per thread),
+// tiling inside wasm so the JS boundary is crossed once per image.
 // A convolution is a GEMM per group: (output channels) x (output pixels) x (Cin/groups * kernel taps).
 // Weights arrive prepacked by the plan (gemm.ts pack_a_4 / pack_b_8); `panel` is the plan's bounded workspace.
 import { gemm_4x8_packed_a, gemm_4x8_packed_b } from './gemm';
 import { im2col_cf, im2col_cl } from './im2col';
 
-// Channels-first. `direct` = 1 when the reduction is the input itself (1x1 kernel, stride 1, no padding):
-// then B is read in place, row stride = the input plane, and no panel is built.
+// Channels-first. The panel always holds packed micro-panels (see im2col_cf); for a 1x1 kernel that is a plain
+// repack of the input, which pays for itself: reading B in place would touch one page per input channel.
 export function conv_gemm_cf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
-  groups: i32, panel: usize, nc: i32, direct: i32, lo: f32, hi: f32,
+  groups: i32, panel: usize, nc: i32, lo: f32, hi: f32, pBegin: i32, pEnd: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
   const K = cinG * KD * KH * KW;
   const P = OD * OH * OW;
   const inPlane = <usize>D * H * W;
+  const chunk = <usize>K << 5;
   const mTiles = (coutG + 3) >> 2;
   const panelA = <usize>K << 4; // bytes of one packed 4-row panel
   const ldc = <usize>P << 2;
   for (let g = 0; g < groups; g++) {
     const xg = x + ((<usize>g * cinG * inPlane) << 2);
-    for (let p0 = 0; p0 < P; p0 += nc) {
-      const cnt = min(nc, P - p0);
-      let b: usize, ldb: usize;
-      if (direct) {
-        b = xg + (<usize>p0 << 2);
-        ldb = inPlane << 2;
-      } else {
-        im2col_cf(xg, cinG, D, H, W, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, OH, OW, p0, cnt, panel, nc);
-        b = panel;
-        ldb = <usize>nc << 2;
-      }
+    for (let p0 = pBegin; p0 < pEnd; p0 += nc) {
+      const cnt = min(nc, pEnd - p0);
+      im2col_cf(xg, cinG, D, H, W, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, OH, OW, p0, cnt, panel);
       for (let mt = 0; mt < mTiles; mt++) {
         const m0 = mt << 2;
         const mr = min(4, coutG - m0);
@@ -41,30 +35,30 @@ export function conv_gemm_cf(
         const crow = y + ((<usize>co * P + p0) << 2);
         const brow = bias + (<usize>co << 2);
         for (let n0 = 0; n0 < cnt; n0 += 8) {
-          gemm_4x8_packed_a(mr, min(8, cnt - n0), K, a, b + (<usize>n0 << 2), ldb, crow + (<usize>n0 << 2), ldc, brow, lo, hi);
+          gemm_4x8_packed_a(mr, min(8, cnt - n0), K, a, panel + <usize>(n0 >> 3) * chunk, 32, crow + (<usize>n0 << 2), ldc, brow, lo, hi);
         }
       }
     }
   }
 }
 
-// Channels-last. `direct` as above: A is the input itself, one row per pixel with stride Cin.
+// Channels-last. `direct` = 1 when the reduction is the input itself (1x1 kernel, stride 1, no padding): A is
+// then read in place, one row per pixel with stride Cin (rows are contiguous, so no repack is needed).
 export function conv_gemm_cl(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
-  groups: i32, panel: usize, mc: i32, direct: i32, lo: f32, hi: f32,
+  groups: i32, panel: usize, mc: i32, direct: i32, lo: f32, hi: f32, pBegin: i32, pEnd: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
   const K = cinG * KD * KH * KW;
-  const P = OD * OH * OW;
   const nTiles = (coutG + 7) >> 3;
   const panelB = <usize>K << 5; // bytes of one packed 8-column panel
   const ldc = <usize>cout << 2;
   for (let g = 0; g < groups; g++) {
-    for (let p0 = 0; p0 < P; p0 += mc) {
-      const cnt = min(mc, P - p0);
+    for (let p0 = pBegin; p0 < pEnd; p0 += mc) {
+      const cnt = min(mc, pEnd - p0);
       let a: usize, lda: usize;
       if (direct) {
         a = x + ((<usize>p0 * cin + g * cinG) << 2);

@@ -1,0 +1,101 @@
+/**
+ * A first-fit allocator over a WebAssembly.Memory, run on the host. The kernels never allocate: plans
+ * reserve their packed weights and workspaces here once and pass raw byte offsets to wasm.
+ * Blocks are 64-byte aligned (a cache line) and carry 64 bytes of slack so that a kernel's vector tail may
+ * read a little past a buffer's end without leaving the memory.
+ */
+import { SimdconvError } from '../../errors.js';
+
+const ALIGN = 64;
+const SLACK = 64;
+const PAGE = 65536;
+export const MAX_PAGES = 65536; // 4 GiB, wasm32's limit
+
+interface Block {
+  offset: number;
+  size: number;
+}
+
+export class WasmHeap {
+  private readonly free: Block[] = [];
+  private readonly used = new Map<number, number>();
+  private top: number;
+  private bytesInUse = 0;
+  private peak = 0;
+
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    base: number,
+  ) {
+    this.top = align(base);
+  }
+
+  /** Allocates `bytes` (plus slack); throws OUT_OF_MEMORY, naming `argument`, when wasm32 cannot hold it. */
+  alloc(bytes: number, argument = 'input'): number {
+    const size = align(Math.max(bytes, 1) + SLACK);
+    const i = this.free.findIndex((b) => b.size >= size);
+    let offset: number;
+    if (i >= 0) {
+      const block = this.free[i]!;
+      offset = block.offset;
+      if (block.size === size) this.free.splice(i, 1);
+      else {
+        block.offset += size;
+        block.size -= size;
+      }
+    } else {
+      offset = this.top;
+      const end = offset + size;
+      if (end > MAX_PAGES * PAGE) {
+        throw new SimdconvError('OUT_OF_MEMORY', argument, `buffers that fit in 4 GiB of wasm memory (${this.bytesInUse} bytes in use)`, `a request for ${bytes} more bytes`);
+      }
+      const have = this.memory.buffer.byteLength;
+      if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+      this.top = end;
+    }
+    this.used.set(offset, size);
+    this.bytesInUse += size;
+    this.peak = Math.max(this.peak, this.bytesInUse);
+    return offset;
+  }
+
+  release(offset: number): void {
+    const size = this.used.get(offset);
+    if (size === undefined) return;
+    this.used.delete(offset);
+    this.bytesInUse -= size;
+    // Keep the free list sorted and coalesced; give the top block back to the bump pointer.
+    let i = this.free.findIndex((b) => b.offset > offset);
+    if (i < 0) i = this.free.length;
+    this.free.splice(i, 0, { offset, size });
+    const next = this.free[i + 1];
+    if (next && offset + size === next.offset) {
+      this.free[i]!.size += next.size;
+      this.free.splice(i + 1, 1);
+    }
+    const prev = this.free[i - 1];
+    if (prev && prev.offset + prev.size === offset) {
+      prev.size += this.free[i]!.size;
+      this.free.splice(i, 1);
+      i--;
+    }
+    const last = this.free[this.free.length - 1];
+    if (last && last.offset + last.size === this.top) {
+      this.top = last.offset;
+      this.free.pop();
+    }
+  }
+
+  /** A Float32Array view; re-made on every call because growing the memory detaches old views. */
+  f32(offset: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, offset, length);
+  }
+
+  get stats(): { bytesInUse: number; peakBytes: number; memoryBytes: number } {
+    return { bytesInUse: this.bytesInUse, peakBytes: this.peak, memoryBytes: this.memory.buffer.byteLength };
+  }
+}
+
+function align(n: number): number {
+  return Math.ceil(n / ALIGN) * ALIGN;
+}

@@ -1,0 +1,12 @@
+/**
+ * Chooses the wasm kernel path for a convolution. Each path is a plan class in its own file; this is the one
+ * place that decides between them, so `info.kernel` always tells which one ran.
+ */
+import type { ConvPlan } from '../../plan.js';
+import type { ConvParams } from '../../shape.js';
+import { WasmGemmConvPlan } from './gemm-conv-plan.js';
+import type { WasmRuntime } from './runtime.js';
+
+export function createWasmPlan(rt: WasmRuntime, params: ConvParams): ConvPlan {
+  return new WasmGemmConvPlan(rt, params);
+}
