@@ -5,9 +5,12 @@
  */
 import { SimdconvError, describe } from './errors.js';
 import { JsConvPlan } from './backends/js.js';
-import { detectFeatures, type WasmBuild, type WasmSource } from './backends/wasm/module.js';
+import { detectFeatures, type WasmArtifact, type WasmBuild, type WasmSource } from './backends/wasm/module.js';
 import { createWasmRuntime, type WasmRuntime } from './backends/wasm/runtime.js';
+import { autoThreadCount } from './backends/wasm/thread-pool.js';
 import { createWasmPlan } from './backends/wasm/select.js';
+import { WasmResidentChain } from './backends/wasm/chain.js';
+import { type ChainStage, type ConvChain, HostChain } from './chain.js';
 import type { ConvPlan } from './plan.js';
 import { type ConvParams } from './shape.js';
 
@@ -21,7 +24,14 @@ export interface InitOptions {
   /** Forces the SIMD128 build: bit-identical results across engines (no fused multiply-add). */
   deterministic?: boolean;
   /** Override where the .wasm files come from (bundlers, CDNs): a URL/path per build, bytes or a compiled module. */
-  wasm?: Partial<Record<WasmBuild, WasmSource>>;
+  wasm?: Partial<Record<WasmArtifact, WasmSource>>;
+  /**
+   * Threads for the wasm backend, the calling one included (default 1). 'auto': the core count, at most 8,
+   * where threads can run. Threads need SharedArrayBuffer (browsers: a cross-origin isolated page, COOP/COEP
+   * headers) and a thread that may block (Node, or a browser Worker); elsewhere one thread runs, with a
+   * console warning once when more were asked for.
+   */
+  threads?: number | 'auto';
 }
 
 export interface BackendInfo {
@@ -29,16 +39,26 @@ export interface BackendInfo {
   /** The wasm build in use, or null on the js backend. */
   readonly build: WasmBuild | null;
   readonly features: { readonly simd: boolean; readonly relaxedSimd: boolean };
+  /** Threads the ops may use (1: no workers). */
+  readonly threads: number;
 }
 
 export interface Context extends BackendInfo {
   /** Makes a plan for resolved parameters; used by the op modules. */
   createPlan(params: ConvParams): ConvPlan;
+  /**
+   * Makes a chain of convolutions run back to back (src/chain.ts), the intermediates kept where this
+   * backend's kernels read them: in wasm memory on the wasm backend (no copy through JS between stages).
+   * Used by the composite ops.
+   */
+  createChain(stages: readonly ChainStage[]): ConvChain;
   /** Bytes of wasm memory in use / at peak / reserved (zeros on the js backend). */
   memoryStats(): { bytesInUse: number; peakBytes: number; memoryBytes: number };
+  /** Stops the context's worker threads (idempotent); the context must not be used afterwards. */
+  dispose(): void;
 }
 
-const OPTION_KEYS = new Set(['backend', 'build', 'deterministic', 'wasm']);
+const OPTION_KEYS = new Set(['backend', 'build', 'deterministic', 'wasm', 'threads']);
 
 export async function createContext(options: InitOptions = {}): Promise<Context> {
   if (typeof options !== 'object' || options === null) throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an init options object', describe(options));
@@ -49,11 +69,15 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
   if (!['auto', 'wasm', 'js'].includes(backend)) throw new SimdconvError('INVALID_ARGUMENT', 'options.backend', "'auto', 'wasm' or 'js'", describe(backend));
   const requestedBuild = options.build ?? 'auto';
   if (!['auto', 'relaxed', 'simd128'].includes(requestedBuild)) throw new SimdconvError('INVALID_ARGUMENT', 'options.build', "'auto', 'relaxed' or 'simd128'", describe(requestedBuild));
+  const requestedThreads = options.threads ?? 1;
+  if (requestedThreads !== 'auto' && !(Number.isInteger(requestedThreads) && requestedThreads >= 1)) {
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.threads', "a positive integer or 'auto'", describe(requestedThreads));
+  }
   const f = detectFeatures();
   const features = { simd: f.simd, relaxedSimd: f.relaxed };
 
   if (backend === 'js' || (backend === 'auto' && !f.simd)) {
-    return { backend: 'js', build: null, features, createPlan: (p) => new JsConvPlan(p), memoryStats: () => ({ bytesInUse: 0, peakBytes: 0, memoryBytes: 0 }) };
+    return { backend: 'js', build: null, features, threads: 1, dispose: () => {}, createPlan: (p) => new JsConvPlan(p), createChain: (s) => new HostChain(s, (p) => new JsConvPlan(p)), memoryStats: () => ({ bytesInUse: 0, peakBytes: 0, memoryBytes: 0 }) };
   }
   if (!f.simd) throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.backend', 'an engine with WebAssembly SIMD for the wasm backend', 'no SIMD support');
   let build: WasmBuild;
@@ -62,12 +86,16 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
     if (!f.relaxed) throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.build', 'an engine with relaxed SIMD', 'no relaxed SIMD support');
     build = 'relaxed';
   } else build = f.relaxed ? 'relaxed' : 'simd128';
-  const rt: WasmRuntime = await createWasmRuntime(build, options.wasm?.[build]);
+  const threads = requestedThreads === 'auto' ? await autoThreadCount() : requestedThreads;
+  const rt: WasmRuntime = await createWasmRuntime(build, options.wasm?.[build], { threads, sharedSource: options.wasm?.[`${build}-mt`] });
   return {
     backend: 'wasm',
     build,
     features,
+    threads: rt.pool?.size ?? 1,
+    dispose: () => rt.pool?.terminate(),
     createPlan: (p) => createWasmPlan(rt, p),
+    createChain: (s) => new WasmResidentChain(rt, s),
     memoryStats: () => rt.heap.stats,
   };
 }
@@ -77,8 +105,8 @@ let defaultContext: Context | null = null;
 /** Initialises the default backend. Awaited once; the wasm ops are synchronous afterwards. */
 export async function init(options: InitOptions = {}): Promise<BackendInfo> {
   defaultContext = await createContext(options);
-  const { backend, build, features } = defaultContext;
-  return { backend, build, features };
+  const { backend, build, features, threads } = defaultContext;
+  return { backend, build, features, threads };
 }
 
 export function getContext(): Context {

@@ -4,7 +4,10 @@
  * and the disposed state. A backend supplies `prepare` (per new input shape: size workspaces) and `execute`.
  */
 import { SimdconvError } from './errors.js';
-import { type ConvGeometry, type ConvParams, checkOut, checkTensor, resolveConvGeometry } from './shape.js';
+import { type ConvGeometry, type ConvParams, checkOut, checkTensor, resolveConvGeometry, shapeSize } from './shape.js';
+
+/** wasm32's limit, applied on every backend so that a shape means the same everywhere. */
+export const MAX_TENSOR_BYTES = 2 ** 32;
 import type { Tensor } from './types.js';
 
 export interface PlanInfo {
@@ -48,7 +51,7 @@ export abstract class PlanBase<Prepared> implements ConvPlan {
     if (this.disposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
     checkTensor('input', input);
     const { geometry, prepared } = this.geometryFor(input.shape);
-    const target = out === undefined ? { data: new Float32Array(geometry.outputShape.reduce((a, b) => a * b, 1)), shape: [...geometry.outputShape] } : checkOut(out, geometry, input);
+    const target = out === undefined ? { data: new Float32Array(shapeSize(geometry.outputShape)), shape: [...geometry.outputShape] } : checkOut(out, geometry, input);
     this.execute(geometry, prepared, input.data, target.data);
     return target;
   }
@@ -69,11 +72,22 @@ export abstract class PlanBase<Prepared> implements ConvPlan {
     return this.cached?.geometry ?? null;
   }
 
-  /** The geometry for this input shape; workspaces are re-sized only when the shape changes. */
-  private geometryFor(shape: readonly number[]): { geometry: ConvGeometry; prepared: Prepared } {
+  /**
+   * The geometry for this input shape; workspaces are re-sized only when the shape changes. Protected so a
+   * backend can run the plan on its own buffers (the wasm backend's resident runs, src/backends/wasm/resident.ts).
+   */
+  protected geometryFor(shape: readonly number[]): { geometry: ConvGeometry; prepared: Prepared } {
     const key = shape.join(',');
     if (this.cached?.key === key) return this.cached;
     const geometry = resolveConvGeometry(this.params, shape);
+    const inputBytes = shapeSize(shape) * 4;
+    if (inputBytes > MAX_TENSOR_BYTES) {
+      throw new SimdconvError('OUT_OF_MEMORY', 'input', `an input of at most ${MAX_TENSOR_BYTES} bytes`, `shape [${shape.join(', ')}] (${inputBytes} bytes)`);
+    }
+    const outputBytes = shapeSize(geometry.outputShape) * 4;
+    if (outputBytes > MAX_TENSOR_BYTES) {
+      throw new SimdconvError('OUT_OF_MEMORY', 'output', `an output of at most ${MAX_TENSOR_BYTES} bytes`, `shape [${geometry.outputShape.join(', ')}] (${outputBytes} bytes)`);
+    }
     if (this.cached) this.releasePrepared(this.cached.prepared);
     this.cached = null;
     const prepared = this.prepare(geometry);

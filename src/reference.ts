@@ -52,8 +52,8 @@ export function referenceConvTranspose(
   return convTransposeForward(resolveConvGeometry(params, input.shape), input.data);
 }
 
-/** Direct convolution in float64 for a resolved geometry. */
-export function convForward(g: ConvGeometry, x: Float32Array): Tensor64 {
+/** Direct convolution in float64 for a resolved geometry. `x` may be float64 (chains of stages in tests). */
+export function convForward(g: ConvGeometry, x: Float32Array | Float64Array): Tensor64 {
   const p = g.params;
   const last = p.layout === 'channels-last';
   const inS = to3d(g.inSize, 1);
@@ -112,7 +112,7 @@ export function convForward(g: ConvGeometry, x: Float32Array): Tensor64 {
 }
 
 /** Transposed convolution in float64: every input element scatters its kernel into the output. */
-export function convTransposeForward(g: ConvGeometry, x: Float32Array): Tensor64 {
+export function convTransposeForward(g: ConvGeometry, x: Float32Array | Float64Array): Tensor64 {
   const p = g.params;
   const last = p.layout === 'channels-last';
   const inS = to3d(g.inSize, 1);

@@ -98,9 +98,19 @@ function resolveGroups(groups: number | undefined): number {
   return groups;
 }
 
-function checkOptionsObject(options: unknown): void {
-  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+const CONV_OPTION_KEYS: ReadonlySet<string> = new Set(['stride', 'padding', 'dilation', 'groups', 'paddingMode', 'activation', 'layout', 'out']);
+const CONV_TRANSPOSE_OPTION_KEYS: ReadonlySet<string> = new Set(['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'outputSize', 'activation', 'layout', 'out']);
+
+/** An options object whose keys are all known: a misspelt option (`strides`) is an error, not a silent default. */
+function checkOptionsObject(options: unknown, known: ReadonlySet<string>): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an options object or undefined', describe(options));
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (!known.has(key) && value !== undefined) {
+      throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, `one of the options ${[...known].join(', ')}`, 'an unknown option');
+    }
   }
 }
 
@@ -113,8 +123,11 @@ function checkBias(bias: Tensor | null | undefined, outChannels: number): Float3
   return bias.data;
 }
 
-/** Everything about a convolution that does not depend on the input: checked once per plan. */
-export interface ConvParams {
+/**
+ * Everything about a convolution that does not depend on the input, apart from the weight and bias data:
+ * all the shape math needs. Introspection (src/introspect.ts) resolves these from a weight *shape*.
+ */
+export interface ConvShapeParams {
   readonly op: AnyConvOp;
   readonly transposed: boolean;
   readonly rank: 1 | 2 | 3;
@@ -134,8 +147,19 @@ export interface ConvParams {
   readonly outputSize: readonly number[] | null;
   readonly clamp: Clamp;
   readonly layout: Layout;
+}
+
+/** Everything about a convolution that does not depend on the input: checked once per plan. */
+export interface ConvParams extends ConvShapeParams {
   readonly weight: Tensor;
   readonly bias: Float32Array | null;
+}
+
+/** A weight shape given without data (introspection): non-negative integers. */
+function checkShapeArg(argument: string, shape: unknown): asserts shape is readonly number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new SimdconvError('INVALID_ARGUMENT', argument, 'an array of non-negative integers', describe(shape));
+  }
 }
 
 export function resolveConvParams(
@@ -144,22 +168,39 @@ export function resolveConvParams(
   bias: Tensor | null | undefined,
   options: ConvOptions | undefined,
 ): ConvParams {
-  checkOptionsObject(options);
+  checkTensor('weight', weight);
+  const shape = convShapeParams(op, weight.shape, options, 'weight', 'weight.shape');
+  return { ...shape, weight, bias: checkBias(bias, shape.outChannels) };
+}
+
+/** `resolveConvParams` from a weight shape alone (no data): the same checks and the same shape math. */
+export function resolveConvShape(op: ConvOp, weightShape: readonly number[], options?: ConvOptions, argument = 'weightShape'): ConvShapeParams {
+  checkShapeArg(argument, weightShape);
+  return convShapeParams(op, weightShape, options, argument, argument);
+}
+
+function convShapeParams(
+  op: ConvOp,
+  weightShape: readonly number[],
+  options: ConvOptions | undefined,
+  rankArg: string,
+  shapeArg: string,
+): ConvShapeParams {
+  checkOptionsObject(options, CONV_OPTION_KEYS);
   const o = options ?? {};
   const rank = SPATIAL_RANK[op];
-  checkTensor('weight', weight);
-  if (weight.shape.length !== rank + 2) {
-    throw new SimdconvError('INVALID_RANK', 'weight', `${rank + 2} dimensions (Cout, Cin/groups, ${kernelAxes(rank)})`, `shape [${weight.shape.join(', ')}]`);
+  if (weightShape.length !== rank + 2) {
+    throw new SimdconvError('INVALID_RANK', rankArg, `${rank + 2} dimensions (Cout, Cin/groups, ${kernelAxes(rank)})`, `shape [${weightShape.join(', ')}]`);
   }
-  if (weight.data.length === 0) {
-    throw new SimdconvError('EMPTY_OUTPUT', 'weight.shape', 'no zero-sized dimension', `[${weight.shape.join(', ')}]`);
+  if (shapeSize(weightShape) === 0) {
+    throw new SimdconvError('EMPTY_OUTPUT', shapeArg, 'no zero-sized dimension', `[${weightShape.join(', ')}]`);
   }
   const groups = resolveGroups(o.groups);
-  const outChannels = weight.shape[0]!;
+  const outChannels = weightShape[0]!;
   if (outChannels % groups !== 0) {
     throw new SimdconvError('INVALID_GROUPS', 'options.groups', `a divisor of the output channels (${outChannels})`, String(groups));
   }
-  const kernel = weight.shape.slice(2);
+  const kernel = weightShape.slice(2);
   const stride = expandArg('options.stride', o.stride, rank, 1, 1);
   const dilation = expandArg('options.dilation', o.dilation, rank, 1, 1);
   const paddingMode = o.paddingMode ?? 'zeros';
@@ -190,7 +231,7 @@ export function resolveConvParams(
     op,
     transposed: false,
     rank,
-    inChannels: weight.shape[1]! * groups,
+    inChannels: weightShape[1]! * groups,
     outChannels,
     groups,
     kernel,
@@ -203,8 +244,6 @@ export function resolveConvParams(
     outputSize: null,
     clamp: resolveActivation(o.activation),
     layout: resolveLayout(o.layout),
-    weight,
-    bias: checkBias(bias, outChannels),
   };
 }
 
@@ -214,22 +253,44 @@ export function resolveConvTransposeParams(
   bias: Tensor | null | undefined,
   options: ConvTransposeOptions | undefined,
 ): ConvParams {
-  checkOptionsObject(options);
+  checkTensor('weight', weight);
+  const shape = convTransposeShapeParams(op, weight.shape, options, 'weight', 'weight.shape');
+  return { ...shape, weight, bias: checkBias(bias, shape.outChannels) };
+}
+
+/** `resolveConvTransposeParams` from a weight shape alone (no data). */
+export function resolveConvTransposeShape(
+  op: ConvTransposeOp,
+  weightShape: readonly number[],
+  options?: ConvTransposeOptions,
+  argument = 'weightShape',
+): ConvShapeParams {
+  checkShapeArg(argument, weightShape);
+  return convTransposeShapeParams(op, weightShape, options, argument, argument);
+}
+
+function convTransposeShapeParams(
+  op: ConvTransposeOp,
+  weightShape: readonly number[],
+  options: ConvTransposeOptions | undefined,
+  rankArg: string,
+  shapeArg: string,
+): ConvShapeParams {
+  checkOptionsObject(options, CONV_TRANSPOSE_OPTION_KEYS);
   const o = options ?? {};
   const rank = SPATIAL_RANK[op];
-  checkTensor('weight', weight);
-  if (weight.shape.length !== rank + 2) {
-    throw new SimdconvError('INVALID_RANK', 'weight', `${rank + 2} dimensions (Cin, Cout/groups, ${kernelAxes(rank)})`, `shape [${weight.shape.join(', ')}]`);
+  if (weightShape.length !== rank + 2) {
+    throw new SimdconvError('INVALID_RANK', rankArg, `${rank + 2} dimensions (Cin, Cout/groups, ${kernelAxes(rank)})`, `shape [${weightShape.join(', ')}]`);
   }
-  if (weight.data.length === 0) {
-    throw new SimdconvError('EMPTY_OUTPUT', 'weight.shape', 'no zero-sized dimension', `[${weight.shape.join(', ')}]`);
+  if (shapeSize(weightShape) === 0) {
+    throw new SimdconvError('EMPTY_OUTPUT', shapeArg, 'no zero-sized dimension', `[${weightShape.join(', ')}]`);
   }
   const groups = resolveGroups(o.groups);
-  const inChannels = weight.shape[0]!;
+  const inChannels = weightShape[0]!;
   if (inChannels % groups !== 0) {
     throw new SimdconvError('INVALID_GROUPS', 'options.groups', `a divisor of the input channels (${inChannels})`, String(groups));
   }
-  const outChannels = weight.shape[1]! * groups;
+  const outChannels = weightShape[1]! * groups;
   const stride = expandArg('options.stride', o.stride, rank, 1, 1);
   const dilation = expandArg('options.dilation', o.dilation, rank, 1, 1);
   if (typeof o.padding === 'string') {
@@ -261,7 +322,7 @@ export function resolveConvTransposeParams(
     inChannels,
     outChannels,
     groups,
-    kernel: weight.shape.slice(2),
+    kernel: weightShape.slice(2),
     stride,
     dilation,
     padBefore: padding,
@@ -271,14 +332,15 @@ export function resolveConvTransposeParams(
     outputSize,
     clamp: resolveActivation(o.activation),
     layout: resolveLayout(o.layout),
-    weight,
-    bias: checkBias(bias, outChannels),
   };
 }
 
-/** A convolution with a concrete input shape: everything a kernel needs. */
-export interface ConvGeometry {
-  readonly params: ConvParams;
+/**
+ * A convolution with a concrete input shape: everything a kernel needs. `P` is `ConvShapeParams` when
+ * resolved from shapes alone (introspection).
+ */
+export interface ConvGeometry<P extends ConvShapeParams = ConvParams> {
+  readonly params: P;
   readonly batched: boolean;
   readonly batch: number;
   readonly inSize: readonly number[];
@@ -297,17 +359,17 @@ function kernelAxes(rank: number): string {
   return ['kW', 'kH, kW', 'kD, kH, kW'][rank - 1]!;
 }
 
-function inputDescription(p: ConvParams): string {
+function inputDescription(p: ConvShapeParams): string {
   const sp = ['W', 'H, W', 'D, H, W'][p.rank - 1]!;
   return p.layout === 'channels-first' ? `(N, C, ${sp}) or (C, ${sp})` : `(N, ${sp}, C) or (${sp}, C)`;
 }
 
-function channelsAxis(p: ConvParams, ndim: number): number {
+function channelsAxis(p: ConvShapeParams, ndim: number): number {
   const batched = ndim === p.rank + 2;
   return p.layout === 'channels-first' ? (batched ? 1 : 0) : ndim - 1;
 }
 
-export function resolveConvGeometry(p: ConvParams, inputShape: readonly number[]): ConvGeometry {
+export function resolveConvGeometry<P extends ConvShapeParams>(p: P, inputShape: readonly number[]): ConvGeometry<P> {
   const ndim = inputShape.length;
   if (ndim !== p.rank + 1 && ndim !== p.rank + 2) {
     throw new SimdconvError('INVALID_RANK', 'input', `${p.rank + 2} dimensions ${inputDescription(p)} or ${p.rank + 1} unbatched`, `shape [${inputShape.join(', ')}]`);
@@ -317,8 +379,11 @@ export function resolveConvGeometry(p: ConvParams, inputShape: readonly number[]
   const channels = inputShape[cAxis]!;
   const batch = batched ? inputShape[0]! : 1;
   const inSize = p.layout === 'channels-first' ? inputShape.slice(cAxis + 1) : inputShape.slice(batched ? 1 : 0, ndim - 1);
+  if (channels % p.groups !== 0) {
+    throw new SimdconvError('INVALID_GROUPS', 'options.groups', `a divisor of the input channels (input.shape[${cAxis}] = ${channels})`, String(p.groups));
+  }
   if (channels !== p.inChannels) {
-    const what = p.transposed ? `${p.inChannels} (weight.shape[0])` : `${p.inChannels} (weight.shape[1] * groups = ${p.weight.shape[1]} * ${p.groups})`;
+    const what = p.transposed ? `${p.inChannels} (weight.shape[0])` : `${p.inChannels} (weight.shape[1] * groups = ${p.inChannels / p.groups} * ${p.groups})`;
     throw new SimdconvError('CHANNEL_MISMATCH', `input.shape[${cAxis}]`, `${what} input channels`, String(channels));
   }
   if (batch === 0 || inSize.some((s) => s === 0)) {
@@ -372,7 +437,7 @@ export function resolveConvGeometry(p: ConvParams, inputShape: readonly number[]
 }
 
 /** PyTorch's limits: reflect needs pad < size, circular pad <= size, replicate any pad on a non-empty axis. */
-function checkPaddingMode(p: ConvParams, inSize: readonly number[]): void {
+function checkPaddingMode(p: ConvShapeParams, inSize: readonly number[]): void {
   if (p.paddingMode === 'zeros' || p.paddingMode === 'replicate') return;
   for (let i = 0; i < p.rank; i++) {
     const pad = Math.max(p.padBefore[i]!, p.padAfter[i]!);
@@ -387,22 +452,32 @@ function checkPaddingMode(p: ConvParams, inSize: readonly number[]): void {
 }
 
 /** Checks a caller-provided output buffer against the geometry. */
-export function checkOut(out: unknown, g: ConvGeometry, input: Tensor): Tensor {
-  checkTensor('options.out', out);
-  const expected = g.outputShape;
-  if (out.shape.length !== expected.length || out.shape.some((d, i) => d !== expected[i])) {
-    throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${expected.join(', ')}]`, `[${out.shape.join(', ')}]`);
+export function checkOut(out: unknown, g: ConvGeometry<ConvShapeParams>, input: Tensor): Tensor {
+  if (typeof out !== 'object' || out === null) {
+    throw new SimdconvError('INVALID_TENSOR', 'options.out', 'a tensor {data: Float32Array, shape: number[]}', describe(out));
   }
-  if (out.data.buffer === input.data.buffer) {
-    const a0 = out.data.byteOffset;
-    const a1 = a0 + out.data.byteLength;
+  if (!((out as { data?: unknown }).data instanceof Float32Array)) {
+    throw new SimdconvError('INVALID_TENSOR', 'options.out.data', 'a Float32Array', describe((out as { data?: unknown }).data));
+  }
+  const { data, shape } = out as { data: Float32Array; shape: unknown };
+  const expected = g.outputShape;
+  if (!Array.isArray(shape) || shape.length !== expected.length || shape.some((d, k) => d !== expected[k])) {
+    throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${expected.join(', ')}]`, describe(shape));
+  }
+  const size = shapeSize(expected);
+  if (data.length !== size) {
+    throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.data', `length ${size} (the output shape [${expected.join(', ')}])`, `length ${data.length}`);
+  }
+  if (data.buffer === input.data.buffer) {
+    const a0 = data.byteOffset;
+    const a1 = a0 + data.byteLength;
     const b0 = input.data.byteOffset;
     const b1 = b0 + input.data.byteLength;
     if (a0 < b1 && b0 < a1) {
       throw new SimdconvError('OUTPUT_MISMATCH', 'options.out', 'a buffer that does not overlap the input', 'a view overlapping input.data');
     }
   }
-  return out;
+  return out as Tensor;
 }
 
 /** Maps an output index on one axis to the input index it reads for a non-zeros padding mode (-1: zero). */

@@ -59,6 +59,14 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
     this.reduction = K;
     this.channelsLast = params.layout === 'channels-last';
 
+    const tile = this.channelsLast ? 8 : 4;
+    const tiles = Math.ceil(coutG / tile);
+    const panelBytes = K * tile * 4;
+    heap.ensureFits([
+      [groups * tiles * panelBytes, 'weight'],
+      [params.weight.data.length * 4, 'weight'],
+      [(cout + 8) * 4, 'bias'],
+    ]);
     // Bias padded by a full tile so the microkernel's vector bias loads stay in bounds.
     this.bias = heap.alloc((cout + 8) * 4, 'bias');
     const biasView = heap.f32(this.bias, cout + 8);
@@ -76,9 +84,6 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
     }
     const raw = heap.alloc(rows.length * 4, 'weight');
     heap.f32(raw, rows.length).set(rows);
-    const tile = this.channelsLast ? 8 : 4;
-    const tiles = Math.ceil(coutG / tile);
-    const panelBytes = K * tile * 4;
     this.weightBytes = groups * tiles * panelBytes;
     this.weights = heap.alloc(this.weightBytes, 'weight');
     for (let g = 0; g < groups; g++) {
@@ -123,6 +128,13 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
     const paddedLen = p.paddingMode === 'zeros' ? 0 : p.inChannels * shapeSize(paddedSize);
     const ranges = splitRange(pixels, threadsFor(this.rt, g.macs / g.batch), align);
 
+    // Staging for `run` (allocated on its first call) counts too, so a refused shape allocates nothing.
+    heap.ensureFits([
+      [shapeSize(g.inputShape) * 4, 'input'],
+      [shapeSize(g.outputShape) * 4, 'output'],
+      ...ranges.map(() => [panelBytes, 'workspace'] as const),
+      [paddedLen * 4, 'workspace'],
+    ]);
     const panels = ranges.map(() => (panelBytes ? heap.alloc(panelBytes, 'workspace') : 0));
     const padded = paddedLen ? heap.alloc(paddedLen * 4, 'workspace') : 0;
     this.workspaceBytes = panelBytes * panels.length + paddedLen * 4;
@@ -158,8 +170,14 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
   protected execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
     const { heap } = this.rt;
     if (!prep.x) {
-      prep.x = heap.alloc(input.length * 4, 'input');
-      prep.y = heap.alloc(out.length * 4, 'output');
+      const x = heap.alloc(input.length * 4, 'input');
+      try {
+        prep.y = heap.alloc(out.length * 4, 'output');
+      } catch (e) {
+        heap.release(x);
+        throw e;
+      }
+      prep.x = x;
     }
     heap.f32(prep.x, input.length).set(input);
     this.compute(g, prep, prep.x, prep.y);

@@ -50,13 +50,33 @@ export class WasmHeap {
         throw new SimdconvError('OUT_OF_MEMORY', argument, `buffers that fit in 4 GiB of wasm memory (${this.bytesInUse} bytes in use)`, `a request for ${bytes} more bytes`);
       }
       const have = this.memory.buffer.byteLength;
-      if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+      if (end > have) {
+        try {
+          this.memory.grow(Math.ceil((end - have) / PAGE));
+        } catch {
+          throw new SimdconvError('OUT_OF_MEMORY', argument, `${bytes} bytes more of wasm memory (the engine refused to grow it past ${have} bytes)`, `a request for ${bytes} bytes`);
+        }
+      }
       this.top = end;
     }
     this.used.set(offset, size);
     this.bytesInUse += size;
     this.peak = Math.max(this.peak, this.bytesInUse);
     return offset;
+  }
+
+  /**
+   * Throws OUT_OF_MEMORY, naming the first request that cannot fit, before anything is allocated, so a
+   * refused call leaves the heap as it was.
+   */
+  ensureFits(requests: ReadonlyArray<readonly [bytes: number, argument: string]>): void {
+    let total = this.bytesInUse;
+    for (const [bytes, argument] of requests) {
+      total += bytes > 0 ? align(bytes + SLACK) : 0;
+      if (total > MAX_PAGES * PAGE) {
+        throw new SimdconvError('OUT_OF_MEMORY', argument, `buffers that fit in 4 GiB of wasm memory (${this.bytesInUse} bytes in use)`, `${bytes} bytes for ${argument}`);
+      }
+    }
   }
 
   release(offset: number): void {

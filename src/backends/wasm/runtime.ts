@@ -1,7 +1,7 @@
 /** One instantiated kernel module with its memory and host-side heap. */
-import type { KernelPool } from './dispatch.js';
 import { WasmHeap } from './heap.js';
 import { type KernelExports, type WasmBuild, type WasmSource, compileKernels, instantiateKernels } from './module.js';
+import { type ThreadPool, createThreadPool, threadSupport } from './thread-pool.js';
 
 export interface WasmRuntime {
   readonly build: WasmBuild;
@@ -9,10 +9,44 @@ export interface WasmRuntime {
   readonly heap: WasmHeap;
   readonly memory: WebAssembly.Memory;
   /** Worker threads sharing `memory`, or null when single-threaded. */
-  readonly pool: KernelPool | null;
+  readonly pool: ThreadPool | null;
 }
 
-export async function createWasmRuntime(build: WasmBuild, source?: WasmSource): Promise<WasmRuntime> {
+export interface WasmRuntimeOptions {
+  /** Threads including the caller's (default 1). Above 1: the `-mt` build on a shared memory, with a pool. */
+  threads?: number;
+  /** Where the `-mt` build comes from (as `source` for the single-thread one). */
+  sharedSource?: WasmSource;
+}
+
+let warned = false;
+function warnOnce(message: string): void {
+  if (warned) return;
+  warned = true;
+  console.warn(`simdconv: running on one thread: ${message}`);
+}
+
+export async function createWasmRuntime(build: WasmBuild, source?: WasmSource, options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
+  const threads = options.threads ?? 1;
+  if (threads > 1) {
+    const support = threadSupport();
+    if (!support.ok) warnOnce(support.reason);
+    else {
+      let pool: ThreadPool | null = null;
+      try {
+        const module = await compileKernels(`${build}-mt`, options.sharedSource);
+        // Shared memories cannot move, so the engine reserves the maximum up front (address space only).
+        const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
+        const kernels = await instantiateKernels(module, memory);
+        pool = await createThreadPool(module, memory, threads, { exports: kernels as unknown as Record<string, unknown> });
+        const heap = new WasmHeap(memory, kernels.heap_base());
+        return { build, kernels, heap, memory, pool };
+      } catch (error) {
+        pool?.terminate();
+        warnOnce(`starting ${threads} threads failed (${error instanceof Error ? error.message : String(error)})`);
+      }
+    }
+  }
   const module = await compileKernels(build, source);
   // Growth is on demand (heap.ts); the maximum is wasm32's 4 GiB.
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });

@@ -1,0 +1,399 @@
+// Transposed convolution (convTranspose1d/2d/3d) as stride-phase sub-convolutions on an implicit GEMM.
+//
+// Why not GEMM + col2im. col2im computes cols = W^T X (Cout/g * taps rows, K = Cin/g) and then
+// scatter-adds every column element into the output: K is only Cin/g (short dot products), the cols matrix
+// is taps times the input's size and is written and read back once more, the scatter-add is strided (not SIMD)
+// whenever the stride is > 1, and bias/activation need an extra pass over the output because an element is
+// only final after the last overlapping tile.
+//
+// Phases instead. Along one axis, y[o] += x[i] * w[t] for o = i*s - p + t*d. Split the outputs by phase
+// r = o mod s, o = r + s*j: the taps reaching phase r are T_r = {t : (r + p - t*d) mod s == 0}, each reading
+// input i = j + off_t with off_t = (r + p - t*d) / s. So every phase is an ordinary stride-1 correlation of
+// the input with a sub-kernel (the taps T_r, in any order) - no zero insertion, no wasted multiplies, and each
+// output element is one complete dot product of length (Cin/g) * |T_phase|, written once with bias and the
+// activation fused into the microkernel's epilogue. 3-D phases are products of the per-axis ones.
+//
+// Implicit GEMM, no im2col. The host builds a zero-padded (or cropped) copy of the image covering exactly
+// the input range the phases read, so a tap is a constant offset into it; the kernels below walk the taps
+// and channels as the reduction (K = taps * Cin/g), reading the padded input in place:
+// - channels-first: C = A[Cout/g x K] * B[K x pixels]; A are weights packed per phase [tap][ci][4] (4 output
+//   channels per panel), B rows are input rows shifted by each tap's offset; a tile is 8 consecutive phase
+//   pixels of one output row, stored with the phase's output stride (contiguous when the stride is 1).
+// - channels-last: C = A[pixels x K] * B[K x Cout/g]; A rows are pixels (Cin/g contiguous values per tap, read
+//   through a per-pixel offset table), B are weights packed per phase [tap][ci][8]; a C row is one output pixel,
+//   8 contiguous channels, at a per-pixel output offset - no transpose of input or output.
+// Both reuse the 4x8 register tile of gemm.ts (8 v128 accumulators). Zero taps (a phase no tap reaches)
+// store the bias. Products with the zero padding add exact zeros, as im2col does for ordinary convolutions.
+//
+// Phase table (i32 words, built by the host per input shape; byte offsets already scaled for the layout):
+//   [Jd, Jh, Jw, outBase, ntaps, weightOffsetBytes, 0, 0, tapOffsetBytes x ntaps] per phase, back to back.
+// outBase is the phase's first output pixel (rd*OH*OW + rh*OW + rw); phase pixel (jd, jh, jw) is output
+// pixel outBase + jd*SD*OH*OW + jh*SH*OW + jw*SW and reads padded pixel (jd*Hp + jh)*Wp + jw + tap offset.
+import { madd, clampv, storePartial8 } from './simd';
+
+const HEADER: i32 = 8;
+
+// Stores the first `n` (0..8) lanes of (v0, v1) at p, p + step, p + 2*step, ...
+// @ts-ignore: decorator
+@inline
+function storeStrided8(p: usize, v0: v128, v1: v128, n: i32, step: usize): void {
+  if (step == 4) {
+    storePartial8(p, v0, v1, n);
+    return;
+  }
+  store<f32>(p, f32x4.extract_lane(v0, 0));
+  if (n < 2) return;
+  store<f32>(p + step, f32x4.extract_lane(v0, 1));
+  if (n < 3) return;
+  store<f32>(p + 2 * step, f32x4.extract_lane(v0, 2));
+  if (n < 4) return;
+  store<f32>(p + 3 * step, f32x4.extract_lane(v0, 3));
+  if (n < 5) return;
+  store<f32>(p + 4 * step, f32x4.extract_lane(v1, 0));
+  if (n < 6) return;
+  store<f32>(p + 5 * step, f32x4.extract_lane(v1, 1));
+  if (n < 7) return;
+  store<f32>(p + 6 * step, f32x4.extract_lane(v1, 2));
+  if (n < 8) return;
+  store<f32>(p + 7 * step, f32x4.extract_lane(v1, 3));
+}
+
+// Channels-first 4x8 tile. a: packed weights [ntaps][cinG][4]; b: the padded input at the tile's first pixel
+// of channel 0 (row stride ldb = one padded channel plane, in bytes); toff: ntaps tap offsets (bytes).
+// c: output of the tile's first channel and pixel; rows ldc apart, lanes `step` bytes apart.
+function tconv_tile_cf(
+  mr: i32, nr: i32, cinG: i32, ntaps: i32, toff: usize,
+  a: usize, b: usize, ldb: usize, c: usize, ldc: usize, step: usize,
+  bias: usize, lo: f32, hi: f32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const rowBytes = <usize>cinG * ldb;
+  for (let t = 0; t < ntaps; t++) {
+    let bp = b + <usize>load<i32>(toff + (<usize>t << 2));
+    const end = bp + rowBytes;
+    while (bp < end) {
+      const b0 = v128.load(bp);
+      const b1 = v128.load(bp, 16);
+      let av = v128.load32_splat(a);
+      c00 = madd(av, b0, c00);
+      c01 = madd(av, b1, c01);
+      av = v128.load32_splat(a, 4);
+      c10 = madd(av, b0, c10);
+      c11 = madd(av, b1, c11);
+      av = v128.load32_splat(a, 8);
+      c20 = madd(av, b0, c20);
+      c21 = madd(av, b1, c21);
+      av = v128.load32_splat(a, 12);
+      c30 = madd(av, b0, c30);
+      c31 = madd(av, b1, c31);
+      a += 16;
+      bp += ldb;
+    }
+  }
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  let bv = v128.load32_splat(bias);
+  storeStrided8(c, clampv(f32x4.add(c00, bv), vlo, vhi), clampv(f32x4.add(c01, bv), vlo, vhi), nr, step);
+  if (mr < 2) return;
+  bv = v128.load32_splat(bias, 4);
+  storeStrided8(c + ldc, clampv(f32x4.add(c10, bv), vlo, vhi), clampv(f32x4.add(c11, bv), vlo, vhi), nr, step);
+  if (mr < 3) return;
+  bv = v128.load32_splat(bias, 8);
+  storeStrided8(c + 2 * ldc, clampv(f32x4.add(c20, bv), vlo, vhi), clampv(f32x4.add(c21, bv), vlo, vhi), nr, step);
+  if (mr < 4) return;
+  bv = v128.load32_splat(bias, 12);
+  storeStrided8(c + 3 * ldc, clampv(f32x4.add(c30, bv), vlo, vhi), clampv(f32x4.add(c31, bv), vlo, vhi), nr, step);
+}
+
+// Channels-last 4x8 tile. x: padded input at the group's first channel; inTab/outTab: 4 byte offsets of the
+// tile's pixels into x and into y (rows >= mr re-read row 0, so every load stays in bounds); b: packed weights
+// [ntaps][cinG][8]; y: output at the tile's first channel.
+function tconv_tile_cl(
+  mr: i32, nr: i32, cinG: i32, ntaps: i32, toff: usize,
+  x: usize, inTab: usize, b: usize, y: usize, outTab: usize,
+  bias: usize, lo: f32, hi: f32,
+): void {
+  const a0 = x + <usize>load<i32>(inTab);
+  const a1 = mr > 1 ? x + <usize>load<i32>(inTab, 4) : a0;
+  const a2 = mr > 2 ? x + <usize>load<i32>(inTab, 8) : a0;
+  const a3 = mr > 3 ? x + <usize>load<i32>(inTab, 12) : a0;
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const kb = <usize>cinG << 2;
+  for (let t = 0; t < ntaps; t++) {
+    let o = <usize>load<i32>(toff + (<usize>t << 2));
+    const end = o + kb;
+    while (o < end) {
+      const b0 = v128.load(b);
+      const b1 = v128.load(b, 16);
+      let av = v128.load32_splat(a0 + o);
+      c00 = madd(av, b0, c00);
+      c01 = madd(av, b1, c01);
+      av = v128.load32_splat(a1 + o);
+      c10 = madd(av, b0, c10);
+      c11 = madd(av, b1, c11);
+      av = v128.load32_splat(a2 + o);
+      c20 = madd(av, b0, c20);
+      c21 = madd(av, b1, c21);
+      av = v128.load32_splat(a3 + o);
+      c30 = madd(av, b0, c30);
+      c31 = madd(av, b1, c31);
+      b += 32;
+      o += 4;
+    }
+  }
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  const bias0 = v128.load(bias);
+  const bias1 = v128.load(bias, 16);
+  storePartial8(y + <usize>load<i32>(outTab), clampv(f32x4.add(c00, bias0), vlo, vhi), clampv(f32x4.add(c01, bias1), vlo, vhi), nr);
+  if (mr < 2) return;
+  storePartial8(y + <usize>load<i32>(outTab, 4), clampv(f32x4.add(c10, bias0), vlo, vhi), clampv(f32x4.add(c11, bias1), vlo, vhi), nr);
+  if (mr < 3) return;
+  storePartial8(y + <usize>load<i32>(outTab, 8), clampv(f32x4.add(c20, bias0), vlo, vhi), clampv(f32x4.add(c21, bias1), vlo, vhi), nr);
+  if (mr < 4) return;
+  storePartial8(y + <usize>load<i32>(outTab, 12), clampv(f32x4.add(c30, bias0), vlo, vhi), clampv(f32x4.add(c31, bias1), vlo, vhi), nr);
+}
+
+// Channels-first 4x8 tile on a packed B: b is [K][8] (one tile of 8 pixels, packed by packTile).
+function tconv_tile_packed_cf(
+  mr: i32, nr: i32, k: i32, a: usize, b: usize, c: usize, ldc: usize, step: usize,
+  bias: usize, lo: f32, hi: f32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = b + (<usize>k << 5);
+  while (b < end) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    a += 16;
+    b += 32;
+  }
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  let bv = v128.load32_splat(bias);
+  storeStrided8(c, clampv(f32x4.add(c00, bv), vlo, vhi), clampv(f32x4.add(c01, bv), vlo, vhi), nr, step);
+  if (mr < 2) return;
+  bv = v128.load32_splat(bias, 4);
+  storeStrided8(c + ldc, clampv(f32x4.add(c10, bv), vlo, vhi), clampv(f32x4.add(c11, bv), vlo, vhi), nr, step);
+  if (mr < 3) return;
+  bv = v128.load32_splat(bias, 8);
+  storeStrided8(c + 2 * ldc, clampv(f32x4.add(c20, bv), vlo, vhi), clampv(f32x4.add(c21, bv), vlo, vhi), nr, step);
+  if (mr < 4) return;
+  bv = v128.load32_splat(bias, 12);
+  storeStrided8(c + 3 * ldc, clampv(f32x4.add(c30, bv), vlo, vhi), clampv(f32x4.add(c31, bv), vlo, vhi), nr, step);
+}
+
+// Copies one tile's B, 8 pixels x K = (tap, ci), from the padded input (b: the tile's first pixel of channel
+// 0, channel planes ldb bytes apart) into dst [K][8]: contiguous for the microkernel, and read once per tile
+// rather than once per 4-channel panel. A partial tile copies up to 7 values past its row (never stored).
+// @ts-ignore: decorator
+@inline
+function packTile(dst: usize, b: usize, ntaps: i32, toff: usize, cinG: i32, ldb: usize): void {
+  for (let t = 0; t < ntaps; t++) {
+    let bp = b + <usize>load<i32>(toff + (<usize>t << 2));
+    for (let ci = 0; ci < cinG; ci++) {
+      v128.store(dst, v128.load(bp));
+      v128.store(dst, v128.load(bp, 16), 16);
+      dst += 32;
+      bp += ldb;
+    }
+  }
+}
+
+// One image, channels-first. x: padded input [Cin][Dp][Hp][Wp] (plane = Dp*Hp*Wp pixels); w: packed weights,
+// group g at w + g * wGroupBytes; y: output [Cout][OD][OH][OW]. Tiles are 8 pixels of one phase row, taken
+// `blockTiles` at a time: with more than one 4-channel panel, the block's B is packed into `panel`
+// (blockTiles * K * 32 bytes) and every weight panel sweeps it; with one panel, B is read in place.
+export function tconv_cf(
+  x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
+  cin: i32, cout: i32, groups: i32, plane: i32, Hp: i32, Wp: i32,
+  OD: i32, OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, panel: usize, blockTiles: i32, lo: f32, hi: f32,
+): void {
+  const cinG = cin / groups;
+  const coutG = cout / groups;
+  const mTiles = (coutG + 3) >> 2;
+  const pack = mTiles > 1;
+  const ldb = <usize>plane << 2;
+  const oplane = OD * OH * OW;
+  const ldc = <usize>oplane << 2;
+  const step = <usize>SW << 2;
+  const dStep = SD * OH * OW;
+  const hStep = SH * OW;
+  let ph = table;
+  for (let f = 0; f < nphases; f++) {
+    const Jd = load<i32>(ph), Jh = load<i32>(ph, 4), Jw = load<i32>(ph, 8);
+    const outBase = load<i32>(ph, 12), ntaps = load<i32>(ph, 16), woff = <usize>load<i32>(ph, 20);
+    const toff = ph + (<usize>HEADER << 2);
+    const K = ntaps * cinG;
+    const panelA = <usize>K << 4;
+    const tileB = <usize>K << 5;
+    const perRow = (Jw + 7) >> 3;
+    const total = Jd * Jh * perRow;
+    for (let u0 = 0; u0 < total; u0 += blockTiles) {
+      const cnt = min(blockTiles, total - u0);
+      const row0 = u0 / perRow;
+      const tw0 = u0 - row0 * perRow;
+      const jd0 = row0 / Jh;
+      const jh0 = row0 - jd0 * Jh;
+      for (let g = 0; g < groups; g++) {
+        const xg = x + (<usize>(g * cinG) * ldb);
+        if (pack) {
+          let jd = jd0, jh = jh0, tw = tw0;
+          for (let u = 0; u < cnt; u++) {
+            packTile(panel + <usize>u * tileB, xg + ((<usize>((jd * Hp + jh) * Wp + (tw << 3))) << 2), ntaps, toff, cinG, ldb);
+            if (++tw == perRow) {
+              tw = 0;
+              if (++jh == Jh) {
+                jh = 0;
+                jd++;
+              }
+            }
+          }
+        }
+        const wg = w + <usize>g * wGroupBytes + woff;
+        for (let mt = 0; mt < mTiles; mt++) {
+          const m0 = mt << 2;
+          const mr = min(4, coutG - m0);
+          const co = g * coutG + m0;
+          const a = wg + <usize>mt * panelA;
+          const yc = y + ((<usize>co * oplane + outBase) << 2);
+          const bc = bias + (<usize>co << 2);
+          let jd = jd0, jh = jh0, tw = tw0;
+          for (let u = 0; u < cnt; u++) {
+            const jw0 = tw << 3;
+            const nr = min(8, Jw - jw0);
+            const cp = yc + ((<usize>(jd * dStep + jh * hStep + jw0 * SW)) << 2);
+            if (pack) {
+              tconv_tile_packed_cf(mr, nr, K, a, panel + <usize>u * tileB, cp, ldc, step, bc, lo, hi);
+            } else {
+              const bp = xg + ((<usize>((jd * Hp + jh) * Wp + jw0)) << 2);
+              tconv_tile_cf(mr, nr, cinG, ntaps, toff, a, bp, ldb, cp, ldc, step, bc, lo, hi);
+            }
+            if (++tw == perRow) {
+              tw = 0;
+              if (++jh == Jh) {
+                jh = 0;
+                jd++;
+              }
+            }
+          }
+        }
+      }
+    }
+    ph = toff + (<usize>ntaps << 2);
+  }
+}
+
+// One image, channels-last. x: padded input [Dp][Hp][Wp][Cin]; y: output [OD][OH][OW][Cout]; scratch: 2 * mc
+// i32 (per-pixel input and output byte offsets of the current block of `mc` phase pixels). Each 8-channel
+// weight panel sweeps a whole block of pixels while it is hot in L1.
+export function tconv_cl(
+  x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
+  cin: i32, cout: i32, groups: i32, Hp: i32, Wp: i32,
+  OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, scratch: usize, mc: i32, lo: f32, hi: f32,
+): void {
+  const cinG = cin / groups;
+  const coutG = cout / groups;
+  const nTiles = (coutG + 7) >> 3;
+  const inPix = cin << 2;
+  const outPix = cout << 2;
+  const dStep = SD * OH * OW;
+  const hStep = SH * OW;
+  const inTab = scratch;
+  const outTab = scratch + (<usize>mc << 2);
+  let ph = table;
+  for (let f = 0; f < nphases; f++) {
+    const Jd = load<i32>(ph), Jh = load<i32>(ph, 4), Jw = load<i32>(ph, 8);
+    const outBase = load<i32>(ph, 12), ntaps = load<i32>(ph, 16), woff = <usize>load<i32>(ph, 20);
+    const toff = ph + (<usize>HEADER << 2);
+    const panelB = <usize>(ntaps * cinG) << 5;
+    const P = Jd * Jh * Jw;
+    for (let p0 = 0; p0 < P; p0 += mc) {
+      const cnt = min(mc, P - p0);
+      // Offsets of this block's pixels, walked in (jd, jh, jw) order.
+      let r = p0 / Jw;
+      let jw = p0 - r * Jw;
+      let jd = r / Jh;
+      let jh = r - jd * Jh;
+      for (let j = 0; j < cnt; j++) {
+        store<i32>(inTab + (<usize>j << 2), ((jd * Hp + jh) * Wp + jw) * inPix);
+        store<i32>(outTab + (<usize>j << 2), (outBase + jd * dStep + jh * hStep + jw * SW) * outPix);
+        if (++jw == Jw) {
+          jw = 0;
+          if (++jh == Jh) {
+            jh = 0;
+            jd++;
+          }
+        }
+      }
+      for (let g = 0; g < groups; g++) {
+        const xg = x + (<usize>(g * cinG) << 2);
+        const wg = w + <usize>g * wGroupBytes + woff;
+        for (let nt = 0; nt < nTiles; nt++) {
+          const n0 = nt << 3;
+          const nr = min(8, coutG - n0);
+          const co = g * coutG + n0;
+          const b = wg + <usize>nt * panelB;
+          const yc = y + (<usize>co << 2);
+          const bc = bias + (<usize>co << 2);
+          for (let m0 = 0; m0 < cnt; m0 += 4) {
+            const o = <usize>m0 << 2;
+            tconv_tile_cl(min(4, cnt - m0), nr, cinG, ntaps, toff, xg, inTab + o, b, yc, outTab + o, bc, lo, hi);
+          }
+        }
+      }
+    }
+    ph = toff + (<usize>ntaps << 2);
+  }
+}
+
+// Copies the window [d0, d0 + Dp) x [h0, h0 + Hp) x [w0, w0 + Wp) of an image [outer][D][H][W][inner] into
+// y [outer][Dp][Hp][Wp][inner], zero outside the image: the zero padding (window larger than the image) or
+// crop (smaller) the phases read. Channels-first: outer = C, inner = 1; channels-last: outer = 1, inner = C.
+export function tconv_pad(
+  x: usize, y: usize, outer: i32, inner: i32, D: i32, H: i32, W: i32,
+  d0: i32, h0: i32, w0: i32, Dp: i32, Hp: i32, Wp: i32,
+): void {
+  const px = <usize>inner << 2;
+  const rowBytes = <usize>Wp * px;
+  // Columns [lo, hi) of a padded row come from the image, the rest are zero.
+  const lo = min(max(-w0, 0), Wp);
+  const hi = max(min(W - w0, Wp), lo);
+  for (let o = 0; o < outer; o++) {
+    const xo = x + <usize>o * D * H * W * px;
+    for (let pd = 0; pd < Dp; pd++) {
+      const sd = pd + d0;
+      for (let ph = 0; ph < Hp; ph++) {
+        const sh = ph + h0;
+        if (<u32>sd >= <u32>D || <u32>sh >= <u32>H || hi == lo) {
+          memory.fill(y, 0, rowBytes);
+        } else {
+          if (lo > 0) memory.fill(y, 0, <usize>lo * px);
+          memory.copy(y + <usize>lo * px, xo + (<usize>((sd * H + sh) * W + w0 + lo)) * px, <usize>(hi - lo) * px);
+          if (hi < Wp) memory.fill(y + <usize>hi * px, 0, <usize>(Wp - hi) * px);
+        }
+        y += rowBytes;
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// A measured WebAssembly SIMD ceiling: one thread running 12 independent f32x4 accumulators of
+// acc = acc * m + c, as f32x4.mul + f32x4.add (SIMD128) and as f32x4.relaxed_madd (relaxed SIMD,
+// measured only where this engine validates it). Assembled from text with wabt.
+import initWabt from 'wabt';
+
+const ACCUMULATORS = 12;
+const FLOPS_PER_ITERATION = ACCUMULATORS * 4 * 2;
+
+// (func (export "peak") (param $n i32) (result f32)): runs $n iterations, returns a lane so the work stays live.
+function kernelText(relaxed) {
+  const accs = Array.from({ length: ACCUMULATORS }, (_, i) => `$a${i}`);
+  const step = (a) => relaxed
+    ? `(local.set ${a} (f32x4.relaxed_madd (local.get ${a}) (local.get $m) (local.get $c)))`
+    : `(local.set ${a} (f32x4.add (f32x4.mul (local.get ${a}) (local.get $m)) (local.get $c)))`;
+  return `(module (func (export "peak") (param $n i32) (result f32)
+    (local $m v128) (local $c v128) ${accs.map((a) => `(local ${a} v128)`).join(' ')}
+    (local.set $m (f32x4.splat (f32.const 0.9999)))
+    (local.set $c (f32x4.splat (f32.const 0.0001)))
+    ${accs.map((a, i) => `(local.set ${a} (f32x4.splat (f32.const ${i / ACCUMULATORS})))`).join('\n    ')}
+    (loop $next
+      ${accs.map(step).join('\n      ')}
+      (br_if $next (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (f32x4.extract_lane 0 ${accs.slice(1).reduce((sum, a) => `(f32x4.add ${sum} (local.get ${a}))`, `(local.get ${accs[0]})`)})))`;
+}
+
+async function kernelBytes(relaxed) {
+  const wabt = await initWabt();
+  const module = wabt.parseWat('peak.wat', kernelText(relaxed), { simd: true, relaxed_simd: relaxed });
+  try {
+    return module.toBinary({}).buffer;
+  } finally {
+    module.destroy();
+  }
+}
+
+/** Whether this engine accepts relaxed SIMD (Node 20 only with --experimental-wasm-relaxed-simd). */
+export const relaxedSimdValidates = async () => WebAssembly.validate(await kernelBytes(true));
+
+async function compile(relaxed) {
+  const bytes = await kernelBytes(relaxed);
+  if (!WebAssembly.validate(bytes)) return null;
+  const { instance } = await WebAssembly.instantiate(bytes);
+  return instance.exports.peak;
+}
+
+// Best of ten ~50 ms runs (on a shared machine the best run is the least disturbed one), after
+// enough short calls for V8 to tier the function up from Liftoff.
+function gflops(peak) {
+  const warmUntil = performance.now() + 100;
+  while (performance.now() < warmUntil) peak(10_000);
+  const n = 10_000_000;
+  let best = 0;
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    peak(n);
+    best = Math.max(best, (n * FLOPS_PER_ITERATION) / ((performance.now() - t0) * 1e6));
+  }
+  return best;
+}
+
+/** { simd128, relaxed }: single-thread GFLOP/s; relaxed is null where relaxed SIMD does not validate. */
+export async function measurePeak() {
+  const simd128 = await compile(false);
+  const relaxed = await compile(true);
+  return { simd128: gflops(simd128), relaxed: relaxed && gflops(relaxed) };
+}

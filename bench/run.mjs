@@ -1,0 +1,144 @@
+// `npm run bench`: simdconv's layer suite against its peers and a measured wasm SIMD ceiling.
+//   node bench/run.mjs [--layers a,b] [--quick] [--peers | --no-peers] [--backend name]
+// Each thread count runs in its own child process (bench/suite.mjs), started with
+// --experimental-wasm-relaxed-simd where this Node needs it. Prints progress as results arrive, then
+// a markdown table; writes bench/results/latest.json and latest.svg.
+import { fork } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { groupedBarChart, pairedColor } from './chart.mjs';
+import { OWN_CONFIGS, PEER_CONFIGS, THREADS } from './configs.mjs';
+import { layers } from './layers.mjs';
+import { relaxedSimdValidates } from './peers/wasm-peak.mjs';
+
+const started = performance.now();
+const startLoad = os.loadavg()[0];
+const { values: args } = parseArgs({
+  options: {
+    layers: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    peers: { type: 'boolean', default: true },
+    'no-peers': { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'wasm' },
+  },
+});
+const layerNames = args.layers?.split(',') ?? layers.map((l) => l.name);
+const unknown = layerNames.filter((name) => !layers.some((l) => l.name === name));
+if (unknown.length) throw new Error(`unknown layer(s) ${unknown.join(', ')}; known: ${layers.map((l) => l.name).join(', ')}`);
+const configs = [...(args.peers && !args['no-peers'] ? PEER_CONFIGS : []), ...OWN_CONFIGS];
+const suiteLayers = layers.filter((l) => layerNames.includes(l.name));
+
+const relaxedFlag = (await relaxedSimdValidates()) ? [] : ['--experimental-wasm-relaxed-simd'];
+const peaks = [];
+const results = []; // { layer, label, threads, status, ... } in arrival order
+
+const shapeText = (l) => `${l.op} ${l.N > 1 ? `N${l.N} ` : ''}${l.Cin}->${l.Cout} ${l.spatial.join('x')} k${l.kernel.join('x')}`;
+const configName = (r) => `${r.label} ${r.threads}t`;
+const fixed = (v, digits) => (v == null ? '' : v.toFixed(digits));
+const gflop = (l) => +(l.flops / 1e9).toPrecision(3);
+
+function runSuite(threads) {
+  return new Promise((resolve) => {
+    const child = fork(new URL('./suite.mjs', import.meta.url), [JSON.stringify({ threads, layerNames, configs, quick: args.quick })], {
+      execArgv: [...process.execArgv, ...relaxedFlag],
+    });
+    let lastLayer;
+    child.on('message', (m) => {
+      if (m.type === 'peak') {
+        peaks.push(m.peak);
+        console.log(`wasm ceiling, 1 thread: SIMD128 ${fixed(m.peak.simd128, 1)} GFLOP/s, relaxed ${m.peak.relaxed ? `${fixed(m.peak.relaxed, 1)} GFLOP/s` : 'n/a'}`);
+        return;
+      }
+      const l = layers.find((layer) => layer.name === m.layer);
+      if (m.layer !== lastLayer) console.log(`${(lastLayer = m.layer)}  (${shapeText(l)}, ${gflop(l)} GFLOP)`);
+      results.push(m);
+      const line = m.status === 'ok' ? `${fixed(m.medianMs, 3).padStart(10)} ms ${fixed(m.gflops, 1).padStart(7)} GFLOP/s` : `n/a (${m.reason})`;
+      console.log(`  ${configName(m).padEnd(22)} ${line}`);
+    });
+    child.on('exit', (code) => {
+      // Whatever a crashed suite did not report is n/a.
+      for (const l of suiteLayers) {
+        for (const c of configs) {
+          if (!results.some((r) => r.layer === l.name && r.label === c.label && r.threads === threads)) {
+            results.push({ layer: l.name, label: c.label, threads, status: 'n/a', reason: `suite process exited with code ${code}` });
+          }
+        }
+      }
+      resolve();
+    });
+  });
+}
+
+for (const threads of THREADS) {
+  console.log(`\n== ${threads} thread${threads > 1 ? 's' : ''} ==`);
+  await runSuite(threads);
+}
+
+// Ratios: against the best wasm peer at the same thread count; ceilings: the measured single-thread
+// peak of the config's instruction set, times its thread count.
+const peak = {
+  simd128: Math.max(...peaks.map((p) => p.simd128)),
+  relaxed: peaks.some((p) => p.relaxed) ? Math.max(...peaks.map((p) => p.relaxed ?? 0)) : null,
+};
+const configOf = (r) => configs.find((c) => c.label === r.label);
+const report = suiteLayers.map((l) => {
+  const rows = results
+    .filter((r) => r.layer === l.name)
+    .sort((a, b) => a.threads - b.threads || configs.indexOf(configOf(a)) - configs.indexOf(configOf(b)));
+  const ok = rows.filter((r) => r.status === 'ok');
+  for (const r of ok) {
+    const { isa } = configOf(r);
+    const best = Math.max(0, ...ok.filter((b) => b.threads === r.threads && configOf(b).baseline).map((b) => b.gflops));
+    const ceiling = peak[isa] && peak[isa] * r.threads;
+    Object.assign(r, { isa, vsBestWasmPeer: best ? r.gflops / best : null, ofCeiling: ceiling ? r.gflops / ceiling : null });
+  }
+  return { name: l.name, op: l.op, shape: shapeText(l), flops: l.flops, results: rows.map(({ type, layer, ...rest }) => rest) };
+});
+
+const load = os.loadavg()[0];
+console.log(`\n## Results (${args.quick ? 'quick, ' : ''}backend ${args.backend}, Node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} CPUs)\n`);
+console.log(`wasm ceiling, 1 thread: SIMD128 ${fixed(peak.simd128, 1)} GFLOP/s, relaxed ${peak.relaxed ? `${fixed(peak.relaxed, 1)} GFLOP/s` : 'n/a'}; 2-thread configs are measured against twice that.`);
+console.log(`Load average (1 min) at start ${fixed(startLoad, 2)}, at end ${fixed(load, 2)}${Math.max(startLoad, load) > 0.5 ? ': other processes were using the CPUs, so the figures (2-thread ones most) are unreliable' : ''}.\n`);
+console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling |');
+console.log('|---|---:|---|---:|---:|---:|---:|');
+for (const l of report) {
+  l.results.forEach((r, i) => {
+    const head = i === 0 ? `| ${l.name} | ${gflop(l)} ` : '| | ';
+    const cells = r.status === 'ok'
+      ? [fixed(r.medianMs, 3), fixed(r.gflops, 1), r.vsBestWasmPeer == null ? '' : `${fixed(r.vsBestWasmPeer, 2)}x`, r.ofCeiling == null ? '' : `${fixed(100 * r.ofCeiling, 0)}%`]
+      : [`n/a (${r.reason.replaceAll('|', '\\|')})`, '', '', ''];
+    console.log(`${head}| ${configName(r)} | ${cells.join(' | ')} |`);
+  });
+}
+
+const seconds = (performance.now() - started) / 1e3;
+const versions = Object.fromEntries(['@tensorflow/tfjs-backend-wasm', 'onnxruntime-web', 'onnxruntime-node', 'benchmark'].map((name) => {
+  const file = new URL(`../node_modules/${name}/package.json`, import.meta.url);
+  return [name, JSON.parse(readFileSync(file, 'utf8')).version];
+}));
+const meta = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: { start: startLoad, end: load }, versions, seconds };
+const options = { layers: layerNames, quick: args.quick, peers: configs.some((c) => PEER_CONFIGS.includes(c)), backend: args.backend };
+
+// Written through a .tmp file and a rename, so an interrupted run leaves the last results intact.
+const write = (name, text) => {
+  const url = new URL(`./results/${name}`, import.meta.url);
+  writeFileSync(new URL(`${url.href}.tmp`), text);
+  renameSync(new URL(`${url.href}.tmp`), url);
+};
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+write('latest.json', `${JSON.stringify({ meta, options, peak, layers: report }, null, 2)}\n`);
+// One bar per config and thread count that measured something: dark shade 1 thread, light 2 threads.
+const series = configs
+  .flatMap((c, ci) => THREADS.map((t, ti) => ({ name: `${c.label} ${t}t`, color: pairedColor(ci, ti > 0) })))
+  .filter((s) => results.some((r) => configName(r) === s.name && r.status === 'ok'));
+write('latest.svg', groupedBarChart({
+  title: `Convolution throughput, Node ${process.version}, ${meta.date.slice(0, 10)} (wasm ceiling per thread: SIMD128 ${fixed(peak.simd128, 0)}, relaxed ${fixed(peak.relaxed, 0) || 'n/a'} GFLOP/s)`,
+  yLabel: 'GFLOP/s',
+  series,
+  groups: report.map((l) => ({
+    name: l.name,
+    values: series.map((s) => l.results.find((r) => configName(r) === s.name && r.status === 'ok')?.gflops ?? null),
+  })),
+}));
+console.log(`\nWrote bench/results/latest.json and latest.svg in ${fixed(seconds, 0)} s.`);

@@ -1,0 +1,222 @@
+/**
+ * Depthwise convolution (groups == Cin > 1, Cout = M * Cin) on the dedicated kernels of assembly/depthwise.ts,
+ * for 1-D, 2-D and 3-D alike. The reduction is the kernel taps only, so the GEMM path has nothing to block on;
+ * these kernels run the taps directly with zero padding handled in-kernel.
+ *
+ * - channels-first: weights stay in PyTorch's [C*M][taps] order; the kernel vectorises along the output width
+ *   and reads edge columns with masked vector loads at their true positions, so the input buffer carries
+ *   guard bytes before and after it (never read into a result; they only keep the loads inside memory).
+ * - channels-last: weights are packed once as [taps][C*M rounded up to 4] so each tap is one vector load.
+ *
+ * Non-zero padding modes run on a padded copy (pad_image), as the GEMM plan does. Workspaces depend on the
+ * input shape and are re-sized only when it changes.
+ */
+import { SimdconvError } from '../../errors.js';
+import { PlanBase, type PlanInfo } from '../../plan.js';
+import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
+import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
+import type { ResidentPlan } from './resident.js';
+import type { WasmRuntime } from './runtime.js';
+
+const MODE_CODE = { zeros: 0, reflect: 1, replicate: 2, circular: 3 } as const;
+
+/** Argument positions the plan patches per image. */
+const ARG_X = 0;
+const ARG_Y = 3;
+
+interface Prepared {
+  /** Staging for `run` (heap block; the input starts `before` bytes in), allocated on first use. */
+  xBlock: number;
+  y: number;
+  /** Padded copy for non-zero padding modes (heap block, data `before0` bytes in), else 0. */
+  paddedBlock: number;
+  /** Guard bytes the channels-first kernel may read before / after its input buffer. */
+  before: number;
+  after: number;
+  workspaces: number[];
+  calls: KernelCall[];
+}
+
+function to3d(values: readonly number[], fill: number): [number, number, number] {
+  const v = [...new Array<number>(3 - values.length).fill(fill), ...values];
+  return [v[0]!, v[1]!, v[2]!];
+}
+
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+type Kernel = (...args: number[]) => number;
+const exported = (rt: WasmRuntime, name: string) => rt.kernels[name] as Kernel;
+
+/** Depthwise: every input channel is its own group (a single channel with groups 1 is a normal convolution). */
+export function isDepthwise(p: ConvParams): boolean {
+  return !p.transposed && p.groups === p.inChannels && p.groups > 1;
+}
+
+export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements ResidentPlan {
+  private readonly weights: number;
+  private readonly bias: number;
+  private readonly channelsLast: boolean;
+  private readonly multiplier: number;
+  private readonly weightBytes: number;
+  private workspaceBytes = 0;
+
+  constructor(
+    private readonly rt: WasmRuntime,
+    params: ConvParams,
+  ) {
+    super(params);
+    const { heap } = rt;
+    const cm = params.outChannels;
+    const taps = shapeSize(params.kernel);
+    this.channelsLast = params.layout === 'channels-last';
+    this.multiplier = cm / params.inChannels;
+    const cmp = Math.ceil(cm / 4) * 4;
+
+    // Bias zero-filled past C*M: the channels-last kernel loads it 4 or 16 channels at a time.
+    const biasLen = cmp + 16;
+    this.bias = heap.alloc(biasLen * 4, 'bias');
+    const biasView = heap.f32(this.bias, biasLen);
+    biasView.fill(0);
+    if (params.bias) biasView.set(params.bias);
+
+    const src = params.weight.data;
+    if (this.channelsLast) {
+      const raw = heap.alloc(src.length * 4, 'weight');
+      heap.f32(raw, src.length).set(src);
+      this.weights = heap.alloc(taps * cmp * 4, 'weight');
+      exported(rt, 'dwconv_pack_cl')(raw, cm, taps, this.weights);
+      heap.release(raw);
+      this.weightBytes = taps * cmp * 4 + biasLen * 4;
+    } else {
+      // PyTorch's (C*M, 1, *k) is already [channel][tap].
+      this.weights = heap.alloc(src.length * 4, 'weight');
+      heap.f32(this.weights, src.length).set(src);
+      this.weightBytes = src.length * 4 + biasLen * 4;
+    }
+  }
+
+  get info(): PlanInfo {
+    const p = this.params;
+    let kernel: string;
+    if (this.channelsLast) {
+      kernel = this.multiplier === 1 ? 'dwconv-cl-4px-8ch' : `dwconv-cl-4px-4ch (multiplier ${this.multiplier}, swizzle)`;
+    } else {
+      const sw = p.stride[p.stride.length - 1]!;
+      kernel = `dwconv-cf-16px (stride ${sw}${sw > 2 ? ', lane gather' : ''})`;
+    }
+    return {
+      backend: 'wasm',
+      kernel: p.paddingMode === 'zeros' ? kernel : `${kernel.replace(/\)$/, '')}${kernel.endsWith(')') ? ', ' : ' ('}${p.paddingMode} pad copy)`,
+      weightBytes: this.weightBytes,
+      workspaceBytes: this.workspaceBytes,
+    };
+  }
+
+  protected prepare(g: ConvGeometry): Prepared {
+    const { heap } = this.rt;
+    const p = g.params;
+    const padCopy = p.paddingMode !== 'zeros';
+    const paddedSize = g.inSize.map((n, i) => n + p.padBefore[i]! + p.padAfter[i]!);
+    // What the kernel sees: the padded copy with no padding left, or the input with zero padding.
+    const [D, H, W] = to3d(padCopy ? paddedSize : g.inSize, 1);
+    const [OD, OH, OW] = to3d(g.outSize, 1);
+    const [KD, KH, KW] = to3d(p.kernel, 1);
+    const [SD, SH, SW] = to3d(p.stride, 1);
+    const [DD, DH, DW] = to3d(p.dilation, 1);
+    const [PD, PH, PW] = padCopy ? [0, 0, 0] : to3d(p.padBefore, 0);
+    const C = p.inChannels;
+    const M = this.multiplier;
+
+    // Channels-first edge blocks read up to PW columns before a row and, past its end, up to the last lane
+    // of the last 4-pixel block (+1 for stride 2's paired loads). Channels-last reads at most 3 past the end.
+    let before = 16;
+    let after = 32;
+    if (!this.channelsLast) {
+      const maxPos = (OW + 2) * SW - PW + DW * (KW - 1) + 1;
+      before = align16(PW * 4) + 16;
+      after = align16(Math.max(0, maxPos - (W - 1)) * 4) + 32;
+    }
+    const wsBytes = this.channelsLast
+      ? exported(this.rt, 'dwconv_cl_workspace')(C, M, KD, KH, KW)
+      : exported(this.rt, 'dwconv_cf_workspace')(OW, KD, KH, KW);
+    // Threads split output channels (channels-first) or output rows (channels-last).
+    const units = this.channelsLast ? OD * OH : p.outChannels;
+    const ranges = splitRange(units, Math.min(units, threadsFor(this.rt, g.macs / g.batch)), 1);
+    const workspaces = ranges.map(() => heap.alloc(wsBytes, 'workspace'));
+    const paddedLen = padCopy ? C * shapeSize(paddedSize) : 0;
+    const paddedBlock = padCopy ? heap.alloc(16 + paddedLen * 4 + after, 'workspace') : 0;
+    this.workspaceBytes = wsBytes * workspaces.length + (padCopy ? 16 + paddedLen * 4 + after : 0);
+
+    const fn = this.channelsLast ? 'dwconv_cl' : 'dwconv_cf';
+    const calls = ranges.map(([begin, end], t): KernelCall => ({
+      fn,
+      args: [0, this.weights, this.bias, 0, workspaces[t]!, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, p.clamp.min, p.clamp.max, begin, end],
+    }));
+    return { xBlock: 0, y: 0, paddedBlock, before: padCopy ? 16 : before, after, workspaces, calls };
+  }
+
+  protected releasePrepared(prep: Prepared): void {
+    const { heap } = this.rt;
+    for (const ptr of [prep.xBlock, prep.y, prep.paddedBlock, ...prep.workspaces]) if (ptr) heap.release(ptr);
+  }
+
+  protected releaseWeights(): void {
+    this.rt.heap.release(this.weights);
+    this.rt.heap.release(this.bias);
+  }
+
+  /** The staging buffer for the input, with guard bytes around it; returns the input's byte offset. */
+  private staging(prep: Prepared, bytes: number): number {
+    if (!prep.xBlock) prep.xBlock = this.rt.heap.alloc(prep.before + bytes + prep.after, 'input');
+    return prep.xBlock + prep.before;
+  }
+
+  protected execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
+    const { heap } = this.rt;
+    const x = this.staging(prep, input.length * 4);
+    if (!prep.y) prep.y = heap.alloc(out.length * 4, 'output');
+    heap.f32(x, input.length).set(input);
+    this.compute(g, prep, x, prep.y);
+    out.set(heap.f32(prep.y, out.length));
+  }
+
+  runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {
+    if (this.isDisposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
+    const { geometry, prepared } = this.geometryFor(inputShape);
+    const bytes = shapeSize(geometry.inputShape) * 4;
+    let x = src;
+    // The masked edge loads need the guard span around the input to lie inside memory; copy when it does not.
+    if (!prepared.paddedBlock && (src < prepared.before || src + bytes + prepared.after > this.rt.memory.buffer.byteLength)) {
+      x = this.staging(prepared, bytes);
+      new Uint8Array(this.rt.memory.buffer).copyWithin(x, src, src + bytes);
+    }
+    this.compute(geometry, prepared, x, dst);
+    return geometry;
+  }
+
+  /** The kernel calls, from the input at byte offset `x` to the output at `y` (both in wasm memory). */
+  private compute(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
+    const { kernels } = this.rt;
+    const p = g.params;
+    const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
+    const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
+    const mode = MODE_CODE[p.paddingMode];
+    for (let n = 0; n < g.batch; n++) {
+      let src = x + n * inImage;
+      if (mode !== 0) {
+        const [D, H, W] = to3d(g.inSize, 1);
+        const [PD, PH, PW] = to3d(p.padBefore, 0);
+        const [QD, QH, QW] = to3d(p.padAfter, 0);
+        const [outer, inner] = this.channelsLast ? [1, p.inChannels] : [p.inChannels, 1];
+        const padded = prep.paddedBlock + 16;
+        kernels.pad_image(src, padded, outer, inner, D, H, W, PD, QD, PH, QH, PW, QW, mode);
+        src = padded;
+      }
+      for (const call of prep.calls) {
+        call.args[ARG_X] = src;
+        call.args[ARG_Y] = y + n * outImage;
+      }
+      runCalls(this.rt, prep.calls);
+    }
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * A pool of worker threads that instantiate the kernel module on one shared WebAssembly.Memory, so a plan can
+ * split one op into slices that run concurrently and still return synchronously.
+ *
+ * Protocol (no timeouts, failure-aware): a SharedArrayBuffer control block holds a header (the count of
+ * workers still busy, a shutdown word) and one cache-line slot per worker (generation, function index, arg
+ * count, error flag, error length, sleeping flag), then each worker's Float64 arguments and an error-message
+ * area. `run()` writes each worker's call, bumps its generation with Atomics.add and wakes it with
+ * Atomics.notify; runs calls[0] itself; then spins briefly and Atomics.wait's until the busy count is zero.
+ * A worker spins briefly after a job, then sleeps in Atomics.wait on its generation. A call that throws or
+ * traps in a worker is caught there: the worker writes its error flag and message before counting down, so
+ * the caller never hangs and rethrows it. The atomics order the plain memory accesses, wasm's included, so
+ * a worker sees everything the caller wrote before dispatching and the caller sees the workers' results.
+ *
+ * The kernels never allocate and keep no mutable static data (all scratch comes from the host heap, one
+ * region per slice): that is what makes several instances on one memory safe. Instantiating re-applies the
+ * module's active data segments, which only rewrites identical constants below `heap_base()`.
+ *
+ * Blocking needs Atomics.wait, which Node allows on every thread and browsers only in workers (and only with
+ * cross-origin isolation, which SharedArrayBuffer needs anyway): `threadSupport()` tells why it is unusable.
+ */
+import { SimdconvError, describe } from '../../errors.js';
+import { instantiateKernels } from './module.js';
+
+// Control block layout: keep in sync with worker.js.
+const REMAINING = 0;
+const SHUTDOWN = 1;
+const HEADER_INTS = 16;
+const SLOT_INTS = 16;
+const GO = 0;
+const FN = 1;
+const NARGS = 2;
+const ERROR = 3;
+const ERROR_LENGTH = 4;
+const SLEEPING = 5;
+/** The most arguments one call may pass. */
+export const MAX_ARGS = 32;
+const MESSAGE_BYTES = 1024;
+
+export interface ThreadCall {
+  /** The name of an exported kernel function. */
+  readonly fn: string;
+  /** Its arguments: numbers only (byte offsets, sizes, f32/f64 scalars); no i64 parameters. */
+  readonly args: readonly number[];
+}
+
+export interface ThreadPool {
+  /** Threads that run calls, the calling thread included (workers + 1). */
+  readonly size: number;
+  readonly terminated: boolean;
+  /**
+   * Runs calls[0] on the calling thread and calls[i] on worker i-1 concurrently; returns once all have
+   * finished. At most `size` calls. Throws the first error (the caller's own, else the lowest worker's) after
+   * every call has finished, so the pool is idle again and usable.
+   */
+  run(calls: ReadonlyArray<ThreadCall>): void;
+  /** Stops the workers. Idempotent; `run()` afterwards throws DISPOSED. */
+  terminate(): void;
+}
+
+export interface ThreadPoolOptions {
+  /** The caller thread's instance exports on `memory`; a fresh instance is made when omitted. */
+  exports?: Record<string, unknown>;
+  /**
+   * How long an idle thread busy-waits before sleeping in Atomics.wait, in microseconds (default 0). Spinning
+   * cuts the wake-up latency of back-to-back jobs; 0 always sleeps.
+   */
+  spinMicros?: number;
+  /** Where worker.js lives (bundlers, CDNs); defaults to the file next to this module. */
+  workerUrl?: URL | string;
+}
+
+interface WorkerHandle {
+  terminate(): void;
+}
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined';
+
+const COOP_COEP =
+  'serve the page cross-origin isolated (HTTP headers "Cross-Origin-Opener-Policy: same-origin" and ' +
+  '"Cross-Origin-Embedder-Policy: require-corp" or "credentialless")';
+
+let support: { ok: true } | { ok: false; reason: string } | undefined;
+
+/** Whether this thread can run a pool: SharedArrayBuffer, a shared wasm memory, a blocking Atomics.wait, workers. */
+export function threadSupport(): { ok: true } | { ok: false; reason: string } {
+  return (support ??= probeThreads());
+}
+
+function probeThreads(): { ok: true } | { ok: false; reason: string } {
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object' || g.crossOriginIsolated === false) {
+    return { ok: false, reason: `SharedArrayBuffer is unavailable: ${COOP_COEP}` };
+  }
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true } as WebAssembly.MemoryDescriptor);
+  } catch {
+    return { ok: false, reason: 'this engine cannot make a shared WebAssembly.Memory (wasm threads)' };
+  }
+  try {
+    // Throws before comparing when the agent may not block (a browser's main thread); else returns 'not-equal'.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+  } catch {
+    return { ok: false, reason: 'Atomics.wait cannot block on this thread (a browser main thread): run simdconv inside a Worker to use threads' };
+  }
+  if (!isNode && typeof g.Worker !== 'function') return { ok: false, reason: 'Worker is unavailable here' };
+  return { ok: true };
+}
+
+/** 'auto' threads: the core count (Node's os.availableParallelism, navigator.hardwareConcurrency), at most 8; 1 where threads cannot run. */
+export async function autoThreadCount(): Promise<number> {
+  if (!threadSupport().ok) return 1;
+  let cores = 1;
+  if (isNode) {
+    const os = await import(/* @vite-ignore */ 'node:os');
+    cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  } else {
+    cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  }
+  return Math.max(1, Math.min(8, cores || 1));
+}
+
+export async function createThreadPool(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, options: ThreadPoolOptions = {}): Promise<ThreadPool> {
+  if (!Number.isInteger(threads) || threads < 1) throw new SimdconvError('INVALID_ARGUMENT', 'threads', 'a positive integer', describe(threads));
+  if (threads > 1) {
+    const s = threadSupport();
+    if (!s.ok) throw new SimdconvError('BACKEND_UNAVAILABLE', 'threads', 'an environment that can run wasm threads', s.reason);
+    if (!(memory.buffer instanceof SharedArrayBuffer)) throw new SimdconvError('INVALID_ARGUMENT', 'memory', 'a shared WebAssembly.Memory', 'an unshared memory');
+  }
+  const names = WebAssembly.Module.exports(module)
+    .filter((e) => e.kind === 'function')
+    .map((e) => e.name);
+  const index = new Map(names.map((name, i) => [name, i]));
+  const exports = options.exports ?? (await instantiateKernels(module, memory));
+  const local = names.map((name) => exports[name] as (...args: number[]) => void);
+  const spinMicros = Math.max(0, options.spinMicros ?? 0);
+  const workers = threads - 1;
+
+  const argsOffset = (HEADER_INTS + workers * SLOT_INTS) * 4;
+  const messagesOffset = argsOffset + workers * MAX_ARGS * 8;
+  // One thread needs no shared control block (nor SharedArrayBuffer at all).
+  const control = workers > 0 ? new SharedArrayBuffer(messagesOffset + workers * MESSAGE_BYTES) : new ArrayBuffer(argsOffset);
+  const ctrl = new Int32Array(control);
+  const argv = new Float64Array(control, argsOffset, workers * MAX_ARGS);
+  const messages = new Uint8Array(control, messagesOffset, workers * MESSAGE_BYTES);
+
+  const handles: WorkerHandle[] = [];
+  let terminated = false;
+  const terminate = () => {
+    if (terminated) return;
+    terminated = true;
+    Atomics.store(ctrl, SHUTDOWN, 1);
+    for (let w = 0; w < workers; w++) {
+      Atomics.add(ctrl, HEADER_INTS + w * SLOT_INTS + GO, 1);
+      Atomics.notify(ctrl, HEADER_INTS + w * SLOT_INTS + GO);
+    }
+    for (const h of handles) h.terminate();
+  };
+
+  try {
+    const started: Promise<void>[] = [];
+    for (let w = 0; w < workers; w++) {
+      const init = { module, memory, control: control as SharedArrayBuffer, index: w, names, argsOffset, messagesOffset, spinMicros };
+      const { handle, ready } = isNode ? await startNodeWorker(options.workerUrl ?? new URL('./worker.js', import.meta.url), init) : startWebWorker(options.workerUrl, init);
+      handles.push(handle);
+      started.push(ready);
+    }
+    await Promise.all(started);
+  } catch (error) {
+    terminate();
+    throw error instanceof SimdconvError ? error : new SimdconvError('BACKEND_UNAVAILABLE', 'threads', 'worker threads that start', String(error));
+  }
+
+  const decoder = new TextDecoder();
+  const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+  const spinMs = spinMicros / 1000;
+
+  const fns = new Int32Array(threads);
+  const run = (calls: ReadonlyArray<ThreadCall>): void => {
+    if (terminated) throw new SimdconvError('DISPOSED', 'pool', 'a live thread pool', 'a pool after terminate()');
+    const n = calls.length;
+    if (n === 0) return;
+    if (n > threads) throw new SimdconvError('INVALID_ARGUMENT', 'calls', `at most ${threads} calls (the pool size)`, `${n} calls`);
+    for (let i = 0; i < n; i++) {
+      const call = calls[i]!;
+      const f = index.get(call?.fn);
+      if (f === undefined) throw new SimdconvError('INVALID_ARGUMENT', `calls[${i}].fn`, 'the name of an exported kernel function', describe(call?.fn));
+      if (!Array.isArray(call.args) || call.args.length > MAX_ARGS) {
+        throw new SimdconvError('INVALID_ARGUMENT', `calls[${i}].args`, `an array of at most ${MAX_ARGS} numbers`, describe(call.args));
+      }
+      fns[i] = f;
+    }
+    if (Atomics.load(ctrl, REMAINING) !== 0) throw new SimdconvError('INVALID_ARGUMENT', 'pool', 'an idle pool', 'a run() while another is in flight');
+    Atomics.store(ctrl, REMAINING, n - 1);
+    for (let i = 1; i < n; i++) {
+      const w = i - 1;
+      const slot = HEADER_INTS + w * SLOT_INTS;
+      const args = calls[i]!.args;
+      ctrl[slot + FN] = fns[i]!;
+      ctrl[slot + NARGS] = args.length;
+      ctrl[slot + ERROR] = 0;
+      for (let k = 0; k < args.length; k++) argv[w * MAX_ARGS + k] = args[k]!;
+      Atomics.add(ctrl, slot + GO, 1); // publishes the plain stores above
+      if (Atomics.load(ctrl, slot + SLEEPING) !== 0) Atomics.notify(ctrl, slot + GO);
+    }
+    let error: unknown;
+    let failed = false;
+    try {
+      local[fns[0]!]!(...calls[0]!.args);
+    } catch (e) {
+      failed = true;
+      error = e;
+    }
+    if (n > 1) {
+      if (Atomics.load(ctrl, REMAINING) !== 0 && spinMs > 0) {
+        const until = now() + spinMs;
+        let k = 0;
+        while (Atomics.load(ctrl, REMAINING) !== 0) if ((++k & 255) === 0 && now() > until) break;
+      }
+      for (let v = Atomics.load(ctrl, REMAINING); v !== 0; v = Atomics.load(ctrl, REMAINING)) Atomics.wait(ctrl, REMAINING, v);
+      if (!failed) {
+        for (let i = 1; i < n && !failed; i++) {
+          const slot = HEADER_INTS + (i - 1) * SLOT_INTS;
+          if (ctrl[slot + ERROR] === 0) continue;
+          failed = true;
+          const start = (i - 1) * MESSAGE_BYTES;
+          // slice(): TextDecoder refuses views of shared memory in browsers.
+          const text = decoder.decode(messages.slice(start, start + ctrl[slot + ERROR_LENGTH]!));
+          const cut = text.indexOf('\n');
+          const name = text.slice(0, cut);
+          const message = `${text.slice(cut + 1)} (in ${calls[i]!.fn} on worker thread ${i})`;
+          error = name === 'RuntimeError' ? new WebAssembly.RuntimeError(message) : new Error(message);
+        }
+      }
+    }
+    if (failed) throw error;
+  };
+
+  return {
+    size: threads,
+    get terminated() {
+      return terminated;
+    },
+    run,
+    terminate,
+  };
+}
+
+interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  index: number;
+  names: string[];
+  argsOffset: number;
+  messagesOffset: number;
+  spinMicros: number;
+}
+
+type Started = { handle: WorkerHandle; ready: Promise<void> };
+
+async function startNodeWorker(url: URL | string, init: WorkerInit): Promise<Started> {
+  const wt = await import(/* @vite-ignore */ 'node:worker_threads');
+  // No execArgv: V8 flags (--experimental-wasm-relaxed-simd) are process-wide, and loaders are not needed by
+  // a plain-JS worker.
+  const worker = new wt.Worker(typeof url === 'string' ? new URL(url, import.meta.url) : url, { execArgv: [], env: wt.SHARE_ENV });
+  const ready = new Promise<void>((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`worker exited with code ${code} before starting`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (m: { ready: boolean; error?: string }) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (!m.ready) return reject(new Error(m.error));
+      // Idle workers must not keep the process alive; ref'd until ready so that awaiting the pool does.
+      worker.unref();
+      resolve();
+    });
+  });
+  worker.postMessage(init);
+  return { handle: { terminate: () => void worker.terminate() }, ready };
+}
+
+function startWebWorker(url: URL | string | undefined, init: WorkerInit): Started {
+  // The literal `new Worker(new URL('./worker.js', import.meta.url), ...)` form lets bundlers find and emit the file.
+  const worker = url === undefined ? new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }) : new Worker(url, { type: 'module' });
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.onerror = (e) => reject(new Error(e.message || 'worker failed to load'));
+    worker.onmessage = (e: MessageEvent<{ ready: boolean; error?: string }>) => {
+      worker.onerror = null;
+      worker.onmessage = null;
+      if (!e.data.ready) reject(new Error(e.data.error));
+      else resolve();
+    };
+  });
+  worker.postMessage(init);
+  return { handle: { terminate: () => worker.terminate() }, ready };
+}

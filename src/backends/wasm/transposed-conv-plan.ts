@@ -1,0 +1,315 @@
+/**
+ * Transposed convolution (convTranspose1d/2d/3d) on the wasm kernels of assembly/transposed.ts: one
+ * stride-phase sub-convolution per output phase, as an implicit GEMM over a zero-padded copy of the image
+ * (see the comment at the top of the kernel file for why, rather than GEMM + col2im).
+ *
+ * Here, once per plan: the per-axis phase decomposition (which kernel taps reach each output phase and at
+ * which input offset) and the weights packed per (group, phase) into the microkernel's panels. Once per input
+ * shape: the window of the input the phases read (padding or crop), and the phase table the kernel walks.
+ */
+import { SimdconvError } from '../../errors.js';
+import { PlanBase, type PlanInfo } from '../../plan.js';
+import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
+import type { ResidentPlan } from './resident.js';
+import type { WasmRuntime } from './runtime.js';
+
+/** Bytes of input the microkernels sweep per block of pixels: about L2-sized, as PANEL_BYTES for im2col. */
+const BLOCK_BYTES = 256 * 1024;
+
+interface TransposedKernels {
+  tconv_cf(
+    x: number, w: number, wGroupBytes: number, bias: number, y: number, table: number, nphases: number,
+    cin: number, cout: number, groups: number, plane: number, Hp: number, Wp: number,
+    OD: number, OH: number, OW: number, SD: number, SH: number, SW: number, panel: number, blockTiles: number, lo: number, hi: number,
+  ): void;
+  tconv_cl(
+    x: number, w: number, wGroupBytes: number, bias: number, y: number, table: number, nphases: number,
+    cin: number, cout: number, groups: number, Hp: number, Wp: number,
+    OH: number, OW: number, SD: number, SH: number, SW: number, scratch: number, mc: number, lo: number, hi: number,
+  ): void;
+  tconv_pad(x: number, y: number, outer: number, inner: number, D: number, H: number, W: number, d0: number, h0: number, w0: number, Dp: number, Hp: number, Wp: number): void;
+}
+
+/** One output phase r = o mod s on one axis: the taps t reaching it and the input offset of each (i = j + off). */
+interface AxisPhase {
+  readonly taps: readonly number[];
+  readonly offsets: readonly number[];
+}
+
+/** The phases of one axis: y[o] += x[i] w[t] for o = i*s - p + t*d; phase r holds o = r + s*j. */
+export function axisPhases(k: number, s: number, d: number, p: number): AxisPhase[] {
+  const phases: AxisPhase[] = [];
+  for (let r = 0; r < s; r++) {
+    const taps: number[] = [];
+    const offsets: number[] = [];
+    for (let t = 0; t < k; t++) {
+      const v = r + p - t * d;
+      if (((v % s) + s) % s === 0) {
+        taps.push(t);
+        offsets.push(v / s);
+      }
+    }
+    phases.push({ taps, offsets });
+  }
+  return phases;
+}
+
+function to3d(values: readonly number[], fill: number): [number, number, number] {
+  const v = [...new Array<number>(3 - values.length).fill(fill), ...values];
+  return [v[0]!, v[1]!, v[2]!];
+}
+
+interface Prepared {
+  x: number;
+  y: number;
+  /** Padded image (0: the phases read the input itself). */
+  padded: number;
+  table: number;
+  scratch: number;
+  nphases: number;
+  /** Window of the input the phases read, per axis (d, h, w): first index and size. */
+  start: [number, number, number];
+  size: [number, number, number];
+  block: number;
+  workspaceBytes: number;
+}
+
+export class WasmTransposedConvPlan extends PlanBase<Prepared> implements ResidentPlan {
+  private readonly kernels: TransposedKernels;
+  private readonly axes: [AxisPhase[], AxisPhase[], AxisPhase[]];
+  private readonly channelsLast: boolean;
+  private readonly weights: number;
+  private readonly bias: number;
+  /** Byte offset of each 3-D phase's panels inside one group's block of packed weights. */
+  private readonly phaseOffsets: number[];
+  private readonly groupBytes: number;
+  private readonly weightBytes: number;
+  private workspaceBytes = 0;
+
+  constructor(
+    private readonly rt: WasmRuntime,
+    params: ConvParams,
+  ) {
+    super(params);
+    if (!params.transposed) throw new Error('WasmTransposedConvPlan: transposed parameters expected');
+    this.kernels = rt.kernels as unknown as TransposedKernels;
+    const { heap } = rt;
+    const { groups, inChannels: cin, outChannels: cout } = params;
+    const cinG = cin / groups;
+    const coutG = cout / groups;
+    this.channelsLast = params.layout === 'channels-last';
+    const k = to3d(params.kernel, 1);
+    const s = to3d(params.stride, 1);
+    const d = to3d(params.dilation, 1);
+    const p = to3d(params.padBefore, 0);
+    this.axes = [0, 1, 2].map((a) => axisPhases(k[a]!, s[a]!, d[a]!, p[a]!)) as [AxisPhase[], AxisPhase[], AxisPhase[]];
+
+    // Bias padded by a full tile so the channels-last epilogue's vector loads stay in bounds.
+    this.bias = heap.alloc((cout + 8) * 4, 'bias');
+    const biasView = heap.f32(this.bias, cout + 8);
+    biasView.fill(0);
+    if (params.bias) biasView.set(params.bias);
+
+    // Packed weights: [group][phase][channel tile][tap][ci][tile], the tile being 4 output channels
+    // (channels-first, the GEMM's A) or 8 (channels-last, the GEMM's B), zero-filled past Cout/groups.
+    const tile = this.channelsLast ? 8 : 4;
+    const tiles = Math.ceil(coutG / tile);
+    const phaseTaps = this.phaseTapLists(k);
+    this.phaseOffsets = [];
+    let groupFloats = 0;
+    for (const taps of phaseTaps) {
+      this.phaseOffsets.push(groupFloats * 4);
+      groupFloats += tiles * taps.length * cinG * tile;
+    }
+    this.groupBytes = groupFloats * 4;
+    const packed = new Float32Array(groups * groupFloats);
+    const src = params.weight.data;
+    const taps = k[0] * k[1] * k[2];
+    for (let g = 0; g < groups; g++) {
+      phaseTaps.forEach((list, f) => {
+        let o = g * groupFloats + this.phaseOffsets[f]! / 4;
+        for (let tl = 0; tl < tiles; tl++) {
+          for (const t of list) {
+            for (let ci = 0; ci < cinG; ci++) {
+              const row = ((g * cinG + ci) * coutG) * taps + t;
+              for (let lane = 0; lane < tile; lane++) {
+                const co = tl * tile + lane;
+                packed[o++] = co < coutG ? src[row + co * taps]! : 0;
+              }
+            }
+          }
+        }
+      });
+    }
+    this.weights = heap.alloc(Math.max(packed.length, 1) * 4, 'weight');
+    heap.f32(this.weights, packed.length).set(packed);
+    this.weightBytes = packed.length * 4 + (cout + 8) * 4;
+  }
+
+  /** Flat kernel taps (row-major over kD, kH, kW) of every 3-D phase, phases in (rd, rh, rw) order. */
+  private phaseTapLists(k: [number, number, number]): number[][] {
+    const lists: number[][] = [];
+    const [ad, ah, aw] = this.axes;
+    for (const pd of ad)
+      for (const ph of ah)
+        for (const pw of aw) {
+          const list: number[] = [];
+          for (const td of pd.taps) for (const th of ph.taps) for (const tw of pw.taps) list.push((td * k[1] + th) * k[2] + tw);
+          lists.push(list);
+        }
+    return lists;
+  }
+
+  get info(): PlanInfo {
+    const layout = this.channelsLast ? 'cl' : 'cf';
+    const phases = this.params.stride.reduce((a, b) => a * b, 1);
+    return {
+      backend: 'wasm',
+      kernel: `igemm-4x8-transposed-${layout} (${phases} stride phase${phases === 1 ? '' : 's'})`,
+      weightBytes: this.weightBytes,
+      workspaceBytes: this.workspaceBytes,
+    };
+  }
+
+  protected prepare(g: ConvGeometry): Prepared {
+    const { heap } = this.rt;
+    const p = g.params;
+    const inS = to3d(g.inSize, 1);
+    const outS = to3d(g.outSize, 1);
+    const st = to3d(p.stride, 1);
+    const cinG = p.inChannels / p.groups;
+
+    // Phase output counts per axis, and the input window the used taps read: [lo, hi] per axis.
+    const counts = this.axes.map((phases, a) => phases.map((_, r) => (r < outS[a]! ? Math.ceil((outS[a]! - r) / st[a]!) : 0)));
+    const start: [number, number, number] = [0, 0, 0];
+    const size: [number, number, number] = [1, 1, 1];
+    for (let a = 0; a < 3; a++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      this.axes[a]!.forEach((phase, r) => {
+        const J = counts[a]![r]!;
+        if (J === 0) return;
+        for (const off of phase.offsets) {
+          lo = Math.min(lo, off);
+          hi = Math.max(hi, J - 1 + off);
+        }
+      });
+      if (lo <= hi) {
+        start[a] = lo;
+        size[a] = hi - lo + 1;
+      }
+    }
+    const [Dp, Hp, Wp] = size;
+    const plane = Dp * Hp * Wp;
+    if (plane * p.inChannels > 2 ** 29) {
+      throw new SimdconvError('OUT_OF_MEMORY', 'input', 'a padded input window of at most 2^29 values', `${plane * p.inChannels} values`);
+    }
+    const needsCopy = start.some((v) => v !== 0) || size.some((v, a) => v !== inS[a]);
+
+    // The phase table (format in assembly/transposed.ts): phases with at least one output, tap offsets in
+    // bytes for this layout.
+    const unit = this.channelsLast ? p.inChannels * 4 : 4;
+    const words: number[] = [];
+    let nphases = 0;
+    let maxK = 1;
+    let f = 0;
+    const [ad, ah, aw] = this.axes;
+    for (let rd = 0; rd < ad.length; rd++)
+      for (let rh = 0; rh < ah.length; rh++)
+        for (let rw = 0; rw < aw.length; rw++, f++) {
+          const J = [counts[0]![rd]!, counts[1]![rh]!, counts[2]![rw]!];
+          if (J[0]! * J[1]! * J[2]! === 0) continue;
+          const offs: number[] = [];
+          for (const od of ad[rd]!.offsets)
+            for (const oh of ah[rh]!.offsets)
+              for (const ow of aw[rw]!.offsets) offs.push((((od - start[0]) * Hp + (oh - start[1])) * Wp + (ow - start[2])) * unit);
+          words.push(J[0]!, J[1]!, J[2]!, (rd * outS[1] + rh) * outS[2] + rw, offs.length, this.phaseOffsets[f]!, 0, 0, ...offs);
+          nphases++;
+          maxK = Math.max(maxK, offs.length * cinG);
+        }
+
+    let block: number;
+    let scratchBytes = 0;
+    if (this.channelsLast) {
+      // Pixels per block (a multiple of the 4-row tile) and their two offset tables.
+      const pixels = Math.max(...counts[0]!) * Math.max(...counts[1]!) * Math.max(...counts[2]!);
+      block = Math.max(4, Math.floor(BLOCK_BYTES / (maxK * 4) / 4) * 4);
+      block = Math.min(block, 4096, Math.ceil(pixels / 4) * 4);
+      if (globalThis.process?.env?.TBL) block = +globalThis.process.env.TBL;
+      scratchBytes = 2 * block * 4;
+    } else {
+      // 8-pixel tiles per block, packed into a [K][8] panel each when there are several 4-channel panels.
+      const tiles = Math.max(...counts[0]!) * Math.max(...counts[1]!) * Math.ceil(Math.max(...counts[2]!) / 8);
+      block = Math.max(1, Math.floor(BLOCK_BYTES / (maxK * 4 * 8)));
+      if (globalThis.process?.env?.TB) block = +globalThis.process.env.TB;
+      block = Math.min(block, tiles);
+      if (p.outChannels / p.groups > 4) scratchBytes = block * maxK * 32;
+    }
+    const inLen = shapeSize(g.inputShape);
+    const outLen = shapeSize(g.outputShape);
+    const x = heap.alloc(inLen * 4, 'input');
+    const y = heap.alloc(outLen * 4, 'output');
+    // 32 bytes past the window: a channels-first tile of 8 may read up to 7 values beyond its row.
+    const paddedBytes = needsCopy ? plane * p.inChannels * 4 + 32 : 0;
+    const padded = paddedBytes ? heap.alloc(paddedBytes, 'workspace') : 0;
+    const table = heap.alloc(words.length * 4, 'workspace');
+    new Int32Array(heap.memory.buffer, table, words.length).set(words);
+    const scratch = scratchBytes ? heap.alloc(scratchBytes, 'workspace') : 0;
+    this.workspaceBytes = paddedBytes + words.length * 4 + scratchBytes;
+    return { x, y, padded, table, scratch, nphases, start, size, block, workspaceBytes: this.workspaceBytes };
+  }
+
+  protected releasePrepared(prep: Prepared): void {
+    const { heap } = this.rt;
+    for (const ptr of [prep.x, prep.y, prep.padded, prep.table, prep.scratch]) if (ptr) heap.release(ptr);
+  }
+
+  protected releaseWeights(): void {
+    this.rt.heap.release(this.weights);
+    this.rt.heap.release(this.bias);
+  }
+
+  protected execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
+    const { heap } = this.rt;
+    heap.f32(prep.x, input.length).set(input);
+    this.compute(g, prep, prep.x, prep.y);
+    out.set(heap.f32(prep.y, out.length));
+  }
+
+  runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {
+    if (this.isDisposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
+    const { geometry, prepared } = this.geometryFor(inputShape);
+    this.compute(geometry, prepared, src, dst);
+    return geometry;
+  }
+
+  /** Runs every image from wasm address `src` to `dst`. */
+  private compute(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
+    const k = this.kernels;
+    const p = g.params;
+    const [D, H, W] = to3d(g.inSize, 1);
+    const [OD, OH, OW] = to3d(g.outSize, 1);
+    const [SD, SH, SW] = to3d(p.stride, 1);
+    const [Dp, Hp, Wp] = prep.size;
+    const [d0, h0, w0] = prep.start;
+    const cin = p.inChannels;
+    const cout = p.outChannels;
+    const inImage = cin * D * H * W * 4;
+    const outImage = cout * OD * OH * OW * 4;
+    const { min: lo, max: hi } = p.clamp;
+    for (let n = 0; n < g.batch; n++) {
+      let xs = src + n * inImage;
+      const ys = dst + n * outImage;
+      if (prep.padded) {
+        if (this.channelsLast) k.tconv_pad(xs, prep.padded, 1, cin, D, H, W, d0, h0, w0, Dp, Hp, Wp);
+        else k.tconv_pad(xs, prep.padded, cin, 1, D, H, W, d0, h0, w0, Dp, Hp, Wp);
+        xs = prep.padded;
+      }
+      if (this.channelsLast) {
+        k.tconv_cl(xs, this.weights, this.groupBytes, this.bias, ys, prep.table, prep.nphases, cin, cout, p.groups, Hp, Wp, OH, OW, SD, SH, SW, prep.scratch, prep.block, lo, hi);
+      } else {
+        k.tconv_cf(xs, this.weights, this.groupBytes, this.bias, ys, prep.table, prep.nphases, cin, cout, p.groups, Dp * Hp * Wp, Hp, Wp, OD, OH, OW, SD, SH, SW, prep.scratch, prep.block, lo, hi);
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// A thread-pool worker (see thread-pool.ts for the protocol). Plain JavaScript, no imports of the library, so
+// the same file runs from src/ (vitest) and dist/ alike, under Node's worker_threads and as a browser module
+// worker. It receives the compiled kernel module, the shared WebAssembly.Memory and the shared control block
+// in one message, instantiates the module on that memory, answers { ready: true } and then never returns to
+// its event loop: it blocks in Atomics.wait between jobs until the pool sets the shutdown word.
+
+// Control block layout: keep in sync with thread-pool.ts.
+const REMAINING = 0; // workers still running the current job
+const SHUTDOWN = 1; // 1: leave the loop
+const HEADER_INTS = 16; // one cache line
+const SLOT_INTS = 16; // per worker, one cache line: [go, fn, nargs, error, errorLength, sleeping]
+const GO = 0;
+const FN = 1;
+const NARGS = 2;
+const ERROR = 3;
+const ERROR_LENGTH = 4;
+const SLEEPING = 5;
+const MAX_ARGS = 32;
+const MESSAGE_BYTES = 1024;
+
+const nodePort = typeof self === 'undefined' ? (await import('node:worker_threads')).parentPort : null;
+
+function post(message) {
+  if (nodePort) nodePort.postMessage(message);
+  else self.postMessage(message);
+}
+
+function onFirstMessage(handler) {
+  if (nodePort) nodePort.once('message', handler);
+  else self.addEventListener('message', (event) => handler(event.data), { once: true });
+}
+
+onFirstMessage(async (init) => {
+  let fns;
+  try {
+    const instance = await WebAssembly.instantiate(init.module, {
+      env: {
+        memory: init.memory,
+        abort: (_msg, _file, line, col) => {
+          throw new Error(`simdconv wasm abort at ${line}:${col}`);
+        },
+      },
+    });
+    fns = init.names.map((name) => instance.exports[name]);
+  } catch (error) {
+    post({ ready: false, error: String(error && error.stack ? error.stack : error) });
+    return;
+  }
+  post({ ready: true });
+  // Let the ready message leave before this thread blocks for good (browsers deliver it from the event loop).
+  setTimeout(() => loop(init, fns), 0);
+});
+
+function loop(init, fns) {
+  const ctrl = new Int32Array(init.control);
+  const args = new Float64Array(init.control, init.argsOffset + init.index * MAX_ARGS * 8, MAX_ARGS);
+  const message = new Uint8Array(init.control, init.messagesOffset + init.index * MESSAGE_BYTES, MESSAGE_BYTES);
+  const slot = HEADER_INTS + init.index * SLOT_INTS;
+  const spinMs = init.spinMicros / 1000;
+  const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
+  // Generations start at 0 and only the caller bumps them: a job dispatched before this loop started is not missed.
+  let gen = 0;
+  const a = [];
+  for (;;) {
+    // Spin a little (back-to-back jobs are common in one op), then sleep until the generation changes.
+    if (Atomics.load(ctrl, slot + GO) === gen && spinMs > 0) {
+      const until = now() + spinMs;
+      let i = 0;
+      while (Atomics.load(ctrl, slot + GO) === gen) {
+        if ((++i & 255) === 0 && now() > until) break;
+      }
+    }
+    while (Atomics.load(ctrl, slot + GO) === gen) {
+      Atomics.store(ctrl, slot + SLEEPING, 1);
+      Atomics.wait(ctrl, slot + GO, gen);
+      Atomics.store(ctrl, slot + SLEEPING, 0);
+    }
+    gen = Atomics.load(ctrl, slot + GO);
+    if (Atomics.load(ctrl, SHUTDOWN) !== 0) break;
+    try {
+      const fn = fns[ctrl[slot + FN]];
+      const n = ctrl[slot + NARGS];
+      a.length = n;
+      for (let i = 0; i < n; i++) a[i] = args[i];
+      fn(...a);
+    } catch (error) {
+      // "name\nmessage": the caller rebuilds a WebAssembly.RuntimeError for traps, as on one thread.
+      let text;
+      try {
+        text = error instanceof Error ? `${error.name}\n${error.message}` : `Error\n${String(error)}`;
+      } catch {
+        text = 'Error\nunknown error';
+      }
+      const bytes = new TextEncoder().encode(text).subarray(0, MESSAGE_BYTES);
+      message.set(bytes);
+      ctrl[slot + ERROR_LENGTH] = bytes.length;
+      ctrl[slot + ERROR] = 1;
+    }
+    // The last worker to finish wakes the caller; the atomic RMW publishes this thread's memory writes.
+    if (Atomics.sub(ctrl, REMAINING, 1) === 1) Atomics.notify(ctrl, REMAINING);
+  }
+  if (nodePort) nodePort.close();
+  else self.close();
+}

@@ -1,0 +1,87 @@
+/** Public types of the WebGPU entry point (re-exported by src/webgpu.ts, documented there). */
+/// <reference types="@webgpu/types" />
+import type { BackendName } from '../../context.js';
+import type { PlanInfo } from '../../plan.js';
+import type { ConvParams } from '../../shape.js';
+import type { ConvOptions, ConvTransposeOptions, Tensor } from '../../types.js';
+import type { AdapterInfo } from './device.js';
+
+export type { AdapterInfo };
+
+export type GpuBackendName = 'webgpu' | BackendName;
+
+export interface InitWebGPUOptions {
+  /** Use this device instead of requesting one (it is then never destroyed by simdconv). */
+  device?: GPUDevice;
+  /** Fail `initWebGPU` when no adapter/device is available, whatever `fallback` says. Default false. */
+  requireAdapter?: boolean;
+  powerPreference?: GPUPowerPreference;
+  /**
+   * What to do without a usable device, at init or after the device is lost: 'wasm' (default) runs every op
+   * on the wasm backend (with one console.warn naming why); 'none' throws SimdconvError BACKEND_UNAVAILABLE.
+   */
+  fallback?: 'wasm' | 'none';
+}
+
+/** A tensor resident where the context computes: a GPUBuffer (f32, row-major), or host memory after a fallback. */
+export interface GpuTensor {
+  readonly shape: readonly number[];
+  /** 'webgpu': `buffer` holds the data; otherwise the data is in host memory (the context fell back). */
+  readonly backend: GpuBackendName;
+  readonly buffer: GPUBuffer | null;
+  /** Copies the data back as a new tensor. */
+  read(): Promise<Tensor>;
+  /** Frees the buffer. Idempotent; the tensor throws DISPOSED afterwards. */
+  dispose(): void;
+}
+
+export type GpuConvPlanOptions = Omit<ConvOptions, 'out'>;
+export type GpuConvTransposePlanOptions = Omit<ConvTransposeOptions, 'out'>;
+
+export interface GpuConvPlan {
+  readonly params: ConvParams;
+  /** backend 'webgpu' and the kernel path (e.g. 'gemm-64x64x16-cl-vec4'), or the fallback plan's info. */
+  readonly info: PlanInfo;
+  /** Output shape for an input shape (shape.ts, as every backend). */
+  outputShape(inputShape: readonly number[]): number[];
+  /** Runs and reads back. Writes into `out` when given (validated), else returns a new tensor. */
+  run(input: Tensor | GpuTensor, out?: Tensor): Promise<Tensor>;
+  /** Runs without reading back: the result stays on the GPU, to feed the next plan or `read()` later. */
+  runResident(input: Tensor | GpuTensor): GpuTensor;
+  /** Frees the plan's weights and workspaces. Idempotent; the plan throws DISPOSED afterwards. */
+  dispose(): void;
+}
+
+type ConvFn<O> = (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: O) => Promise<Tensor>;
+type PlanFn<O> = (weight: Tensor, bias?: Tensor | null, options?: O) => GpuConvPlan;
+
+export interface GpuContext {
+  /** Where ops run now: 'webgpu', or the fallback backend ('wasm'; 'js' on engines without wasm SIMD). */
+  readonly backend: GpuBackendName;
+  /** The adapter in use (null when there never was one). */
+  readonly adapterInfo: AdapterInfo | null;
+  /** The device (null without one); it may have been lost since, see `fallbackReason`. */
+  readonly device: GPUDevice | null;
+  /** Why ops run on the fallback backend (no adapter, device lost, ...), or null on WebGPU. */
+  readonly fallbackReason: string | null;
+
+  conv1d: ConvFn<ConvOptions>;
+  conv2d: ConvFn<ConvOptions>;
+  conv3d: ConvFn<ConvOptions>;
+  convTranspose1d: ConvFn<ConvTransposeOptions>;
+  convTranspose2d: ConvFn<ConvTransposeOptions>;
+  convTranspose3d: ConvFn<ConvTransposeOptions>;
+  createConv1d: PlanFn<GpuConvPlanOptions>;
+  createConv2d: PlanFn<GpuConvPlanOptions>;
+  createConv3d: PlanFn<GpuConvPlanOptions>;
+  createConvTranspose1d: PlanFn<GpuConvTransposePlanOptions>;
+  createConvTranspose2d: PlanFn<GpuConvTransposePlanOptions>;
+  createConvTranspose3d: PlanFn<GpuConvTransposePlanOptions>;
+
+  /** Copies a host tensor to the GPU (or, after a fallback, keeps a host copy). */
+  upload(t: Tensor): GpuTensor;
+  /** Resolves when all GPU work submitted so far has finished (queue.onSubmittedWorkDone). */
+  synchronize(): Promise<void>;
+  /** Destroys the device if simdconv created it; the context throws DISPOSED afterwards. Idempotent. */
+  destroy(): void;
+}

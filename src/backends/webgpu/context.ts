@@ -1,0 +1,309 @@
+/**
+ * The WebGPU context: ops and plans on one device, and the fallback to the host backend (src/context.ts's
+ * createContext: wasm, or js without wasm SIMD) when there is no device or it is lost. The host context is
+ * created in the background at init, so a later loss finds it ready (runResident is synchronous).
+ */
+/// <reference types="@webgpu/types" />
+import { JsConvPlan } from '../js.js';
+import { type Context, createContext } from '../../context.js';
+import { SimdconvError, describe } from '../../errors.js';
+import type { ConvPlan, PlanInfo } from '../../plan.js';
+import {
+  type ConvOp,
+  type ConvParams,
+  type ConvTransposeOp,
+  checkTensor,
+  resolveConvGeometry,
+  resolveConvParams,
+  resolveConvTransposeParams,
+} from '../../shape.js';
+import type { ConvOptions, ConvTransposeOptions, Tensor } from '../../types.js';
+import type { AdapterInfo, GpuBackendName, GpuContext, GpuConvPlan, GpuTensor, InitWebGPUOptions } from './api.js';
+import { acquireDevice, checkDeviceLimits, describeAdapter } from './device.js';
+import { GpuKernelPlan } from './gpu-plan.js';
+import { GpuRuntime } from './runtime.js';
+import { DeviceTensor, HostTensor } from './tensor.js';
+
+const OPTION_KEYS = new Set(['device', 'requireAdapter', 'powerPreference', 'fallback']);
+
+function unavailable(argument: string, reason: string): SimdconvError {
+  return new SimdconvError('BACKEND_UNAVAILABLE', argument, 'a usable WebGPU device', reason);
+}
+
+export async function initWebGPU(options: InitWebGPUOptions = {}): Promise<GpuContext> {
+  if (typeof options !== 'object' || options === null) throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an initWebGPU options object', describe(options));
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, `one of ${[...OPTION_KEYS].join(', ')}`, 'an unknown option');
+  }
+  const fallback = options.fallback ?? 'wasm';
+  if (fallback !== 'wasm' && fallback !== 'none') throw new SimdconvError('INVALID_ARGUMENT', 'options.fallback', "'wasm' or 'none'", describe(fallback));
+
+  let acquired: { device: GPUDevice; info: AdapterInfo; owned: boolean } | { reason: string };
+  if (options.device !== undefined) {
+    const device = options.device;
+    const problem = typeof device?.createComputePipeline !== 'function' ? 'options.device is not a GPUDevice' : checkDeviceLimits(device);
+    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    acquired = problem
+      ? { reason: problem }
+      : { device, owned: false, info: info ? describeAdapter({ info } as unknown as GPUAdapter) : { name: '', vendor: '', architecture: '', isFallbackAdapter: false } };
+  } else {
+    const a = await acquireDevice(options.powerPreference);
+    acquired = a.ok ? a : { reason: a.reason };
+  }
+
+  if ('reason' in acquired) {
+    if (fallback === 'none' || options.requireAdapter) throw unavailable('initWebGPU', acquired.reason);
+    console.warn(`simdconv: WebGPU unavailable (${acquired.reason}); running on the wasm backend instead.`);
+    const host = await createContext();
+    return new WebGpuContext(null, null, false, fallback, host, acquired.reason);
+  }
+  const ctx = new WebGpuContext(acquired.device, acquired.info, acquired.owned, fallback, null, null);
+  if (fallback === 'wasm') ctx.prepareFallback();
+  return ctx;
+}
+
+/** What plans need from their context. */
+interface PlanHost {
+  readonly rt: GpuRuntime | null;
+  readonly onGpuFailure: (e: unknown) => Promise<never>;
+  /** True while ops should run on the device. Throws DISPOSED after destroy(). */
+  gpuUsable(): boolean;
+  /** After a failed GPU call: whether the device turned out to be lost (then the call is retried on the host). */
+  confirmLost(e: unknown): Promise<boolean>;
+  /** The host (fallback) context, or BACKEND_UNAVAILABLE. */
+  hostContext(): Context;
+}
+
+export class WebGpuContext implements GpuContext {
+  readonly rt: GpuRuntime | null;
+  private lostReason: string | null;
+  private destroyed = false;
+  private host: Context | null;
+  private hostPending: Promise<void> | null = null;
+  private hostFailure: string | null = null;
+  private lostSeen: Promise<void> | null = null;
+  readonly onGpuFailure = (e: unknown): Promise<never> => this.failGpu(e);
+
+  constructor(
+    readonly device: GPUDevice | null,
+    readonly adapterInfo: AdapterInfo | null,
+    private readonly ownsDevice: boolean,
+    private readonly fallback: 'wasm' | 'none',
+    host: Context | null,
+    initialReason: string | null,
+  ) {
+    this.host = host;
+    this.lostReason = initialReason;
+    this.rt = device ? new GpuRuntime(device) : null;
+    if (device) {
+      this.lostSeen = device.lost.then((info) => {
+        if (this.destroyed) return;
+        this.markLost(`the WebGPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''})`);
+      });
+      const report = (event: Event): void => console.error(`simdconv (webgpu): ${(event as GPUUncapturedErrorEvent).error.message}`);
+      if (typeof device.addEventListener === 'function') device.addEventListener('uncapturederror', report);
+    }
+  }
+
+  get backend(): GpuBackendName {
+    return this.lostReason === null ? 'webgpu' : (this.host?.backend ?? 'wasm');
+  }
+
+  get fallbackReason(): string | null {
+    return this.lostReason;
+  }
+
+  /** Starts creating the host context, so a lost device can fall back without waiting. */
+  prepareFallback(): void {
+    this.hostPending ??= createContext().then(
+      (c) => {
+        this.host = c;
+      },
+      (e: Error) => {
+        this.hostFailure = e.message;
+      },
+    );
+  }
+
+  private markLost(reason: string): void {
+    if (this.lostReason !== null) return;
+    this.lostReason = reason;
+    if (this.fallback === 'wasm') {
+      console.warn(`simdconv: ${reason}; running on the wasm backend from now on.`);
+      this.prepareFallback();
+    }
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new SimdconvError('DISPOSED', 'context', 'a WebGPU context that has not been destroyed', 'a destroyed context');
+  }
+
+  gpuUsable(): boolean {
+    this.checkAlive();
+    return this.lostReason === null && this.rt !== null;
+  }
+
+  async confirmLost(e: unknown): Promise<boolean> {
+    if (this.lostReason === null && this.lostSeen) await Promise.race([this.lostSeen, new Promise((r) => setTimeout(r, 100))]);
+    if (this.lostReason === null) return false;
+    if (this.fallback === 'none') throw unavailable('webgpu', `${this.lostReason} (${(e as Error)?.message ?? String(e)})`);
+    await this.hostPending;
+    return true;
+  }
+
+  private async failGpu(e: unknown): Promise<never> {
+    if (await this.confirmLost(e)) {
+      throw unavailable('tensor', `${this.lostReason}: a GpuTensor on the lost device cannot be read; recompute it from host data`);
+    }
+    throw e;
+  }
+
+  hostContext(): Context {
+    if (this.fallback === 'none') throw unavailable('webgpu', this.lostReason ?? 'no device');
+    if (this.host === null) {
+      throw unavailable('webgpu', `${this.lostReason}; the wasm fallback is ${this.hostFailure ? `unavailable: ${this.hostFailure}` : 'still initialising (retry after an await)'}`);
+    }
+    return this.host;
+  }
+
+  conv1d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(this.convPlan('conv1d', weight, bias, options), input, options?.out);
+  conv2d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(this.convPlan('conv2d', weight, bias, options), input, options?.out);
+  conv3d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(this.convPlan('conv3d', weight, bias, options), input, options?.out);
+  convTranspose1d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) =>
+    this.once(this.transposePlan('convTranspose1d', weight, bias, options), input, options?.out);
+  convTranspose2d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) =>
+    this.once(this.transposePlan('convTranspose2d', weight, bias, options), input, options?.out);
+  convTranspose3d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) =>
+    this.once(this.transposePlan('convTranspose3d', weight, bias, options), input, options?.out);
+
+  createConv1d = (weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.convPlan('conv1d', weight, bias, options);
+  createConv2d = (weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.convPlan('conv2d', weight, bias, options);
+  createConv3d = (weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.convPlan('conv3d', weight, bias, options);
+  createConvTranspose1d = (weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) => this.transposePlan('convTranspose1d', weight, bias, options);
+  createConvTranspose2d = (weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) => this.transposePlan('convTranspose2d', weight, bias, options);
+  createConvTranspose3d = (weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) => this.transposePlan('convTranspose3d', weight, bias, options);
+
+  upload(t: Tensor): GpuTensor {
+    checkTensor('tensor', t);
+    if (this.gpuUsable()) return new DeviceTensor(this.rt!, this.rt!.bufferFrom('tensor', t.data), [...t.shape], this.onGpuFailure);
+    return new HostTensor(this.hostContext().backend, t.data.slice(), [...t.shape]);
+  }
+
+  async synchronize(): Promise<void> {
+    if (this.gpuUsable()) await this.device!.queue.onSubmittedWorkDone();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this.ownsDevice) this.device?.destroy();
+  }
+
+  private convPlan(op: ConvOp, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions | undefined): WebGpuPlan {
+    this.checkAlive();
+    return new WebGpuPlan(this, resolveConvParams(op, weight, bias, options));
+  }
+
+  private transposePlan(op: ConvTransposeOp, weight: Tensor, bias: Tensor | null | undefined, options: ConvTransposeOptions | undefined): WebGpuPlan {
+    this.checkAlive();
+    return new WebGpuPlan(this, resolveConvTransposeParams(op, weight, bias, options));
+  }
+
+  /**
+   * One-shot op: a plan made, run once and disposed (as the wasm API), so both share every check. The op
+   * functions are async, so a validation error rejects the promise rather than throwing.
+   */
+  private async once(plan: WebGpuPlan, input: Tensor | GpuTensor, out: Tensor | undefined): Promise<Tensor> {
+    try {
+      return await plan.run(input, out);
+    } finally {
+      plan.dispose();
+    }
+  }
+}
+
+/**
+ * A plan on the device, falling back to a host plan (made on demand from the same resolved params) when the
+ * context has no usable device.
+ */
+export class WebGpuPlan implements GpuConvPlan {
+  private gpu: GpuKernelPlan | null = null;
+  private host: ConvPlan | null = null;
+  private disposed = false;
+
+  constructor(
+    private readonly ctx: PlanHost,
+    readonly params: ConvParams,
+  ) {
+    if (ctx.gpuUsable()) this.gpu = new GpuKernelPlan(ctx.rt!, params, ctx.onGpuFailure);
+    else this.hostPlan();
+  }
+
+  get info(): PlanInfo {
+    return this.gpu && this.ctx.gpuUsable() ? this.gpu.info : this.hostPlan().info;
+  }
+
+  outputShape(inputShape: readonly number[]): number[] {
+    return [...resolveConvGeometry(this.params, inputShape).outputShape];
+  }
+
+  async run(input: Tensor | GpuTensor, out?: Tensor): Promise<Tensor> {
+    this.checkAlive();
+    const checked = checkInput(input);
+    if (this.gpu && this.ctx.gpuUsable()) {
+      try {
+        return await this.gpu.run(checked instanceof HostTensor ? checked.tensor : checked, out);
+      } catch (e) {
+        // A device lost mid-call: recompute on the host when the input is host data, else report it.
+        if (checked instanceof DeviceTensor || !(await this.ctx.confirmLost(e))) throw e;
+      }
+    }
+    return this.hostPlan().run(this.hostInput(checked), out);
+  }
+
+  runResident(input: Tensor | GpuTensor): GpuTensor {
+    this.checkAlive();
+    const checked = checkInput(input);
+    if (this.gpu && this.ctx.gpuUsable()) return this.gpu.runResident(checked instanceof HostTensor ? checked.tensor : checked);
+    const plan = this.hostPlan();
+    const y = plan.run(this.hostInput(checked));
+    return new HostTensor(plan.info.backend === 'webgpu' ? 'wasm' : plan.info.backend, y.data, y.shape);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.gpu?.dispose();
+    this.host?.dispose();
+    this.gpu = null;
+    this.host = null;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
+  }
+
+  private hostInput(input: Tensor | DeviceTensor | HostTensor): Tensor {
+    if (input instanceof HostTensor) return input.tensor;
+    if (input instanceof DeviceTensor) {
+      throw unavailable('input', 'a GpuTensor on a WebGPU device this context no longer uses (lost): pass host data instead');
+    }
+    return input;
+  }
+
+  private hostPlan(): ConvPlan {
+    if (this.host === null) {
+      const host = this.ctx.hostContext();
+      // The wasm backend has no transposed kernels yet (src/backends/wasm/select.ts); until it does, transposed
+      // ops fall back to the float64 reference backend, which is exact and slow.
+      this.host = this.params.transposed ? new JsConvPlan(this.params) : host.createPlan(this.params);
+    }
+    return this.host;
+  }
+}
+
+function checkInput(input: Tensor | GpuTensor): Tensor | DeviceTensor | HostTensor {
+  if (input instanceof DeviceTensor || input instanceof HostTensor) return input;
+  checkTensor('input', input);
+  return input;
+}

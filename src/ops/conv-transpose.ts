@@ -1,0 +1,36 @@
+/**
+ * convTranspose1d / convTranspose2d / convTranspose3d: one-shot functions and plans, as ops/conv.ts for the
+ * ordinary convolutions. The one-shot form is a plan made, run once and disposed.
+ */
+import { type Context, getContext } from '../context.js';
+import type { ConvPlan } from '../plan.js';
+import { type ConvTransposeOp, resolveConvTransposeParams } from '../shape.js';
+import type { ConvTransposeOptions, Tensor } from '../types.js';
+
+export type ConvTransposePlanOptions = Omit<ConvTransposeOptions, 'out'>;
+
+export function createConvTransposePlan(
+  op: ConvTransposeOp,
+  weight: Tensor,
+  bias?: Tensor | null,
+  options?: ConvTransposePlanOptions,
+  context?: Context,
+): ConvPlan {
+  return (context ?? getContext()).createPlan(resolveConvTransposeParams(op, weight, bias, options));
+}
+
+export function runConvTransposeOnce(
+  op: ConvTransposeOp,
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  options?: ConvTransposeOptions,
+  context?: Context,
+): Tensor {
+  const plan = createConvTransposePlan(op, weight, bias, options, context);
+  try {
+    return plan.run(input, options?.out);
+  } finally {
+    plan.dispose();
+  }
+}

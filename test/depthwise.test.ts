@@ -1,0 +1,311 @@
+/**
+ * The dedicated depthwise kernels (assembly/depthwise.ts via src/backends/wasm/depthwise-conv-plan.ts):
+ * groups == Cin > 1, Cout = M * Cin. Property tests against the float64 reference within the float32 bound
+ * of test/helpers/tolerance.ts (bound from the reference on |x|, |w|, |b|; reduction size = prod(kernel)),
+ * on both wasm builds, asserting the plan took the depthwise path.
+ *
+ * Coverage: rank 1-3, batch 1-3 or unbatched, C 1..9 and 17 (C = 1 is a normal convolution and must not take
+ * the depthwise path), multiplier 1-3, widths 1..37 (every remainder of the 4- and 16-pixel blocks), stride
+ * 1-3, dilation 1-3, padding int / per-axis / 'same' / 'valid', every padding mode, both layouts, activations,
+ * bias or not, NaN and +-Inf in the input. A deterministic sweep covers every width x stride on the edge-block
+ * logic, and a chain runs the kernel resident (input already in wasm memory).
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as sc from '../src/index.js';
+import { convForward, referenceConv, type Tensor64 } from '../src/reference.js';
+import { type ConvOp, resolveConvGeometry, resolveConvParams } from '../src/shape.js';
+import type { Activation, ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
+import { absTensor, expectConvClose } from './helpers/tolerance.js';
+
+fc.configureGlobal({ seed: 0xd3b7_1a5e, endOnFailure: true });
+
+type PlanOptions = Omit<ConvOptions, 'out'>;
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomTensor(shape: readonly number[], next: () => number): Tensor {
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = next() * 2 - 1;
+  return { data, shape: [...shape] };
+}
+
+interface Case {
+  op: ConvOp;
+  input: Tensor;
+  weight: Tensor;
+  bias: Tensor | null;
+  options: PlanOptions;
+}
+
+const OPS: Record<number, ConvOp> = { 1: 'conv1d', 2: 'conv2d', 3: 'conv3d' };
+
+const contexts: { simd128?: sc.Context; relaxed?: sc.Context } = {};
+const builds = () => [contexts.simd128!, contexts.relaxed!];
+
+beforeAll(async () => {
+  contexts.simd128 = await sc.createContext({ build: 'simd128' });
+  contexts.relaxed = await sc.createContext({ build: 'relaxed' });
+  expect(contexts.simd128.build).toBe('simd128');
+  expect(contexts.relaxed.build).toBe('relaxed');
+});
+
+afterAll(() => {
+  for (const ctx of builds()) expect(ctx.memoryStats().bytesInUse, `${ctx.build} leaks`).toBe(0);
+});
+
+function isDepthwiseCase(c: Case): boolean {
+  const groups = c.options.groups ?? 1;
+  return groups > 1 && c.weight.shape[1] === 1;
+}
+
+/** Runs `c` on a plan of `ctx`, checks it against the reference and the kernel path; returns info.kernel. */
+function check(ctx: sc.Context, c: Case, expected: { value: Tensor64; bound: Float64Array }): string {
+  const plan = ctx.createPlan(resolveConvParams(c.op, c.weight, c.bias, c.options));
+  try {
+    const result = plan.run(c.input);
+    const kernel = plan.info.kernel;
+    if (isDepthwiseCase(c)) expect(kernel, 'depthwise path').toMatch(/^dwconv-/);
+    else expect(kernel, 'C = 1 is a normal convolution').not.toMatch(/^dwconv-/);
+    const taps = c.weight.shape.slice(2).reduce((a, b) => a * b, 1);
+    expectConvClose(result, expected.value, expected.bound, taps);
+    // A second run on the same plan (cached workspaces, staging reused) gives the same bits.
+    const again = plan.run(c.input);
+    expect(Buffer.compare(Buffer.from(again.data.buffer), Buffer.from(result.data.buffer))).toBe(0);
+    return kernel;
+  } finally {
+    plan.dispose();
+  }
+}
+
+function reference(c: Case): { value: Tensor64; bound: Float64Array } {
+  const value = referenceConv(c.op, c.input, c.weight, c.bias, c.options);
+  const bound = referenceConv(c.op, absTensor(c.input), absTensor(c.weight), c.bias && absTensor(c.bias), { ...c.options, activation: 'none' }).data;
+  return { value, bound };
+}
+
+function describeCase(c: Case): string {
+  return `${c.op} input [${c.input.shape}] weight [${c.weight.shape}] bias ${c.bias ? 'yes' : 'no'} ${JSON.stringify(c.options)}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Random cases
+
+interface Raw {
+  rank: 1 | 2 | 3;
+  c: number;
+  m: number;
+  batch: number | null;
+  size: [number, number, number];
+  kernel: [number, number, number];
+  stride: [number, number, number];
+  dilation: [number, number, number];
+  padding: { kind: 'int'; value: number } | { kind: 'array'; values: [number, number, number] } | { kind: 'same' } | { kind: 'valid' };
+  paddingMode: PaddingMode;
+  layout: Layout;
+  activation: Activation | undefined;
+  hasBias: boolean;
+  special: boolean;
+  seed: number;
+}
+
+const triple = (arb: fc.Arbitrary<number>) => fc.tuple(arb, arb, arb);
+
+const rawArb: fc.Arbitrary<Raw> = fc.record({
+  rank: fc.constantFrom<1 | 2 | 3>(1, 2, 3),
+  c: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constant(17)),
+  m: fc.integer({ min: 1, max: 3 }),
+  batch: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 3 })),
+  // (depth, height, width): the width runs over every remainder of the 4- and 16-pixel blocks.
+  size: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 37 })),
+  kernel: triple(fc.integer({ min: 1, max: 4 })),
+  stride: triple(fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 3 }))),
+  dilation: triple(fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 3 }))),
+  padding: fc.oneof(
+    fc.record({ kind: fc.constant('int' as const), value: fc.integer({ min: 0, max: 3 }) }),
+    fc.record({ kind: fc.constant('array' as const), values: triple(fc.integer({ min: 0, max: 3 })) }),
+    fc.constant({ kind: 'same' as const }),
+    fc.constant({ kind: 'valid' as const }),
+  ),
+  paddingMode: fc.constantFrom<PaddingMode>('zeros', 'zeros', 'reflect', 'replicate', 'circular'),
+  layout: fc.constantFrom<Layout>('channels-first', 'channels-last'),
+  activation: fc.constantFrom<Activation | undefined>(undefined, 'relu', 'relu6', { min: -0.25, max: 0.5 }),
+  hasBias: fc.boolean(),
+  special: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 0x7fffffff }),
+});
+
+function buildCase(r: Raw): Case {
+  const rank = r.rank;
+  const tail = <T>(v: readonly T[]) => v.slice(3 - rank);
+  const kernel = tail(r.kernel);
+  const dilation = tail(r.dilation);
+  const stride = r.padding.kind === 'same' ? kernel.map(() => 1) : tail(r.stride);
+  let padBefore: number[];
+  let padAfter: number[];
+  let padding: PlanOptions['padding'];
+  switch (r.padding.kind) {
+    case 'int':
+      padBefore = padAfter = kernel.map(() => (r.padding as { value: number }).value);
+      padding = r.padding.value;
+      break;
+    case 'array':
+      padBefore = padAfter = tail(r.padding.values);
+      padding = padBefore;
+      break;
+    case 'valid':
+      padBefore = padAfter = kernel.map(() => 0);
+      padding = 'valid';
+      break;
+    case 'same': {
+      const total = kernel.map((k, i) => dilation[i]! * (k - 1));
+      padBefore = total.map((t) => Math.floor(t / 2));
+      padAfter = total.map((t, i) => t - padBefore[i]!);
+      padding = 'same';
+      break;
+    }
+  }
+  // Grow sizes to PyTorch's limits: the kernel fits the padded input, reflect pad < size, circular pad <= size.
+  const size = tail(r.size).map((n, i) => {
+    const pb = padBefore[i]!;
+    const pa = padAfter[i]!;
+    let min = Math.max(1, dilation[i]! * (kernel[i]! - 1) + 1 - pb - pa);
+    if (r.paddingMode === 'reflect') min = Math.max(min, Math.max(pb, pa) + 1);
+    if (r.paddingMode === 'circular') min = Math.max(min, Math.max(pb, pa));
+    return Math.max(n, min);
+  });
+  const spatial = r.layout === 'channels-first' ? [r.c, ...size] : [...size, r.c];
+  const next = rng(r.seed);
+  const input = randomTensor(r.batch === null ? spatial : [r.batch, ...spatial], next);
+  if (r.special) {
+    // A few NaN / +-Inf at random places (interior and borders alike).
+    const specials = [NaN, Infinity, -Infinity];
+    const count = 1 + Math.floor(next() * 3);
+    for (let i = 0; i < count; i++) input.data[Math.floor(next() * input.data.length)] = specials[i % 3]!;
+  }
+  const weight = randomTensor([r.c * r.m, 1, ...kernel], next);
+  const bias = r.hasBias ? randomTensor([r.c * r.m], next) : null;
+  const options: PlanOptions = { groups: r.c, stride, dilation, padding, paddingMode: r.paddingMode, layout: r.layout };
+  if (r.activation !== undefined) options.activation = r.activation;
+  return { op: OPS[rank]!, input, weight, bias, options };
+}
+
+describe('depthwise kernels', () => {
+  it('match the float64 reference on random cases, both builds', () => {
+    const kernels = new Set<string>();
+    fc.assert(
+      fc.property(rawArb.map(buildCase), (c) => {
+        const expected = reference(c);
+        for (const ctx of builds()) {
+          try {
+            kernels.add(check(ctx, c, expected).replace(/ \(.*/, ''));
+          } catch (e) {
+            throw new Error(`${ctx.build}: ${describeCase(c)}\n${(e as Error).message}`);
+          }
+        }
+      }),
+      { numRuns: 220 },
+    );
+    // Every kernel family was exercised.
+    for (const k of ['dwconv-cf-16px', 'dwconv-cl-4px-8ch', 'dwconv-cl-4px-4ch']) expect([...kernels]).toContain(k);
+  });
+
+  it('cover every width remainder x stride x dilation on the edge blocks (deterministic sweep)', () => {
+    const next = rng(77);
+    for (const layout of ['channels-first', 'channels-last'] as const) {
+      for (let w = 1; w <= 37; w++) {
+        for (const s of [1, 2, 3]) {
+          const m = 1 + (w % 2);
+          const d = 1 + (w % 3 === 0 ? 1 : 0);
+          const c = 3;
+          const k = 3;
+          const width = Math.max(w, d * (k - 1) + 1 - 2);
+          const input = randomTensor(layout === 'channels-first' ? [1, c, 4, width] : [1, 4, width, c], next);
+          const cs: Case = {
+            op: 'conv2d',
+            input,
+            weight: randomTensor([c * m, 1, k, k], next),
+            bias: randomTensor([c * m], next),
+            options: { groups: c, stride: s, dilation: [1, d], padding: [1, 1 + (w % 2)], layout, activation: w % 4 === 0 ? 'relu' : 'none' },
+          };
+          const expected = reference(cs);
+          for (const ctx of builds()) {
+            try {
+              check(ctx, cs, expected);
+            } catch (e) {
+              throw new Error(`${ctx.build}: ${describeCase(cs)}\n${(e as Error).message}`);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('name the kernel path in info.kernel', () => {
+    const ctx = contexts.relaxed!;
+    const next = rng(5);
+    const name = (options: PlanOptions, m = 1, op: ConvOp = 'conv2d') => {
+      const kernel = op === 'conv1d' ? [3] : op === 'conv2d' ? [3, 3] : [3, 3, 3];
+      const plan = ctx.createPlan(resolveConvParams(op, randomTensor([4 * m, 1, ...kernel], next), null, { groups: 4, ...options }));
+      const spatial = kernel.map(() => 8);
+      plan.run(randomTensor(options.layout === 'channels-last' ? [...spatial, 4] : [4, ...spatial], next));
+      const kernelName = plan.info.kernel;
+      expect(plan.info.backend).toBe('wasm');
+      expect(plan.info.weightBytes).toBeGreaterThan(0);
+      expect(plan.info.workspaceBytes).toBeGreaterThan(0);
+      plan.dispose();
+      return kernelName;
+    };
+    expect(name({ padding: 1 })).toBe('dwconv-cf-16px (stride 1)');
+    expect(name({ padding: 1, stride: 2 })).toBe('dwconv-cf-16px (stride 2)');
+    expect(name({ padding: 1, stride: 3 })).toBe('dwconv-cf-16px (stride 3, lane gather)');
+    expect(name({ padding: 1, paddingMode: 'reflect' })).toBe('dwconv-cf-16px (stride 1, reflect pad copy)');
+    expect(name({ padding: 1, layout: 'channels-last' })).toBe('dwconv-cl-4px-8ch');
+    expect(name({ padding: 1, layout: 'channels-last', paddingMode: 'circular' })).toBe('dwconv-cl-4px-8ch (circular pad copy)');
+    expect(name({ padding: 1, layout: 'channels-last' }, 2)).toBe('dwconv-cl-4px-4ch (multiplier 2, swizzle)');
+    expect(name({ padding: 1 }, 1, 'conv1d')).toMatch(/^dwconv-cf/);
+    expect(name({ padding: 1, layout: 'channels-last' }, 3, 'conv3d')).toMatch(/^dwconv-cl/);
+    // Transposed depthwise and grouped (not depthwise) convolutions keep their own paths.
+    const grouped = ctx.createPlan(resolveConvParams('conv2d', randomTensor([4, 2, 3, 3], next), null, { groups: 2 }));
+    expect(grouped.info.kernel).not.toMatch(/^dwconv-/);
+    grouped.dispose();
+  });
+
+  it('run resident inside a chain (pointwise then depthwise), both layouts', () => {
+    const next = rng(9);
+    for (const ctx of builds()) {
+      for (const layout of ['channels-first', 'channels-last'] as const) {
+        const c = 6;
+        const pw = randomTensor([c, 5, 1, 1], next);
+        const dw = randomTensor([2 * c, 1, 3, 3], next);
+        const dwOptions: PlanOptions = { groups: c, padding: 1, stride: 2, layout, activation: 'relu6' };
+        const chain = ctx.createChain([
+          { name: 'pointwise', params: resolveConvParams('conv2d', pw, null, { layout }) },
+          { name: 'depthwise', params: resolveConvParams('conv2d', dw, null, dwOptions) },
+        ]);
+        const x = randomTensor(layout === 'channels-first' ? [2, 5, 9, 13] : [2, 9, 13, 5], next);
+        // Float64 through both stages; the bound is the float64 chain on |x|, |pw|, |dw| with both reductions.
+        const dwParams = resolveConvParams('conv2d', dw, null, dwOptions);
+        const dwAbsParams = resolveConvParams('conv2d', absTensor(dw), null, { ...dwOptions, activation: 'none' });
+        const mid = referenceConv('conv2d', x, pw, null, { layout });
+        const midAbs = referenceConv('conv2d', absTensor(x), absTensor(pw), null, { layout });
+        const expected = convForward(resolveConvGeometry(dwParams, mid.shape), mid.data);
+        const bound = convForward(resolveConvGeometry(dwAbsParams, midAbs.shape), midAbs.data).data;
+        const y = chain.run(x);
+        expectConvClose(y, expected, bound, 5 + 9 + 2);
+        expect(chain.info.stages[1]!.kernel).toMatch(/^dwconv-/);
+        expect(chain.info.stages[1]!.resident).toBe(true);
+        chain.dispose();
+      }
+    }
+  });
+});

@@ -1,0 +1,290 @@
+// The worker-thread pool over one shared WebAssembly.Memory (src/backends/wasm/thread-pool.ts): concurrent
+// calls on disjoint slices match one thread, errors reach the caller and leave the pool usable, memory growth
+// is seen by every thread, terminate is clean, and contexts with threads > 1 run ops with the same results.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContext, createConv2d, SimdconvError } from '../src/index.js';
+import { WasmHeap } from '../src/backends/wasm/heap.js';
+import { compileKernels, defaultWasmUrl, instantiateKernels, type KernelExports } from '../src/backends/wasm/module.js';
+import { createWasmRuntime } from '../src/backends/wasm/runtime.js';
+import { type ThreadCall, type ThreadPool, createThreadPool, threadSupport } from '../src/backends/wasm/thread-pool.js';
+
+const REFLECT = 1;
+const THREADS = 4;
+
+function expectCode(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SimdconvError);
+    expect((error as SimdconvError).code).toBe(code);
+    return;
+  }
+  throw new Error(`expected a SimdconvError ${code}`);
+}
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+function fill(view: Float32Array, seed: number): void {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < view.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    view[i] = s / 2 ** 32 - 0.5;
+  }
+}
+
+describe('thread pool', () => {
+  let module: WebAssembly.Module;
+  let memory: WebAssembly.Memory;
+  let kernels: KernelExports;
+  let heap: WasmHeap;
+  let pool: ThreadPool;
+
+  beforeAll(async () => {
+    expect(threadSupport()).toEqual({ ok: true });
+    module = await compileKernels('simd128-mt');
+    memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
+    kernels = await instantiateKernels(module, memory);
+    heap = new WasmHeap(memory, kernels.heap_base());
+    pool = await createThreadPool(module, memory, THREADS, { exports: kernels as unknown as Record<string, unknown> });
+  });
+  afterAll(() => pool?.terminate());
+
+  /** pad_image over C channels of H x W, split by channel into `parts` calls; returns the output floats. */
+  function padByChannels(parts: number, run: (calls: ThreadCall[]) => void, C = 12, H = 37, W = 29): { x: number; y: number; out: Float32Array; release(): void } {
+    const [p0, p1, q0, q1] = [2, 3, 1, 2];
+    const YH = H + p0 + p1;
+    const YW = W + q0 + q1;
+    const x = heap.alloc(C * H * W * 4);
+    const y = heap.alloc(C * YH * YW * 4);
+    fill(heap.f32(x, C * H * W), 7);
+    heap.f32(y, C * YH * YW).fill(NaN);
+    const calls: ThreadCall[] = [];
+    const per = Math.ceil(C / parts);
+    for (let c0 = 0; c0 < C; c0 += per) {
+      const c = Math.min(per, C - c0);
+      calls.push({ fn: 'pad_image', args: [x + c0 * H * W * 4, y + c0 * YH * YW * 4, c, 1, 1, H, W, 0, 0, p0, p1, q0, q1, REFLECT] });
+    }
+    run(calls);
+    const out = heap.f32(y, C * YH * YW).slice();
+    return { x, y, out, release: () => (heap.release(x), heap.release(y)) };
+  }
+
+  const sequential = (calls: ThreadCall[]) => {
+    for (const c of calls) (kernels[c.fn] as (...a: number[]) => void)(...c.args);
+  };
+
+  it('runs one call per thread on disjoint slices, matching one thread', () => {
+    expect(pool.size).toBe(THREADS);
+    const one = padByChannels(1, sequential);
+    one.release();
+    for (let rep = 0; rep < 50; rep++) {
+      const many = padByChannels(THREADS, (calls) => {
+        expect(calls.length).toBe(THREADS);
+        pool.run(calls);
+      });
+      many.release();
+      expect(many.out.some(Number.isNaN)).toBe(false);
+      expect(sameBits(many.out, one.out)).toBe(true);
+    }
+  });
+
+  it('packs weight panels on several threads (pack_a_4), matching one thread', () => {
+    if (typeof kernels.pack_a_4 !== 'function') return; // the GEMM kernels are being rewritten; pad_image covers the rest
+    const m = 64;
+    const k = 75;
+    const w = heap.alloc(m * k * 4);
+    fill(heap.f32(w, m * k), 3);
+    const panel = 16; // rows per call: a multiple of the 4-row panels
+    const dstOne = heap.alloc(m * k * 4 + 256);
+    const dstMany = heap.alloc(m * k * 4 + 256);
+    const calls = (dst: number): ThreadCall[] =>
+      Array.from({ length: THREADS }, (_, t) => ({ fn: 'pack_a_4', args: [w + t * panel * k * 4, k, panel, k, dst + t * panel * k * 4] }));
+    sequential(calls(dstOne));
+    pool.run(calls(dstMany));
+    expect(sameBits(heap.f32(dstMany, m * k), heap.f32(dstOne, m * k))).toBe(true);
+    for (const p of [w, dstOne, dstMany]) heap.release(p);
+  });
+
+  it('runs fewer calls than threads, and a single call on the calling thread', () => {
+    for (const parts of [1, 2, 3]) {
+      const one = padByChannels(1, sequential);
+      one.release();
+      const some = padByChannels(parts, (calls) => pool.run(calls));
+      some.release();
+      expect(sameBits(some.out, one.out)).toBe(true);
+    }
+    pool.run([]);
+  });
+
+  it('rejects bad calls before dispatching anything', () => {
+    expectCode(() => pool.run([{ fn: 'heap_base', args: [] }, { fn: 'no_such_kernel', args: [] }]), 'INVALID_ARGUMENT');
+    expectCode(() => pool.run([{ fn: 'memory', args: [] }]), 'INVALID_ARGUMENT'); // an export, not a function
+    expectCode(() => pool.run(Array.from({ length: THREADS + 1 }, () => ({ fn: 'heap_base', args: [] }))), 'INVALID_ARGUMENT');
+    expectCode(() => pool.run([{ fn: 'heap_base', args: new Array(64).fill(0) }]), 'INVALID_ARGUMENT');
+    const ok = padByChannels(THREADS, (calls) => pool.run(calls));
+    ok.release();
+    expect(ok.out.some(Number.isNaN)).toBe(false);
+  });
+
+  it('reports a trap on a worker or on the caller as an exception, and keeps working', () => {
+    const reference = padByChannels(1, sequential);
+    reference.release();
+    const outOfBounds = 0xffff0000; // far past the memory's end: pad_image's loads trap
+    for (const bad of [1, THREADS - 1, 0]) {
+      let thrown: unknown;
+      padByChannels(THREADS, (calls) => {
+        calls[bad] = { fn: 'pad_image', args: [outOfBounds, outOfBounds, 1, 1, 1, 8, 8, 0, 0, 1, 1, 1, 1, REFLECT] };
+        try {
+          pool.run(calls);
+        } catch (error) {
+          thrown = error;
+        }
+      }).release();
+      expect(thrown).toBeInstanceOf(WebAssembly.RuntimeError);
+      expect(String((thrown as Error).message)).toMatch(/out of bounds/);
+      if (bad > 0) expect(String((thrown as Error).message)).toMatch(new RegExp(`worker thread ${bad}`));
+      // The pool is idle again and gives the right answer.
+      const again = padByChannels(THREADS, (calls) => pool.run(calls));
+      again.release();
+      expect(sameBits(again.out, reference.out)).toBe(true);
+    }
+  });
+
+  it('keeps working after the memory grows (workers see the new pages)', () => {
+    const before = memory.buffer.byteLength;
+    const big = heap.alloc(300 << 20); // forces memory.grow; everything after lives above the old end
+    expect(memory.buffer.byteLength).toBeGreaterThan(before);
+    const one = padByChannels(1, sequential, 16, 64, 64);
+    one.release();
+    const many = padByChannels(THREADS, (calls) => pool.run(calls), 16, 64, 64);
+    expect(many.x).toBeGreaterThan(before);
+    expect(sameBits(many.out, one.out)).toBe(true);
+    many.release();
+    // Write through a fresh view at the far end and let a worker copy it back down.
+    const hi = heap.alloc(1024);
+    const lo = heap.alloc(1024);
+    heap.f32(hi, 16).set(Array.from({ length: 16 }, (_, i) => i + 0.5));
+    pool.run([
+      { fn: 'heap_base', args: [] },
+      { fn: 'pad_image', args: [hi, lo, 1, 1, 1, 1, 16, 0, 0, 0, 0, 0, 0, REFLECT] },
+    ]);
+    expect(Array.from(heap.f32(lo, 16))).toEqual(Array.from({ length: 16 }, (_, i) => i + 0.5));
+    for (const p of [big, hi, lo]) heap.release(p);
+  });
+
+  it('terminate is idempotent and later runs throw DISPOSED', async () => {
+    const p = await createThreadPool(module, memory, 2);
+    p.run([{ fn: 'heap_base', args: [] }, { fn: 'heap_base', args: [] }]);
+    p.terminate();
+    p.terminate();
+    expect(p.terminated).toBe(true);
+    expectCode(() => p.run([{ fn: 'heap_base', args: [] }]), 'DISPOSED');
+  });
+
+  it('a one-thread pool starts no workers and needs no shared memory', async () => {
+    const plain = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+    const p = await createThreadPool(await compileKernels('simd128'), plain, 1);
+    expect(p.size).toBe(1);
+    p.run([{ fn: 'heap_base', args: [] }]);
+    p.terminate();
+    await expect(createThreadPool(module, plain, 2)).rejects.toThrow(SimdconvError);
+  });
+
+  it('idle workers do not keep a Node process alive', () => {
+    // Transpile the pool and its imports to plain JS in a temp dir and run a script that never terminates it.
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+    const dir = mkdtempSync(join(tmpdir(), 'simdconv-pool-'));
+    try {
+      for (const file of ['src/errors.ts', 'src/backends/wasm/module.ts', 'src/backends/wasm/thread-pool.ts']) {
+        const { outputText } = ts.transpileModule(readFileSync(join(root, file), 'utf8'), {
+          compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
+        });
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        writeFileSync(join(dir, file.replace(/\.ts$/, '.js')), outputText);
+      }
+      copyFileSync(join(root, 'src/backends/wasm/worker.js'), join(dir, 'src/backends/wasm/worker.js'));
+      writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+      const wasm = fileURLToPath(defaultWasmUrl('simd128-mt'));
+      writeFileSync(
+        join(dir, 'main.js'),
+        `import { readFileSync } from 'node:fs';
+import { createThreadPool } from './src/backends/wasm/thread-pool.js';
+const module = new WebAssembly.Module(readFileSync(${JSON.stringify(wasm)}));
+const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
+const pool = await createThreadPool(module, memory, 3);
+pool.run([{ fn: 'heap_base', args: [] }, { fn: 'heap_base', args: [] }, { fn: 'heap_base', args: [] }]);
+console.log('ran on', pool.size);
+`,
+      );
+      const child = spawnSync(process.execPath, [join(dir, 'main.js')], { encoding: 'utf8', timeout: 30_000 });
+      expect(child.error).toBeUndefined();
+      expect(child.stderr).toBe('');
+      expect(child.stdout.trim()).toBe('ran on 3');
+      expect(child.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('contexts with threads', () => {
+  it('threads: 1 (the default) uses no workers; threads: 2 uses the -mt build on a shared memory', async () => {
+    const single = await createWasmRuntime('simd128');
+    expect(single.pool).toBeNull();
+    expect(single.memory.buffer).toBeInstanceOf(ArrayBuffer);
+    const one = await createWasmRuntime('simd128', undefined, { threads: 1 });
+    expect(one.pool).toBeNull();
+    const two = await createWasmRuntime('simd128', undefined, { threads: 2 });
+    expect(two.pool?.size).toBe(2);
+    expect(two.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    two.pool!.terminate();
+    expect((await createContext()).threads).toBe(1);
+    expect((await createContext({ threads: 1 })).threads).toBe(1);
+    const auto = await createContext({ threads: 'auto' });
+    expect(auto.threads).toBeGreaterThanOrEqual(1);
+    expect(auto.threads).toBeLessThanOrEqual(8);
+    auto.dispose();
+    for (const bad of [0, -1, 1.5, '2', Number.NaN]) {
+      await expect(createContext({ threads: bad as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.threads' });
+    }
+  });
+
+  it('createContext({ threads: 2 }) runs convolutions with the same results as one thread', async () => {
+    for (const build of ['simd128', 'relaxed'] as const) {
+      const ctx1 = await createContext({ build, threads: 1 });
+      const ctx2 = await createContext({ build, threads: 2 });
+      expect(ctx2.threads).toBe(2);
+      const next = (() => {
+        let s = 12345;
+        return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0), s / 2 ** 32 - 0.5);
+      })();
+      const tensor = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next) });
+      // Big enough that a plan may split it across threads; small ones must still work.
+      for (const [cin, cout, size] of [[32, 64, 40], [3, 8, 9]] as const) {
+        const weight = tensor([cout, cin, 3, 3]);
+        const bias = tensor([cout]);
+        const input = tensor([2, cin, size, size]);
+        const p1 = createConv2d(weight, bias, { padding: 1 }, ctx1);
+        const p2 = createConv2d(weight, bias, { padding: 1 }, ctx2);
+        const y1 = p1.run(input);
+        for (let rep = 0; rep < 3; rep++) {
+          const y2 = p2.run(input);
+          expect(y2.shape).toEqual(y1.shape);
+          expect(sameBits(y2.data, y1.data)).toBe(true);
+        }
+        p1.dispose();
+        p2.dispose();
+      }
+      ctx1.dispose();
+      ctx2.dispose();
+    }
+  });
+});
