@@ -249,7 +249,7 @@ function cfPlanes(
   const outRow = <usize>OW << 2;
   const kdStep = <usize>(KH * KW) << 2;
   const rs = <usize>(SH * W) << 2; // input bytes between consecutive output rows
-  const share = false && SH == DH;
+  const share = SH == DH;
   for (let co = co0; co < co1; co++) {
     const xp = x + <usize>(co / M) * inPlane;
     const wch = w + (<usize>(co * T) << 2);

@@ -19,10 +19,12 @@ const median = (xs) => {
 };
 
 // V8 runs new wasm code in its baseline tier (Liftoff, 4-5x slower) until it tiers up, and a call
-// never switches tier midway: call at least twice, and for at least warmUpSeconds.
+// never switches tier midway: after the verifying call, call again at least once and for at least
+// warmUpSeconds.
 async function warmUp(call) {
   const end = performance.now() + timing.warmUpSeconds * 1e3;
-  for (let i = 0; i < 2 || performance.now() < end; i++) await call();
+  do await call();
+  while (performance.now() < end);
 }
 
 // benchmark.js's samples, in seconds per call.

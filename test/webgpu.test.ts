@@ -113,10 +113,10 @@ describe.runIf(gpu)('WebGPU: property matrix against the float64 reference', () 
       fc.asyncProperty(
         fc.record({
           rank: fc.integer({ min: 1, max: 3 }),
-          batch: fc.constantFrom(0, 1, 3), // 0: unbatched
+          batch: fc.constantFrom(0, 1, 2), // 0: unbatched
           groups: fc.integer({ min: 1, max: 3 }),
           cin: fc.constantFrom(1, 2, 3, 4, 8),
-          cout: fc.constantFrom(1, 3, 4, 17, 33),
+          cout: fc.constantFrom(1, 3, 4, 17),
           k: fc.integer({ min: 1, max: 4 }),
           stride: fc.integer({ min: 1, max: 3 }),
           dilation: fc.integer({ min: 1, max: 2 }),
@@ -128,7 +128,7 @@ describe.runIf(gpu)('WebGPU: property matrix against the float64 reference', () 
           seed: fc.nat(),
         }),
         async (c) => {
-          const size = c.rank === 3 ? 5 : c.rank === 2 ? 9 : 17;
+          const size = c.rank === 3 ? 4 : c.rank === 2 ? 7 : 13;
           const spatial = Array.from({ length: c.rank }, (_, i) => size + i);
           const cin = c.cin * c.groups;
           const cout = c.cout * c.groups;
@@ -151,7 +151,7 @@ describe.runIf(gpu)('WebGPU: property matrix against the float64 reference', () 
           expectClose(await runOp(gpu!, op, input, weight, bias, options), op, input, weight, bias, options, expected);
         },
       ),
-      { numRuns: 60, seed: 5 },
+      { numRuns: 50, seed: 5 },
     );
   });
 
@@ -196,7 +196,7 @@ describe.runIf(gpu)('WebGPU: property matrix against the float64 reference', () 
           expectClose(await runOp(gpu!, op, input, weight, bias, options), op, input, weight, bias, options, expected);
         },
       ),
-      { numRuns: 40, seed: 7 },
+      { numRuns: 30, seed: 7 },
     );
   });
 });
@@ -241,9 +241,10 @@ describe.runIf(gpu)('WebGPU: kernel paths and edge cases', () => {
     for (const activation of ['none', 'relu', 'relu6', { min: -0.5, max: 0.5 }] as const) {
       for (const layout of ['channels-first', 'channels-last'] as const) {
         const options: AnyOptions = { padding: 1, activation, layout };
-        const y = await gpu!.conv2d(input, weight, bias, options);
+        const x = layout === 'channels-last' ? { data: input.data, shape: [1, 7, 7, 2] } : input; // same data, read as NHWC
+        const y = await gpu!.conv2d(x, weight, bias, options);
         expect(y.data.some(Number.isNaN), `${JSON.stringify(activation)} ${layout}`).toBe(true);
-        expectClose(y, 'conv2d', input, weight, bias, options);
+        expectClose(y, 'conv2d', x, weight, bias, options);
       }
     }
     // Transposed and depthwise epilogues too.
@@ -259,17 +260,26 @@ describe.runIf(gpu)('WebGPU: kernel paths and edge cases', () => {
     expectClose(dy, 'conv2d', t, dw, null, { groups: 2, activation: 'relu6' });
   });
 
-  it('folds dispatches past 65535 workgroups into a second dimension', async () => {
-    const length = 64 * 65536 + 100; // 65538 GEMM tiles; 2 x length depthwise invocations
-    const input = { shape: [1, 2, length], data: Float32Array.from({ length: 2 * length }, (_, i) => (i % 1000) - 500) };
-    const weight = { shape: [3, 2, 1], data: Float32Array.from([1, 2, -1, 0.5, 3, 0]) };
-    const y = await gpu!.conv1d(input, weight, null);
-    for (const i of [0, 1, 65535 * 64, length - 1]) {
-      const [a, b] = [input.data[i]!, input.data[length + i]!];
-      expect([y.data[i], y.data[length + i], y.data[2 * length + i]]).toEqual([a + 2 * b, -a + 0.5 * b, 3 * a]);
+  it('folds dispatches past the per-dimension workgroup limit into a second dimension', async () => {
+    // The fold (x up to the limit, then y; the kernels linearise and drop the excess) is exercised with a
+    // small limit: a real 65535-workgroup dispatch takes tens of seconds on a CPU driver.
+    const rt = (gpu as unknown as { rt: { maxWorkgroupsPerDimension: number } }).rt;
+    const saved = rt.maxWorkgroupsPerDimension;
+    rt.maxWorkgroupsPerDimension = 3;
+    try {
+      const cases: Array<[AnyConvOp, number[], number[], AnyOptions]> = [
+        ['conv2d', [2, 6, 17, 19], [20, 6, 3, 3], { padding: 1 }], // 2 x 6 x 2 = 24 GEMM tiles: a 3 x 8 grid
+        ['conv2d', [1, 16, 11, 13], [16, 1, 3, 3], { groups: 16, padding: 1, paddingMode: 'reflect' }], // pad + depthwise
+        ['convTranspose2d', [1, 8, 9, 9], [8, 4, 4, 4], { stride: 2, padding: 1 }],
+      ];
+      for (const [op, xs, ws, options] of cases) {
+        const input = rand(xs, 14);
+        const weight = rand(ws, 15);
+        expectClose(await runOp(gpu!, op, input, weight, null, options), op, input, weight, null, options);
+      }
+    } finally {
+      rt.maxWorkgroupsPerDimension = saved;
     }
-    const dw = await gpu!.conv1d(input, { shape: [2, 1, 1], data: Float32Array.from([2, -1]) }, null, { groups: 2 });
-    expect([dw.data[0], dw.data[length - 1], dw.data[2 * length - 1]]).toEqual([2 * input.data[0]!, 2 * input.data[length - 1]!, -input.data[2 * length - 1]!]);
   });
 
   it('rejects invalid arguments with the same errors as the wasm API', async () => {
@@ -278,7 +288,7 @@ describe.runIf(gpu)('WebGPU: kernel paths and edge cases', () => {
     await expect(gpu!.conv2d(rand([1, 3, 8, 8], 2), weight, null, { stride: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(gpu!.conv2d(rand([1, 3, 2, 2], 2), weight)).rejects.toMatchObject({ code: 'KERNEL_TOO_LARGE' });
     await expect(gpu!.conv2d(rand([1, 3, 8, 8], 2), weight, null, { out: rand([1, 4, 5, 5], 3) })).rejects.toMatchObject({ code: 'OUTPUT_MISMATCH' });
-    expect(() => gpu!.createConv2d(weight, null, { groups: 2 })).toThrow(SimdconvError);
+    expect(() => gpu!.createConv2d(weight, null, { groups: 3 })).toThrow(expect.objectContaining({ code: 'INVALID_GROUPS' }));
   });
 });
 
@@ -296,7 +306,7 @@ describe.runIf(gpu)('WebGPU: plans and resident tensors', () => {
     expect(h2.backend).toBe('webgpu');
     expect(h2.buffer).not.toBeNull();
     expect(h2.shape).toEqual([2, 16, 12, 12]);
-    const out = { shape: [2, 64, 24, 24], data: new Float32Array(2 * 64 * 24 * 24) };
+    const out = { shape: [2, 16, 24, 24], data: new Float32Array(2 * 16 * 24 * 24) };
     const y = await p3.run(h2, out);
     expect(y).toBe(out);
     // Step by step through host memory.

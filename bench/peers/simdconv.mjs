@@ -1,22 +1,21 @@
-// simdconv itself, through its public API, from the built package (../../dist/index.js).
+// simdconv itself, through its public API, from the built package (../../dist/index.js): one
+// context per build (createContext), plans made with createConv2d / createConv3d /
+// createConvTranspose2d(weight, bias, options, context).
 import { makeTensors } from '../layers.mjs';
 
-const contexts = new Map(); // one context per build in a process (the runner runs one thread count per process)
+const contexts = new Map(); // build -> context; the runner runs one thread count per process
 
-const planFactory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTranspose2d: 'createConvTranspose2d' };
+const factory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTranspose2d: 'createConvTranspose2d' };
 
 export async function createPeer(l, { threads, build }) {
-  if (!contexts.has(build)) {
-    const { init } = await import('../../dist/index.js');
-    contexts.set(build, await init({ build, threads }));
-  }
-  const ctx = contexts.get(build);
+  const simdconv = await import('../../dist/index.js');
+  if (!contexts.has(build)) contexts.set(build, await simdconv.createContext({ build, threads }));
   const { x, w } = makeTensors(l);
   const { stride, padding, dilation, groups } = l;
-  const plan = ctx[planFactory[l.op]](w, null, { stride, padding, dilation, groups });
+  const plan = simdconv[factory[l.op]](w, null, { stride, padding, dilation, groups }, contexts.get(build));
   return {
     name: `simdconv ${build}`,
     run: () => plan.run(x).data,
-    dispose: () => plan.dispose?.(),
+    dispose: () => plan.dispose(),
   };
 }

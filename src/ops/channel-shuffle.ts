@@ -170,3 +170,6 @@ export function createShuffledGroupConv2d(weight: Tensor, bias: Tensor | null | 
   checkOptionKeys(options, CONV_KEYS.filter((k) => k !== 'out'), `a ${NAME} plan`);
   return create(weight, bias, options, context);
 }
+
+// Single-op entry points (`simdconv/channel-shuffle`) carry init too, so one import is enough.
+export { init } from '../context.js';

@@ -12,3 +12,6 @@ export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
 export function createConv1d(weight: Tensor, bias?: Tensor | null, options?: ConvPlanOptions, context?: Context): ConvPlan {
   return createConvPlan('conv1d', weight, bias, options, context);
 }
+
+// Single-op entry points (`simdconv/conv1d`) carry init too, so one import is enough.
+export { init } from '../context.js';

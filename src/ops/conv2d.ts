@@ -12,3 +12,6 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
 export function createConv2d(weight: Tensor, bias?: Tensor | null, options?: ConvPlanOptions, context?: Context): ConvPlan {
   return createConvPlan('conv2d', weight, bias, options, context);
 }
+
+// Single-op entry points (`simdconv/conv2d`) carry init too, so one import is enough.
+export { init } from '../context.js';

@@ -12,3 +12,6 @@ export function conv3d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
 export function createConv3d(weight: Tensor, bias?: Tensor | null, options?: ConvPlanOptions, context?: Context): ConvPlan {
   return createConvPlan('conv3d', weight, bias, options, context);
 }
+
+// Single-op entry points (`simdconv/conv3d`) carry init too, so one import is enough.
+export { init } from '../context.js';

@@ -12,3 +12,6 @@ export function convTranspose1d(input: Tensor, weight: Tensor, bias?: Tensor | n
 export function createConvTranspose1d(weight: Tensor, bias?: Tensor | null, options?: ConvTransposePlanOptions, context?: Context): ConvPlan {
   return createConvTransposePlan('convTranspose1d', weight, bias, options, context);
 }
+
+// Single-op entry points (`simdconv/convTranspose1d`) carry init too, so one import is enough.
+export { init } from '../context.js';

@@ -12,3 +12,6 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | n
 export function createConvTranspose2d(weight: Tensor, bias?: Tensor | null, options?: ConvTransposePlanOptions, context?: Context): ConvPlan {
   return createConvTransposePlan('convTranspose2d', weight, bias, options, context);
 }
+
+// Single-op entry points (`simdconv/convTranspose2d`) carry init too, so one import is enough.
+export { init } from '../context.js';

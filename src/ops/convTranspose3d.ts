@@ -12,3 +12,6 @@ export function convTranspose3d(input: Tensor, weight: Tensor, bias?: Tensor | n
 export function createConvTranspose3d(weight: Tensor, bias?: Tensor | null, options?: ConvTransposePlanOptions, context?: Context): ConvPlan {
   return createConvTransposePlan('convTranspose3d', weight, bias, options, context);
 }
+
+// Single-op entry points (`simdconv/convTranspose3d`) carry init too, so one import is enough.
+export { init } from '../context.js';

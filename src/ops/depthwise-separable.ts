@@ -160,3 +160,6 @@ export function createDepthwiseSeparableConv1d(
   checkOptionKeys(options, KEYS.filter((k) => k !== 'out'), 'a depthwise-separable-conv1d plan');
   return create('conv1d', depthwiseWeight, pointwiseWeight, options, context);
 }
+
+// Single-op entry points (`simdconv/depthwise-separable`) carry init too, so one import is enough.
+export { init } from '../context.js';

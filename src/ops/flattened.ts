@@ -115,3 +115,6 @@ export function createFlattenedConv2d(
   checkOptionKeys(options, KEYS.filter((k) => k !== 'out'), `a ${NAME} plan`);
   return create(lateralWeight, verticalWeight, horizontalWeight, options, context);
 }
+
+// Single-op entry points (`simdconv/flattened`) carry init too, so one import is enough.
+export { init } from '../context.js';

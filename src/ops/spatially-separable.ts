@@ -192,3 +192,6 @@ export function factorizeSeparableKernel(kernel: Tensor, options?: FactorizeOpti
   if (shape.length === 2) return { column: { data: column, shape: [kh, 1] }, row: { data: row, shape: [1, kw] } };
   return { column: { data: column, shape: [outer, cin, kh, 1] }, row: { data: row, shape: [outer, 1, 1, kw] } };
 }
+
+// Single-op entry points (`simdconv/spatially-separable`) carry init too, so one import is enough.
+export { init } from '../context.js';

@@ -22,7 +22,7 @@ import {
   padUniforms,
   paddedInSize,
 } from './lower.js';
-import { GpuRuntime } from './runtime.js';
+import type { GpuRuntime } from './runtime.js';
 import { ELEMENTWISE_WORKGROUP } from './shaders/common.js';
 import { depthwiseShader, depthwiseShaderKey } from './shaders/depthwise.js';
 import { gemmShader, gemmShaderKey } from './shaders/gemm.js';
@@ -198,7 +198,7 @@ export class GpuKernelPlan {
       const u = padUniforms(g);
       const size = paddedInSize(g);
       padded = rt.buffer('padded input', g.batch * this.params.inChannels * size[0] * size[1] * size[2] * 4);
-      pad = { pipeline: this.padPipeline, uniform: rt.uniform('pad params', u.data), grid: GpuRuntime.grid(Math.ceil(u.invocations / ELEMENTWISE_WORKGROUP)) };
+      pad = { pipeline: this.padPipeline, uniform: rt.uniform('pad params', u.data), grid: rt.grid(Math.ceil(u.invocations / ELEMENTWISE_WORKGROUP)) };
     }
     const passes: Pass[] = [];
     if (this.gemm) {
@@ -207,12 +207,12 @@ export class GpuKernelPlan {
         passes.push({
           pipeline: this.pipeline,
           uniform: rt.uniform('gemm params', gemmUniforms(this.gemm, g, s, d)),
-          grid: GpuRuntime.grid(d.mTiles * d.nTiles * this.gemm.groups),
+          grid: rt.grid(d.mTiles * d.nTiles * this.gemm.groups),
         });
       }
     } else if (this.depthwise) {
       const u = depthwiseUniforms(this.depthwise, g);
-      passes.push({ pipeline: this.pipeline, uniform: rt.uniform('depthwise params', u.data), grid: GpuRuntime.grid(Math.ceil(u.invocations / ELEMENTWISE_WORKGROUP)) });
+      passes.push({ pipeline: this.pipeline, uniform: rt.uniform('depthwise params', u.data), grid: rt.grid(Math.ceil(u.invocations / ELEMENTWISE_WORKGROUP)) });
     }
     const prep: Prepared = { geometry: g, pad, padded, passes, input: null, output: null, inputElements, outputElements };
     this.prepared.set(key, prep);

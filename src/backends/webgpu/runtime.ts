@@ -9,7 +9,6 @@ import { SimdconvError } from '../../errors.js';
 // Numeric flags, so nothing depends on the host defining GPUBufferUsage / GPUMapMode globals.
 export const Usage = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
 const MAP_MODE_READ = 0x1;
-const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
 export const STORAGE_USAGE = Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST;
 
@@ -19,7 +18,12 @@ export const bufferBytes = (bytes: number): number => Math.max(16, Math.ceil(byt
 export class GpuRuntime {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
 
-  constructor(readonly device: GPUDevice) {}
+  /** Workgroups per dispatch dimension; a plain property so that tests can exercise the 2-D folding cheaply. */
+  maxWorkgroupsPerDimension: number;
+
+  constructor(readonly device: GPUDevice) {
+    this.maxWorkgroupsPerDimension = device.limits.maxComputeWorkgroupsPerDimension;
+  }
 
   /** The compiled pipeline for a kernel variant, compiled on first use. */
   pipeline(key: string, source: () => string): GPUComputePipeline {
@@ -64,9 +68,13 @@ export class GpuRuntime {
   }
 
   /** Workgroup counts for a 1-D amount of work, folded into y past the per-dimension limit. */
-  static grid(workgroups: number): [number, number] {
-    const x = Math.max(1, Math.min(workgroups, MAX_WORKGROUPS_PER_DIMENSION));
-    return [x, Math.max(1, Math.ceil(workgroups / x))];
+  grid(workgroups: number): [number, number] {
+    const x = Math.max(1, Math.min(workgroups, this.maxWorkgroupsPerDimension));
+    const y = Math.ceil(workgroups / x);
+    if (y > this.maxWorkgroupsPerDimension) {
+      throw new SimdconvError('OUT_OF_MEMORY', 'input', `at most ${x * this.maxWorkgroupsPerDimension} workgroups per dispatch`, `${workgroups}`);
+    }
+    return [x, Math.max(1, y)];
   }
 
   /** Appends a copy of `src` into a fresh staging buffer to `encoder`; `finishRead` maps it after submit. */
