@@ -18,6 +18,8 @@ export interface PlanInfo {
   readonly weightBytes: number;
   /** Bytes of scratch space for the last input shape (im2col panel, padded copy). */
   readonly workspaceBytes: number;
+  /** Threads the last input shape was split across (1 when not split; absent where a path never splits). */
+  readonly threads?: number;
 }
 
 export interface ConvPlan {

@@ -44,6 +44,7 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
   private readonly reduction: number;
   private readonly weightBytes: number;
   private workspaceBytes = 0;
+  private cachedCalls = 1;
 
   constructor(
     private readonly rt: WasmRuntime,
@@ -106,6 +107,7 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
       kernel: `${kernel} (${direct ? 'direct 1x1' : 'packed im2col'}${this.params.paddingMode === 'zeros' ? '' : `, ${this.params.paddingMode} pad copy`})`,
       weightBytes: this.weightBytes,
       workspaceBytes: this.workspaceBytes,
+      threads: this.cachedCalls,
     };
   }
 
@@ -154,6 +156,7 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
         args: [0, this.weights, this.bias, 0, ...geometry, ...tail, p.clamp.min, p.clamp.max, begin, end],
       };
     });
+    this.cachedCalls = calls.length;
     return { x: 0, y: 0, panels, padded, direct, calls };
   }
 

@@ -1,0 +1,62 @@
+/**
+ * Multi-threaded runs: layers big enough to be split across the pool give the reference's results within the
+ * float32 bound, on both builds, and the plan reports the split.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as sc from '../src/index.js';
+import { referenceConv, referenceConvTranspose } from '../src/reference.js';
+import type { Tensor } from '../src/types.js';
+import { absTensor, expectConvClose } from './helpers/tolerance.js';
+
+function random(shape: number[], seed: number): Tensor {
+  let s = seed >>> 0;
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+  return { data, shape };
+}
+
+describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
+  let ctx: sc.Context;
+  beforeAll(async () => {
+    ctx = await sc.createContext({ build, threads: 2 });
+  });
+  afterAll(() => ctx.dispose());
+
+  it('the context runs two threads here (Node has SharedArrayBuffer and a blocking main thread)', () => {
+    expect(ctx.threads).toBe(2);
+  });
+
+  const convCases: Array<[string, 'conv2d' | 'conv3d', number[], number[], sc.ConvOptions]> = [
+    ['conv2d cf 3x3', 'conv2d', [2, 32, 33, 31], [36, 32, 3, 3], { padding: 1 }],
+    ['conv2d cl 3x3 stride 2', 'conv2d', [1, 81, 77, 24], [20, 24, 3, 3], { stride: 2, padding: 'valid', layout: 'channels-last' }],
+    ['conv2d reflect relu', 'conv2d', [1, 16, 40, 40], [24, 16, 5, 5], { padding: 2, paddingMode: 'reflect', activation: 'relu' }],
+    ['conv2d grouped', 'conv2d', [1, 64, 34, 34], [64, 16, 3, 3], { padding: 1, groups: 4 }],
+    ['conv2d depthwise x2', 'conv2d', [1, 48, 61, 63], [96, 1, 3, 3], { padding: 1, groups: 48 }],
+    ['conv3d', 'conv3d', [1, 16, 9, 20, 20], [16, 16, 3, 3, 3], { padding: 1 }],
+  ];
+  it.each(convCases)('%s', (_name, op, xShape, wShape, options) => {
+    const x = random(xShape, 1);
+    const w = random(wShape, 2);
+    const b = random([wShape[0]!], 3);
+    const plan = op === 'conv2d' ? sc.createConv2d(w, b, options, ctx) : sc.createConv3d(w, b, options, ctx);
+    const y = plan.run(x);
+    const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), { ...options, activation: 'none' });
+    const reduction = (wShape[1]! * wShape.slice(2).reduce((a, c) => a * c, 1));
+    expectConvClose(y, referenceConv(op, x, w, b, options), bound.data, reduction);
+    if (plan.info.threads !== undefined) expect(plan.info.threads).toBe(2);
+    plan.dispose();
+  });
+
+  it('convTranspose2d', () => {
+    const x = random([1, 64, 20, 20], 4);
+    const w = random([64, 32, 4, 4], 5);
+    const options = { stride: 2, padding: 1 };
+    const plan = sc.createConvTranspose2d(w, null, options, ctx);
+    const y = plan.run(x);
+    const bound = referenceConvTranspose('convTranspose2d', absTensor(x), absTensor(w), null, options);
+    expectConvClose(y, referenceConvTranspose('convTranspose2d', x, w, null, options), bound.data, 64 * 16);
+    plan.dispose();
+  });
+});
