@@ -14,7 +14,7 @@ function niceStep(max) {
 /** series: [{ name, color }]; groups: [{ name, values: (number | null)[] }], one value per series, null for no bar. */
 export function groupedBarChart({ title, yLabel, series, groups }) {
   const bar = 9, gap = 18, left = 56, top = 48, plotH = 300, legendRow = 16;
-  const groupW = series.length * bar + gap;
+  const groupW = Math.max(series.length * bar + gap, 90); // room for a layer name under the bars
   const width = Math.max(left + groups.length * groupW + 16, left + 4 * 170, 8 * title.length);
   const height = top + plotH + 40 + Math.ceil(series.length / 4) * legendRow + 16;
   const maxValue = Math.max(1, ...groups.flatMap((g) => g.values.filter((v) => v != null)));
@@ -32,7 +32,7 @@ export function groupedBarChart({ title, yLabel, series, groups }) {
       `<text x="${left - 4}" y="${y(v) + 4}" text-anchor="end">${+v.toPrecision(6)}</text>`);
   }
   groups.forEach((g, gi) => {
-    const x0 = left + gap / 2 + gi * groupW;
+    const x0 = left + gi * groupW + (groupW - series.length * bar) / 2;
     g.values.forEach((v, si) => {
       if (v == null) return;
       out.push(`<rect x="${x0 + si * bar}" y="${y(v)}" width="${bar - 1}" height="${top + plotH - y(v)}" fill="${series[si].color}"><title>${escape(`${g.name}, ${series[si].name}: ${v.toFixed(1)}`)}</title></rect>`);

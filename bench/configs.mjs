@@ -10,9 +10,8 @@ export const PEER_CONFIGS = [
   { label: 'ort-node', peer: 'ort-node', isa: 'native' },
 ];
 
-// ─── simdconv's own configs ──────────────────────────────────────────────────────────────────────
-// Add them here once ../dist/index.js exists; peers/simdconv.mjs is the adapter, for example
-//   { label: 'simdconv relaxed', peer: 'simdconv', isa: 'relaxed', options: { build: 'relaxed' } },
-//   { label: 'simdconv simd128', peer: 'simdconv', isa: 'simd128', options: { build: 'simd128' } },
-export const OWN_CONFIGS = [];
-// ─────────────────────────────────────────────────────────────────────────────────────────────────
+// ─── simdconv's own configs: both wasm builds (relaxed SIMD needs the engine's support) ───────────
+export const OWN_CONFIGS = [
+  { label: 'simdconv relaxed', peer: 'simdconv', isa: 'relaxed', options: { build: 'relaxed' } },
+  { label: 'simdconv simd128', peer: 'simdconv', isa: 'simd128', options: { build: 'simd128' } },
+];
