@@ -39,6 +39,16 @@ export function gemm_4x8_packed_a(
     a += 16;
     b += ldb;
   }
+  storeRows4x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+
+// Epilogue of a 4x8 tile whose rows are output channels: per-row bias, clamp, store mr rows of nr columns.
+// @ts-ignore: decorator
+@inline
+export function storeRows4x8(
+  mr: i32, nr: i32, c: usize, ldc: usize, bias: usize, lo: f32, hi: f32,
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
+): void {
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
   let bv = v128.load32_splat(bias);

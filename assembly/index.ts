@@ -4,6 +4,7 @@ export { pack_a_4, pack_b_8, gemm_4x8_packed_a, gemm_4x8_packed_b } from './gemm
 export { im2col_cf, im2col_cl } from './im2col';
 export { pad_image } from './pad';
 export { conv_gemm_cf, conv_gemm_cl } from './conv';
+export { conv_direct_cf, direct_tap_offsets, copy_into_padded } from './direct';
 export { dwconv_cf, dwconv_cl, dwconv_cf_workspace, dwconv_cl_workspace, dwconv_pack_cl } from './depthwise';
 export { tconv_cf, tconv_cl, tconv_pad } from './transposed';
 

@@ -1,8 +1,11 @@
 /**
- * Convolution as a GEMM per group on the wasm kernels (assembly/conv.ts), for 1-D, 2-D and 3-D alike.
- * Weights are packed once here into the microkernel's panels; `run` copies the input in, calls one kernel
- * per image and copies the output out. Workspaces depend on the input shape and are re-sized only when it
- * changes, so repeated runs on one shape allocate nothing.
+ * Convolution as a GEMM per group on the wasm kernels, for 1-D, 2-D and 3-D alike. Weights are packed once
+ * here into the 4x8 microkernels' panels. Per input shape the plan picks one of two strategies that share
+ * those panels:
+ * - 'direct' (channels-first, stride 1; assembly/direct.ts): the microkernel reads a padded image in place;
+ * - 'im2col' (everything else; assembly/conv.ts): receptive fields are lowered into an L2-sized panel first.
+ * Workspaces depend on the input shape and are re-sized only when it changes, so repeated runs on one shape
+ * allocate nothing.
  */
 import { SimdconvError } from '../../errors.js';
 import { PlanBase, type PlanInfo } from '../../plan.js';
@@ -14,23 +17,35 @@ import type { WasmRuntime } from './runtime.js';
 /** Target size of the im2col panel: small enough to stay in L2 while the microkernel sweeps it. */
 export const PANEL_BYTES = 256 * 1024;
 
+/** Kernel taps from which the direct path wins (see strategyFor). */
+const DIRECT_MIN_TAPS = 9;
+
 const MODE_CODE = { zeros: 0, reflect: 1, replicate: 2, circular: 3 } as const;
+
+type Strategy = 'direct' | 'im2col';
 
 interface Prepared {
   /** Input / output staging for `run`, allocated on first use: resident runs (chains) never hold them. */
   x: number;
   y: number;
-  /** One im2col panel per thread (0 when the input is read in place). */
+  strategy: Strategy;
+  /** im2col: one panel per thread (none when a channels-last 1x1 input is read in place). */
   panels: number[];
+  /** The padded image the kernels read (0 when they read the input itself). */
   padded: number;
-  direct: boolean;
-  /** One kernel call per thread, each over its own pixel range; pointers are patched per image. */
+  /** direct: the tap offset table. */
+  offsets: number;
+  /** One kernel call per thread, each over its own range of output pixels (im2col) or rows (direct). */
   calls: KernelCall[];
 }
 
 /** Argument positions the plan patches per image. */
 const ARG_X = 0;
 const ARG_Y = 3;
+
+function hasPadding(p: ConvParams): boolean {
+  return p.padBefore.some((v) => v > 0) || p.padAfter.some((v) => v > 0);
+}
 
 function to3d(values: readonly number[], fill: number): [number, number, number] {
   const v = [...new Array<number>(3 - values.length).fill(fill), ...values];
@@ -45,6 +60,7 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
   private readonly weightBytes: number;
   private workspaceBytes = 0;
   private cachedCalls = 1;
+  private lastStrategy: Strategy | 'inPlace' = 'im2col';
 
   constructor(
     private readonly rt: WasmRuntime,
@@ -98,71 +114,106 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
   }
 
   get info(): PlanInfo {
-    const g = this.lastGeometry;
-    const direct = g !== null && this.channelsLast && this.isDirect(g);
     const layout = this.channelsLast ? 'cl' : 'cf';
     const kernel = this.channelsLast ? `gemm-4x8-packed-b-${layout}` : `gemm-4x8-packed-a-${layout}`;
+    const how = { direct: 'direct stride-1', im2col: 'packed im2col', inPlace: 'direct 1x1' }[this.lastStrategy];
     return {
       backend: 'wasm',
-      kernel: `${kernel} (${direct ? 'direct 1x1' : 'packed im2col'}${this.params.paddingMode === 'zeros' ? '' : `, ${this.params.paddingMode} pad copy`})`,
+      kernel: `${kernel} (${how}${this.params.paddingMode === 'zeros' ? '' : `, ${this.params.paddingMode} pad copy`})`,
       weightBytes: this.weightBytes,
       workspaceBytes: this.workspaceBytes,
       threads: this.cachedCalls,
     };
   }
 
-  private isDirect(g: ConvGeometry): boolean {
+  /** Channels-last 1x1, stride 1, unpadded: the input rows are the GEMM's A operand as they stand. */
+  private readsInputInPlace(g: ConvGeometry): boolean {
     const p = g.params;
-    return p.kernel.every((k) => k === 1) && p.stride.every((s) => s === 1) && p.padBefore.every((x) => x === 0) && p.padAfter.every((x) => x === 0);
+    return this.channelsLast && p.kernel.every((k) => k === 1) && p.stride.every((s) => s === 1) && !hasPadding(p);
+  }
+
+  /**
+   * Measured side by side (relaxed build, CPU time): direct beats im2col on 3x3 layers (resnet 64->64: 29 vs
+   * 18 GFLOP/s; grouped g32: 13.6 vs 6.7; dilated: 28 vs 24), but loses where each input channel contributes
+   * few taps or the taps span 3-D slices (pointwise 10 vs 26, (3,1) 19 vs 22, conv3d 18 vs 23): the B loads
+   * then hop to a new page per channel, which the packed im2col panel avoids.
+   */
+  private strategyFor(g: ConvGeometry): Strategy {
+    const p = g.params;
+    const direct = !this.channelsLast && p.rank <= 2 && p.stride.every((s) => s === 1) && shapeSize(p.kernel) >= DIRECT_MIN_TAPS;
+    return direct ? 'direct' : 'im2col';
   }
 
   protected prepare(g: ConvGeometry): Prepared {
-    const { heap } = this.rt;
+    const { heap, kernels } = this.rt;
     const p = g.params;
-    const direct = this.channelsLast && this.isDirect(g);
-    const pixels = shapeSize(g.outSize);
-    const K = this.reduction;
-    const align = this.channelsLast ? 4 : 8;
-    let block = Math.max(align, Math.floor(PANEL_BYTES / (K * 4) / align) * align);
-    block = Math.min(block, Math.ceil(pixels / align) * align);
-    const panelBytes = direct ? 0 : Math.ceil(block / 8) * 8 * K * 4;
+    const strategy = this.strategyFor(g);
+    const inPlace = this.readsInputInPlace(g);
     const paddedSize = g.inSize.map((n, i) => n + p.padBefore[i]! + p.padAfter[i]!);
-    const paddedLen = p.paddingMode === 'zeros' ? 0 : p.inChannels * shapeSize(paddedSize);
-    const ranges = splitRange(pixels, threadsFor(this.rt, g.macs / g.batch), align);
-
+    // A padded image: always for the non-zero modes; for zeros only where the direct path needs one.
+    const needsPadded = p.paddingMode !== 'zeros' || (strategy === 'direct' && hasPadding(p));
+    const paddedLen = needsPadded ? p.inChannels * shapeSize(paddedSize) : 0;
+    const [OD, OH, OW] = to3d(g.outSize, 1);
+    const K = this.reduction;
+    const taps = shapeSize(p.kernel);
+    let ranges: Array<[number, number]>;
+    let panelBytes = 0;
+    let block = 0;
+    if (strategy === 'direct') {
+      ranges = splitRange(OD * OH, threadsFor(this.rt, g.macs / g.batch), 1);
+    } else {
+      const pixels = OD * OH * OW;
+      const align = this.channelsLast ? 4 : 8;
+      block = Math.max(align, Math.floor(PANEL_BYTES / (K * 4) / align) * align);
+      block = Math.min(block, Math.ceil(pixels / align) * align);
+      panelBytes = inPlace ? 0 : Math.ceil(block / 8) * 8 * K * 4;
+      ranges = splitRange(pixels, threadsFor(this.rt, g.macs / g.batch), align);
+    }
+    const offsetBytes = strategy === 'direct' ? taps * 4 : 0;
     // Staging for `run` (allocated on its first call) counts too, so a refused shape allocates nothing.
     heap.ensureFits([
       [shapeSize(g.inputShape) * 4, 'input'],
       [shapeSize(g.outputShape) * 4, 'output'],
       ...ranges.map(() => [panelBytes, 'workspace'] as const),
       [paddedLen * 4, 'workspace'],
+      [offsetBytes, 'workspace'],
     ]);
     const panels = ranges.map(() => (panelBytes ? heap.alloc(panelBytes, 'workspace') : 0));
     const padded = paddedLen ? heap.alloc(paddedLen * 4, 'workspace') : 0;
-    this.workspaceBytes = panelBytes * panels.length + paddedLen * 4;
+    // Zero borders are written once here; per image only the interior is copied (copy_into_padded).
+    if (padded) heap.f32(padded, paddedLen).fill(0);
+    const offsets = offsetBytes ? heap.alloc(offsetBytes, 'workspace') : 0;
+    this.workspaceBytes = panelBytes * panels.length + paddedLen * 4 + offsetBytes;
 
-    // Non-zero padding modes run on a padded copy with zero padding.
-    const [D, H, W] = to3d(paddedLen ? paddedSize : g.inSize, 1);
-    const [OD, OH, OW] = to3d(g.outSize, 1);
+    const [D, H, W] = to3d(needsPadded ? paddedSize : g.inSize, 1);
     const [KD, KH, KW] = to3d(p.kernel, 1);
-    const [SD, SH, SW] = to3d(p.stride, 1);
     const [DD, DH, DW] = to3d(p.dilation, 1);
-    const [PD, PH, PW] = paddedLen ? [0, 0, 0] : to3d(p.padBefore, 0);
-    const geometry = [p.inChannels, D, H, W, p.outChannels, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, p.groups];
-    const calls = ranges.map(([begin, end], t): KernelCall => {
-      const tail = this.channelsLast ? [panels[t]!, block, direct ? 1 : 0] : [panels[t]!, block];
-      return {
-        fn: this.channelsLast ? 'conv_gemm_cl' : 'conv_gemm_cf',
-        args: [0, this.weights, this.bias, 0, ...geometry, ...tail, p.clamp.min, p.clamp.max, begin, end],
-      };
-    });
+    const { min: lo, max: hi } = p.clamp;
+    let calls: KernelCall[];
+    if (strategy === 'direct') {
+      kernels.direct_tap_offsets(KD, KH, KW, DD, DH, DW, H, W, offsets);
+      calls = ranges.map(([begin, end]) => ({
+        fn: 'conv_direct_cf',
+        args: [0, this.weights, this.bias, 0, p.inChannels, D, H, W, p.outChannels, OD, OH, OW, offsets, taps, p.groups, lo, hi, begin, end],
+      }));
+    } else {
+      const [SD, SH, SW] = to3d(p.stride, 1);
+      // On a padded copy the kernels see no padding.
+      const [PD, PH, PW] = needsPadded ? [0, 0, 0] : to3d(p.padBefore, 0);
+      const geometry = [p.inChannels, D, H, W, p.outChannels, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, p.groups];
+      calls = ranges.map(([begin, end], t): KernelCall => {
+        const tail = this.channelsLast ? [panels[t]!, block, inPlace ? 1 : 0] : [panels[t]!, block];
+        return { fn: this.channelsLast ? 'conv_gemm_cl' : 'conv_gemm_cf', args: [0, this.weights, this.bias, 0, ...geometry, ...tail, lo, hi, begin, end] };
+      });
+    }
     this.cachedCalls = calls.length;
-    return { x: 0, y: 0, panels, padded, direct, calls };
+    this.lastStrategy = inPlace ? 'inPlace' : strategy;
+    return { x: 0, y: 0, strategy, panels, padded, offsets, calls };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.padded, ...prep.panels]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.x, prep.y, prep.padded, prep.offsets, ...prep.panels]) if (ptr) heap.release(ptr);
   }
 
   protected releaseWeights(): void {
@@ -201,14 +252,17 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
     const mode = MODE_CODE[p.paddingMode];
+    const [D, H, W] = to3d(g.inSize, 1);
+    const [PD, PH, PW] = to3d(p.padBefore, 0);
+    const [QD, QH, QW] = to3d(p.padAfter, 0);
     for (let n = 0; n < g.batch; n++) {
       let src = x + n * inImage;
       if (mode !== 0) {
-        const [D, H, W] = to3d(g.inSize, 1);
-        const [PD, PH, PW] = to3d(p.padBefore, 0);
-        const [QD, QH, QW] = to3d(p.padAfter, 0);
         const [outer, inner] = this.channelsLast ? [1, p.inChannels] : [p.inChannels, 1];
         kernels.pad_image(src, prep.padded, outer, inner, D, H, W, PD, QD, PH, QH, PW, QW, mode);
+        src = prep.padded;
+      } else if (prep.padded) {
+        kernels.copy_into_padded(src, prep.padded, p.inChannels, D, H, W, PD, PH, PW, D + PD + QD, H + PH + QH, W + PW + QW);
         src = prep.padded;
       }
       for (const call of prep.calls) {

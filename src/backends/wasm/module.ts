@@ -16,6 +16,9 @@ export interface KernelExports {
   pad_image(x: number, y: number, outer: number, inner: number, D: number, H: number, W: number, pd0: number, pd1: number, ph0: number, ph1: number, pw0: number, pw1: number, mode: number): void;
   conv_gemm_cf(...args: number[]): void;
   conv_gemm_cl(...args: number[]): void;
+  conv_direct_cf(...args: number[]): void;
+  direct_tap_offsets(KD: number, KH: number, KW: number, DD: number, DH: number, DW: number, Hp: number, Wp: number, dst: number): void;
+  copy_into_padded(x: number, y: number, C: number, D: number, H: number, W: number, PD: number, PH: number, PW: number, Dp: number, Hp: number, Wp: number): void;
   heap_base(): number;
   [name: string]: unknown;
 }

@@ -1,0 +1,110 @@
+// Direct stride-1 convolution, channels-first: no im2col. The input is a padded image (zero padding, or the
+// reflect/replicate/circular copy from pad.ts), so every tap of every output pixel is in bounds, and with
+// stride 1 eight consecutive output pixels read eight consecutive inputs: one pair of v128 loads per
+// (channel, tap), straight from the image. A small table holds each tap's byte offset inside a channel
+// plane, so one loop serves 1-D, 2-D and 3-D kernels with any dilation.
+//
+// Weights are the GEMM path's packed A panels ([tile][c][taps][4], gemm.ts pack_a_4), so a plan can take
+// either path per input shape without repacking. im2col pays for itself when many output channels share
+// each lowered element; when few do (grouped convolutions, small Cout) or the reduction is long (3-D),
+// lowering costs about as much as the multiply-adds it feeds, and this path wins.
+import { madd } from './simd';
+import { storeRows4x8 } from './gemm';
+
+// Byte offsets of each kernel tap (a, b, e) inside one padded plane [Dp][Hp][Wp], dilation applied.
+export function direct_tap_offsets(KD: i32, KH: i32, KW: i32, DD: i32, DH: i32, DW: i32, Hp: i32, Wp: i32, dst: usize): void {
+  for (let a = 0; a < KD; a++) {
+    for (let b = 0; b < KH; b++) {
+      for (let e = 0; e < KW; e++) {
+        store<i32>(dst, ((a * DD * Hp + b * DH) * Wp + e * DW) << 2);
+        dst += 4;
+      }
+    }
+  }
+}
+
+// One 4-output-channel x 8-pixel tile: accumulates over cinG channels x taps.
+// @ts-ignore: decorator
+@inline
+function tile4x8(
+  mr: i32, nr: i32, cinG: i32, taps: i32, x: usize, plane: usize, offsets: usize,
+  a: usize, c: usize, ldc: usize, bias: usize, lo: f32, hi: f32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const tapBytes = <usize>taps << 2;
+  for (let ch = 0; ch < cinG; ch++) {
+    for (let t: usize = 0; t < tapBytes; t += 4) {
+      const src = x + <usize>load<i32>(offsets + t);
+      const b0 = v128.load(src);
+      const b1 = v128.load(src, 16);
+      let av = v128.load32_splat(a);
+      c00 = madd(av, b0, c00);
+      c01 = madd(av, b1, c01);
+      av = v128.load32_splat(a, 4);
+      c10 = madd(av, b0, c10);
+      c11 = madd(av, b1, c11);
+      av = v128.load32_splat(a, 8);
+      c20 = madd(av, b0, c20);
+      c21 = madd(av, b1, c21);
+      av = v128.load32_splat(a, 12);
+      c30 = madd(av, b0, c30);
+      c31 = madd(av, b1, c31);
+      a += 16;
+    }
+    x += plane;
+  }
+  storeRows4x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+
+// Output rows [rowBegin, rowEnd) of one image, a row being one (od, oh) of the OD*OH output rows.
+// x: padded image [cin][Dp][Hp][Wp]; y: output [cout][OD][OH][OW].
+export function conv_direct_cf(
+  x: usize, w: usize, bias: usize, y: usize,
+  cin: i32, Dp: i32, Hp: i32, Wp: i32, cout: i32, OD: i32, OH: i32, OW: i32,
+  offsets: usize, taps: i32, groups: i32, lo: f32, hi: f32, rowBegin: i32, rowEnd: i32,
+): void {
+  const cinG = cin / groups;
+  const coutG = cout / groups;
+  const plane = <usize>Dp * Hp * Wp << 2;
+  const mTiles = (coutG + 3) >> 2;
+  const panelA = <usize>(cinG * taps) << 4;
+  const P = OD * OH * OW;
+  const ldc = <usize>P << 2;
+  for (let g = 0; g < groups; g++) {
+    const xg = x + <usize>(g * cinG) * plane;
+    for (let row = rowBegin; row < rowEnd; row++) {
+      const od = row / OH;
+      const oh = row - od * OH;
+      const xrow = xg + ((<usize>(od * Hp + oh) * Wp) << 2);
+      for (let mt = 0; mt < mTiles; mt++) {
+        const m0 = mt << 2;
+        const co = g * coutG + m0;
+        const a = w + <usize>(g * mTiles + mt) * panelA;
+        const yrow = y + ((<usize>co * P + <usize>row * OW) << 2);
+        const brow = bias + (<usize>co << 2);
+        const mr = min(4, coutG - m0);
+        for (let ow = 0; ow < OW; ow += 8) {
+          tile4x8(mr, min(8, OW - ow), cinG, taps, xrow + (<usize>ow << 2), plane, offsets, a, yrow + (<usize>ow << 2), ldc, brow, lo, hi);
+        }
+      }
+    }
+  }
+}
+
+// Copies an image [C][D][H][W] into the interior of a zero-bordered buffer [C][Dp][Hp][Wp] whose borders
+// were zeroed once when the plan sized it (they are never written again).
+export function copy_into_padded(x: usize, y: usize, C: i32, D: i32, H: i32, W: i32, PD: i32, PH: i32, PW: i32, Dp: i32, Hp: i32, Wp: i32): void {
+  const rowBytes = <usize>W << 2;
+  for (let c = 0; c < C; c++) {
+    for (let d = 0; d < D; d++) {
+      for (let h = 0; h < H; h++) {
+        const dst = y + ((<usize>(((c * Dp + d + PD) * Hp + h + PH) * Wp + PW)) << 2);
+        memory.copy(dst, x, rowBytes);
+        x += rowBytes;
+      }
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Every wasm kernel path the GEMM plan can choose, forced by shape, checked against the float64 reference
+ * across the remainders of its tiles (4 output channels x 8 pixels), so no path is covered only by chance.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as sc from '../src/index.js';
+import { referenceConv } from '../src/reference.js';
+import type { ConvOptions, Tensor } from '../src/types.js';
+import { absTensor, expectConvClose } from './helpers/tolerance.js';
+
+function random(shape: number[], seed: number): Tensor {
+  let s = seed >>> 0;
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+  return { data, shape };
+}
+
+interface PathCase {
+  path: RegExp;
+  op: 'conv1d' | 'conv2d' | 'conv3d';
+  cin: number;
+  kernel: number[];
+  options: ConvOptions;
+}
+
+const cases: Record<string, PathCase> = {
+  'direct stride-1, zero padding': { path: /direct stride-1/, op: 'conv2d', cin: 3, kernel: [3, 3], options: { padding: 1 } },
+  'direct stride-1, no padding (input read in place)': { path: /direct stride-1/, op: 'conv2d', cin: 2, kernel: [3, 4], options: {} },
+  'direct stride-1, dilated, asymmetric same': { path: /direct stride-1/, op: 'conv2d', cin: 2, kernel: [3, 4], options: { padding: 'same', dilation: [2, 1] } },
+  'direct stride-1, reflect': { path: /direct stride-1.*reflect/, op: 'conv2d', cin: 2, kernel: [3, 3], options: { padding: 1, paddingMode: 'reflect' } },
+  'direct stride-1, conv1d k9': { path: /direct stride-1/, op: 'conv1d', cin: 3, kernel: [9], options: { padding: 4 } },
+  'direct stride-1, grouped': { path: /direct stride-1/, op: 'conv2d', cin: 4, kernel: [3, 3], options: { padding: 1, groups: 2 } },
+  'im2col, stride 2': { path: /packed im2col/, op: 'conv2d', cin: 3, kernel: [3, 3], options: { stride: 2, padding: 1 } },
+  'im2col, 1x1': { path: /packed im2col/, op: 'conv2d', cin: 5, kernel: [1, 1], options: {} },
+  'im2col, conv3d': { path: /packed im2col/, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: 1 } },
+  'im2col, channels-last 3x3': { path: /packed-b-cl \(packed im2col/, op: 'conv2d', cin: 3, kernel: [3, 3], options: { padding: 1, layout: 'channels-last' } },
+  'direct 1x1, channels-last': { path: /packed-b-cl \(direct 1x1/, op: 'conv2d', cin: 6, kernel: [1, 1], options: { layout: 'channels-last' } },
+};
+
+describe.each(['simd128', 'relaxed'] as const)('kernel paths on %s', (build) => {
+  let ctx: sc.Context;
+  beforeAll(async () => {
+    ctx = await sc.createContext({ build });
+  });
+
+  it.each(Object.entries(cases))('%s', (_name, c) => {
+    const rank = c.kernel.length;
+    const channelsLast = c.options.layout === 'channels-last';
+    for (const cout of [1, 3, 4, 5, 8, 9]) {
+      for (const width of [1, 7, 8, 9, 15, 17]) {
+        const spatial = [...new Array<number>(rank - 1).fill(5), width + c.kernel[rank - 1]! + 2];
+        const xShape = channelsLast ? [2, ...spatial, c.cin] : [2, c.cin, ...spatial];
+        const groups = c.options.groups ?? 1;
+        const coutG = Math.max(groups, cout - (cout % groups));
+        const x = random(xShape, cout * 31 + width);
+        const w = random([coutG, c.cin / groups, ...c.kernel], cout + width);
+        const b = random([coutG], 7);
+        const plan = sc[`create${c.op[0]!.toUpperCase()}${c.op.slice(1)}` as 'createConv2d'](w, b, c.options, ctx);
+        const y = plan.run(x);
+        expect(plan.info.kernel).toMatch(c.path);
+        const bound = referenceConv(c.op, absTensor(x), absTensor(w), absTensor(b), c.options);
+        expectConvClose(y, referenceConv(c.op, x, w, b, c.options), bound.data, (c.cin / groups) * c.kernel.reduce((p, k) => p * k, 1));
+        plan.dispose();
+      }
+    }
+  });
+});
