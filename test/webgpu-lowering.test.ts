@@ -93,7 +93,7 @@ function emulateGemm(g: ConvGeometry, x: Float32Array): Float64Array {
             acc += xv * w.packedB[4 * (bOffset! + grp * tiles![3]!) + k * 4 * np4![0]! + co]!;
           }
           const cg = grp * coutPG! + co;
-          y[last ? (n * outSize![3]! + opos) * Cout! + cg : (n * Cout! + cg) * outSize![3]! + opos] = clamp(acc + bias[cg]!, f[40]!, f[41]!);
+          y[last ? (n * outSize![3]! + opos) * Cout! + cg : (n * Cout! + cg) * outSize![3]! + opos] = clamp(acc + bias[cg]!, f[44]!, f[45]!);
         }
       }
   }

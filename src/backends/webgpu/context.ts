@@ -4,7 +4,6 @@
  * created in the background at init, so a later loss finds it ready (runResident is synchronous).
  */
 /// <reference types="@webgpu/types" />
-import { JsConvPlan } from '../js.js';
 import { type Context, createContext } from '../../context.js';
 import { SimdconvError, describe } from '../../errors.js';
 import type { ConvPlan, PlanInfo } from '../../plan.js';
@@ -166,15 +165,15 @@ export class WebGpuContext implements GpuContext {
     return this.host;
   }
 
-  conv1d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(this.convPlan('conv1d', weight, bias, options), input, options?.out);
-  conv2d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(this.convPlan('conv2d', weight, bias, options), input, options?.out);
-  conv3d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(this.convPlan('conv3d', weight, bias, options), input, options?.out);
+  conv1d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(() => this.convPlan('conv1d', weight, bias, options), input, options?.out);
+  conv2d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(() => this.convPlan('conv2d', weight, bias, options), input, options?.out);
+  conv3d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(() => this.convPlan('conv3d', weight, bias, options), input, options?.out);
   convTranspose1d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) =>
-    this.once(this.transposePlan('convTranspose1d', weight, bias, options), input, options?.out);
+    this.once(() => this.transposePlan('convTranspose1d', weight, bias, options), input, options?.out);
   convTranspose2d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) =>
-    this.once(this.transposePlan('convTranspose2d', weight, bias, options), input, options?.out);
+    this.once(() => this.transposePlan('convTranspose2d', weight, bias, options), input, options?.out);
   convTranspose3d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) =>
-    this.once(this.transposePlan('convTranspose3d', weight, bias, options), input, options?.out);
+    this.once(() => this.transposePlan('convTranspose3d', weight, bias, options), input, options?.out);
 
   createConv1d = (weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.convPlan('conv1d', weight, bias, options);
   createConv2d = (weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.convPlan('conv2d', weight, bias, options);
@@ -213,7 +212,9 @@ export class WebGpuContext implements GpuContext {
    * One-shot op: a plan made, run once and disposed (as the wasm API), so both share every check. The op
    * functions are async, so a validation error rejects the promise rather than throwing.
    */
-  private async once(plan: WebGpuPlan, input: Tensor | GpuTensor, out: Tensor | undefined): Promise<Tensor> {
+  private async once(makePlan: () => WebGpuPlan, input: Tensor | GpuTensor, out: Tensor | undefined): Promise<Tensor> {
+    if (this.lostReason !== null) await this.hostPending; // a loss just seen: let the fallback finish starting
+    const plan = makePlan();
     try {
       return await plan.run(input, out);
     } finally {
@@ -255,7 +256,9 @@ export class WebGpuPlan implements GpuConvPlan {
         return await this.gpu.run(checked instanceof HostTensor ? checked.tensor : checked, out);
       } catch (e) {
         // A device lost mid-call: recompute on the host when the input is host data, else report it.
-        if (checked instanceof DeviceTensor || !(await this.ctx.confirmLost(e))) throw e;
+        // Argument errors (SimdconvError other than BACKEND_UNAVAILABLE) are rethrown at once.
+        const gpuFailure = !(e instanceof SimdconvError) || e.code === 'BACKEND_UNAVAILABLE';
+        if (!gpuFailure || checked instanceof DeviceTensor || !(await this.ctx.confirmLost(e))) throw e;
       }
     }
     return this.hostPlan().run(this.hostInput(checked), out);
@@ -292,12 +295,7 @@ export class WebGpuPlan implements GpuConvPlan {
   }
 
   private hostPlan(): ConvPlan {
-    if (this.host === null) {
-      const host = this.ctx.hostContext();
-      // The wasm backend has no transposed kernels yet (src/backends/wasm/select.ts); until it does, transposed
-      // ops fall back to the float64 reference backend, which is exact and slow.
-      this.host = this.params.transposed ? new JsConvPlan(this.params) : host.createPlan(this.params);
-    }
+    this.host ??= this.ctx.hostContext().createPlan(this.params);
     return this.host;
   }
 }

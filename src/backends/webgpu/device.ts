@@ -18,7 +18,7 @@ export interface AdapterInfo {
 export const REQUIRED_LIMITS = {
   maxComputeInvocationsPerWorkgroup: 256,
   maxComputeWorkgroupSizeX: 256,
-  maxComputeWorkgroupStorageSize: 8192,
+  maxComputeWorkgroupStorageSize: 16384,
   maxStorageBuffersPerShaderStage: 5,
 } as const;
 
@@ -65,7 +65,7 @@ export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
   const legacyFallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const infoFallback = (info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined)?.isFallbackAdapter;
   return {
-    name: info?.description || info?.device || '',
+    name: info?.description || info?.device || [info?.vendor, info?.architecture].filter(Boolean).join(' '),
     vendor: info?.vendor ?? '',
     architecture: info?.architecture ?? '',
     isFallbackAdapter: Boolean(infoFallback ?? legacyFallback ?? false),

@@ -83,9 +83,9 @@ export class GpuKernelPlan {
       const gw = lowerGemmWeights(p);
       this.gemm = gw;
       const variant = { tileN: gw.tileN, channelsLast, vec4A: gw.vec4A };
-      kernel = gemmShaderKey(variant);
-      if (p.transposed) kernel += ` (transposed: ${gw.phases.length} stride phases)`;
-      this.pipeline = rt.pipeline(gemmShaderKey(variant), () => gemmShader(variant));
+      const key = gemmShaderKey(variant);
+      this.pipeline = rt.pipeline(key, () => gemmShader(variant));
+      kernel = p.transposed ? `${key} (transposed: ${gw.phases.length} stride phases)` : key;
       this.weightBuffers = [rt.bufferFrom('weight', gw.packedB), rt.bufferFrom('kinfo', gw.kinfo), rt.bufferFrom('bias', bias)];
     }
     this.padPipeline = needsPadPass(p) ? rt.pipeline(padShaderKey(channelsLast), () => padShader(channelsLast)) : null;
@@ -109,7 +109,8 @@ export class GpuKernelPlan {
     const target =
       out === undefined
         ? { data: new Float32Array(prep.outputElements), shape: [...g.outputShape] }
-        : checkOut(out, g, input instanceof DeviceTensor ? { data: new Float32Array(0), shape: [] } : input);
+        : // A GpuTensor input cannot alias host memory: only the shape is checked then.
+          checkOut(out, g, input instanceof DeviceTensor ? { data: new Float32Array(0), shape: [] } : input);
     prep.output ??= this.rt.buffer('output', prep.outputElements * 4);
     const encoder = this.rt.device.createCommandEncoder();
     this.encode(encoder, prep, this.inputBuffer(prep, input), prep.output);

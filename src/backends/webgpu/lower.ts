@@ -191,6 +191,16 @@ export function lowerGemmWeights(p: ConvParams): GemmWeights {
   };
 }
 
+/** Workgroup size of the GEMM kernel: one invocation per 4 x 4 register tile. */
+export function gemmWorkgroupSize(tileN: TileN): number {
+  return (TILE_M / 4) * (tileN / 4);
+}
+
+/** Passes of the workgroup over the A tile (TILE_K x TILE_M elements, or vec4 of 4 reductions). */
+export function gemmLoadPasses(w: Pick<GemmWeights, 'tileN' | 'vec4A'>): number {
+  return ((w.vec4A ? TILE_K / 4 : TILE_K) * TILE_M) / gemmWorkgroupSize(w.tileN);
+}
+
 export interface GemmDispatch {
   readonly phase: GemmPhase;
   /** Output pixels of this dispatch (batch x grid). */
@@ -248,8 +258,8 @@ export function paddedInSize(g: ConvGeometry): Vec3 {
   return [inSize[0] + pb[0] + pa[0], inSize[1] + pb[1] + pa[1], inSize[2] + pb[2] + pa[2]];
 }
 
-/** Uniform block of the GEMM kernel (11 x vec4, see shaders/gemm.ts `Params`). */
-export const GEMM_UNIFORM_BYTES = 11 * 16;
+/** Uniform block of the GEMM kernel (12 x vec4, see shaders/gemm.ts `Params`). */
+export const GEMM_UNIFORM_BYTES = 12 * 16;
 
 export function gemmUniforms(w: GemmWeights, g: ConvGeometry, s: GemmShape, d: GemmDispatch): ArrayBuffer {
   const p = g.params;
@@ -267,7 +277,8 @@ export function gemmUniforms(w: GemmWeights, g: ConvGeometry, s: GemmShape, d: G
   i.set([p.inChannels, p.outChannels, d.phase.kOffset, d.phase.bOffset], 28);
   i.set([d.mTiles, d.nTiles, w.groups, d.phase.groupStride], 32);
   i.set([w.Np / 4, 0, 0, 0], 36);
-  f.set([p.clamp.min, p.clamp.max, 0, 0], 40);
+  i.set([gemmLoadPasses(w), TILE_K / 4, 0, 0], 40);
+  f.set([p.clamp.min, p.clamp.max, 0, 0], 44);
   return buf;
 }
 

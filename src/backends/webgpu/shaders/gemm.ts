@@ -5,14 +5,15 @@
  * dispatch (phase). Per step of TILE_K reductions it stages, in workgroup memory,
  *   As[TILE_K][TILE_M]: the im2col'd input, gathered on the fly (zero outside the input = zero padding);
  *   Bs[TILE_K][TN]:     the packed weights (vec4 loads, no bounds checks: packed B is zero padded);
- * and each invocation accumulates a 4 x 4 register tile (4 pixels x 4 channels) with fma. Channels-last
- * inputs with (Cin / groups) % 4 == 0 are gathered as vec4 (4 channels of one tap). Tails in M, N and K are
- * handled by bounds checks on the gather and the store. The epilogue adds bias and applies the NaN-propagating
- * clamp, and stores in either layout.
+ * and each invocation accumulates a 4 x 4 register tile (4 pixels x 4 channels) with fma. The tile's pixels
+ * are decomposed (grid position, image) once per workgroup into `Mi`, so the gathers do no divisions; the
+ * per-k offsets come from the `kinfo` table. Channels-last inputs with (Cin / groups) % 4 == 0 are gathered as
+ * vec4 (4 channels of one tap). Tails in M, N and K are handled by bounds checks on the gather and the store.
+ * The epilogue adds bias, applies the NaN-propagating clamp, and stores in either layout.
  *
  * Sizes are uniforms, so one pipeline per (TN, layout, vec4) serves every shape; `gemmShaderKey` names it.
  */
-import { TILE_K, TILE_M, type TileN } from '../lower.js';
+import { TILE_K, TILE_M, type TileN, gemmLoadPasses, gemmWorkgroupSize } from '../lower.js';
 import { CLAMP_NAN_WGSL } from './common.js';
 
 export interface GemmVariant {
@@ -25,53 +26,45 @@ export function gemmShaderKey(v: GemmVariant): string {
   return `gemm-${TILE_M}x${v.tileN}x${TILE_K}-${v.channelsLast ? 'cl' : 'cf'}${v.vec4A ? '-vec4' : ''}`;
 }
 
-export function gemmWorkgroupSize(v: GemmVariant): number {
-  return (TILE_M / 4) * (v.tileN / 4);
-}
-
 export function gemmShader(v: GemmVariant): string {
   const TN = v.tileN;
-  const WG = gemmWorkgroupSize(v);
-  const rowsPerPass = WG / TILE_M; // rows of As one pass of the workgroup fills
-  // Input element address for channel c at spatial position pos of image n.
-  const address = v.channelsLast ? '(n * P.inSize.w + pos) * P.chans.x + c' : '(n * P.chans.x + c) * P.inSize.w + pos';
-  const gather = (value: string, zero: string) => /* wgsl */ `
-      var v = ${zero};
-      if (mValid && k < K) {
+  const WG = gemmWorkgroupSize(v.tileN);
+  // A tile loads: element e of the tile is (pixel ml, reduction kl). Channels-first walks pixels fastest
+  // (neighbouring invocations read neighbouring input columns); channels-last walks the reduction fastest
+  // (neighbouring invocations read neighbouring channels of one pixel). vec4: 4 reductions per element.
+  const kWidth = v.vec4A ? TILE_K / 4 : TILE_K;
+  const [mlOf, klOf] = v.channelsLast ? [`e / ${kWidth}u`, `e % ${kWidth}u`] : [`e % ${TILE_M}u`, `e / ${TILE_M}u`];
+  const address = v.channelsLast ? '(pix.w * P.inSize.w + pos) * P.chans.x + c' : '(pix.w * P.chans.x + c) * P.inSize.w + pos';
+  const value = v.vec4A ? `X[(${address}) / 4]` : `X[${address}]`;
+  const store = v.vec4A
+    ? ['x', 'y', 'z', 'w'].map((lane, j) => `As[(4u * kl + ${j}u) * ${TILE_M / 4}u + ml / 4u][ml % 4u] = v.${lane};`).join('\n      ')
+    : `As[kl * ${TILE_M / 4}u + ml / 4u][ml % 4u] = v;`;
+  const loadA = /* wgsl */ `
+    for (var i = 0u; i < u32(P.loops.x); i++) { // ${gemmLoadPasses(v)} passes
+      let e = lid + i * ${WG}u;
+      let ml = ${mlOf};
+      let kl = ${klOf};
+      let k = k0 + ${v.vec4A ? '4 * ' : ''}i32(kl);
+      let pix = Mi[ml];
+      var v = ${v.vec4A ? 'vec4<f32>(0.0)' : '0.0'};
+      if (pix.w >= 0 && k < K) {
         let info = KI[P.chans.z + k];
-        let ip = base + info.yzw;
+        let ip = pix.xyz * P.inStride.xyz + info.yzw;
         if (all(vec3<u32>(ip) < vec3<u32>(P.inSize.xyz))) {
           let pos = (ip.x * P.inSize.y + ip.y) * P.inSize.z + ip.z;
           let c = cBase + info.x;
           v = ${value};
         }
-      }`;
-  const loadA = v.vec4A
-    ? /* wgsl */ `
-    for (var i = 0u; i < ${TILE_K / 4 / rowsPerPass}u; i++) {
-      let kq = lid / ${TILE_M}u + i * ${rowsPerPass}u;
-      let k = k0 + 4 * i32(kq);${gather(`X[(${address}) / 4]`, 'vec4<f32>(0.0)')}
-      let col = mCol / 4u;
-      let lane = mCol % 4u;
-      As[(4u * kq) * ${TILE_M / 4}u + col][lane] = v.x;
-      As[(4u * kq + 1u) * ${TILE_M / 4}u + col][lane] = v.y;
-      As[(4u * kq + 2u) * ${TILE_M / 4}u + col][lane] = v.z;
-      As[(4u * kq + 3u) * ${TILE_M / 4}u + col][lane] = v.w;
-    }`
-    : /* wgsl */ `
-    for (var i = 0u; i < ${TILE_K / rowsPerPass}u; i++) {
-      let kl = lid / ${TILE_M}u + i * ${rowsPerPass}u;
-      let k = k0 + i32(kl);${gather(`X[${address}]`, '0.0')}
-      As[kl * ${TILE_M / 4}u + mCol / 4u][mCol % 4u] = v;
+      }
+      ${store}
     }`;
   const outAddress = v.channelsLast ? '(n * P.outSize.w + opos) * P.chans.y + cg' : '(n * P.chans.y + cg) * P.outSize.w + opos';
   const epilogue = [0, 1, 2, 3]
     .map(
       (r) => /* wgsl */ `
   {
-    let mm = mTile * ${TILE_M} + i32(tx) * 4 + ${r};
-    if (mm < M) {
-      let q = decompose(mm);
+    let q = Mi[tx * 4u + ${r}u];
+    if (q.w >= 0) {
       let n = q.w;
       let o = P.outBase.xyz + q.xyz * P.outStride.xyz;
       let opos = (o.x * P.outSize.y + o.y) * P.outSize.z + o.z;
@@ -102,6 +95,8 @@ struct Params {
   chans: vec4<i32>,     // Cin, Cout, kinfo offset, B offset (vec4)
   tiles: vec4<i32>,     // M tiles, N tiles, groups, B stride per group (vec4)
   np4: vec4<i32>,       // packed B row length (vec4)
+  loops: vec4<i32>,     // A-tile passes, TILE_K / 4: constants passed as uniforms so that CPU drivers
+                        // (lavapipe) do not fully unroll these loops, which made first compiles take ~20 s
   clampv: vec4<f32>,    // activation min, max
 }
 @group(0) @binding(0) var<uniform> P: Params;
@@ -113,6 +108,7 @@ struct Params {
 
 var<workgroup> As: array<vec4<f32>, ${(TILE_K * TILE_M) / 4}>;
 var<workgroup> Bs: array<vec4<f32>, ${(TILE_K * TN) / 4}>;
+var<workgroup> Mi: array<vec4<i32>, ${TILE_M}>;
 ${CLAMP_NAN_WGSL}
 // Output pixel index -> (grid d, h, w, batch n).
 fn decompose(m: i32) -> vec4<i32> {
@@ -135,13 +131,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let M = P.dims.x;
   let K = P.dims.y;
 
-  // The pixel this invocation gathers for As, fixed over the whole reduction.
-  let mCol = lid % ${TILE_M}u;
-  let m = mTile * ${TILE_M} + i32(mCol);
-  let mValid = m < M;
-  let qm = decompose(m);
-  let n = qm.w;
-  let base = qm.xyz * P.inStride.xyz;
+  // The tile's pixels, decomposed once for the gathers and the epilogue: grid position (d, h, w) and
+  // image (-1: past M).
+  if (lid < ${TILE_M}u) {
+    let m = mTile * ${TILE_M} + i32(lid);
+    Mi[lid] = select(vec4<i32>(0, 0, 0, -1), decompose(m), m < M);
+  }
+  workgroupBarrier();
   let cBase = g * P.dims.w;
   let bBase = P.chans.w + g * P.tiles.w + nTile * ${TN / 4};
 
@@ -161,13 +157,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       Bs[lid] = B[bBase + (k0 + i32(kb)) * P.np4.x + i32(nb)];
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < ${TILE_K}u; kk++) {
-      let a = As[kk * ${TILE_M / 4}u + tx];
-      let b = Bs[kk * ${TN / 4}u + ty];
-      acc0 = fma(vec4<f32>(a.x), b, acc0);
-      acc1 = fma(vec4<f32>(a.y), b, acc1);
-      acc2 = fma(vec4<f32>(a.z), b, acc2);
-      acc3 = fma(vec4<f32>(a.w), b, acc3);
+    for (var k4 = 0u; k4 < u32(P.loops.y); k4++) {${[0, 1, 2, 3]
+      .map(
+        (j) => `
+      {
+        let a = As[(4u * k4 + ${j}u) * ${TILE_M / 4}u + tx];
+        let b = Bs[(4u * k4 + ${j}u) * ${TN / 4}u + ty];
+        acc0 = fma(vec4<f32>(a.x), b, acc0);
+        acc1 = fma(vec4<f32>(a.y), b, acc1);
+        acc2 = fma(vec4<f32>(a.z), b, acc2);
+        acc3 = fma(vec4<f32>(a.w), b, acc3);
+      }`,
+      )
+      .join('')}
     }
     workgroupBarrier();
   }
