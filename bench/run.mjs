@@ -1,5 +1,5 @@
 // `npm run bench`: simdconv's layer suite against its peers and a measured wasm SIMD ceiling.
-//   node bench/run.mjs [--layers a,b] [--quick] [--peers | --no-peers] [--backend name]
+//   node bench/run.mjs [--layers a,b] [--quick] [--peers | --no-peers] [--backend wasm|webgpu]
 // Each thread count runs in its own child process (bench/suite.mjs), started with
 // --experimental-wasm-relaxed-simd where this Node needs it. Prints progress as results arrive, then
 // a markdown table; writes bench/results/latest.json and latest.svg.
@@ -26,6 +26,12 @@ const { values: args } = parseArgs({
 const layerNames = args.layers?.split(',') ?? layers.map((l) => l.name);
 const unknown = layerNames.filter((name) => !layers.some((l) => l.name === name));
 if (unknown.length) throw new Error(`unknown layer(s) ${unknown.join(', ')}; known: ${layers.map((l) => l.name).join(', ')}`);
+if (args.backend === 'webgpu') {
+  const { runWebGpuBench } = await import('./webgpu.mjs');
+  await runWebGpuBench({ layerNames, quick: args.quick });
+  process.exit(0);
+}
+if (args.backend !== 'wasm') throw new Error(`--backend must be 'wasm' (default) or 'webgpu', got '${args.backend}'`);
 const configs = [...(args.peers && !args['no-peers'] ? PEER_CONFIGS : []), ...OWN_CONFIGS];
 const suiteLayers = layers.filter((l) => layerNames.includes(l.name));
 
