@@ -3,22 +3,41 @@
 // These kernels run the taps directly, one image per call, spatial axes always 3-D (D, H, W; rank < 3 uses
 // size-1 leading axes). Zero padding is applied in-kernel; other padding modes are copied out first (pad.ts).
 //
+// Shape of the code, dictated by V8 (Node 20 / V8 11.x, measured):
+// - TurboFan issues all of a loop iteration's loads before its multiply-adds, so accumulators, loaded vectors
+//   and weights are live together in ~15 xmm registers: blocks are sized to fit (6-8 accumulators).
+// - f32x4.min/max (NaN-propagating on both operands) compile to ~9 instructions each; with a 9-tap reduction
+//   that epilogue cost more than the multiply-adds. The clamp here is f32x4.pmin/pmax with the value first,
+//   which still propagates a NaN value (two instructions).
+// - Taps run in a small runtime loop over a per-call table of byte offsets, weights splat-loaded beside them.
+//
 // Channels-first (dwconv_cf): one output plane at a time, vectorised along the output width, 4 pixels per
-// vector and 16 pixels (4 accumulators) per step. For each tap, one unaligned load of the input row (stride 2:
-// two loads and an even-lane shuffle; other strides: four lane loads) times the splatted weight. Rows whose
-// taps fall into the padding are skipped by narrowing the (kd, kh) range; along the width, the columns where
-// some tap reads padding ("edge" blocks of 4) load at the true (out-of-row) position and AND the vector with
-// a precomputed lane mask, so no padded copy is made. The host allocates the input with guard bytes on both
-// sides so those masked loads never leave the buffer (see src/backends/wasm/depthwise-conv-plan.ts).
+// vector, each tap one unaligned load of the input row times a splatted weight. Blocks: 16 pixels x 2 rows
+// when the rows' vertical step equals the tap spacing (stride 1, dilation 1: each loaded vector feeds both
+// rows), else 12 x 2 or 24 x 1, then 8 and 4. Stride 2 first splits each input row into even and odd halves
+// (once per input channel) so its taps are plain loads too; other strides gather four lanes. Rows whose taps
+// fall into the vertical padding just use fewer taps. Columns where some tap reads horizontal padding run as
+// "edge" blocks of 4 pixels that load at the true (out-of-row) position and AND the vector with a
+// per-(block, kw) lane mask, so no padded copy is made. The host allocates the input with guard bytes on
+// both sides so those masked loads stay inside the buffer (src/backends/wasm/depthwise-conv-plan.ts).
 //
 // Channels-last (dwconv_cl): vectorised along the C*M contiguous output channels, weights packed once per
-// plan as [taps][CMp] (CMp = C*M rounded up to 4, zero-filled). Interior pixels run 4 at a time sharing each
-// weight load; pixels near the border run one at a time over only their in-range taps. With M > 1 the input
-// lanes for 4 consecutive output channels are gathered from one load by a byte swizzle.
+// plan as [taps][CMp] (CMp = C*M rounded up to 4, zero-filled) so a tap is one vector load shared by 3
+// pixels (3 pixels x 8 channels per block). Pixels with out-of-range kw taps run one at a time over their
+// in-range taps only. With M > 1 the input lanes for 4 consecutive output channels come from one load and
+// a byte swizzle.
 //
-// Both: bias is the accumulators' initial value, then a NaN-propagating clamp to [lo, hi].
-// Taps are read from a small offset table built at the start of each call in the workspace `ws`.
-import { madd, clampv, storePartial } from './simd';
+// Both: bias is the accumulators' initial value, then the NaN-propagating clamp to [lo, hi].
+import { madd, storePartial } from './simd';
+
+// NaN-propagating clamp in two instructions: pmax(v, lo) = v < lo ? lo : v keeps a NaN v (the comparison is
+// false), as does pmin(., hi). f32x4.min/max, NaN-propagating on both operands, cost ~9 x86 instructions
+// each in V8, more than the multiply-adds of a short depthwise reduction. lo, hi are never NaN.
+// @ts-ignore: decorator
+@inline
+function clampv(v: v128, lo: v128, hi: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(v, lo), hi);
+}
 
 // @ts-ignore: decorator
 @inline
@@ -27,13 +46,12 @@ function swz(v: v128, m: v128): v128 {
   return i8x16.swizzle(v, m);
 }
 
-// Input vector of 4 output pixels for one tap. S = 1 or 2 (stride known at compile time) or 0 (any stride,
-// sb = stride in bytes).
+// Input vector of 4 output pixels for one tap. S = 1 (consecutive elements) or 0 (any stride, sb = stride
+// in bytes: four lane loads).
 // @ts-ignore: decorator
 @inline
 function ld4(S: i32, p: usize, sb: usize): v128 {
   if (S == 1) return v128.load(p);
-  if (S == 2) return f32x4.shuffle(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
   let v = v128.load32_zero(p);
   v = v128.load32_lane(p + sb, v, 1);
   v = v128.load32_lane(p + 2 * sb, v, 2);
@@ -54,18 +72,52 @@ function tapHi(o: i32, dl: i32, K: i32, n: i32): i32 {
   return o >= n ? 0 : min(K, (n - 1 - o) / dl + 1);
 }
 
+// In-range taps [lo, hi) of each output index i < n on one axis, as i32 pairs at dst.
+function tapRanges(dst: usize, n: i32, S: i32, P: i32, DL: i32, K: i32, N: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = i * S - P;
+    const lo = tapLo(o, DL, K);
+    store<i32>(dst + (<usize>i << 3), lo);
+    store<i32>(dst + (<usize>i << 3), max(lo, tapHi(o, DL, K, N)), 4);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Channels-first
 
 // Workspace bytes dwconv_cf needs (the host sizes it with the same formula).
-export function dwconv_cf_workspace(OW: i32, KD: i32, KH: i32, KW: i32): i32 {
-  return KD * KH * KW * 8 + (((OW + 3) >> 2) + 2) * (4 + KW * 16) + 64;
+export function dwconv_cf_workspace(D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32, KD: i32, KH: i32, KW: i32, SW: i32, DW: i32, PW: i32): i32 {
+  const T = KD * KH * KW;
+  const nEdge = ((OW + 3) >> 2) + 2;
+  const split = SW == 2 ? (PW + 8 + D * H * W + PW + DW * KW + 16) * 4 + 16 : 0;
+  return T * 8 + nEdge * 4 + 16 + nEdge * KW * 16 + (OD + OH) * 8 + split + 64;
 }
 
-// R (1 or 2) output rows of one channel. org: the input address of (row origin, column 0 before padding)
-// such that tap t of output column ow reads org + ow*stride + offs[t]; offs and the weights are indexed alike.
-// The second row (R = 2) reads rs bytes further and writes ys bytes further; it must have the same in-range
-// taps as the first. Two rows share every weight splat and double the independent accumulators.
+// Stride 2: splits each row of a plane into its even then its odd elements (the row keeps its length), so
+// every tap of a stride-2 convolution reads consecutive elements of one half: plain loads, as stride 1.
+function splitEvenOdd(src: usize, dst: usize, rows: i32, W: i32): void {
+  const oddAt = <usize>((W + 1) >> 1) << 2;
+  const rowBytes = <usize>W << 2;
+  for (let r = 0; r < rows; r++) {
+    let i = 0;
+    for (; i + 8 <= W; i += 8) {
+      const a = v128.load(src + (<usize>i << 2));
+      const b = v128.load(src + (<usize>i << 2), 16);
+      v128.store(dst + (<usize>i << 1), f32x4.shuffle(a, b, 0, 2, 4, 6));
+      v128.store(dst + oddAt + (<usize>i << 1), f32x4.shuffle(a, b, 1, 3, 5, 7));
+    }
+    for (; i < W; i++) store<f32>(dst + (i & 1 ? oddAt : 0) + (<usize>(i >> 1) << 2), load<f32>(src + (<usize>i << 2)));
+    src += rowBytes;
+    dst += rowBytes;
+  }
+}
+
+// R (1 or 2) output rows of one channel, every column. org: the input address of (row origin, column 0
+// before padding) such that tap t of output column ow reads org + ow*stride + offs[t]; offs and the weights
+// (wch) are indexed alike. The taps are nkd slices of tLen bytes of the table, kdStep apart. The second row
+// (R = 2) reads rs bytes further and writes ys bytes further; it has the same in-range taps as the first.
+// Blocks keep their accumulators in registers across a small runtime loop over the taps; V8 issues all of an
+// iteration's loads before its multiply-adds, so accumulators + loaded vectors + weights must fit in ~15.
 // @ts-ignore: decorator
 @inline
 function cfRows(
@@ -74,15 +126,14 @@ function cfRows(
   iStart: i32, iEnd: i32, OW: i32, nEdge: i32, starts: usize, masks: usize, KW: i32,
   vlo: v128, vhi: v128,
 ): void {
-  const px: usize = S == 1 ? 4 : S == 2 ? 8 : sb; // input bytes per output pixel
+  const px: usize = S == 1 ? 4 : sb; // input bytes per output pixel
   const blk: usize = px << 2; // input bytes per 4 output pixels
   const wdelta = wch - offs; // weight of the entry at t: t + wdelta
   let ow = iStart;
-  // Two rows whose vertical step equals the tap spacing (SH == DH) share input rows: row 1's tap kh reads
-  // row 0's tap kh+1. Then each loaded vector feeds both rows (weights kh and kh-1): 16 pixels x 2 rows,
-  // 8 accumulators + 4 loaded vectors + 2 weights live (V8 issues an iteration's loads before its
-  // multiply-adds, so all of them are live together, within the ~15 xmm registers).
   if (R == 2 && share) {
+    // The rows' vertical step equals the tap spacing (SH == DH): row 1's tap kh reads row 0's tap kh+1, so
+    // each loaded vector feeds both rows (weights kh and kh-1). 16 pixels x 2 rows: 8 accumulators + 4
+    // loaded vectors + 2 weights.
     const wrow = <usize>KW << 2; // bytes between a tap's weight and the one a row above
     for (; ow + 16 <= iEnd; ow += 16) {
       let a0 = bv, a1 = bv, a2 = bv, a3 = bv;
@@ -140,11 +191,68 @@ function cfRows(
       v128.store(q + ys, clampv(b2, vlo, vhi), 32);
       v128.store(q + ys, clampv(b3, vlo, vhi), 48);
     }
+  } else if (R == 2) {
+    // 12 pixels x 2 rows: 6 accumulators + 6 loaded vectors + the weight.
+    for (; ow + 12 <= iEnd; ow += 12) {
+      let a0 = bv, a1 = bv, a2 = bv;
+      let b0 = bv, b1 = bv, b2 = bv;
+      const base = org + <usize>ow * px;
+      let t0 = tStart;
+      for (let k = 0; k < nkd; k++) {
+        const te = t0 + tLen;
+        for (let t = t0; t < te; t += 4) {
+          const p = base + <usize>load<i32>(t);
+          const q = p + rs;
+          const wv = v128.load32_splat(t + wdelta);
+          a0 = madd(ld4(S, p, sb), wv, a0);
+          a1 = madd(ld4(S, p + blk, sb), wv, a1);
+          a2 = madd(ld4(S, p + 2 * blk, sb), wv, a2);
+          b0 = madd(ld4(S, q, sb), wv, b0);
+          b1 = madd(ld4(S, q + blk, sb), wv, b1);
+          b2 = madd(ld4(S, q + 2 * blk, sb), wv, b2);
+        }
+        t0 += kdStep;
+      }
+      const q = yrow + (<usize>ow << 2);
+      v128.store(q, clampv(a0, vlo, vhi));
+      v128.store(q, clampv(a1, vlo, vhi), 16);
+      v128.store(q, clampv(a2, vlo, vhi), 32);
+      v128.store(q + ys, clampv(b0, vlo, vhi));
+      v128.store(q + ys, clampv(b1, vlo, vhi), 16);
+      v128.store(q + ys, clampv(b2, vlo, vhi), 32);
+    }
+  } else {
+    // One row, 24 pixels: 6 accumulators + 6 loaded vectors + the weight.
+    for (; ow + 24 <= iEnd; ow += 24) {
+      let a0 = bv, a1 = bv, a2 = bv, a3 = bv, a4 = bv, a5 = bv;
+      const base = org + <usize>ow * px;
+      let t0 = tStart;
+      for (let k = 0; k < nkd; k++) {
+        const te = t0 + tLen;
+        for (let t = t0; t < te; t += 4) {
+          const p = base + <usize>load<i32>(t);
+          const wv = v128.load32_splat(t + wdelta);
+          a0 = madd(ld4(S, p, sb), wv, a0);
+          a1 = madd(ld4(S, p + blk, sb), wv, a1);
+          a2 = madd(ld4(S, p + 2 * blk, sb), wv, a2);
+          a3 = madd(ld4(S, p + 3 * blk, sb), wv, a3);
+          a4 = madd(ld4(S, p + 4 * blk, sb), wv, a4);
+          a5 = madd(ld4(S, p + 5 * blk, sb), wv, a5);
+        }
+        t0 += kdStep;
+      }
+      const q = yrow + (<usize>ow << 2);
+      v128.store(q, clampv(a0, vlo, vhi));
+      v128.store(q, clampv(a1, vlo, vhi), 16);
+      v128.store(q, clampv(a2, vlo, vhi), 32);
+      v128.store(q, clampv(a3, vlo, vhi), 48);
+      v128.store(q, clampv(a4, vlo, vhi), 64);
+      v128.store(q, clampv(a5, vlo, vhi), 80);
+    }
   }
-  // 12 pixels x R rows per step: 6 accumulators + 6 loaded vectors + the weight live.
-  for (; ow + 12 <= iEnd; ow += 12) {
-    let a0 = bv, a1 = bv, a2 = bv;
-    let b0 = bv, b1 = bv, b2 = bv;
+  // Remaining interior vectors, two at a time per row (independent accumulators), then one.
+  for (; ow + 8 <= iEnd; ow += 8) {
+    let a0 = bv, a1 = bv, b0 = bv, b1 = bv;
     const base = org + <usize>ow * px;
     let t0 = tStart;
     for (let k = 0; k < nkd; k++) {
@@ -154,12 +262,9 @@ function cfRows(
         const wv = v128.load32_splat(t + wdelta);
         a0 = madd(ld4(S, p, sb), wv, a0);
         a1 = madd(ld4(S, p + blk, sb), wv, a1);
-        a2 = madd(ld4(S, p + 2 * blk, sb), wv, a2);
         if (R == 2) {
-          const q = p + rs;
-          b0 = madd(ld4(S, q, sb), wv, b0);
-          b1 = madd(ld4(S, q + blk, sb), wv, b1);
-          b2 = madd(ld4(S, q + 2 * blk, sb), wv, b2);
+          b0 = madd(ld4(S, p + rs, sb), wv, b0);
+          b1 = madd(ld4(S, p + rs + blk, sb), wv, b1);
         }
       }
       t0 += kdStep;
@@ -167,11 +272,9 @@ function cfRows(
     const q = yrow + (<usize>ow << 2);
     v128.store(q, clampv(a0, vlo, vhi));
     v128.store(q, clampv(a1, vlo, vhi), 16);
-    v128.store(q, clampv(a2, vlo, vhi), 32);
     if (R == 2) {
       v128.store(q + ys, clampv(b0, vlo, vhi));
       v128.store(q + ys, clampv(b1, vlo, vhi), 16);
-      v128.store(q + ys, clampv(b2, vlo, vhi), 32);
     }
   }
   for (; ow + 4 <= iEnd; ow += 4) {
@@ -194,13 +297,12 @@ function cfRows(
   }
   // Edge blocks, two at a time: lanes reading outside the row are zeroed by the mask of their tap column.
   const mkdelta = <usize>T << 2; // kw*16 of the entry at t: t + mkdelta
-  for (let e = 0; e < nEdge; e += 2) {
-    // A lone last block pairs with itself (computed twice, stored once).
-    const e1 = min(e + 1, nEdge - 1);
+  let e = 0;
+  for (; e + 2 <= nEdge; e += 2) {
     const s0 = load<i32>(starts + (<usize>e << 2));
-    const s1 = load<i32>(starts + (<usize>e1 << 2));
+    const s1 = load<i32>(starts + (<usize>e << 2), 4);
     const mb0 = masks + <usize>e * KW * 16;
-    const mb1 = masks + <usize>e1 * KW * 16;
+    const mb1 = mb0 + <usize>KW * 16;
     let a0 = bv, a1 = bv, b0 = bv, b1 = bv;
     const base0 = org + <usize>s0 * px;
     const base1 = org + <usize>s1 * px;
@@ -225,45 +327,63 @@ function cfRows(
     const q0 = yrow + (<usize>s0 << 2);
     const q1 = yrow + (<usize>s1 << 2);
     storePartial(q0, clampv(a0, vlo, vhi), OW - s0);
-    if (e1 > e) storePartial(q1, clampv(a1, vlo, vhi), OW - s1);
+    storePartial(q1, clampv(a1, vlo, vhi), OW - s1);
     if (R == 2) {
       storePartial(q0 + ys, clampv(b0, vlo, vhi), OW - s0);
-      if (e1 > e) storePartial(q1 + ys, clampv(b1, vlo, vhi), OW - s1);
+      storePartial(q1 + ys, clampv(b1, vlo, vhi), OW - s1);
     }
+  }
+  if (e < nEdge) {
+    const s0 = load<i32>(starts + (<usize>e << 2));
+    const mb0 = masks + <usize>e * KW * 16;
+    let a0 = bv, b0 = bv;
+    const base0 = org + <usize>s0 * px;
+    let t0 = tStart;
+    for (let k = 0; k < nkd; k++) {
+      const te = t0 + tLen;
+      for (let t = t0; t < te; t += 4) {
+        const off = <usize>load<i32>(t);
+        const wv = v128.load32_splat(t + wdelta);
+        const m0 = v128.load(mb0 + <usize>load<i32>(t + mkdelta));
+        a0 = madd(v128.and(ld4(S, base0 + off, sb), m0), wv, a0);
+        if (R == 2) b0 = madd(v128.and(ld4(S, base0 + off + rs, sb), m0), wv, b0);
+      }
+      t0 += kdStep;
+    }
+    const q0 = yrow + (<usize>s0 << 2);
+    storePartial(q0, clampv(a0, vlo, vhi), OW - s0);
+    if (R == 2) storePartial(q0 + ys, clampv(b0, vlo, vhi), OW - s0);
   }
 }
 
 // @ts-ignore: decorator
 @inline
 function cfPlanes(
-  S: i32, x: usize, w: usize, bias: usize, y: usize,
-  C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
-  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, PD: i32, PH: i32, PW: i32,
-  offs: usize, iStart: i32, iEnd: i32, nEdge: i32, starts: usize, masks: usize, lo: f32, hi: f32, co0: i32, co1: i32,
+  S: i32, xp: usize, w: usize, bias: usize, y: usize, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
+  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DH: i32, PD: i32, PH: i32,
+  offs: usize, kdR: usize, khR: usize, iStart: i32, iEnd: i32, nEdge: i32, starts: usize, masks: usize,
+  lo: f32, hi: f32, co0: i32, co1: i32,
 ): void {
   const T = KD * KH * KW;
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
   const sb = <usize>SW << 2;
-  const inPlane = <usize>D * H * W << 2;
   const outRow = <usize>OW << 2;
   const kdStep = <usize>(KH * KW) << 2;
   const rs = <usize>(SH * W) << 2; // input bytes between consecutive output rows
   const share = SH == DH;
   for (let co = co0; co < co1; co++) {
-    const xp = x + <usize>(co / M) * inPlane;
     const wch = w + (<usize>(co * T) << 2);
     const bv = v128.load32_splat(bias + (<usize>co << 2));
     let yrow = y + <usize>co * OD * OH * outRow;
     for (let od = 0; od < OD; od++) {
+      const kd0 = load<i32>(kdR + (<usize>od << 3));
+      const nkd = load<i32>(kdR + (<usize>od << 3), 4) - kd0;
       const id0 = od * SD - PD;
-      const kd0 = tapLo(id0, DD, KD);
-      const nkd = tapHi(id0, DD, KD, D) - kd0;
       let oh = 0;
       while (oh < OH) {
-        const ih0 = oh * SH - PH;
-        const kh0 = tapLo(ih0, DH, KH);
-        const kh1 = tapHi(ih0, DH, KH, H);
+        const kh0 = load<i32>(khR + (<usize>oh << 3));
+        const kh1 = load<i32>(khR + (<usize>oh << 3), 4);
         if (nkd <= 0 || kh1 <= kh0) {
           // Every tap reads padding: the output is clamp(bias).
           const v = clampv(bv, vlo, vhi);
@@ -272,11 +392,11 @@ function cfPlanes(
           oh++;
           continue;
         }
-        const org = xp + (<usize>((id0 * H + ih0) * W) << 2);
+        const org = xp + (<usize>((id0 * H + oh * SH - PH) * W) << 2);
         const tStart = offs + (<usize>((kd0 * KH + kh0) * KW) << 2);
         const tLen = <usize>((kh1 - kh0) * KW) << 2;
         // The next row pairs with this one when it reads the same taps.
-        if (oh + 1 < OH && tapLo(ih0 + SH, DH, KH) == kh0 && tapHi(ih0 + SH, DH, KH, H) == kh1) {
+        if (oh + 1 < OH && load<i32>(khR + (<usize>(oh + 1) << 3)) == kh0 && load<i32>(khR + (<usize>(oh + 1) << 3), 4) == kh1) {
           cfRows(S, 2, share, org, rs, yrow, outRow, wch, bv, sb, tStart, tLen, kdStep, nkd, offs, T, iStart, iEnd, OW, nEdge, starts, masks, KW, vlo, vhi);
           yrow += outRow << 1;
           oh += 2;
@@ -290,33 +410,29 @@ function cfPlanes(
   }
 }
 
+// Output channels [co0, co1), all reading the input plane at xp (stride 1, or stride 2 on a split plane).
 function cfPlanesS1(
-  x: usize, w: usize, bias: usize, y: usize, C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
-  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, PD: i32, PH: i32, PW: i32,
-  offs: usize, iStart: i32, iEnd: i32, nEdge: i32, starts: usize, masks: usize, lo: f32, hi: f32, co0: i32, co1: i32,
+  xp: usize, w: usize, bias: usize, y: usize, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
+  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DH: i32, PD: i32, PH: i32,
+  offs: usize, kdR: usize, khR: usize, iStart: i32, iEnd: i32, nEdge: i32, starts: usize, masks: usize,
+  lo: f32, hi: f32, co0: i32, co1: i32,
 ): void {
-  cfPlanes(1, x, w, bias, y, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, PD, PH, PW, offs, iStart, iEnd, nEdge, starts, masks, lo, hi, co0, co1);
+  cfPlanes(1, xp, w, bias, y, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DH, PD, PH, offs, kdR, khR, iStart, iEnd, nEdge, starts, masks, lo, hi, co0, co1);
 }
 
-function cfPlanesS2(
-  x: usize, w: usize, bias: usize, y: usize, C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
-  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, PD: i32, PH: i32, PW: i32,
-  offs: usize, iStart: i32, iEnd: i32, nEdge: i32, starts: usize, masks: usize, lo: f32, hi: f32, co0: i32, co1: i32,
-): void {
-  cfPlanes(2, x, w, bias, y, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, PD, PH, PW, offs, iStart, iEnd, nEdge, starts, masks, lo, hi, co0, co1);
-}
-
+// Any other stride: four lane loads per input vector.
 function cfPlanesSN(
-  x: usize, w: usize, bias: usize, y: usize, C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
-  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, PD: i32, PH: i32, PW: i32,
-  offs: usize, iStart: i32, iEnd: i32, nEdge: i32, starts: usize, masks: usize, lo: f32, hi: f32, co0: i32, co1: i32,
+  xp: usize, w: usize, bias: usize, y: usize, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
+  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DH: i32, PD: i32, PH: i32,
+  offs: usize, kdR: usize, khR: usize, iStart: i32, iEnd: i32, nEdge: i32, starts: usize, masks: usize,
+  lo: f32, hi: f32, co0: i32, co1: i32,
 ): void {
-  cfPlanes(0, x, w, bias, y, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, PD, PH, PW, offs, iStart, iEnd, nEdge, starts, masks, lo, hi, co0, co1);
+  cfPlanes(0, xp, w, bias, y, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DH, PD, PH, offs, kdR, khR, iStart, iEnd, nEdge, starts, masks, lo, hi, co0, co1);
 }
 
 // One image, channels-first: x [C][D][H][W], w [C*M][KD*KH*KW] (PyTorch's layout), bias [C*M] (zeros when
 // the convolution has none), y [C*M][OD][OH][OW]. Reads up to PW elements before x and a few vectors past
-// its end (masked): the host provides guard bytes there. ws: dwconv_cf_workspace(OW, KD, KH, KW) bytes.
+// its end (masked): the host provides guard bytes there. ws: dwconv_cf_workspace(...) bytes.
 // Computes output channels [co0, co1) (one range per thread).
 export function dwconv_cf(
   x: usize, w: usize, bias: usize, y: usize, ws: usize,
@@ -325,14 +441,19 @@ export function dwconv_cf(
   lo: f32, hi: f32, co0: i32, co1: i32,
 ): void {
   const T = KD * KH * KW;
-  // Tap table: byte offset of each tap from the row origin, and its column's mask offset (kw*16).
+  const split = SW == 2;
+  const oddAt = (W + 1) >> 1;
+  // Tap table: byte offset of each tap from the row origin (column 0 before padding), and kw*16. Stride 2
+  // reads a split plane: column q of output 0 is element q/2 of the even half, or (q-1)/2 of the odd one.
   const offs = ws;
   const mks = ws + (<usize>T << 2);
   let t = 0;
   for (let kd = 0; kd < KD; kd++) {
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
-        store<i32>(offs + (<usize>t << 2), ((kd * DD * H + kh * DH) * W + kw * DW - PW) << 2);
+        const q = kw * DW - PW;
+        const col = split ? (q & 1 ? oddAt : 0) + (q >> 1) : q;
+        store<i32>(offs + (<usize>t << 2), ((kd * DD * H + kh * DH) * W + col) << 2);
         store<i32>(mks + (<usize>t << 2), kw << 4);
         t++;
       }
@@ -360,17 +481,34 @@ export function dwconv_cf(
       }
     }
   }
-  if (SW == 1) cfPlanesS1(x, w, bias, y, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, PD, PH, PW, offs, iStart, iEnd, nEdge, starts, masks, lo, hi, co0, co1);
-  else if (SW == 2) cfPlanesS2(x, w, bias, y, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, PD, PH, PW, offs, iStart, iEnd, nEdge, starts, masks, lo, hi, co0, co1);
-  else cfPlanesSN(x, w, bias, y, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, PD, PH, PW, offs, iStart, iEnd, nEdge, starts, masks, lo, hi, co0, co1);
+  // In-range tap ranges per output depth and row.
+  const kdR = masks + (<usize>(nEdge * KW) << 4);
+  const khR = kdR + (<usize>OD << 3);
+  tapRanges(kdR, OD, SD, PD, DD, KD, D);
+  tapRanges(khR, OH, SH, PH, DH, KH, H);
+  // The split plane (stride 2), with guard room for the masked edge loads on both sides.
+  const plane = (khR + (<usize>OH << 3) + (<usize>(PW + 8) << 2) + 15) & ~15;
+  const inPlane = <usize>D * H * W << 2;
+  for (let c = co0 / M; c * M < co1; c++) {
+    let xp = x + <usize>c * inPlane;
+    if (split) {
+      splitEvenOdd(xp, plane, D * H, W);
+      xp = plane;
+    }
+    const c0 = max(co0, c * M);
+    const c1 = min(co1, c * M + M);
+    if (SW == 1 || split) cfPlanesS1(xp, w, bias, y, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DH, PD, PH, offs, kdR, khR, iStart, iEnd, nEdge, starts, masks, lo, hi, c0, c1);
+    else cfPlanesSN(xp, w, bias, y, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DH, PD, PH, offs, kdR, khR, iStart, iEnd, nEdge, starts, masks, lo, hi, c0, c1);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Channels-last
 
-export function dwconv_cl_workspace(C: i32, M: i32, KD: i32, KH: i32, KW: i32): i32 {
+export function dwconv_cl_workspace(C: i32, M: i32, OD: i32, OH: i32, OW: i32, KD: i32, KH: i32, KW: i32): i32 {
+  const T = KD * KH * KW;
   const nb = (C * M + 3) >> 2;
-  return KD * KH * KW * 4 + nb * 20 + 64;
+  return T * 4 + 16 + nb * 20 + (OD + OH + OW) * 8 + 64;
 }
 
 // Input vector for 4 output channels: X (channel multiplier > 1) gathers lanes (co+i)/M from one load.
@@ -380,22 +518,23 @@ function ldc(X: bool, p: usize, m: v128): v128 {
   return X ? swz(v128.load(p), m) : v128.load(p);
 }
 
-// 4 interior pixels (every tap in range on the width axis) x all channels. px: the first pixel's origin
-// (tap offsets are relative to it), ps: input bytes between consecutive output pixels.
+// 3 interior pixels (every kw tap in range) x all channels. Multiplier 1: 8 channels at a time, 6
+// accumulators + 6 loaded vectors + 2 weight vectors, the two vectors of a pixel at one address (immediate
+// offset 16). Multiplier > 1 and the tail: 4 channels at a time. px: the first pixel's origin (tap offsets
+// are relative to it), ps: input bytes between consecutive output pixels; first in-range tap's weights at wStart.
 // @ts-ignore: decorator
 @inline
-function clQuad(
-  X: bool, px: usize, ps: usize, yp: usize, ys: usize, w: usize, bias: usize, CM: i32, rowW: usize,
+function clTri(
+  X: bool, px: usize, ps: usize, yp: usize, ys: usize, bias: usize, CM: i32, rowW: usize,
   tStart: usize, tLen: usize, kdStep: usize, wStart: usize, wkdStep: usize, nkd: i32, xoT: usize, mkT: usize,
   vlo: v128, vhi: v128,
 ): void {
   let cb = 0;
   if (!X) {
-    // 4 pixels x 8 channels: 8 accumulators, each weight load shared by 4 pixels.
     for (; cb + 8 <= CM; cb += 8) {
       const b0 = v128.load(bias + (<usize>cb << 2));
       const b1 = v128.load(bias + (<usize>cb << 2), 16);
-      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
       const pc = px + (<usize>cb << 2);
       let t0 = tStart;
       let w0 = wStart + (<usize>cb << 2);
@@ -404,16 +543,16 @@ function clQuad(
         let wp = w0;
         for (let t = t0; t < te; t += 4) {
           const p = pc + <usize>load<i32>(t);
+          const q = p + ps;
+          const r = q + ps;
           const wv0 = v128.load(wp);
           const wv1 = v128.load(wp, 16);
           a00 = madd(v128.load(p), wv0, a00);
           a01 = madd(v128.load(p, 16), wv1, a01);
-          a10 = madd(v128.load(p + ps), wv0, a10);
-          a11 = madd(v128.load(p + ps, 16), wv1, a11);
-          a20 = madd(v128.load(p + 2 * ps), wv0, a20);
-          a21 = madd(v128.load(p + 2 * ps, 16), wv1, a21);
-          a30 = madd(v128.load(p + 3 * ps), wv0, a30);
-          a31 = madd(v128.load(p + 3 * ps, 16), wv1, a31);
+          a10 = madd(v128.load(q), wv0, a10);
+          a11 = madd(v128.load(q, 16), wv1, a11);
+          a20 = madd(v128.load(r), wv0, a20);
+          a21 = madd(v128.load(r, 16), wv1, a21);
           wp += rowW;
         }
         t0 += kdStep;
@@ -426,14 +565,51 @@ function clQuad(
       v128.store(q + ys, clampv(a11, vlo, vhi), 16);
       v128.store(q + 2 * ys, clampv(a20, vlo, vhi));
       v128.store(q + 2 * ys, clampv(a21, vlo, vhi), 16);
-      v128.store(q + 3 * ys, clampv(a30, vlo, vhi));
-      v128.store(q + 3 * ys, clampv(a31, vlo, vhi), 16);
     }
   }
-  // 4 pixels x 4 channels (and the channel tail, stored partially).
   for (; cb < CM; cb += 4) {
-    const b0 = v128.load(bias + (<usize>cb << 2));
-    let a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+    const bv = v128.load(bias + (<usize>cb << 2));
+    let a0 = bv, a1 = bv, a2 = bv;
+    const bi = <usize>(cb >> 2);
+    const pc = px + (X ? <usize>load<i32>(xoT + (bi << 2)) : <usize>cb << 2);
+    const m = X ? v128.load(mkT + (bi << 4)) : f32x4.splat(0);
+    let t0 = tStart;
+    let w0 = wStart + (<usize>cb << 2);
+    for (let k = 0; k < nkd; k++) {
+      const te = t0 + tLen;
+      let wp = w0;
+      for (let t = t0; t < te; t += 4) {
+        const p = pc + <usize>load<i32>(t);
+        const q = p + ps;
+        const wv = v128.load(wp);
+        a0 = madd(ldc(X, p, m), wv, a0);
+        a1 = madd(ldc(X, q, m), wv, a1);
+        a2 = madd(ldc(X, q + ps, m), wv, a2);
+        wp += rowW;
+      }
+      t0 += kdStep;
+      w0 += wkdStep;
+    }
+    const q = yp + (<usize>cb << 2);
+    const n = CM - cb;
+    storePartial(q, clampv(a0, vlo, vhi), n);
+    storePartial(q + ys, clampv(a1, vlo, vhi), n);
+    storePartial(q + 2 * ys, clampv(a2, vlo, vhi), n);
+  }
+}
+
+// Multiplier > 1: 6 interior pixels x all channels, 4 channels at a time: 6 accumulators + 6 loaded vectors
+// + the weight vector + the swizzle mask. Arguments as clTri.
+// @ts-ignore: decorator
+@inline
+function clHex(
+  X: bool, px: usize, ps: usize, yp: usize, ys: usize, bias: usize, CM: i32, rowW: usize,
+  tStart: usize, tLen: usize, kdStep: usize, wStart: usize, wkdStep: usize, nkd: i32, xoT: usize, mkT: usize,
+  vlo: v128, vhi: v128,
+): void {
+  for (let cb = 0; cb < CM; cb += 4) {
+    const bv = v128.load(bias + (<usize>cb << 2));
+    let a0 = bv, a1 = bv, a2 = bv, a3 = bv, a4 = bv, a5 = bv;
     const bi = <usize>(cb >> 2);
     const pc = px + (X ? <usize>load<i32>(xoT + (bi << 2)) : <usize>cb << 2);
     const m = X ? v128.load(mkT + (bi << 4)) : f32x4.splat(0);
@@ -449,6 +625,8 @@ function clQuad(
         a1 = madd(ldc(X, p + ps, m), wv, a1);
         a2 = madd(ldc(X, p + 2 * ps, m), wv, a2);
         a3 = madd(ldc(X, p + 3 * ps, m), wv, a3);
+        a4 = madd(ldc(X, p + 4 * ps, m), wv, a4);
+        a5 = madd(ldc(X, p + 5 * ps, m), wv, a5);
         wp += rowW;
       }
       t0 += kdStep;
@@ -456,10 +634,21 @@ function clQuad(
     }
     const q = yp + (<usize>cb << 2);
     const n = CM - cb;
-    storePartial(q, clampv(a0, vlo, vhi), n);
-    storePartial(q + ys, clampv(a1, vlo, vhi), n);
-    storePartial(q + 2 * ys, clampv(a2, vlo, vhi), n);
-    storePartial(q + 3 * ys, clampv(a3, vlo, vhi), n);
+    if (n >= 4) {
+      v128.store(q, clampv(a0, vlo, vhi));
+      v128.store(q + ys, clampv(a1, vlo, vhi));
+      v128.store(q + 2 * ys, clampv(a2, vlo, vhi));
+      v128.store(q + 3 * ys, clampv(a3, vlo, vhi));
+      v128.store(q + 4 * ys, clampv(a4, vlo, vhi));
+      v128.store(q + 5 * ys, clampv(a5, vlo, vhi));
+    } else {
+      storePartial(q, clampv(a0, vlo, vhi), n);
+      storePartial(q + ys, clampv(a1, vlo, vhi), n);
+      storePartial(q + 2 * ys, clampv(a2, vlo, vhi), n);
+      storePartial(q + 3 * ys, clampv(a3, vlo, vhi), n);
+      storePartial(q + 4 * ys, clampv(a4, vlo, vhi), n);
+      storePartial(q + 5 * ys, clampv(a5, vlo, vhi), n);
+    }
   }
 }
 
@@ -536,8 +725,8 @@ function clPixel(
 @inline
 function clImage(
   X: bool, x: usize, w: usize, bias: usize, y: usize, offs: usize, xoT: usize, mkT: usize,
-  C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
-  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
+  kdR: usize, khR: usize, kwR: usize, C: i32, M: i32, H: i32, W: i32, OH: i32, OW: i32,
+  KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DW: i32, PD: i32, PH: i32, PW: i32,
   lo: f32, hi: f32, r0: i32, r1: i32,
 ): void {
   const vlo = f32x4.splat(lo);
@@ -550,66 +739,65 @@ function clImage(
   const wkdStep = <usize>(KH * KW) * rowW;
   const owA = min((PW + SW - 1) / SW, OW);
   const lim = W - 1 + PW - DW * (KW - 1);
-  const owB = lim < 0 ? 0 : max(owA, min(lim / SW + 1, OW));
+  const owB = lim < 0 ? owA : max(owA, min(lim / SW + 1, OW));
   let yp = y + <usize>r0 * OW * ys;
   for (let r = r0; r < r1; r++) {
     const od = r / OH;
     const oh = r - od * OH;
-    const id0 = od * SD - PD;
-    const kd0 = tapLo(id0, DD, KD);
-    const nkd = max(0, tapHi(id0, DD, KD, D) - kd0);
-    {
-      const ih0 = oh * SH - PH;
-      const kh0 = tapLo(ih0, DH, KH);
-      const kh1 = max(kh0, tapHi(ih0, DH, KH, H));
-      // Origin of output pixel 0 of this row (column -PW, possibly outside the image: only in-range taps are read).
-      const org = x + (<usize>(((id0 * H + ih0) * W - PW) * C) << 2);
-      let ow = 0;
-      for (; ow < owA; ow++) {
-        const iw0 = ow * SW - PW;
-        clPixel(X, org + <usize>ow * ps, yp, w, bias, CM, rowW, offs, KH, KW, kd0, nkd, kh0, kh1, tapLo(iw0, DW, KW), max(0, tapHi(iw0, DW, KW, W)), xoT, mkT, vlo, vhi);
-        yp += ys;
-      }
-      if (nkd > 0 && kh1 > kh0) {
-        const tStart = offs + (<usize>((kd0 * KH + kh0) * KW) << 2);
-        const tLen = <usize>((kh1 - kh0) * KW) << 2;
-        const wStart = w + <usize>((kd0 * KH + kh0) * KW) * rowW;
-        for (; ow + 4 <= owB; ow += 4) {
-          clQuad(X, org + <usize>ow * ps, ps, yp, ys, w, bias, CM, rowW, tStart, tLen, kdStep, wStart, wkdStep, nkd, xoT, mkT, vlo, vhi);
-          yp += ys << 2;
+    const kd0 = load<i32>(kdR + (<usize>od << 3));
+    const nkd = load<i32>(kdR + (<usize>od << 3), 4) - kd0;
+    const kh0 = load<i32>(khR + (<usize>oh << 3));
+    const kh1 = load<i32>(khR + (<usize>oh << 3), 4);
+    // Origin of output pixel 0 of this row (column -PW, possibly outside the image: only in-range taps are read).
+    const org = x + (<usize>((((od * SD - PD) * H + oh * SH - PH) * W - PW) * C) << 2);
+    let ow = 0;
+    for (; ow < owA; ow++) {
+      clPixel(X, org + <usize>ow * ps, yp, w, bias, CM, rowW, offs, KH, KW, kd0, nkd, kh0, kh1, load<i32>(kwR + (<usize>ow << 3)), load<i32>(kwR + (<usize>ow << 3), 4), xoT, mkT, vlo, vhi);
+      yp += ys;
+    }
+    if (nkd > 0 && kh1 > kh0) {
+      const tStart = offs + (<usize>((kd0 * KH + kh0) * KW) << 2);
+      const tLen = <usize>((kh1 - kh0) * KW) << 2;
+      const wStart = w + <usize>((kd0 * KH + kh0) * KW) * rowW;
+      if (X) {
+        for (; ow + 6 <= owB; ow += 6) {
+          clHex(X, org + <usize>ow * ps, ps, yp, ys, bias, CM, rowW, tStart, tLen, kdStep, wStart, wkdStep, nkd, xoT, mkT, vlo, vhi);
+          yp += ys * 6;
         }
       }
-      for (; ow < OW; ow++) {
-        const iw0 = ow * SW - PW;
-        clPixel(X, org + <usize>ow * ps, yp, w, bias, CM, rowW, offs, KH, KW, kd0, nkd, kh0, kh1, tapLo(iw0, DW, KW), max(0, tapHi(iw0, DW, KW, W)), xoT, mkT, vlo, vhi);
-        yp += ys;
+      for (; ow + 3 <= owB; ow += 3) {
+        clTri(X, org + <usize>ow * ps, ps, yp, ys, bias, CM, rowW, tStart, tLen, kdStep, wStart, wkdStep, nkd, xoT, mkT, vlo, vhi);
+        yp += ys * 3;
       }
+    }
+    for (; ow < OW; ow++) {
+      clPixel(X, org + <usize>ow * ps, yp, w, bias, CM, rowW, offs, KH, KW, kd0, nkd, kh0, kh1, load<i32>(kwR + (<usize>ow << 3)), load<i32>(kwR + (<usize>ow << 3), 4), xoT, mkT, vlo, vhi);
+      yp += ys;
     }
   }
 }
 
 function clImageM1(
   x: usize, w: usize, bias: usize, y: usize, offs: usize, xoT: usize, mkT: usize,
-  C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
-  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
+  kdR: usize, khR: usize, kwR: usize, C: i32, M: i32, H: i32, W: i32, OH: i32, OW: i32,
+  KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DW: i32, PD: i32, PH: i32, PW: i32,
   lo: f32, hi: f32, r0: i32, r1: i32,
 ): void {
-  clImage(false, x, w, bias, y, offs, xoT, mkT, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, lo, hi, r0, r1);
+  clImage(false, x, w, bias, y, offs, xoT, mkT, kdR, khR, kwR, C, M, H, W, OH, OW, KH, KW, SD, SH, SW, DW, PD, PH, PW, lo, hi, r0, r1);
 }
 
 function clImageMX(
   x: usize, w: usize, bias: usize, y: usize, offs: usize, xoT: usize, mkT: usize,
-  C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
-  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
+  kdR: usize, khR: usize, kwR: usize, C: i32, M: i32, H: i32, W: i32, OH: i32, OW: i32,
+  KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DW: i32, PD: i32, PH: i32, PW: i32,
   lo: f32, hi: f32, r0: i32, r1: i32,
 ): void {
-  clImage(true, x, w, bias, y, offs, xoT, mkT, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, lo, hi, r0, r1);
+  clImage(true, x, w, bias, y, offs, xoT, mkT, kdR, khR, kwR, C, M, H, W, OH, OW, KH, KW, SD, SH, SW, DW, PD, PH, PW, lo, hi, r0, r1);
 }
 
-// One image, channels-last: x [D][H][W][C], w packed [KD*KH*KW][CMp] (dwconv_pack_cl), bias [CMp + 12]
+// One image, channels-last: x [D][H][W][C], w packed [KD*KH*KW][CMp] (dwconv_pack_cl), bias [CMp + 16]
 // (zero-filled), y [OD][OH][OW][C*M]. Reads up to 3 elements past x's end (discarded lanes).
-// ws: dwconv_cl_workspace(C, M, KD, KH, KW) bytes. Computes output rows [r0, r1) of the OD*OH rows (one
-// range per thread).
+// ws: dwconv_cl_workspace(...) bytes. Computes output rows [r0, r1) of the OD*OH rows (one range per thread).
 export function dwconv_cl(
   x: usize, w: usize, bias: usize, y: usize, ws: usize,
   C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
@@ -637,14 +825,20 @@ export function dwconv_cl(
       const c0 = (b << 2) / M;
       store<i32>(xoT + (<usize>b << 2), c0 << 2);
       for (let i = 0; i < 4; i++) {
-        const l = ((b << 2) + i) / M - c0;
+        const l = min(((b << 2) + i) / M, C - 1) - c0;
         store<u32>(mkT + (<usize>b << 4) + (<usize>i << 2), (<u32>l << 2) * 0x01010101 + 0x03020100);
       }
     }
-    clImageMX(x, w, bias, y, offs, xoT, mkT, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, lo, hi, r0, r1);
-  } else {
-    clImageM1(x, w, bias, y, offs, xoT, mkT, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, lo, hi, r0, r1);
   }
+  // In-range tap ranges per output depth, row and column.
+  const kdR = xoT + (<usize>nb << 2);
+  const khR = kdR + (<usize>OD << 3);
+  const kwR = khR + (<usize>OH << 3);
+  tapRanges(kdR, OD, SD, PD, DD, KD, D);
+  tapRanges(khR, OH, SH, PH, DH, KH, H);
+  tapRanges(kwR, OW, SW, PW, DW, KW, W);
+  if (M > 1) clImageMX(x, w, bias, y, offs, xoT, mkT, kdR, khR, kwR, C, M, H, W, OH, OW, KH, KW, SD, SH, SW, DW, PD, PH, PW, lo, hi, r0, r1);
+  else clImageM1(x, w, bias, y, offs, xoT, mkT, kdR, khR, kwR, C, M, H, W, OH, OW, KH, KW, SD, SH, SW, DW, PD, PH, PW, lo, hi, r0, r1);
 }
 
 // Packs PyTorch's depthwise weights [CM][T] into [T][CMp] (CMp = CM rounded up to 4, zero-filled).

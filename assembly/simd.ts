@@ -9,11 +9,13 @@ export function madd(a: v128, b: v128, acc: v128): v128 {
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
-// NaN-propagating clamp (f32x4.min/max return NaN when either lane is NaN), matching torch's relu/clamp.
+// NaN-propagating clamp, matching torch's relu/clamp. pmax(v, lo) is `v < lo ? lo : v` and pmin(x, hi) is
+// `hi < x ? hi : x`: with the value first, a NaN lane compares false and passes through. Two instructions on
+// x86, where V8's IEEE f32x4.min/max take about nine each (which cost more than a short tile's multiply-adds).
 // @ts-ignore: decorator
 @inline
 export function clampv(v: v128, lo: v128, hi: v128): v128 {
-  return f32x4.min(f32x4.max(v, lo), hi);
+  return f32x4.pmin(f32x4.pmax(v, lo), hi);
 }
 
 // @ts-ignore: decorator

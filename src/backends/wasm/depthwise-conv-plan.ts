@@ -6,7 +6,9 @@
  * - channels-first: weights stay in PyTorch's [C*M][taps] order; the kernel vectorises along the output width
  *   and reads edge columns with masked vector loads at their true positions, so the input buffer carries
  *   guard bytes before and after it (never read into a result; they only keep the loads inside memory).
+ *   Threads split the output channels.
  * - channels-last: weights are packed once as [taps][C*M rounded up to 4] so each tap is one vector load.
+ *   Threads split the output rows.
  *
  * Non-zero padding modes run on a padded copy (pad_image), as the GEMM plan does. Workspaces depend on the
  * input shape and are re-sized only when it changes.
@@ -28,7 +30,7 @@ interface Prepared {
   /** Staging for `run` (heap block; the input starts `before` bytes in), allocated on first use. */
   xBlock: number;
   y: number;
-  /** Padded copy for non-zero padding modes (heap block, data `before0` bytes in), else 0. */
+  /** Padded copy for non-zero padding modes (heap block, data 16 bytes in), else 0. */
   paddedBlock: number;
   /** Guard bytes the channels-first kernel may read before / after its input buffer. */
   before: number;
@@ -59,6 +61,7 @@ export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements Residen
   private readonly multiplier: number;
   private readonly weightBytes: number;
   private workspaceBytes = 0;
+  private threads = 1;
 
   constructor(
     private readonly rt: WasmRuntime,
@@ -99,16 +102,17 @@ export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements Residen
     const p = this.params;
     let kernel: string;
     if (this.channelsLast) {
-      kernel = this.multiplier === 1 ? 'dwconv-cl-4px-8ch' : `dwconv-cl-4px-4ch (multiplier ${this.multiplier}, swizzle)`;
+      kernel = this.multiplier === 1 ? 'dwconv-cl-4ch' : `dwconv-cl-4ch (multiplier ${this.multiplier}, swizzle)`;
     } else {
       const sw = p.stride[p.stride.length - 1]!;
-      kernel = `dwconv-cf-16px (stride ${sw}${sw > 2 ? ', lane gather' : ''})`;
+      kernel = `dwconv-cf-4px (stride ${sw}${sw === 2 ? ', even/odd split' : sw > 2 ? ', lane gather' : ''})`;
     }
     return {
       backend: 'wasm',
       kernel: p.paddingMode === 'zeros' ? kernel : `${kernel.replace(/\)$/, '')}${kernel.endsWith(')') ? ', ' : ' ('}${p.paddingMode} pad copy)`,
       weightBytes: this.weightBytes,
       workspaceBytes: this.workspaceBytes,
+      threads: this.threads,
     };
   }
 
@@ -128,7 +132,8 @@ export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements Residen
     const M = this.multiplier;
 
     // Channels-first edge blocks read up to PW columns before a row and, past its end, up to the last lane
-    // of the last 4-pixel block (+1 for stride 2's paired loads). Channels-last reads at most 3 past the end.
+    // of the last 4-pixel block (stride 2 reads the input exactly, splitting it into its workspace, whose
+    // guards the kernel sizes itself). Channels-last reads at most 3 elements past the end.
     let before = 16;
     let after = 32;
     if (!this.channelsLast) {
@@ -137,12 +142,13 @@ export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements Residen
       after = align16(Math.max(0, maxPos - (W - 1)) * 4) + 32;
     }
     const wsBytes = this.channelsLast
-      ? exported(this.rt, 'dwconv_cl_workspace')(C, M, KD, KH, KW)
-      : exported(this.rt, 'dwconv_cf_workspace')(OW, KD, KH, KW);
+      ? exported(this.rt, 'dwconv_cl_workspace')(C, M, OD, OH, OW, KD, KH, KW)
+      : exported(this.rt, 'dwconv_cf_workspace')(D, H, W, OD, OH, OW, KD, KH, KW, SW, DW, PW);
     // Threads split output channels (channels-first) or output rows (channels-last).
     const units = this.channelsLast ? OD * OH : p.outChannels;
     const ranges = splitRange(units, Math.min(units, threadsFor(this.rt, g.macs / g.batch)), 1);
     const workspaces = ranges.map(() => heap.alloc(wsBytes, 'workspace'));
+    this.threads = ranges.length;
     const paddedLen = padCopy ? C * shapeSize(paddedSize) : 0;
     const paddedBlock = padCopy ? heap.alloc(16 + paddedLen * 4 + after, 'workspace') : 0;
     this.workspaceBytes = wsBytes * workspaces.length + (padCopy ? 16 + paddedLen * 4 + after : 0);
