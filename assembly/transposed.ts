@@ -9,21 +9,27 @@
 // Phases instead. Along one axis, y[o] += x[i] * w[t] for o = i*s - p + t*d. Split the outputs by phase
 // r = o mod s, o = r + s*j: the taps reaching phase r are T_r = {t : (r + p - t*d) mod s == 0}, each reading
 // input i = j + off_t with off_t = (r + p - t*d) / s. So every phase is an ordinary stride-1 correlation of
-// the input with a sub-kernel (the taps T_r, in any order) - no zero insertion, no wasted multiplies, and each
-// output element is one complete dot product of length (Cin/g) * |T_phase|, written once with bias and the
-// activation fused into the microkernel's epilogue. 3-D phases are products of the per-axis ones.
+// the input with a sub-kernel (the taps T_r, in any order) - no zero insertion (no products with inserted
+// zeros, only with the border padding), and each output element is one complete dot product of length
+// (Cin/g) * |T_phase|, written once with bias and the activation fused into the microkernel's epilogue.
+// 3-D phases are products of the per-axis ones.
 //
 // Implicit GEMM, no im2col. The host builds a zero-padded (or cropped) copy of the image covering exactly
 // the input range the phases read, so a tap is a constant offset into it; the kernels below walk the taps
 // and channels as the reduction (K = taps * Cin/g), reading the padded input in place:
 // - channels-first: C = A[Cout/g x K] * B[K x pixels]; A are weights packed per phase [tap][ci][4] (4 output
 //   channels per panel), B rows are input rows shifted by each tap's offset; a tile is 8 consecutive phase
-//   pixels of one output row, stored with the phase's output stride (contiguous when the stride is 1).
+//   pixels of one output row, stored with the phase's output stride (contiguous when the stride is 1). With
+//   several 4-channel panels, a block of tiles' B is first gathered into a contiguous [K][8] panel (a copy of
+//   K x 8 values per tile, reused by every panel) so the microkernel never strides across channel planes.
 // - channels-last: C = A[pixels x K] * B[K x Cout/g]; A rows are pixels (Cin/g contiguous values per tap, read
 //   through a per-pixel offset table), B are weights packed per phase [tap][ci][8]; a C row is one output pixel,
 //   8 contiguous channels, at a per-pixel output offset - no transpose of input or output.
-// Both reuse the 4x8 register tile of gemm.ts (8 v128 accumulators). Zero taps (a phase no tap reaches)
-// store the bias. Products with the zero padding add exact zeros, as im2col does for ordinary convolutions.
+// Both use the 4x8 register tile of gemm.ts (8 v128 accumulators). Measured on V8: 5x8, 6x8, 5x8 with
+// shuffled splats and a 2x-unrolled 4x8 all spill accumulators (TurboFan hoists every load of the loop body
+// above the FMAs, so rows + column vectors + accumulators must fit in 15 xmm registers), and run slower.
+// Zero taps (a phase no tap reaches) store the bias. Products with the zero padding add exact zeros, as
+// im2col does for ordinary convolutions (so, as there, a non-finite weight times a padded zero gives NaN).
 //
 // Phase table (i32 words, built by the host per input shape; byte offsets already scaled for the layout):
 //   [Jd, Jh, Jw, outBase, ntaps, weightOffsetBytes, 0, 0, tapOffsetBytes x ntaps] per phase, back to back.
@@ -222,8 +228,9 @@ function packTile(dst: usize, b: usize, ntaps: i32, toff: usize, cinG: i32, ldb:
 
 // One image, channels-first. x: padded input [Cin][Dp][Hp][Wp] (plane = Dp*Hp*Wp pixels); w: packed weights,
 // group g at w + g * wGroupBytes; y: output [Cout][OD][OH][OW]. Tiles are 8 pixels of one phase row, taken
-// `blockTiles` at a time: with more than one 4-channel panel, the block's B is packed into `panel`
-// (blockTiles * K * 32 bytes) and every weight panel sweeps it; with one panel, B is read in place.
+// `blockTiles` at a time. With a `panel` (blockTiles * K * 32 bytes; the host passes one when there are
+// several 4-channel weight panels) the block's B is packed there and every weight panel sweeps it; with
+// panel = 0, B is read in place.
 export function tconv_cf(
   x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
   cin: i32, cout: i32, groups: i32, plane: i32, Hp: i32, Wp: i32,
@@ -232,7 +239,7 @@ export function tconv_cf(
   const cinG = cin / groups;
   const coutG = cout / groups;
   const mTiles = (coutG + 3) >> 2;
-  const pack = mTiles > 1;
+  const pack = panel != 0;
   const ldb = <usize>plane << 2;
   const oplane = OD * OH * OW;
   const ldc = <usize>oplane << 2;

@@ -235,13 +235,11 @@ export class WasmTransposedConvPlan extends PlanBase<Prepared> implements Reside
       const pixels = Math.max(...counts[0]!) * Math.max(...counts[1]!) * Math.max(...counts[2]!);
       block = Math.max(4, Math.floor(BLOCK_BYTES / (maxK * 4) / 4) * 4);
       block = Math.min(block, 4096, Math.ceil(pixels / 4) * 4);
-      if (globalThis.process?.env?.TBL) block = +globalThis.process.env.TBL;
       scratchBytes = 2 * block * 4;
     } else {
       // 8-pixel tiles per block, packed into a [K][8] panel each when there are several 4-channel panels.
       const tiles = Math.max(...counts[0]!) * Math.max(...counts[1]!) * Math.ceil(Math.max(...counts[2]!) / 8);
       block = Math.max(1, Math.floor(BLOCK_BYTES / (maxK * 4 * 8)));
-      if (globalThis.process?.env?.TB) block = +globalThis.process.env.TB;
       block = Math.min(block, tiles);
       if (p.outChannels / p.groups > 4) scratchBytes = block * maxK * 32;
     }
