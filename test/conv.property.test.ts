@@ -18,6 +18,7 @@ import { referenceConv, type Tensor64 } from '../src/reference.js';
 import type { ConvOp } from '../src/shape.js';
 import type { Activation, ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
+import { rng, randomTensor } from './helpers/random.js';
 
 const SEED = 0x5eed_c0de;
 fc.configureGlobal({ seed: SEED });
@@ -26,25 +27,6 @@ type ConvPlanOptions = Omit<ConvOptions, 'out'>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Data
-
-/** mulberry32: a tiny seeded PRNG so tensors are reproducible from one integer. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomTensor(shape: readonly number[], next: () => number): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = next() * 2 - 1;
-  return { data, shape: [...shape] };
-}
 
 function copyTensor(t: Tensor): Tensor {
   return { data: new Float32Array(t.data), shape: [...t.shape] };

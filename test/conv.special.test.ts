@@ -16,6 +16,7 @@ import { referenceConv, type Tensor64 } from '../src/reference.js';
 import type { ConvOp } from '../src/shape.js';
 import type { ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
 import { absTensor, errorBound, expectConvClose } from './helpers/tolerance.js';
+import { rng, randomTensor } from './helpers/random.js';
 
 const SEED = 0x0dd_ba11;
 fc.configureGlobal({ seed: SEED });
@@ -24,24 +25,6 @@ type PlanOptions = Omit<ConvOptions, 'out'>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomTensor(shape: readonly number[], next: () => number, lo = -1, hi = 1): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = lo + (hi - lo) * next();
-  return { data, shape: [...shape] };
-}
 
 function tensor(shape: readonly number[], values: ArrayLike<number>): Tensor {
   return { data: Float32Array.from(values), shape: [...shape] };

@@ -19,27 +19,11 @@ import { type ConvOp, resolveConvGeometry, resolveConvParams } from '../src/shap
 import type { Activation, ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
 import { MIN_MACS_PER_THREAD } from '../src/backends/wasm/dispatch.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
+import { rng, randomTensor } from './helpers/random.js';
 
 fc.configureGlobal({ seed: 0xd3b7_1a5e, endOnFailure: true });
 
 type PlanOptions = Omit<ConvOptions, 'out'>;
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomTensor(shape: readonly number[], next: () => number): Tensor {
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) data[i] = next() * 2 - 1;
-  return { data, shape: [...shape] };
-}
 
 interface Case {
   op: ConvOp;

@@ -10,28 +10,13 @@ import { referenceConv } from '../src/reference.js';
 import type { ConvOp } from '../src/shape.js';
 import type { ConvOptions, Tensor } from '../src/types.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
+import { randomTensor, rng } from './helpers/random.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const next = rng(2024);
-function rand(shape: readonly number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = next() * 2 - 1;
-  return { data, shape: [...shape] };
-}
+const rand = (shape: readonly number[]): Tensor => randomTensor(shape, next);
 
 /** Asserts the full error contract and returns the error. */
 function expectSimdconvError(fn: () => unknown, code: sc.ErrorCode, argument: string, expectedHas?: string, receivedHas?: string): sc.SimdconvError {

@@ -6,16 +6,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
 import { referenceConv } from '../src/reference.js';
 import type { ConvOptions, Tensor } from '../src/types.js';
+import { randomTensor, rng } from './helpers/random.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
 
-function random(shape: number[], seed: number): Tensor {
-  let s = seed >>> 0;
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1)).map(() => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  });
-  return { data, shape };
-}
+const random = (shape: number[], seed: number): Tensor => randomTensor(shape, rng(seed));
 
 interface PathCase {
   path: RegExp;

@@ -19,6 +19,7 @@ import type { ConvOptions, ConvTransposeOptions, Tensor } from '../src/types.js'
 import { type GpuContext, type GpuConvPlan, type GpuTensor, initWebGPU } from '../src/webgpu.js';
 import { loadGolden } from './helpers/golden.js';
 import { type Expected, absTensor, expectConvClose } from './helpers/tolerance.js';
+import { randomTensor, rng } from './helpers/random.js';
 
 // Dawn warns when XDG_RUNTIME_DIR is unset; give it a private folder.
 if (!process.env.XDG_RUNTIME_DIR) {
@@ -68,20 +69,7 @@ function expectClose(actual: Tensor, op: AnyConvOp, input: Tensor, weight: Tenso
   expectConvClose(actual, expected, bound, reductionSize(op, weight, options));
 }
 
-/** mulberry32: reproducible float32 values in [-1, 1). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 8) / 2 ** 23 - 1;
-  };
-}
-const rand = (shape: number[], seed: number): Tensor => {
-  const next = random(seed);
-  return { shape, data: Float32Array.from({ length: shapeSize(shape) }, next) };
-};
+const rand = (shape: number[], seed: number): Tensor => randomTensor(shape, rng(seed));
 
 describe('WebGPU adapter', () => {
   it('is available, or the suite says why its WebGPU tests are skipped', (t) => {
