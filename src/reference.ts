@@ -12,18 +12,13 @@ import {
   resolveConvTransposeParams,
   sourceIndex,
   checkTensor,
+  to3d,
 } from './shape.js';
 import type { ConvOptions, ConvTransposeOptions, Tensor } from './types.js';
 
 export interface Tensor64 {
   readonly shape: number[];
   readonly data: Float64Array;
-}
-
-/** Pads an N-D spatial list up to 3 axes with `fill` in front. */
-function to3d(values: readonly number[], fill: number): [number, number, number] {
-  const v = [...new Array<number>(3 - values.length).fill(fill), ...values];
-  return [v[0]!, v[1]!, v[2]!];
 }
 
 /** Element offsets of a (batch, channel, d, h, w) tensor in either layout. */

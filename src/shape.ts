@@ -47,6 +47,12 @@ export function checkTensor(argument: string, t: unknown): asserts t is Tensor {
   }
 }
 
+/** A per-axis list of 1 to 3 spatial values as 3-D (D, H, W), `fill` in front: one loop nest serves every rank. */
+export function to3d(values: readonly number[], fill: number): [number, number, number] {
+  const v = [...new Array<number>(3 - values.length).fill(fill), ...values];
+  return [v[0]!, v[1]!, v[2]!];
+}
+
 export function shapeSize(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

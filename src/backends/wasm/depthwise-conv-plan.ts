@@ -15,12 +15,12 @@
  */
 import { SimdconvError } from '../../errors.js';
 import { PlanBase, type PlanInfo } from '../../plan.js';
-import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
+import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
+import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
 import type { ResidentPlan } from './resident.js';
 import type { WasmRuntime } from './runtime.js';
 
-const MODE_CODE = { zeros: 0, reflect: 1, replicate: 2, circular: 3 } as const;
 
 /** Argument positions the plan patches per image. */
 const ARG_X = 0;
@@ -37,11 +37,6 @@ interface Prepared {
   after: number;
   workspaces: number[];
   calls: KernelCall[];
-}
-
-function to3d(values: readonly number[], fill: number): [number, number, number] {
-  const v = [...new Array<number>(3 - values.length).fill(fill), ...values];
-  return [v[0]!, v[1]!, v[2]!];
 }
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
@@ -206,16 +201,12 @@ export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements Residen
     const p = g.params;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
-    const mode = MODE_CODE[p.paddingMode];
+    const padCopy = needsPadCopy(g);
     for (let n = 0; n < g.batch; n++) {
       let src = x + n * inImage;
-      if (mode !== 0) {
-        const [D, H, W] = to3d(g.inSize, 1);
-        const [PD, PH, PW] = to3d(p.padBefore, 0);
-        const [QD, QH, QW] = to3d(p.padAfter, 0);
-        const [outer, inner] = this.channelsLast ? [1, p.inChannels] : [p.inChannels, 1];
+      if (padCopy) {
         const padded = prep.paddedBlock + 16;
-        kernels.pad_image(src, padded, outer, inner, D, H, W, PD, QD, PH, QH, PW, QW, mode);
+        padImage(kernels, g, src, padded);
         src = padded;
       }
       for (const call of prep.calls) {

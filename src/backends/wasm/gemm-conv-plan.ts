@@ -9,7 +9,8 @@
  */
 import { SimdconvError } from '../../errors.js';
 import { PlanBase, type PlanInfo } from '../../plan.js';
-import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
+import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
+import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
 import type { ResidentPlan } from './resident.js';
 import type { WasmRuntime } from './runtime.js';
@@ -20,7 +21,6 @@ export const PANEL_BYTES = 256 * 1024;
 /** Kernel taps from which the direct path wins (see strategyFor). */
 const DIRECT_MIN_TAPS = 9;
 
-const MODE_CODE = { zeros: 0, reflect: 1, replicate: 2, circular: 3 } as const;
 
 type Strategy = 'direct' | 'im2col';
 
@@ -45,11 +45,6 @@ const ARG_Y = 3;
 
 function hasPadding(p: ConvParams): boolean {
   return p.padBefore.some((v) => v > 0) || p.padAfter.some((v) => v > 0);
-}
-
-function to3d(values: readonly number[], fill: number): [number, number, number] {
-  const v = [...new Array<number>(3 - values.length).fill(fill), ...values];
-  return [v[0]!, v[1]!, v[2]!];
 }
 
 export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan {
@@ -251,15 +246,14 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
     const p = g.params;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
-    const mode = MODE_CODE[p.paddingMode];
+    const padCopy = needsPadCopy(g);
     const [D, H, W] = to3d(g.inSize, 1);
     const [PD, PH, PW] = to3d(p.padBefore, 0);
     const [QD, QH, QW] = to3d(p.padAfter, 0);
     for (let n = 0; n < g.batch; n++) {
       let src = x + n * inImage;
-      if (mode !== 0) {
-        const [outer, inner] = this.channelsLast ? [1, p.inChannels] : [p.inChannels, 1];
-        kernels.pad_image(src, prep.padded, outer, inner, D, H, W, PD, QD, PH, QH, PW, QW, mode);
+      if (padCopy) {
+        padImage(kernels, g, src, prep.padded);
         src = prep.padded;
       } else if (prep.padded) {
         kernels.copy_into_padded(src, prep.padded, p.inChannels, D, H, W, PD, PH, PW, D + PD + QD, H + PH + QH, W + PW + QW);

@@ -9,7 +9,7 @@
  */
 import { SimdconvError } from '../../errors.js';
 import { PlanBase, type PlanInfo } from '../../plan.js';
-import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
+import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import type { ResidentPlan } from './resident.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -52,11 +52,6 @@ export function axisPhases(k: number, s: number, d: number, p: number): AxisPhas
     phases.push({ taps, offsets });
   }
   return phases;
-}
-
-function to3d(values: readonly number[], fill: number): [number, number, number] {
-  const v = [...new Array<number>(3 - values.length).fill(fill), ...values];
-  return [v[0]!, v[1]!, v[2]!];
 }
 
 interface Prepared {
