@@ -106,14 +106,14 @@ const load = os.loadavg()[0];
 console.log(`\n## Results (${args.quick ? 'quick, ' : ''}backend ${args.backend}, Node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} CPUs)\n`);
 console.log(`wasm ceiling, 1 thread: SIMD128 ${fixed(peak.simd128, 1)} GFLOP/s, relaxed ${peak.relaxed ? `${fixed(peak.relaxed, 1)} GFLOP/s` : 'n/a'}; 2-thread configs are measured against twice that.`);
 console.log(`Load average (1 min) at start ${fixed(startLoad, 2)}, at end ${fixed(load, 2)}${Math.max(startLoad, load) > 0.5 ? ': other processes were using the CPUs, so the figures (2-thread ones most) are unreliable' : ''}.\n`);
-console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling |');
-console.log('|---|---:|---|---:|---:|---:|---:|');
+console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling | wasm MiB |');
+console.log('|---|---:|---|---:|---:|---:|---:|---:|');
 for (const l of report) {
   l.results.forEach((r, i) => {
     const head = i === 0 ? `| ${l.name} | ${gflop(l)} ` : '| | ';
     const cells = r.status === 'ok'
-      ? [fixed(r.medianMs, 3), fixed(r.gflops, 1), r.vsBestWasmPeer == null ? '' : `${fixed(r.vsBestWasmPeer, 2)}x`, r.ofCeiling == null ? '' : `${fixed(100 * r.ofCeiling, 0)}%`]
-      : [`n/a (${r.reason.replaceAll('|', '\\|')})`, '', '', ''];
+      ? [fixed(r.medianMs, 3), fixed(r.gflops, 1), r.vsBestWasmPeer == null ? '' : `${fixed(r.vsBestWasmPeer, 2)}x`, r.ofCeiling == null ? '' : `${fixed(100 * r.ofCeiling, 0)}%`, r.wasmBytes == null ? '' : fixed(r.wasmBytes / 2 ** 20, 1)]
+      : [`n/a (${r.reason.replaceAll('|', '\\|')})`, '', '', '', ''];
     console.log(`${head}| ${configName(r)} | ${cells.join(' | ')} |`);
   });
 }

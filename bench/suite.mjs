@@ -56,7 +56,7 @@ async function measure(l, config, ref) {
     await warmUp(call);
     const s = await samples(peer);
     const medianMs = median(s) * 1e3;
-    return { status: 'ok', medianMs, gflops: l.flops / (medianMs * 1e6), samples: s.length };
+    return { status: 'ok', medianMs, gflops: l.flops / (medianMs * 1e6), samples: s.length, ...(peer.wasmBytes && { wasmBytes: peer.wasmBytes() }) };
   } catch (e) {
     return { status: 'n/a', reason: e?.message ?? String(e) };
   } finally {

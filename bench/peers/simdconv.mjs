@@ -19,6 +19,8 @@ export async function createPeer(l, { threads, build }) {
   return {
     name: `simdconv ${build}`,
     run: () => plan.run(x, out).data,
+    // The plan's wasm memory after its runs: packed weights, staging and workspace.
+    wasmBytes: () => contexts.get(build).memoryStats().bytesInUse,
     dispose: () => plan.dispose(),
   };
 }
