@@ -1,11 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import { detectFeatures } from './src/backends/wasm/module.js';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
-    // The relaxed-SIMD build needs this V8 flag on Node 20 (Node 22+ has it on by default).
     pool: 'forks',
-    execArgv: ['--experimental-wasm-relaxed-simd'],
+    // Node 20 validates relaxed SIMD only behind this V8 flag; newer engines ship it (and may drop the flag),
+    // so it is passed only where this engine needs it.
+    execArgv: detectFeatures().relaxed ? [] : ['--experimental-wasm-relaxed-simd'],
   },
 });
