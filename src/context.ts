@@ -12,6 +12,8 @@ import { createWasmPlan } from './backends/wasm/select.js';
 import { WasmResidentChain } from './backends/wasm/chain.js';
 import { type ChainStage, type ConvChain, HostChain } from './chain.js';
 import type { ConvPlan } from './plan.js';
+import { residentTensor, hostTensor } from './backends/wasm/resident-tensor.js';
+import type { ResidentTensor } from './types.js';
 import { type ConvParams } from './shape.js';
 
 export type BackendName = 'wasm' | 'js';
@@ -54,6 +56,12 @@ export interface Context extends BackendInfo {
   createChain(stages: readonly ChainStage[]): ConvChain;
   /** Bytes of wasm memory in use / at peak / reserved (zeros on the js backend). */
   memoryStats(): { bytesInUse: number; peakBytes: number; memoryBytes: number };
+  /**
+   * A zero-filled tensor (or a copy of `values`) in this context's memory, which wasm plans read and write
+   * in place: pass it as a plan's input or `out` to skip the copy in or out. On the js backend it is an
+   * ordinary tensor.
+   */
+  tensor(shape: readonly number[], values?: ArrayLike<number>): ResidentTensor;
   /** Stops the context's worker threads (idempotent); the context must not be used afterwards. */
   dispose(): void;
 }
@@ -77,7 +85,17 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
   const features = { simd: f.simd, relaxedSimd: f.relaxed };
 
   if (backend === 'js' || (backend === 'auto' && !f.simd)) {
-    return { backend: 'js', build: null, features, threads: 1, dispose: () => {}, createPlan: (p) => new JsConvPlan(p), createChain: (s) => new HostChain(s, (p) => new JsConvPlan(p)), memoryStats: () => ({ bytesInUse: 0, peakBytes: 0, memoryBytes: 0 }) };
+    return {
+      backend: 'js',
+      build: null,
+      features,
+      threads: 1,
+      dispose: () => {},
+      createPlan: (p) => new JsConvPlan(p),
+      createChain: (s) => new HostChain(s, (p) => new JsConvPlan(p)),
+      memoryStats: () => ({ bytesInUse: 0, peakBytes: 0, memoryBytes: 0 }),
+      tensor: (shape, values) => hostTensor(shape, values),
+    };
   }
   if (!f.simd) throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.backend', 'an engine with WebAssembly SIMD for the wasm backend', 'no SIMD support');
   let build: WasmBuild;
@@ -97,6 +115,7 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
     createPlan: (p) => createWasmPlan(rt, p),
     createChain: (s) => new WasmResidentChain(rt, s),
     memoryStats: () => rt.heap.stats,
+    tensor: (shape, values) => residentTensor(rt, shape, values),
   };
 }
 

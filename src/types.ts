@@ -7,6 +7,15 @@ export interface Tensor {
   readonly shape: readonly number[];
 }
 
+/**
+ * A tensor that lives in a context's wasm memory (`context.tensor(shape)`): wasm plans read and write it in
+ * place, with no copy. `data` is a fresh view on every access (growing the memory detaches older views), so
+ * read it when needed rather than keeping it. `dispose()` gives the memory back; the tensor is unusable after.
+ */
+export interface ResidentTensor extends Tensor {
+  dispose(): void;
+}
+
 /** An integer applied to every spatial axis, or one per axis. */
 export type SpatialArg = number | readonly number[];
 

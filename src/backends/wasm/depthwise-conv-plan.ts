@@ -18,7 +18,7 @@ import { PlanBase, type PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
-import type { ResidentPlan } from './resident.js';
+import { type ResidentPlan, runInPlaceOrStaged } from './resident.js';
 import type { WasmRuntime } from './runtime.js';
 
 
@@ -173,26 +173,33 @@ export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements Residen
   }
 
   protected execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
-    const { heap } = this.rt;
-    const x = this.staging(prep, input.length * 4);
-    if (!prep.y) prep.y = heap.alloc(out.length * 4, 'output');
-    heap.f32(x, input.length).set(input);
-    this.compute(g, prep, x, prep.y);
-    out.set(heap.f32(prep.y, out.length));
+    runInPlaceOrStaged(
+      this.rt.memory,
+      input,
+      out,
+      (bytes) => this.staging(prep, bytes),
+      (bytes) => (prep.y ||= this.rt.heap.alloc(bytes, 'output')),
+      (src, dst) => this.computeGuarded(g, prep, src, dst),
+    );
   }
 
   runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {
     if (this.isDisposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
     const { geometry, prepared } = this.geometryFor(inputShape);
-    const bytes = shapeSize(geometry.inputShape) * 4;
+    this.computeGuarded(geometry, prepared, src, dst);
+    return geometry;
+  }
+
+  /** `compute`, after moving the input into the guarded staging block when its guard span leaves memory. */
+  private computeGuarded(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
+    const bytes = shapeSize(g.inputShape) * 4;
     let x = src;
     // The masked edge loads need the guard span around the input to lie inside memory; copy when it does not.
-    if (!prepared.paddedBlock && (src < prepared.before || src + bytes + prepared.after > this.rt.memory.buffer.byteLength)) {
-      x = this.staging(prepared, bytes);
+    if (!prep.paddedBlock && (src < prep.before || src + bytes + prep.after > this.rt.memory.buffer.byteLength)) {
+      x = this.staging(prep, bytes);
       new Uint8Array(this.rt.memory.buffer).copyWithin(x, src, src + bytes);
     }
-    this.compute(geometry, prepared, x, dst);
-    return geometry;
+    this.compute(g, prep, x, dst);
   }
 
   /** The kernel calls, from the input at byte offset `x` to the output at `y` (both in wasm memory). */

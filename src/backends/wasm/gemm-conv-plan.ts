@@ -12,7 +12,7 @@ import { PlanBase, type PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
-import type { ResidentPlan } from './resident.js';
+import { type ResidentPlan, runInPlaceOrStaged } from './resident.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Target size of the im2col panel: small enough to stay in L2 while the microkernel sweeps it. */
@@ -218,19 +218,14 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
 
   protected execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
     const { heap } = this.rt;
-    if (!prep.x) {
-      const x = heap.alloc(input.length * 4, 'input');
-      try {
-        prep.y = heap.alloc(out.length * 4, 'output');
-      } catch (e) {
-        heap.release(x);
-        throw e;
-      }
-      prep.x = x;
-    }
-    heap.f32(prep.x, input.length).set(input);
-    this.compute(g, prep, prep.x, prep.y);
-    out.set(heap.f32(prep.y, out.length));
+    runInPlaceOrStaged(
+      this.rt.memory,
+      input,
+      out,
+      (bytes) => (prep.x ||= heap.alloc(bytes, 'input')),
+      (bytes) => (prep.y ||= heap.alloc(bytes, 'output')),
+      (src, dst) => this.compute(g, prep, src, dst),
+    );
   }
 
   runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {

@@ -17,3 +17,31 @@ export interface ResidentPlan extends ConvPlan {
 export function isResidentPlan(plan: ConvPlan): plan is ResidentPlan {
   return typeof (plan as Partial<ResidentPlan>).runResident === 'function';
 }
+
+/**
+ * A wasm plan's `run`: a tensor already in the runtime's memory (Context.tensor) is read or written in place,
+ * anything else goes through the plan's staging buffers (`stageInput` / `stageOutput` return byte offsets of
+ * at least the given size); `compute` runs the kernels from one offset to the other. Saves a copy each way,
+ * which is most of a bandwidth-bound layer.
+ */
+export function runInPlaceOrStaged(
+  memory: WebAssembly.Memory,
+  input: Float32Array,
+  out: Float32Array,
+  stageInput: (bytes: number) => number,
+  stageOutput: (bytes: number) => number,
+  compute: (src: number, dst: number) => void,
+): void {
+  // Both offsets are read before any staging: an allocation may grow the memory and detach the views.
+  const inPlace = (t: Float32Array) => t.buffer === memory.buffer;
+  const srcInPlace = inPlace(input) ? input.byteOffset : -1;
+  const dstInPlace = inPlace(out) ? out.byteOffset : -1;
+  let src = srcInPlace;
+  if (src < 0) {
+    src = stageInput(input.byteLength);
+    new Float32Array(memory.buffer, src, input.length).set(input);
+  }
+  const dst = dstInPlace >= 0 ? dstInPlace : stageOutput(out.byteLength);
+  compute(src, dst);
+  if (dstInPlace < 0) out.set(new Float32Array(memory.buffer, dst, out.length));
+}

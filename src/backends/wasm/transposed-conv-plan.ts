@@ -10,7 +10,7 @@
 import { SimdconvError } from '../../errors.js';
 import { PlanBase, type PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
-import type { ResidentPlan } from './resident.js';
+import { type ResidentPlan, runInPlaceOrStaged } from './resident.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Bytes of input the microkernels sweep per block of pixels: about L2-sized, as PANEL_BYTES for im2col. */
@@ -263,10 +263,7 @@ export class WasmTransposedConvPlan extends PlanBase<Prepared> implements Reside
   }
 
   protected execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
-    const { heap } = this.rt;
-    heap.f32(prep.x, input.length).set(input);
-    this.compute(g, prep, prep.x, prep.y);
-    out.set(heap.f32(prep.y, out.length));
+    runInPlaceOrStaged(this.rt.memory, input, out, () => prep.x, () => prep.y, (src, dst) => this.compute(g, prep, src, dst));
   }
 
   runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {
