@@ -34,7 +34,7 @@ export interface ConvPlan {
 }
 
 export abstract class PlanBase<Prepared> implements ConvPlan {
-  private cached: { key: string; geometry: ConvGeometry; prepared: Prepared } | null = null;
+  private cached: { shape: readonly number[]; geometry: ConvGeometry; prepared: Prepared } | null = null;
   private disposed = false;
 
   constructor(readonly params: ConvParams) {}
@@ -79,8 +79,9 @@ export abstract class PlanBase<Prepared> implements ConvPlan {
    * backend can run the plan on its own buffers (the wasm backend's resident runs, src/backends/wasm/resident.ts).
    */
   protected geometryFor(shape: readonly number[]): { geometry: ConvGeometry; prepared: Prepared } {
-    const key = shape.join(',');
-    if (this.cached?.key === key) return this.cached;
+    // Compared element by element: the run path allocates nothing for a shape it has seen.
+    const last = this.cached?.shape;
+    if (last && last.length === shape.length && last.every((d, i) => d === shape[i])) return this.cached!;
     const geometry = resolveConvGeometry(this.params, shape);
     const inputBytes = shapeSize(shape) * 4;
     if (inputBytes > MAX_TENSOR_BYTES) {
@@ -93,7 +94,7 @@ export abstract class PlanBase<Prepared> implements ConvPlan {
     if (this.cached) this.releasePrepared(this.cached.prepared);
     this.cached = null;
     const prepared = this.prepare(geometry);
-    this.cached = { key, geometry, prepared };
+    this.cached = { shape: [...shape], geometry, prepared };
     return this.cached;
   }
 }
