@@ -230,15 +230,18 @@ function packTile(dst: usize, b: usize, ntaps: i32, toff: usize, cinG: i32, ldb:
 // group g at w + g * wGroupBytes; y: output [Cout][OD][OH][OW]. Tiles are 8 pixels of one phase row, taken
 // `blockTiles` at a time. With a `panel` (blockTiles * K * 32 bytes; the host passes one when there are
 // several 4-channel weight panels) the block's B is packed there and every weight panel sweeps it; with
-// panel = 0, B is read in place.
+// panel = 0, B is read in place. Only 4-channel tiles [tBegin, tEnd) of each group are computed: threads
+// split the output channels, each with its own panel.
 export function tconv_cf(
   x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
   cin: i32, cout: i32, groups: i32, plane: i32, Hp: i32, Wp: i32,
   OD: i32, OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, panel: usize, blockTiles: i32, lo: f32, hi: f32,
+  tBegin: i32, tEnd: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
   const mTiles = (coutG + 3) >> 2;
+  const mEnd = min(tEnd, mTiles);
   const pack = panel != 0;
   const ldb = <usize>plane << 2;
   const oplane = OD * OH * OW;
@@ -278,7 +281,7 @@ export function tconv_cf(
           }
         }
         const wg = w + <usize>g * wGroupBytes + woff;
-        for (let mt = 0; mt < mTiles; mt++) {
+        for (let mt = tBegin; mt < mEnd; mt++) {
           const m0 = mt << 2;
           const mr = min(4, coutG - m0);
           const co = g * coutG + m0;
@@ -311,17 +314,20 @@ export function tconv_cf(
   }
 }
 
-// One image, channels-last. x: padded input [Dp][Hp][Wp][Cin]; y: output [OD][OH][OW][Cout]; scratch: 2 * mc
+// One image, channels-last, 8-channel tiles [tBegin, tEnd) of each group (threads split the output channels,
+// each with its own scratch). x: padded input [Dp][Hp][Wp][Cin]; y: output [OD][OH][OW][Cout]; scratch: 2 * mc
 // i32 (per-pixel input and output byte offsets of the current block of `mc` phase pixels). Each 8-channel
 // weight panel sweeps a whole block of pixels while it is hot in L1.
 export function tconv_cl(
   x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
   cin: i32, cout: i32, groups: i32, Hp: i32, Wp: i32,
   OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, scratch: usize, mc: i32, lo: f32, hi: f32,
+  tBegin: i32, tEnd: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
   const nTiles = (coutG + 7) >> 3;
+  const nEnd = min(tEnd, nTiles);
   const inPix = cin << 2;
   const outPix = cout << 2;
   const dStep = SD * OH * OW;
@@ -356,7 +362,7 @@ export function tconv_cl(
       for (let g = 0; g < groups; g++) {
         const xg = x + (<usize>(g * cinG) << 2);
         const wg = w + <usize>g * wGroupBytes + woff;
-        for (let nt = 0; nt < nTiles; nt++) {
+        for (let nt = tBegin; nt < nEnd; nt++) {
           const n0 = nt << 3;
           const nr = min(8, coutG - n0);
           const co = g * coutG + n0;

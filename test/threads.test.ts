@@ -43,14 +43,19 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     plan.dispose();
   });
 
-  it('convTranspose2d', () => {
-    const x = random([1, 64, 20, 20], 4);
+  it.each([
+    ['channels-first', [1, 64, 20, 20]],
+    ['channels-last', [1, 20, 20, 64]],
+  ] as const)('convTranspose2d %s', (layout, xShape) => {
+    const x = random([...xShape], 4);
     const w = random([64, 32, 4, 4], 5);
-    const options = { stride: 2, padding: 1 };
-    const plan = sc.createConvTranspose2d(w, null, options, ctx);
+    const b = random([32], 6);
+    const options = { stride: 2, padding: 1, layout, activation: 'relu' } as const;
+    const plan = sc.createConvTranspose2d(w, b, options, ctx);
     const y = plan.run(x);
-    const bound = referenceConvTranspose('convTranspose2d', absTensor(x), absTensor(w), null, options);
-    expectConvClose(y, referenceConvTranspose('convTranspose2d', x, w, null, options), bound.data, 64 * 16);
+    expect(plan.info.threads).toBe(2);
+    const bound = referenceConvTranspose('convTranspose2d', absTensor(x), absTensor(w), absTensor(b), { ...options, activation: 'none' });
+    expectConvClose(y, referenceConvTranspose('convTranspose2d', x, w, b, options), bound.data, 64 * 16); // each output sums at most Cin x taps products
     plan.dispose();
   });
 });

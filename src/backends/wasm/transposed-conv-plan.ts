@@ -10,6 +10,7 @@
 import { SimdconvError } from '../../errors.js';
 import { PlanBase, type PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
+import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
 import { type ResidentPlan, runInPlaceOrStaged } from './resident.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -17,18 +18,12 @@ import type { WasmRuntime } from './runtime.js';
 const BLOCK_BYTES = 256 * 1024;
 
 interface TransposedKernels {
-  tconv_cf(
-    x: number, w: number, wGroupBytes: number, bias: number, y: number, table: number, nphases: number,
-    cin: number, cout: number, groups: number, plane: number, Hp: number, Wp: number,
-    OD: number, OH: number, OW: number, SD: number, SH: number, SW: number, panel: number, blockTiles: number, lo: number, hi: number,
-  ): void;
-  tconv_cl(
-    x: number, w: number, wGroupBytes: number, bias: number, y: number, table: number, nphases: number,
-    cin: number, cout: number, groups: number, Hp: number, Wp: number,
-    OH: number, OW: number, SD: number, SH: number, SW: number, scratch: number, mc: number, lo: number, hi: number,
-  ): void;
   tconv_pad(x: number, y: number, outer: number, inner: number, D: number, H: number, W: number, d0: number, h0: number, w0: number, Dp: number, Hp: number, Wp: number): void;
 }
+
+/** Argument positions of tconv_cf / tconv_cl that the plan patches per image. */
+const ARG_X = 0;
+const ARG_Y = 4;
 
 /** One output phase r = o mod s on one axis: the taps t reaching it and the input offset of each (i = j + off). */
 interface AxisPhase {
@@ -60,7 +55,10 @@ interface Prepared {
   /** Padded image (0: the phases read the input itself). */
   padded: number;
   table: number;
-  scratch: number;
+  /** One panel (channels-first) or offset-table scratch (channels-last) per thread; 0 where none is needed. */
+  scratches: number[];
+  /** One kernel call per thread, each over its own range of output-channel tiles. */
+  calls: KernelCall[];
   nphases: number;
   /** Window of the input the phases read, per axis (d, h, w): first index and size. */
   start: [number, number, number];
@@ -80,6 +78,7 @@ export class WasmTransposedConvPlan extends PlanBase<Prepared> implements Reside
   private readonly groupBytes: number;
   private readonly weightBytes: number;
   private workspaceBytes = 0;
+  private threads = 1;
 
   constructor(
     private readonly rt: WasmRuntime,
@@ -163,6 +162,7 @@ export class WasmTransposedConvPlan extends PlanBase<Prepared> implements Reside
       kernel: `igemm-4x8-transposed-${layout} (${phases} stride phase${phases === 1 ? '' : 's'})`,
       weightBytes: this.weightBytes,
       workspaceBytes: this.workspaceBytes,
+      threads: this.threads,
     };
   }
 
@@ -238,23 +238,44 @@ export class WasmTransposedConvPlan extends PlanBase<Prepared> implements Reside
       block = Math.min(block, tiles);
       if (p.outChannels / p.groups > 4) scratchBytes = block * maxK * 32;
     }
+    // Threads split the output channels into ranges of the kernel's channel tiles (4 channels-first, 8 last).
+    const tiles = Math.ceil(p.outChannels / p.groups / (this.channelsLast ? 8 : 4));
+    const ranges = splitRange(tiles, threadsFor(this.rt, g.macs / g.batch), 1);
     const inLen = shapeSize(g.inputShape);
     const outLen = shapeSize(g.outputShape);
-    const x = heap.alloc(inLen * 4, 'input');
-    const y = heap.alloc(outLen * 4, 'output');
     // 32 bytes past the window: a channels-first tile of 8 may read up to 7 values beyond its row.
     const paddedBytes = needsCopy ? plane * p.inChannels * 4 + 32 : 0;
+    heap.ensureFits([
+      [inLen * 4, 'input'],
+      [outLen * 4, 'output'],
+      [paddedBytes, 'workspace'],
+      [words.length * 4, 'workspace'],
+      ...ranges.map(() => [scratchBytes, 'workspace'] as const),
+    ]);
+    const x = heap.alloc(inLen * 4, 'input');
+    const y = heap.alloc(outLen * 4, 'output');
     const padded = paddedBytes ? heap.alloc(paddedBytes, 'workspace') : 0;
     const table = heap.alloc(words.length * 4, 'workspace');
     new Int32Array(heap.memory.buffer, table, words.length).set(words);
-    const scratch = scratchBytes ? heap.alloc(scratchBytes, 'workspace') : 0;
-    this.workspaceBytes = paddedBytes + words.length * 4 + scratchBytes;
-    return { x, y, padded, table, scratch, nphases, start, size, block, workspaceBytes: this.workspaceBytes };
+    const scratches = ranges.map(() => (scratchBytes ? heap.alloc(scratchBytes, 'workspace') : 0));
+    this.workspaceBytes = paddedBytes + words.length * 4 + scratchBytes * scratches.length;
+    this.threads = ranges.length;
+
+    const [OD, OH, OW] = outS;
+    const [SD, SH, SW] = st;
+    const { min: lo, max: hi } = p.clamp;
+    const head = [0, this.weights, this.groupBytes, this.bias, 0, table, nphases, p.inChannels, p.outChannels, p.groups];
+    const calls = ranges.map(([begin, end], t): KernelCall =>
+      this.channelsLast
+        ? { fn: 'tconv_cl', args: [...head, Hp, Wp, OH, OW, SD, SH, SW, scratches[t]!, block, lo, hi, begin, end] }
+        : { fn: 'tconv_cf', args: [...head, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, scratches[t]!, block, lo, hi, begin, end] },
+    );
+    return { x, y, padded, table, scratches, calls, nphases, start, size, block, workspaceBytes: this.workspaceBytes };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.padded, prep.table, prep.scratch]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.x, prep.y, prep.padded, prep.table, ...prep.scratches]) if (ptr) heap.release(ptr);
   }
 
   protected releaseWeights(): void {
@@ -278,28 +299,24 @@ export class WasmTransposedConvPlan extends PlanBase<Prepared> implements Reside
     const k = this.kernels;
     const p = g.params;
     const [D, H, W] = to3d(g.inSize, 1);
-    const [OD, OH, OW] = to3d(g.outSize, 1);
-    const [SD, SH, SW] = to3d(p.stride, 1);
     const [Dp, Hp, Wp] = prep.size;
     const [d0, h0, w0] = prep.start;
     const cin = p.inChannels;
-    const cout = p.outChannels;
-    const inImage = cin * D * H * W * 4;
-    const outImage = cout * OD * OH * OW * 4;
-    const { min: lo, max: hi } = p.clamp;
+    const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
+    const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
     for (let n = 0; n < g.batch; n++) {
       let xs = src + n * inImage;
-      const ys = dst + n * outImage;
       if (prep.padded) {
         if (this.channelsLast) k.tconv_pad(xs, prep.padded, 1, cin, D, H, W, d0, h0, w0, Dp, Hp, Wp);
         else k.tconv_pad(xs, prep.padded, cin, 1, D, H, W, d0, h0, w0, Dp, Hp, Wp);
         xs = prep.padded;
       }
-      if (this.channelsLast) {
-        k.tconv_cl(xs, this.weights, this.groupBytes, this.bias, ys, prep.table, prep.nphases, cin, cout, p.groups, Hp, Wp, OH, OW, SD, SH, SW, prep.scratch, prep.block, lo, hi);
-      } else {
-        k.tconv_cf(xs, this.weights, this.groupBytes, this.bias, ys, prep.table, prep.nphases, cin, cout, p.groups, Dp * Hp * Wp, Hp, Wp, OD, OH, OW, SD, SH, SW, prep.scratch, prep.block, lo, hi);
+      for (const call of prep.calls) {
+        call.args[ARG_X] = xs;
+        call.args[ARG_Y] = dst + n * outImage;
       }
+      runCalls(this.rt, prep.calls);
     }
   }
+
 }
