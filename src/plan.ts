@@ -50,7 +50,7 @@ export abstract class PlanBase<Prepared> implements ConvPlan {
   }
 
   run(input: Tensor, out?: Tensor): Tensor {
-    if (this.disposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
+    this.assertNotDisposed();
     checkTensor('input', input);
     const { geometry, prepared } = this.geometryFor(input.shape);
     const target = out === undefined ? { data: new Float32Array(shapeSize(geometry.outputShape)), shape: [...geometry.outputShape] } : checkOut(out, geometry, input);
@@ -66,8 +66,8 @@ export abstract class PlanBase<Prepared> implements ConvPlan {
     this.releaseWeights();
   }
 
-  protected get isDisposed(): boolean {
-    return this.disposed;
+  protected assertNotDisposed(): void {
+    if (this.disposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
   }
 
   protected get lastGeometry(): ConvGeometry | null {

@@ -284,9 +284,9 @@ describe('depthwise-separable one-shot and wasm memory', () => {
 
   it('still runs (through JS) a stage whose wasm plan cannot run resident', () => {
     // Both stages take the GEMM path (groups 1); without runResident the chain copies through JS.
+    // Shadow the inherited method (WasmPlan.prototype.runResident) on the GEMM plan's prototype only.
     const proto = WasmGemmConvPlan.prototype as unknown as { runResident?: unknown };
-    const saved = proto.runResident;
-    delete proto.runResident;
+    Object.defineProperty(proto, 'runResident', { value: undefined, configurable: true, writable: true });
     try {
       const col = randomTensor([3, 2, 3, 1], 1);
       const row = randomTensor([2, 3, 1, 3], 2);
@@ -304,7 +304,7 @@ describe('depthwise-separable one-shot and wasm memory', () => {
       expect(plan.info.kernel).toContain('copied through JS');
       plan.dispose();
     } finally {
-      proto.runResident = saved;
+      delete proto.runResident;
     }
   });
 });

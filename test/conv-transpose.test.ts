@@ -16,6 +16,7 @@ import { referenceConvTranspose } from '../src/reference.js';
 import type { ConvTransposeOp } from '../src/shape.js';
 import type { Activation, ConvTransposeOptions, Layout, Tensor } from '../src/types.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
+import { randomTensor, rng } from './helpers/random.js';
 
 fc.configureGlobal({ seed: 0x7a5c_0417, endOnFailure: true });
 
@@ -23,25 +24,6 @@ type PlanOptions = Omit<ConvTransposeOptions, 'out'>;
 
 const OPS: Record<1 | 2 | 3, ConvTransposeOp> = { 1: 'convTranspose1d', 2: 'convTranspose2d', 3: 'convTranspose3d' };
 const CREATE = { convTranspose1d: sc.createConvTranspose1d, convTranspose2d: sc.createConvTranspose2d, convTranspose3d: sc.createConvTranspose3d };
-const ONE_SHOT = { convTranspose1d: sc.convTranspose1d, convTranspose2d: sc.convTranspose2d, convTranspose3d: sc.convTranspose3d };
-
-/** mulberry32: reproducible tensors from one integer. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomTensor(shape: readonly number[], next: () => number): Tensor {
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) data[i] = next() * 2 - 1;
-  return { data, shape: [...shape] };
-}
 
 interface Case {
   readonly op: ConvTransposeOp;

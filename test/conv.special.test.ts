@@ -12,7 +12,7 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
-import { referenceConv, type Tensor64 } from '../src/reference.js';
+import { referenceConv } from '../src/reference.js';
 import type { ConvOp } from '../src/shape.js';
 import type { ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
 import { absTensor, errorBound, expectConvClose } from './helpers/tolerance.js';

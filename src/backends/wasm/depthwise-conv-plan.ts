@@ -13,12 +13,11 @@
  * Non-zero padding modes run on a padded copy (pad_image), as the GEMM plan does. Workspaces depend on the
  * input shape and are re-sized only when it changes.
  */
-import { SimdconvError } from '../../errors.js';
-import { PlanBase, type PlanInfo } from '../../plan.js';
+import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
-import { type ResidentPlan, runInPlaceOrStaged } from './resident.js';
+import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
 
@@ -49,7 +48,7 @@ export function isDepthwise(p: ConvParams): boolean {
   return !p.transposed && p.groups === p.inChannels && p.groups > 1;
 }
 
-export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements ResidentPlan {
+export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   private readonly weights: number;
   private readonly bias: number;
   private readonly channelsLast: boolean;
@@ -58,11 +57,8 @@ export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements Residen
   private workspaceBytes = 0;
   private threads = 1;
 
-  constructor(
-    private readonly rt: WasmRuntime,
-    params: ConvParams,
-  ) {
-    super(params);
+  constructor(rt: WasmRuntime, params: ConvParams) {
+    super(rt, params);
     const { heap } = rt;
     const cm = params.outChannels;
     const taps = shapeSize(params.kernel);
@@ -172,26 +168,16 @@ export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements Residen
     return prep.xBlock + prep.before;
   }
 
-  protected execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
-    runInPlaceOrStaged(
-      this.rt.memory,
-      input,
-      out,
-      (bytes) => this.staging(prep, bytes),
-      (bytes) => (prep.y ||= this.rt.heap.alloc(bytes, 'output')),
-      (src, dst) => this.computeGuarded(g, prep, src, dst),
-    );
+  protected stageInput(prep: Prepared, bytes: number): number {
+    return this.staging(prep, bytes);
   }
 
-  runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {
-    if (this.isDisposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
-    const { geometry, prepared } = this.geometryFor(inputShape);
-    this.computeGuarded(geometry, prepared, src, dst);
-    return geometry;
+  protected stageOutput(prep: Prepared, bytes: number): number {
+    return (prep.y ||= this.rt.heap.alloc(bytes, 'output'));
   }
 
-  /** `compute`, after moving the input into the guarded staging block when its guard span leaves memory. */
-  private computeGuarded(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
+  /** The kernels, after moving the input into the guarded staging block when its guard span leaves memory. */
+  protected compute(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
     const bytes = shapeSize(g.inputShape) * 4;
     let x = src;
     // The masked edge loads need the guard span around the input to lie inside memory; copy when it does not.
@@ -199,13 +185,12 @@ export class WasmDepthwiseConvPlan extends PlanBase<Prepared> implements Residen
       x = this.staging(prep, bytes);
       new Uint8Array(this.rt.memory.buffer).copyWithin(x, src, src + bytes);
     }
-    this.compute(g, prep, x, dst);
+    this.computeImages(g, prep, x, dst);
   }
 
   /** The kernel calls, from the input at byte offset `x` to the output at `y` (both in wasm memory). */
-  private compute(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
+  private computeImages(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
     const { kernels } = this.rt;
-    const p = g.params;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
     const padCopy = needsPadCopy(g);

@@ -7,12 +7,11 @@
  * Workspaces depend on the input shape and are re-sized only when it changes, so repeated runs on one shape
  * allocate nothing.
  */
-import { SimdconvError } from '../../errors.js';
-import { PlanBase, type PlanInfo } from '../../plan.js';
+import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
-import { type ResidentPlan, runInPlaceOrStaged } from './resident.js';
+import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Target size of the im2col panel: small enough to stay in L2 while the microkernel sweeps it. */
@@ -47,7 +46,7 @@ function hasPadding(p: ConvParams): boolean {
   return p.padBefore.some((v) => v > 0) || p.padAfter.some((v) => v > 0);
 }
 
-export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan {
+export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private readonly weights: number;
   private readonly bias: number;
   private readonly channelsLast: boolean;
@@ -57,11 +56,8 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
   private cachedCalls = 1;
   private lastStrategy: Strategy | 'inPlace' = 'im2col';
 
-  constructor(
-    private readonly rt: WasmRuntime,
-    params: ConvParams,
-  ) {
-    super(params);
+  constructor(rt: WasmRuntime, params: ConvParams) {
+    super(rt, params);
     const { heap, kernels } = rt;
     const { groups, outChannels: cout, inChannels: cin } = params;
     const coutG = cout / groups;
@@ -216,27 +212,16 @@ export class WasmGemmConvPlan extends PlanBase<Prepared> implements ResidentPlan
     this.rt.heap.release(this.bias);
   }
 
-  protected execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
-    const { heap } = this.rt;
-    runInPlaceOrStaged(
-      this.rt.memory,
-      input,
-      out,
-      (bytes) => (prep.x ||= heap.alloc(bytes, 'input')),
-      (bytes) => (prep.y ||= heap.alloc(bytes, 'output')),
-      (src, dst) => this.compute(g, prep, src, dst),
-    );
+  protected stageInput(prep: Prepared, bytes: number): number {
+    return (prep.x ||= this.rt.heap.alloc(bytes, 'input'));
   }
 
-  runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {
-    if (this.isDisposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
-    const { geometry, prepared } = this.geometryFor(inputShape);
-    this.compute(geometry, prepared, src, dst);
-    return geometry;
+  protected stageOutput(prep: Prepared, bytes: number): number {
+    return (prep.y ||= this.rt.heap.alloc(bytes, 'output'));
   }
 
   /** The kernel calls, from the input at byte offset `x` to the output at `y` (both in wasm memory). */
-  private compute(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
+  protected compute(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
     const { kernels } = this.rt;
     const p = g.params;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;

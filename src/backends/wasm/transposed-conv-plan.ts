@@ -8,10 +8,10 @@
  * shape: the window of the input the phases read (padding or crop), and the phase table the kernel walks.
  */
 import { SimdconvError } from '../../errors.js';
-import { PlanBase, type PlanInfo } from '../../plan.js';
+import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
-import { type ResidentPlan, runInPlaceOrStaged } from './resident.js';
+import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Bytes of input the microkernels sweep per block of pixels: about L2-sized, as PANEL_BYTES for im2col. */
@@ -67,7 +67,7 @@ interface Prepared {
   workspaceBytes: number;
 }
 
-export class WasmTransposedConvPlan extends PlanBase<Prepared> implements ResidentPlan {
+export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
   private readonly kernels: TransposedKernels;
   private readonly axes: [AxisPhase[], AxisPhase[], AxisPhase[]];
   private readonly channelsLast: boolean;
@@ -80,11 +80,8 @@ export class WasmTransposedConvPlan extends PlanBase<Prepared> implements Reside
   private workspaceBytes = 0;
   private threads = 1;
 
-  constructor(
-    private readonly rt: WasmRuntime,
-    params: ConvParams,
-  ) {
-    super(params);
+  constructor(rt: WasmRuntime, params: ConvParams) {
+    super(rt, params);
     if (!params.transposed) throw new Error('WasmTransposedConvPlan: transposed parameters expected');
     this.kernels = rt.kernels as unknown as TransposedKernels;
     const { heap } = rt;
@@ -283,19 +280,17 @@ export class WasmTransposedConvPlan extends PlanBase<Prepared> implements Reside
     this.rt.heap.release(this.bias);
   }
 
-  protected execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
-    runInPlaceOrStaged(this.rt.memory, input, out, () => prep.x, () => prep.y, (src, dst) => this.compute(g, prep, src, dst));
+  // Staging is sized by prepare().
+  protected stageInput(prep: Prepared): number {
+    return prep.x;
   }
 
-  runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {
-    if (this.isDisposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
-    const { geometry, prepared } = this.geometryFor(inputShape);
-    this.compute(geometry, prepared, src, dst);
-    return geometry;
+  protected stageOutput(prep: Prepared): number {
+    return prep.y;
   }
 
   /** Runs every image from wasm address `src` to `dst`. */
-  private compute(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
+  protected compute(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
     const k = this.kernels;
     const p = g.params;
     const [D, H, W] = to3d(g.inSize, 1);
