@@ -1,8 +1,8 @@
 // Convolution drivers: one call per image (or per pixel range [pBegin, pEnd) of an image, one per thread),
 // tiling inside wasm so the JS boundary is crossed once per image.
 // A convolution is a GEMM per group: (output channels) x (output pixels) x (Cin/groups * kernel taps).
-// Weights arrive prepacked by the plan (gemm.ts pack_a_4 / pack_b_8); `panel` is the plan's bounded workspace.
-import { gemm_4x8_packed_a, gemm_4x8_packed_b } from './gemm';
+// Weights arrive prepacked by the plan (gemm.ts pack_a / pack_b_8); `panel` is the plan's bounded workspace.
+import { gemm_4x8_packed_a, gemm_6x8_packed_a, gemm_6x8_packed_b } from './gemm';
 import { im2col_cf, im2col_cl } from './im2col';
 
 // Channels-first. The panel always holds packed micro-panels (see im2col_cf); for a 1x1 kernel that is a plain
@@ -11,7 +11,7 @@ export function conv_gemm_cf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
-  groups: i32, panel: usize, nc: i32, lo: f32, hi: f32, pBegin: i32, pEnd: i32,
+  groups: i32, rows: i32, panel: usize, nc: i32, lo: f32, hi: f32, pBegin: i32, pEnd: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
@@ -19,8 +19,8 @@ export function conv_gemm_cf(
   const P = OD * OH * OW;
   const inPlane = <usize>D * H * W;
   const chunk = <usize>K << 5;
-  const mTiles = (coutG + 3) >> 2;
-  const panelA = <usize>K << 4; // bytes of one packed 4-row panel
+  const mTiles = (coutG + rows - 1) / rows;
+  const panelA = <usize>K * rows << 2; // bytes of one packed panel of `rows` output channels
   const ldc = <usize>P << 2;
   for (let g = 0; g < groups; g++) {
     const xg = x + ((<usize>g * cinG * inPlane) << 2);
@@ -28,14 +28,17 @@ export function conv_gemm_cf(
       const cnt = min(nc, pEnd - p0);
       im2col_cf(xg, cinG, D, H, W, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, OH, OW, p0, cnt, panel);
       for (let mt = 0; mt < mTiles; mt++) {
-        const m0 = mt << 2;
-        const mr = min(4, coutG - m0);
+        const m0 = mt * rows;
+        const mr = min(rows, coutG - m0);
         const co = g * coutG + m0;
         const a = w + (<usize>(g * mTiles + mt) * panelA);
         const crow = y + ((<usize>co * P + p0) << 2);
         const brow = bias + (<usize>co << 2);
         for (let n0 = 0; n0 < cnt; n0 += 8) {
-          gemm_4x8_packed_a(mr, min(8, cnt - n0), K, a, panel + <usize>(n0 >> 3) * chunk, 32, crow + (<usize>n0 << 2), ldc, brow, lo, hi);
+          const b = panel + <usize>(n0 >> 3) * chunk;
+          const c = crow + (<usize>n0 << 2);
+          if (rows == 6) gemm_6x8_packed_a(mr, min(8, cnt - n0), K, a, b, 32, c, ldc, brow, lo, hi);
+          else gemm_4x8_packed_a(mr, min(8, cnt - n0), K, a, b, 32, c, ldc, brow, lo, hi);
         }
       }
     }
@@ -74,8 +77,8 @@ export function conv_gemm_cl(
         const co = g * coutG + n0;
         const b = w + (<usize>(g * nTiles + nt) * panelB);
         const brow = bias + (<usize>co << 2);
-        for (let m0 = 0; m0 < cnt; m0 += 4) {
-          gemm_4x8_packed_b(min(4, cnt - m0), nr, K, a + <usize>m0 * lda, lda, b, y + ((<usize>(p0 + m0) * cout + co) << 2), ldc, brow, lo, hi);
+        for (let m0 = 0; m0 < cnt; m0 += 6) {
+          gemm_6x8_packed_b(min(6, cnt - m0), nr, K, a + <usize>m0 * lda, lda, b, y + ((<usize>(p0 + m0) * cout + co) << 2), ldc, brow, lo, hi);
         }
       }
     }

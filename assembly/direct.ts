@@ -4,57 +4,100 @@
 // (channel, tap), straight from the image. A small table holds each tap's byte offset inside a channel
 // plane, so one loop serves 1-D, 2-D and 3-D kernels with any dilation.
 //
-// Weights are the GEMM path's packed A panels ([tile][c][taps][4], gemm.ts pack_a_4), so a plan can take
+// Weights are the GEMM path's packed A panels ([tile][c][taps][rows], gemm.ts pack_a), so a plan can take
 // either path per input shape without repacking. im2col pays for itself when many output channels share
 // each lowered element; when few do (grouped convolutions, small Cout) or the reduction is long (3-D),
 // lowering costs about as much as the multiply-adds it feeds, and this path wins.
 import { madd } from './simd';
-import { storeRows4x8 } from './gemm';
+import { storeRows4x8, storeRows6x8 } from './gemm';
 
-// Byte offsets of each kernel tap (a, b, e) inside one padded plane [Dp][Hp][Wp], dilation applied.
-export function direct_tap_offsets(KD: i32, KH: i32, KW: i32, DD: i32, DH: i32, DW: i32, Hp: i32, Wp: i32, dst: usize): void {
-  for (let a = 0; a < KD; a++) {
-    for (let b = 0; b < KH; b++) {
-      for (let e = 0; e < KW; e++) {
-        store<i32>(dst, ((a * DD * Hp + b * DH) * Wp + e * DW) << 2);
-        dst += 4;
+// Byte offsets of each reduction step (c, a, b, e) inside one group's padded image [cinG][Dp][Hp][Wp], dilation
+// applied: one flat table, so the microkernel runs a single loop over cinG x taps. Nested channel and tap loops
+// made TurboFan hoist the six weight splats of the next step above the multiply-adds and spill accumulators
+// (seen with --print-wasm-code); the flat loop keeps all twelve in registers.
+export function direct_tap_offsets(cinG: i32, KD: i32, KH: i32, KW: i32, DD: i32, DH: i32, DW: i32, Dp: i32, Hp: i32, Wp: i32, dst: usize): void {
+  const plane = Dp * Hp * Wp;
+  for (let c = 0; c < cinG; c++) {
+    for (let a = 0; a < KD; a++) {
+      for (let b = 0; b < KH; b++) {
+        for (let e = 0; e < KW; e++) {
+          store<u32>(dst, <u32>(c * plane + (a * DD * Hp + b * DH) * Wp + e * DW) << 2);
+          dst += 4;
+        }
       }
     }
   }
 }
 
-// One 4-output-channel x 8-pixel tile: accumulates over cinG channels x taps.
-// @ts-ignore: decorator
-@inline
-function tile4x8(
-  mr: i32, nr: i32, cinG: i32, taps: i32, x: usize, plane: usize, offsets: usize,
+// One 6-output-channel x 8-pixel tile (gemm.ts explains the shape): accumulates over cinG channels x taps.
+// Exported so that Binaryen keeps it a function of its own rather than inlining it into the row loops: inlined,
+// TurboFan allocated registers over the whole driver, ran out of general registers for the six splat bases and
+// spilled accumulators inside the loop (half speed); on its own the loop keeps all twelve in xmm registers.
+export function direct_tile_6x8(
+  mr: i32, nr: i32, steps: i32, x: usize, offsets: usize,
   a: usize, c: usize, ldc: usize, bias: usize, lo: f32, hi: f32,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const tapBytes = <usize>taps << 2;
-  for (let ch = 0; ch < cinG; ch++) {
-    for (let t: usize = 0; t < tapBytes; t += 4) {
-      const src = x + <usize>load<i32>(offsets + t);
-      const b0 = v128.load(src);
-      const b1 = v128.load(src, 16);
-      let av = v128.load32_splat(a);
-      c00 = madd(av, b0, c00);
-      c01 = madd(av, b1, c01);
-      av = v128.load32_splat(a, 4);
-      c10 = madd(av, b0, c10);
-      c11 = madd(av, b1, c11);
-      av = v128.load32_splat(a, 8);
-      c20 = madd(av, b0, c20);
-      c21 = madd(av, b1, c21);
-      av = v128.load32_splat(a, 12);
-      c30 = madd(av, b0, c30);
-      c31 = madd(av, b1, c31);
-      a += 16;
-    }
-    x += plane;
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  const end = offsets + (<usize>steps << 2);
+  for (let t = offsets; t < end; t += 4) {
+    const src = x + <usize>load<u32>(t);
+    const b0 = v128.load(src);
+    const b1 = v128.load(src, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    av = v128.load32_splat(a, 16);
+    c40 = madd(av, b0, c40);
+    c41 = madd(av, b1, c41);
+    av = v128.load32_splat(a, 20);
+    c50 = madd(av, b0, c50);
+    c51 = madd(av, b1, c51);
+    a += 24;
+  }
+  storeRows6x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+}
+
+// The 4-row variant, for 4 or 8 output channels per group (gemm.ts gemm_4x8_packed_a says why).
+export function direct_tile_4x8(
+  mr: i32, nr: i32, steps: i32, x: usize, offsets: usize,
+  a: usize, c: usize, ldc: usize, bias: usize, lo: f32, hi: f32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = offsets + (<usize>steps << 2);
+  for (let t = offsets; t < end; t += 4) {
+    const src = x + <usize>load<u32>(t);
+    const b0 = v128.load(src);
+    const b1 = v128.load(src, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    a += 16;
   }
   storeRows4x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31);
 }
@@ -64,13 +107,13 @@ function tile4x8(
 export function conv_direct_cf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wp: i32, cout: i32, OD: i32, OH: i32, OW: i32,
-  offsets: usize, taps: i32, groups: i32, lo: f32, hi: f32, rowBegin: i32, rowEnd: i32,
+  offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, rowBegin: i32, rowEnd: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
   const plane = <usize>Dp * Hp * Wp << 2;
-  const mTiles = (coutG + 3) >> 2;
-  const panelA = <usize>(cinG * taps) << 4;
+  const mTiles = (coutG + rows - 1) / rows;
+  const panelA = <usize>(cinG * taps * rows) << 2;
   const P = OD * OH * OW;
   const ldc = <usize>P << 2;
   for (let g = 0; g < groups; g++) {
@@ -79,15 +122,21 @@ export function conv_direct_cf(
       const od = row / OH;
       const oh = row - od * OH;
       const xrow = xg + ((<usize>(od * Hp + oh) * Wp) << 2);
-      for (let mt = 0; mt < mTiles; mt++) {
-        const m0 = mt << 2;
-        const co = g * coutG + m0;
-        const a = w + <usize>(g * mTiles + mt) * panelA;
-        const yrow = y + ((<usize>co * P + <usize>row * OW) << 2);
-        const brow = bias + (<usize>co << 2);
-        const mr = min(4, coutG - m0);
-        for (let ow = 0; ow < OW; ow += 8) {
-          tile4x8(mr, min(8, OW - ow), cinG, taps, xrow + (<usize>ow << 2), plane, offsets, a, yrow + (<usize>ow << 2), ldc, brow, lo, hi);
+      // Pixel tiles outside, channel tiles inside: the tile's receptive field (cinG x taps rows of 32 bytes)
+      // stays in L1 while every weight panel streams past it sequentially from L2. The other order swept a whole
+      // row's receptive field per panel, which with the panel overflowed L1.
+      for (let ow = 0; ow < OW; ow += 8) {
+        const nr = min(8, OW - ow);
+        const xt = xrow + (<usize>ow << 2);
+        for (let mt = 0; mt < mTiles; mt++) {
+          const m0 = mt * rows;
+          const co = g * coutG + m0;
+          const a = w + <usize>(g * mTiles + mt) * panelA;
+          const yt = y + ((<usize>co * P + <usize>row * OW + ow) << 2);
+          const mr = min(rows, coutG - m0);
+          const brow = bias + (<usize>co << 2);
+          if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          else direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
         }
       }
     }

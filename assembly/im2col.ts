@@ -2,7 +2,7 @@
 // time so the panel stays in L2. Zero padding is applied here, in-kernel; other padding modes are copied
 // out first by pad.ts. Spatial axes are always 3-D (D, H, W); 1-D and 2-D convolutions use size-1 axes.
 
-// Channels-first panel, packed for gemm_4x8_packed_a: micro-panels of 8 pixels, [ceil(cnt/8)][K][8], so the
+// Channels-first panel, packed for gemm_6x8_packed_a: micro-panels of 8 pixels, [ceil(cnt/8)][K][8], so the
 // microkernel streams its B operand contiguously (32 bytes per reduction step) whatever the input's plane size.
 // Reduction row r = (c, a, b, e); pixel j = p0 + j. x points at the group's first input channel.
 // Element (r, j) lives at panel + ((j >> 3) * K + r) * 32 + (j & 7) * 4.

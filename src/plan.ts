@@ -12,7 +12,7 @@ import type { Tensor } from './types.js';
 
 export interface PlanInfo {
   readonly backend: 'wasm' | 'js' | 'webgpu';
-  /** The kernel path chosen, e.g. 'gemm-4x8-cf (im2col)', 'gemm-4x8-cl (direct 1x1)'. */
+  /** The kernel path chosen, e.g. 'gemm-6x8-packed-a-cf (packed im2col)', 'gemm-6x8-packed-b-cl (direct 1x1)'. */
   readonly kernel: string;
   /** Bytes of packed weights and bias held by the plan. */
   readonly weightBytes: number;

@@ -1,10 +1,12 @@
 /**
  * Every wasm kernel path the GEMM plan can choose, forced by shape, checked against the float64 reference
- * across the remainders of its tiles (4 output channels x 8 pixels), so no path is covered only by chance.
+ * across the remainders of its tiles (6 or 4 output channels x 8 pixels channels-first, 6 pixels x 8 channels
+ * channels-last), so no path is covered only by chance. The output-channel counts reach both panel heights.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
 import { referenceConv } from '../src/reference.js';
+import { rowsPerTile } from '../src/backends/wasm/gemm-conv-plan.js';
 import type { ConvOptions, Tensor } from '../src/types.js';
 import { randomTensor, rng } from './helpers/random.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
@@ -42,7 +44,8 @@ describe.each(['simd128', 'relaxed'] as const)('kernel paths on %s', (build) => 
   it.each(Object.entries(cases))('%s', (_name, c) => {
     const rank = c.kernel.length;
     const channelsLast = c.options.layout === 'channels-last';
-    for (const cout of [1, 3, 4, 5, 8, 9]) {
+    const kernels = new Set<string>();
+    for (const cout of [1, 3, 4, 5, 6, 7, 8, 9, 13]) {
       for (const width of [1, 7, 8, 9, 15, 17]) {
         const spatial = [...new Array<number>(rank - 1).fill(5), width + c.kernel[rank - 1]! + 2];
         const xShape = channelsLast ? [2, ...spatial, c.cin] : [2, c.cin, ...spatial];
@@ -54,10 +57,20 @@ describe.each(['simd128', 'relaxed'] as const)('kernel paths on %s', (build) => 
         const plan = sc[`create${c.op[0]!.toUpperCase()}${c.op.slice(1)}` as 'createConv2d'](w, b, c.options, ctx);
         const y = plan.run(x);
         expect(plan.info.kernel).toMatch(c.path);
+        kernels.add(plan.info.kernel.split(' ')[0]!);
         const bound = referenceConv(c.op, absTensor(x), absTensor(w), absTensor(b), c.options);
         expectConvClose(y, referenceConv(c.op, x, w, b, c.options), bound.data, (c.cin / groups) * c.kernel.reduce((p, k) => p * k, 1));
         plan.dispose();
       }
     }
+    const expected = channelsLast ? ['gemm-6x8-packed-b-cl'] : ['gemm-4x8-packed-a-cf', 'gemm-6x8-packed-a-cf'];
+    if ((c.options.groups ?? 1) === 1) expect([...kernels].sort()).toEqual(expected);
+  });
+});
+
+describe('rowsPerTile', () => {
+  it('takes 6-row panels unless 4-row ones pad less than the 6x8 kernel gains', () => {
+    const rows = [1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 32, 64, 128].map((c) => [c, rowsPerTile(c)]);
+    expect(rows).toEqual([[1, 4], [2, 4], [3, 4], [4, 4], [5, 6], [6, 6], [7, 4], [8, 4], [12, 6], [16, 6], [24, 6], [32, 6], [64, 6], [128, 6]]);
   });
 });

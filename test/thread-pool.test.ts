@@ -96,17 +96,16 @@ describe('thread pool', () => {
     }
   });
 
-  it('packs weight panels on several threads (pack_a_4), matching one thread', () => {
-    if (typeof kernels.pack_a_4 !== 'function') return; // the GEMM kernels are being rewritten; pad_image covers the rest
-    const m = 64;
+  it('packs weight panels on several threads (pack_a), matching one thread', () => {
+    const panel = 18; // rows per call: a multiple of the 6-row panels
+    const m = THREADS * panel;
     const k = 75;
     const w = heap.alloc(m * k * 4);
     fill(heap.f32(w, m * k), 3);
-    const panel = 16; // rows per call: a multiple of the 4-row panels
     const dstOne = heap.alloc(m * k * 4 + 256);
     const dstMany = heap.alloc(m * k * 4 + 256);
     const calls = (dst: number): ThreadCall[] =>
-      Array.from({ length: THREADS }, (_, t) => ({ fn: 'pack_a_4', args: [w + t * panel * k * 4, k, panel, k, dst + t * panel * k * 4] }));
+      Array.from({ length: THREADS }, (_, t) => ({ fn: 'pack_a', args: [w + t * panel * k * 4, k, panel, k, 6, dst + t * panel * k * 4] }));
     sequential(calls(dstOne));
     pool.run(calls(dstMany));
     expect(sameBits(heap.f32(dstMany, m * k), heap.f32(dstOne, m * k))).toBe(true);

@@ -1,6 +1,6 @@
 /**
  * Convolution as a GEMM per group on the wasm kernels, for 1-D, 2-D and 3-D alike. Weights are packed once
- * here into the 4x8 microkernels' panels. Per input shape the plan picks one of two strategies that share
+ * here into the 6x8 microkernels' panels. Per input shape the plan picks one of two strategies that share
  * those panels:
  * - 'direct' (channels-first, stride 1; assembly/direct.ts): the microkernel reads a padded image in place;
  * - 'im2col' (everything else; assembly/conv.ts): receptive fields are lowered into an L2-sized panel first.
@@ -17,6 +17,16 @@ import type { WasmRuntime } from './runtime.js';
 /** Target size of the im2col panel: small enough to stay in L2 while the microkernel sweeps it. */
 export const PANEL_BYTES = 256 * 1024;
 
+/**
+ * Rows (output channels) per channels-first weight panel: 6 (the 6x8 microkernel, ~1.2x the 4x8's throughput)
+ * unless 4-row panels waste less than that gain on padding rows, as with 4 or 8 channels per group, where a
+ * 6-row tile computes a third or half of its rows for nothing.
+ */
+export function rowsPerTile(coutG: number): 4 | 6 {
+  const padded = (rows: number) => Math.ceil(coutG / rows) * rows;
+  return padded(6) / 1.2 <= padded(4) ? 6 : 4;
+}
+
 /** Kernel taps from which the direct path wins (see strategyFor). */
 const DIRECT_MIN_TAPS = 9;
 
@@ -32,7 +42,7 @@ interface Prepared {
   panels: number[];
   /** The padded image the kernels read (0 when they read the input itself). */
   padded: number;
-  /** direct: the tap offset table. */
+  /** direct: the byte offset of each reduction step (channel, tap) in the padded image. */
   offsets: number;
   /** One kernel call per thread, each over its own range of output pixels (im2col) or rows (direct). */
   calls: KernelCall[];
@@ -51,6 +61,8 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private readonly bias: number;
   private readonly channelsLast: boolean;
   private readonly reduction: number;
+  /** Channels-first panel height (rowsPerTile); channels-last panels are 8 columns wide. */
+  private readonly rows: 4 | 6;
   private readonly weightBytes: number;
   private workspaceBytes = 0;
   private cachedCalls = 1;
@@ -67,7 +79,8 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     this.reduction = K;
     this.channelsLast = params.layout === 'channels-last';
 
-    const tile = this.channelsLast ? 8 : 4;
+    this.rows = rowsPerTile(coutG);
+    const tile = this.channelsLast ? 8 : this.rows;
     const tiles = Math.ceil(coutG / tile);
     const panelBytes = K * tile * 4;
     heap.ensureFits([
@@ -98,7 +111,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
       const from = raw + g * coutG * K * 4;
       const to = this.weights + g * tiles * panelBytes;
       if (this.channelsLast) kernels.pack_b_8(from, K, coutG, K, to);
-      else kernels.pack_a_4(from, K, coutG, K, to);
+      else kernels.pack_a(from, K, coutG, K, this.rows, to);
     }
     heap.release(raw);
     this.weightBytes += (cout + 8) * 4;
@@ -106,7 +119,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
 
   get info(): PlanInfo {
     const layout = this.channelsLast ? 'cl' : 'cf';
-    const kernel = this.channelsLast ? `gemm-4x8-packed-b-${layout}` : `gemm-4x8-packed-a-${layout}`;
+    const kernel = this.channelsLast ? `gemm-6x8-packed-b-${layout}` : `gemm-${this.rows}x8-packed-a-${layout}`;
     const how = { direct: 'direct stride-1', im2col: 'packed im2col', inPlace: 'direct 1x1' }[this.lastStrategy];
     return {
       backend: 'wasm',
@@ -154,13 +167,13 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
       ranges = splitRange(OD * OH, threadsFor(this.rt, g.macs / g.batch), 1);
     } else {
       const pixels = OD * OH * OW;
-      const align = this.channelsLast ? 4 : 8;
+      const align = this.channelsLast ? 6 : 8;
       block = Math.max(align, Math.floor(PANEL_BYTES / (K * 4) / align) * align);
       block = Math.min(block, Math.ceil(pixels / align) * align);
       panelBytes = inPlace ? 0 : Math.ceil(block / 8) * 8 * K * 4;
       ranges = splitRange(pixels, threadsFor(this.rt, g.macs / g.batch), align);
     }
-    const offsetBytes = strategy === 'direct' ? taps * 4 : 0;
+    const offsetBytes = strategy === 'direct' ? K * 4 : 0;
     // Staging for `run` (allocated on its first call) counts too, so a refused shape allocates nothing.
     heap.ensureFits([
       [shapeSize(g.inputShape) * 4, 'input'],
@@ -182,10 +195,10 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const { min: lo, max: hi } = p.clamp;
     let calls: KernelCall[];
     if (strategy === 'direct') {
-      kernels.direct_tap_offsets(KD, KH, KW, DD, DH, DW, H, W, offsets);
+      kernels.direct_tap_offsets(K / taps, KD, KH, KW, DD, DH, DW, D, H, W, offsets);
       calls = ranges.map(([begin, end]) => ({
         fn: 'conv_direct_cf',
-        args: [0, this.weights, this.bias, 0, p.inChannels, D, H, W, p.outChannels, OD, OH, OW, offsets, taps, p.groups, lo, hi, begin, end],
+        args: [0, this.weights, this.bias, 0, p.inChannels, D, H, W, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi, begin, end],
       }));
     } else {
       const [SD, SH, SW] = to3d(p.stride, 1);
@@ -193,7 +206,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
       const [PD, PH, PW] = needsPadded ? [0, 0, 0] : to3d(p.padBefore, 0);
       const geometry = [p.inChannels, D, H, W, p.outChannels, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, p.groups];
       calls = ranges.map(([begin, end], t): KernelCall => {
-        const tail = this.channelsLast ? [panels[t]!, block, inPlace ? 1 : 0] : [panels[t]!, block];
+        const tail = this.channelsLast ? [panels[t]!, block, inPlace ? 1 : 0] : [this.rows, panels[t]!, block];
         return { fn: this.channelsLast ? 'conv_gemm_cl' : 'conv_gemm_cf', args: [0, this.weights, this.bias, 0, ...geometry, ...tail, lo, hi, begin, end] };
       });
     }

@@ -11,13 +11,13 @@ export type WasmBuild = 'relaxed' | 'simd128';
 export type WasmArtifact = WasmBuild | `${WasmBuild}-mt`;
 
 export interface KernelExports {
-  pack_a_4(w: number, ldw: number, m: number, k: number, dst: number): void;
+  pack_a(w: number, ldw: number, m: number, k: number, rows: number, dst: number): void;
   pack_b_8(w: number, ldw: number, n: number, k: number, dst: number): void;
   pad_image(x: number, y: number, outer: number, inner: number, D: number, H: number, W: number, pd0: number, pd1: number, ph0: number, ph1: number, pw0: number, pw1: number, mode: number): void;
   conv_gemm_cf(...args: number[]): void;
   conv_gemm_cl(...args: number[]): void;
   conv_direct_cf(...args: number[]): void;
-  direct_tap_offsets(KD: number, KH: number, KW: number, DD: number, DH: number, DW: number, Hp: number, Wp: number, dst: number): void;
+  direct_tap_offsets(cinG: number, KD: number, KH: number, KW: number, DD: number, DH: number, DW: number, Dp: number, Hp: number, Wp: number, dst: number): void;
   copy_into_padded(x: number, y: number, C: number, D: number, H: number, W: number, PD: number, PH: number, PW: number, Dp: number, Hp: number, Wp: number): void;
   heap_base(): number;
   [name: string]: unknown;
