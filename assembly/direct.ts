@@ -102,12 +102,14 @@ export function direct_tile_4x8(
   storeRows4x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
-// Output rows [rowBegin, rowEnd) of one image, a row being one (od, oh) of the OD*OH output rows.
+// Output rows [rowBegin, rowEnd) x output-channel tiles [tileBegin, tileEnd) of one image (a thread's share), a row
+// being one (od, oh) of the OD*OH output rows and tile t the channels of panel t % mTiles in group t / mTiles.
 // x: padded image [cin][Dp][Hp][Wp]; y: output [cout][OD][OH][OW].
 export function conv_direct_cf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wp: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, rowBegin: i32, rowEnd: i32,
+  tileBegin: i32, tileEnd: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
@@ -116,8 +118,10 @@ export function conv_direct_cf(
   const panelA = <usize>(cinG * taps * rows) << 2;
   const P = OD * OH * OW;
   const ldc = <usize>P << 2;
-  for (let g = 0; g < groups; g++) {
+  for (let g = tileBegin / mTiles; g < groups && g * mTiles < tileEnd; g++) {
     const xg = x + <usize>(g * cinG) * plane;
+    const mBegin = max(0, tileBegin - g * mTiles);
+    const mEnd = min(mTiles, tileEnd - g * mTiles);
     for (let row = rowBegin; row < rowEnd; row++) {
       const od = row / OH;
       const oh = row - od * OH;
@@ -128,7 +132,7 @@ export function conv_direct_cf(
       for (let ow = 0; ow < OW; ow += 8) {
         const nr = min(8, OW - ow);
         const xt = xrow + (<usize>ow << 2);
-        for (let mt = 0; mt < mTiles; mt++) {
+        for (let mt = mBegin; mt < mEnd; mt++) {
           const m0 = mt * rows;
           const co = g * coutG + m0;
           const a = w + <usize>(g * mTiles + mt) * panelA;
