@@ -30,7 +30,9 @@ const cases: Record<string, PathCase> = {
   'direct stride-1, grouped': { path: /direct stride-1/, op: 'conv2d', cin: 4, kernel: [3, 3], options: { padding: 1, groups: 2 } },
   'im2col, stride 2': { path: /packed im2col/, op: 'conv2d', cin: 3, kernel: [3, 3], options: { stride: 2, padding: 1 } },
   'im2col, 1x1': { path: /packed im2col/, op: 'conv2d', cin: 5, kernel: [1, 1], options: {} },
-  'im2col, conv3d': { path: /packed im2col/, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: 1 } },
+  'direct stride-1, conv3d': { path: /direct stride-1/, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: 1 } },
+  'direct stride-1, (3,1) kernel': { path: /direct stride-1/, op: 'conv2d', cin: 3, kernel: [3, 1], options: { padding: [1, 0] } },
+  'im2col, conv3d stride 2': { path: /packed im2col/, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: 1, stride: 2 } },
   'im2col, channels-last 3x3': { path: /packed-b-cl \(packed im2col/, op: 'conv2d', cin: 3, kernel: [3, 3], options: { padding: 1, layout: 'channels-last' } },
   'direct 1x1, channels-last': { path: /packed-b-cl \(direct 1x1/, op: 'conv2d', cin: 6, kernel: [1, 1], options: { layout: 'channels-last' } },
 };

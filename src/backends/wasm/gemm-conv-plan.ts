@@ -28,7 +28,7 @@ export function rowsPerTile(coutG: number): 4 | 6 {
 }
 
 /** Kernel taps from which the direct path wins (see strategyFor). */
-const DIRECT_MIN_TAPS = 9;
+const DIRECT_MIN_TAPS = 3;
 
 
 type Strategy = 'direct' | 'im2col';
@@ -137,14 +137,16 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   }
 
   /**
-   * Measured side by side (relaxed build, CPU time): direct beats im2col on 3x3 layers (resnet 64->64: 29 vs
-   * 18 GFLOP/s; grouped g32: 13.6 vs 6.7; dilated: 28 vs 24), but loses where each input channel contributes
-   * few taps or the taps span 3-D slices (pointwise 10 vs 26, (3,1) 19 vs 22, conv3d 18 vs 23): the B loads
-   * then hop to a new page per channel, which the packed im2col panel avoids.
+   * Measured side by side (relaxed build, one thread). With the 4x8 tile and channel tiles outside pixel tiles,
+   * direct beat im2col on 3x3 (resnet 64->64: 29 vs 18 GFLOP/s; grouped g32: 13.6 vs 6.7; dilated: 28 vs 24)
+   * but lost on pointwise (10 vs 26), (3,1) and conv3d. With the 6x8 tile swept pixel tile by pixel tile (the
+   * tile's receptive field stays in L1), direct is ahead from 3 taps, 3-D included: sep_spatial (3,1) 25.5-27.1
+   * vs 22.3-25.1, conv3d 3x3x3 20.0-26.0 vs 17.2-25.2 over three runs, never behind. 1x1 stays on im2col,
+   * whose panel is then a plain repack that keeps B contiguous.
    */
   private strategyFor(g: ConvGeometry): Strategy {
     const p = g.params;
-    const direct = !this.channelsLast && p.rank <= 2 && p.stride.every((s) => s === 1) && shapeSize(p.kernel) >= DIRECT_MIN_TAPS;
+    const direct = !this.channelsLast && p.stride.every((s) => s === 1) && shapeSize(p.kernel) >= DIRECT_MIN_TAPS;
     return direct ? 'direct' : 'im2col';
   }
 
