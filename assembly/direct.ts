@@ -1,13 +1,11 @@
 // Direct stride-1 convolution, channels-first: no im2col. The input is a padded image (zero padding, or the
 // reflect/replicate/circular copy from pad.ts), so every tap of every output pixel is in bounds, and with
 // stride 1 eight consecutive output pixels read eight consecutive inputs: one pair of v128 loads per
-// (channel, tap), straight from the image. A small table holds each tap's byte offset inside a channel
-// plane, so one loop serves 1-D, 2-D and 3-D kernels with any dilation.
+// (channel, tap), straight from the image. A table holds each (channel, tap)'s byte offset inside the group's
+// padded image, so one loop serves 1-D, 2-D and 3-D kernels with any dilation.
 //
 // Weights are the GEMM path's packed A panels ([tile][c][taps][rows], gemm.ts pack_a), so a plan can take
-// either path per input shape without repacking. im2col pays for itself when many output channels share
-// each lowered element; when few do (grouped convolutions, small Cout) or the reduction is long (3-D),
-// lowering costs about as much as the multiply-adds it feeds, and this path wins.
+// either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
 import { madd } from './simd';
 import { storeRows4x8, storeRows6x8 } from './gemm';
 
