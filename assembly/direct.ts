@@ -28,6 +28,9 @@ export function direct_tap_offsets(cinG: i32, KD: i32, KH: i32, KW: i32, DD: i32
 }
 
 // One 6-output-channel x 8-pixel tile (gemm.ts explains the shape): accumulates over cinG channels x taps.
+// The body is gemm_6x8_packed_a's with B read through the offset table instead of a packed panel; sharing one
+// body would put a table load in the GEMM's loop or a branch in both (AssemblyScript cannot return the twelve
+// accumulators from a helper).
 // Exported so that Binaryen keeps it a function of its own rather than inlining it into the row loops: inlined,
 // TurboFan allocated registers over the whole driver, ran out of general registers for the six splat bases and
 // spilled accumulators inside the loop (half speed); on its own the loop keeps all twelve in xmm registers.

@@ -1,6 +1,6 @@
 /**
  * Convolution as a GEMM per group on the wasm kernels, for 1-D, 2-D and 3-D alike. Weights are packed once
- * here into the 6x8 microkernels' panels. Per input shape the plan picks one of two strategies that share
+ * here into the 6x8 (or 4x8, see rowsPerTile) microkernels' panels. Per input shape the plan picks one of two strategies that share
  * those panels:
  * - 'direct' (channels-first, stride 1; assembly/direct.ts): the microkernel reads a padded image in place;
  * - 'im2col' (everything else; assembly/conv.ts): receptive fields are lowered into an L2-sized panel first.
@@ -63,6 +63,8 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private readonly reduction: number;
   /** Channels-first panel height (rowsPerTile); channels-last panels are 8 columns wide. */
   private readonly rows: 4 | 6;
+  /** Weight panels over all groups: the direct path's unit of work per thread. */
+  private readonly channelTiles: number;
   private readonly weightBytes: number;
   private workspaceBytes = 0;
   private cachedCalls = 1;
@@ -82,6 +84,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     this.rows = rowsPerTile(coutG);
     const tile = this.channelsLast ? 8 : this.rows;
     const tiles = Math.ceil(coutG / tile);
+    this.channelTiles = groups * tiles;
     const panelBytes = K * tile * 4;
     heap.ensureFits([
       [groups * tiles * panelBytes, 'weight'],
@@ -169,11 +172,11 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     if (strategy === 'direct') {
       // Threads take output-channel tiles when there are enough to balance, else output rows. Measured on
       // resnet_3x3 at 2 threads: 42 GFLOP/s split by tiles, 33-36 split by rows (each thread then ran ~1.3x
-      // slower than alone; splitting rows, both threads write every output plane and read every weight panel).
-      const tiles = p.groups * Math.ceil(p.outChannels / p.groups / this.rows);
+      // slower than it does alone; two separate processes do not slow each other, so the cause is in how the
+      // row split shares memory, not yet pinned down).
       const threads = threadsFor(this.rt, g.macs / g.batch);
-      splitTiles = tiles >= 4 * threads;
-      ranges = splitRange(splitTiles ? tiles : OD * OH, threads, 1);
+      splitTiles = this.channelTiles >= 4 * threads;
+      ranges = splitRange(splitTiles ? this.channelTiles : OD * OH, threads, 1);
     } else {
       const pixels = OD * OH * OW;
       const align = this.channelsLast ? 6 : 8;
@@ -204,12 +207,11 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const { min: lo, max: hi } = p.clamp;
     let calls: KernelCall[];
     if (strategy === 'direct') {
-      kernels.direct_tap_offsets(K / taps, KD, KH, KW, DD, DH, DW, D, H, W, offsets);
-      const allTiles = p.groups * Math.ceil(p.outChannels / p.groups / this.rows);
+      kernels.direct_tap_offsets(p.inChannels / p.groups, KD, KH, KW, DD, DH, DW, D, H, W, offsets);
       calls = ranges.map(([begin, end]) => ({
         fn: 'conv_direct_cf',
         args: [0, this.weights, this.bias, 0, p.inChannels, D, H, W, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi,
-          ...(splitTiles ? [0, OD * OH, begin, end] : [begin, end, 0, allTiles])],
+          ...(splitTiles ? [0, OD * OH, begin, end] : [begin, end, 0, this.channelTiles])],
       }));
     } else {
       const [SD, SH, SW] = to3d(p.stride, 1);
