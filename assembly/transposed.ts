@@ -17,17 +17,16 @@
 // Implicit GEMM, no im2col. The host builds a zero-padded (or cropped) copy of the image covering exactly
 // the input range the phases read, so a tap is a constant offset into it; the kernels below walk the taps
 // and channels as the reduction (K = taps * Cin/g), reading the padded input in place:
-// - channels-first: C = A[Cout/g x K] * B[K x pixels]; A are weights packed per phase [tap][ci][4] (4 output
-//   channels per panel), B rows are input rows shifted by each tap's offset; a tile is 8 consecutive phase
-//   pixels of one output row, stored with the phase's output stride (contiguous when the stride is 1). With
-//   several 4-channel panels, a block of tiles' B is first gathered into a contiguous [K][8] panel (a copy of
-//   K x 8 values per tile, reused by every panel) so the microkernel never strides across channel planes.
+// - channels-first: C = A[Cout/g x K] * B[K x pixels]; A are weights packed per phase [tap][ci][rows] (6 output
+//   channels per panel, or 4: gemm-conv-plan.ts rowsPerTile), B rows are input rows shifted by each tap's
+//   offset; a tile is 8 consecutive phase pixels of one output row, stored with the phase's output stride
+//   (contiguous when the stride is 1). With more than one 4-channel panel, or 6-channel ones, a block of
+//   tiles' B is first gathered into a contiguous [K][8] panel (a copy of K x 8 values per tile, reused by every
+//   panel) so the microkernel never strides across channel planes; gemm.ts's 6x8 and 4x8 tiles run on it.
 // - channels-last: C = A[pixels x K] * B[K x Cout/g]; A rows are pixels (Cin/g contiguous values per tap, read
 //   through a per-pixel offset table), B are weights packed per phase [tap][ci][8]; a C row is one output pixel,
 //   8 contiguous channels, at a per-pixel output offset - no transpose of input or output.
-// Both use the 4x8 register tile of gemm.ts (8 v128 accumulators). Measured on V8: 5x8, 6x8, 5x8 with
-// shuffled splats and a 2x-unrolled 4x8 all spill accumulators (TurboFan hoists every load of the loop body
-// above the FMAs, so rows + column vectors + accumulators must fit in 15 xmm registers), and run slower.
+// The in-place channels-first tile and the channels-last tile are 4x8 (8 v128 accumulators).
 // Zero taps (a phase no tap reaches) store the bias. Products with the zero padding add exact zeros, as
 // im2col does for ordinary convolutions (so, as there, a non-finite weight times a padded zero gives NaN).
 //
@@ -36,8 +35,11 @@
 // outBase is the phase's first output pixel (rd*OH*OW + rh*OW + rw); phase pixel (jd, jh, jw) is output
 // pixel outBase + jd*SD*OH*OW + jh*SH*OW + jw*SW and reads padded pixel (jd*Hp + jh)*Wp + jw + tap offset.
 import { madd, clampv, storePartial8 } from './simd';
+import { gemm_4x8_packed_a, gemm_6x8_packed_a } from './gemm';
 
 const HEADER: i32 = 8;
+// Bytes of the output tile buffer at the head of a packed panel (6 rows x 8 lanes).
+export const TILE_BYTES: usize = 192;
 
 // Stores the first `n` (0..8) lanes of (v0, v1) at p, p + step, p + 2*step, ...
 // @ts-ignore: decorator
@@ -166,47 +168,22 @@ function tconv_tile_cl(
   storePartial8(y + <usize>load<i32>(outTab, 12), clampv(f32x4.add(c30, bias0), vlo, vhi), clampv(f32x4.add(c31, bias1), vlo, vhi), nr);
 }
 
-// Channels-first 4x8 tile on a packed B: b is [K][8] (one tile of 8 pixels, packed by packTile).
-function tconv_tile_packed_cf(
-  mr: i32, nr: i32, k: i32, a: usize, b: usize, c: usize, ldc: usize, step: usize,
-  bias: usize, lo: f32, hi: f32,
-): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const end = b + (<usize>k << 5);
-  while (b < end) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    a += 16;
-    b += 32;
+// Scatters an 8-wide tile (rows 32 bytes apart) to the output: mr rows ldc apart, nr lanes `step` bytes apart.
+// The packed path computes a strided phase's tile with gemm.ts's microkernel into a small buffer and places it
+// here: 6 x 8 scalar moves against the tile's 6 x 8 x K multiply-adds (under 2% at K = 512), where a copy of
+// the microkernel with a strided epilogue spilled accumulators (TurboFan hoisted all six splats of the loop).
+// @ts-ignore: decorator
+@inline
+function scatterTile(t: usize, mr: i32, nr: i32, c: usize, ldc: usize, step: usize): void {
+  for (let r = 0; r < mr; r++) {
+    let src = t + (<usize>r << 5);
+    let dst = c + <usize>r * ldc;
+    for (let j = 0; j < nr; j++) {
+      store<f32>(dst, load<f32>(src));
+      src += 4;
+      dst += step;
+    }
   }
-  const vlo = f32x4.splat(lo);
-  const vhi = f32x4.splat(hi);
-  let bv = v128.load32_splat(bias);
-  storeStrided8(c, clampv(f32x4.add(c00, bv), vlo, vhi), clampv(f32x4.add(c01, bv), vlo, vhi), nr, step);
-  if (mr < 2) return;
-  bv = v128.load32_splat(bias, 4);
-  storeStrided8(c + ldc, clampv(f32x4.add(c10, bv), vlo, vhi), clampv(f32x4.add(c11, bv), vlo, vhi), nr, step);
-  if (mr < 3) return;
-  bv = v128.load32_splat(bias, 8);
-  storeStrided8(c + 2 * ldc, clampv(f32x4.add(c20, bv), vlo, vhi), clampv(f32x4.add(c21, bv), vlo, vhi), nr, step);
-  if (mr < 4) return;
-  bv = v128.load32_splat(bias, 12);
-  storeStrided8(c + 3 * ldc, clampv(f32x4.add(c30, bv), vlo, vhi), clampv(f32x4.add(c31, bv), vlo, vhi), nr, step);
 }
 
 // Copies one tile's B, 8 pixels x K = (tap, ci), from the padded input (b: the tile's first pixel of channel
@@ -228,21 +205,23 @@ function packTile(dst: usize, b: usize, ntaps: i32, toff: usize, cinG: i32, ldb:
 
 // One image, channels-first. x: padded input [Cin][Dp][Hp][Wp] (plane = Dp*Hp*Wp pixels); w: packed weights,
 // group g at w + g * wGroupBytes; y: output [Cout][OD][OH][OW]. Tiles are 8 pixels of one phase row, taken
-// `blockTiles` at a time. With a `panel` (blockTiles * K * 32 bytes; the host passes one when there are
-// several 4-channel weight panels) the block's B is packed there and every weight panel sweeps it; with
-// panel = 0, B is read in place. Only 4-channel tiles [tBegin, tEnd) of each group are computed: threads
-// split the output channels, each with its own panel.
+// `blockTiles` at a time. With a `panel` (TILE_BYTES + blockTiles * K * 32 bytes; the host passes one unless there is a
+// single 4-channel weight panel) the block's B is packed there and every `rows`-channel weight panel sweeps
+// it; with panel = 0 (rows must be 4), B is read in place. Only channel tiles [tBegin, tEnd) of each group are
+// computed: threads split the output channels, each with its own panel.
 export function tconv_cf(
   x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
   cin: i32, cout: i32, groups: i32, plane: i32, Hp: i32, Wp: i32,
-  OD: i32, OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, panel: usize, blockTiles: i32, lo: f32, hi: f32,
+  OD: i32, OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, panel: usize, blockTiles: i32, rows: i32, lo: f32, hi: f32,
   tBegin: i32, tEnd: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
-  const mTiles = (coutG + 3) >> 2;
+  const mTiles = (coutG + rows - 1) / rows;
   const mEnd = min(tEnd, mTiles);
   const pack = panel != 0;
+  // The packed panel: a 6 x 8 tile buffer (TILE_BYTES), then the block's B.
+  const panelB = panel + TILE_BYTES;
   const ldb = <usize>plane << 2;
   const oplane = OD * OH * OW;
   const ldc = <usize>oplane << 2;
@@ -255,7 +234,7 @@ export function tconv_cf(
     const outBase = load<i32>(ph, 12), ntaps = load<i32>(ph, 16), woff = <usize>load<i32>(ph, 20);
     const toff = ph + (<usize>HEADER << 2);
     const K = ntaps * cinG;
-    const panelA = <usize>K << 4;
+    const panelA = <usize>(K * rows) << 2;
     const tileB = <usize>K << 5;
     const perRow = (Jw + 7) >> 3;
     const total = Jd * Jh * perRow;
@@ -270,7 +249,7 @@ export function tconv_cf(
         if (pack) {
           let jd = jd0, jh = jh0, tw = tw0;
           for (let u = 0; u < cnt; u++) {
-            packTile(panel + <usize>u * tileB, xg + ((<usize>((jd * Hp + jh) * Wp + (tw << 3))) << 2), ntaps, toff, cinG, ldb);
+            packTile(panelB + <usize>u * tileB, xg + ((<usize>((jd * Hp + jh) * Wp + (tw << 3))) << 2), ntaps, toff, cinG, ldb);
             if (++tw == perRow) {
               tw = 0;
               if (++jh == Jh) {
@@ -282,8 +261,8 @@ export function tconv_cf(
         }
         const wg = w + <usize>g * wGroupBytes + woff;
         for (let mt = tBegin; mt < mEnd; mt++) {
-          const m0 = mt << 2;
-          const mr = min(4, coutG - m0);
+          const m0 = mt * rows;
+          const mr = min(rows, coutG - m0);
           const co = g * coutG + m0;
           const a = wg + <usize>mt * panelA;
           const yc = y + ((<usize>co * oplane + outBase) << 2);
@@ -294,7 +273,13 @@ export function tconv_cf(
             const nr = min(8, Jw - jw0);
             const cp = yc + ((<usize>(jd * dStep + jh * hStep + jw0 * SW)) << 2);
             if (pack) {
-              tconv_tile_packed_cf(mr, nr, K, a, panel + <usize>u * tileB, cp, ldc, step, bc, lo, hi);
+              const bt = panelB + <usize>u * tileB;
+              // Stride-1 phases store straight to the output; strided ones through the tile buffer.
+              const dst = step == 4 ? cp : panel;
+              const ldd = step == 4 ? ldc : 32;
+              if (rows == 6) gemm_6x8_packed_a(mr, nr, K, a, bt, 32, dst, ldd, bc, lo, hi);
+              else gemm_4x8_packed_a(mr, nr, K, a, bt, 32, dst, ldd, bc, lo, hi);
+              if (step != 4) scatterTile(panel, mr, nr, cp, ldc, step);
             } else {
               const bp = xg + ((<usize>((jd * Hp + jh) * Wp + jw0)) << 2);
               tconv_tile_cf(mr, nr, cinG, ntaps, toff, a, bp, ldb, cp, ldc, step, bc, lo, hi);

@@ -11,11 +11,15 @@ import { SimdconvError } from '../../errors.js';
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
+import { rowsPerTile } from './gemm-conv-plan.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Bytes of input the microkernels sweep per block of pixels: about L2-sized, as PANEL_BYTES for im2col. */
 const BLOCK_BYTES = 256 * 1024;
+
+/** The 6 x 8 output tile buffer at the head of a channels-first panel (assembly/transposed.ts TILE_BYTES). */
+const TILE_BYTES = 192;
 
 interface TransposedKernels {
   tconv_pad(x: number, y: number, outer: number, inner: number, D: number, H: number, W: number, d0: number, h0: number, w0: number, Dp: number, Hp: number, Wp: number): void;
@@ -71,6 +75,8 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
   private readonly kernels: TransposedKernels;
   private readonly axes: [AxisPhase[], AxisPhase[], AxisPhase[]];
   private readonly channelsLast: boolean;
+  /** Output channels per weight panel: 8 channels-last, rowsPerTile (6 or 4) channels-first. */
+  private readonly tile: number;
   private readonly weights: number;
   private readonly bias: number;
   /** Byte offset of each 3-D phase's panels inside one group's block of packed weights. */
@@ -101,9 +107,10 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     biasView.fill(0);
     if (params.bias) biasView.set(params.bias);
 
-    // Packed weights: [group][phase][channel tile][tap][ci][tile], the tile being 4 output channels
+    // Packed weights: [group][phase][channel tile][tap][ci][tile], the tile being 6 or 4 output channels
     // (channels-first, the GEMM's A) or 8 (channels-last, the GEMM's B), zero-filled past Cout/groups.
-    const tile = this.channelsLast ? 8 : 4;
+    const tile = this.channelsLast ? 8 : rowsPerTile(coutG);
+    this.tile = tile;
     const tiles = Math.ceil(coutG / tile);
     const phaseTaps = this.phaseTapLists(k);
     this.phaseOffsets = [];
@@ -156,7 +163,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     const phases = this.params.stride.reduce((a, b) => a * b, 1);
     return {
       backend: 'wasm',
-      kernel: `igemm-4x8-transposed-${layout} (${phases} stride phase${phases === 1 ? '' : 's'})`,
+      kernel: `igemm-${this.channelsLast ? 4 : this.tile}x8-transposed-${layout} (${phases} stride phase${phases === 1 ? '' : 's'})`,
       weightBytes: this.weightBytes,
       workspaceBytes: this.workspaceBytes,
       threads: this.threads,
@@ -229,14 +236,14 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
       block = Math.min(block, 4096, Math.ceil(pixels / 4) * 4);
       scratchBytes = 2 * block * 4;
     } else {
-      // 8-pixel tiles per block, packed into a [K][8] panel each when there are several 4-channel panels.
+      // 8-pixel tiles per block, packed into a [K][8] panel each unless one 4-channel panel reads B in place.
       const tiles = Math.max(...counts[0]!) * Math.max(...counts[1]!) * Math.ceil(Math.max(...counts[2]!) / 8);
       block = Math.max(1, Math.floor(BLOCK_BYTES / (maxK * 4 * 8)));
       block = Math.min(block, tiles);
-      if (p.outChannels / p.groups > 4) scratchBytes = block * maxK * 32;
+      if (p.outChannels / p.groups > 4) scratchBytes = TILE_BYTES + block * maxK * 32;
     }
-    // Threads split the output channels into ranges of the kernel's channel tiles (4 channels-first, 8 last).
-    const tiles = Math.ceil(p.outChannels / p.groups / (this.channelsLast ? 8 : 4));
+    // Threads split the output channels into ranges of the kernel's channel tiles.
+    const tiles = Math.ceil(p.outChannels / p.groups / this.tile);
     const ranges = splitRange(tiles, threadsFor(this.rt, g.macs / g.batch), 1);
     const inLen = shapeSize(g.inputShape);
     const outLen = shapeSize(g.outputShape);
@@ -265,7 +272,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     const calls = ranges.map(([begin, end], t): KernelCall =>
       this.channelsLast
         ? { fn: 'tconv_cl', args: [...head, Hp, Wp, OH, OW, SD, SH, SW, scratches[t]!, block, lo, hi, begin, end] }
-        : { fn: 'tconv_cf', args: [...head, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, scratches[t]!, block, lo, hi, begin, end] },
+        : { fn: 'tconv_cf', args: [...head, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, scratches[t]!, block, this.tile, lo, hi, begin, end] },
     );
     return { x, y, padded, table, scratches, calls, nphases, start, size, block, workspaceBytes: this.workspaceBytes };
   }
