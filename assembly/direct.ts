@@ -1,25 +1,36 @@
-// Direct stride-1 convolution, channels-first: no im2col. The input is a padded image (zero padding, or the
-// reflect/replicate/circular copy from pad.ts), so every tap of every output pixel is in bounds, and with
-// stride 1 eight consecutive output pixels read eight consecutive inputs: one pair of v128 loads per
-// (channel, tap), straight from the image. A table holds each (channel, tap)'s byte offset inside the group's
-// padded image, so one loop serves 1-D, 2-D and 3-D kernels with any dilation.
+// Direct convolution, channels-first: no im2col. The input is a padded image (zero padding, or the
+// reflect/replicate/circular copy from pad.ts), so every tap of every output pixel is in bounds, and eight
+// consecutive output pixels read eight consecutive inputs: one pair of v128 loads per (channel, tap), straight
+// from the image. A table holds each (channel, tap)'s byte offset inside the group's padded image, so one loop
+// serves 1-D, 2-D and 3-D kernels with any dilation.
+//
+// Strides. Along depth and height a stride only changes which rows an output row reads. Along the width, the
+// padded copy is split by phase (copy_into_padded with SW > 1): each padded row of Wp columns is stored as SW
+// segments of segW = ceil(Wp / SW), column c at segment c % SW, position c / SW. Output column ow's tap e
+// reads column ow * SW + e * DW, which is position ow + (e * DW) / SW of segment (e * DW) % SW: consecutive
+// output pixels again read consecutive values, and the phase is folded into the tap's offset.
 //
 // Weights are the GEMM path's packed A panels ([tile][c][taps][rows], gemm.ts pack_a), so a plan can take
 // either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
 import { madd } from './simd';
 import { storeRows4x8, storeRows6x8 } from './gemm';
 
-// Byte offsets of each reduction step (c, a, b, e) inside one group's padded image [cinG][Dp][Hp][Wp], dilation
-// applied: one flat table, so the microkernel runs a single loop over cinG x taps. Nested channel and tap loops
+// Byte offsets of each reduction step (c, a, b, e) inside one group's padded image [cinG][Dp][Hp][SW * segW],
+// dilation and width phases applied: one flat table, so the microkernel runs a single loop over cinG x taps. Nested channel and tap loops
 // made TurboFan hoist the six weight splats of the next step above the multiply-adds and spill accumulators
 // (seen with --print-wasm-code); the flat loop keeps all twelve in registers.
-export function direct_tap_offsets(cinG: i32, KD: i32, KH: i32, KW: i32, DD: i32, DH: i32, DW: i32, Dp: i32, Hp: i32, Wp: i32, dst: usize): void {
-  const plane = Dp * Hp * Wp;
+export function direct_tap_offsets(
+  cinG: i32, KD: i32, KH: i32, KW: i32, DD: i32, DH: i32, DW: i32, Dp: i32, Hp: i32, SW: i32, segW: i32, dst: usize,
+): void {
+  const Wq = SW * segW;
+  const plane = Dp * Hp * Wq;
   for (let c = 0; c < cinG; c++) {
     for (let a = 0; a < KD; a++) {
       for (let b = 0; b < KH; b++) {
         for (let e = 0; e < KW; e++) {
-          store<u32>(dst, <u32>(c * plane + (a * DD * Hp + b * DH) * Wp + e * DW) << 2);
+          const col = e * DW;
+          const phase = col % SW;
+          store<u32>(dst, <u32>(c * plane + (a * DD * Hp + b * DH) * Wq + phase * segW + col / SW) << 2);
           dst += 4;
         }
       }
@@ -105,16 +116,16 @@ export function direct_tile_4x8(
 
 // Output rows [rowBegin, rowEnd) x output-channel tiles [tileBegin, tileEnd) of one image (a thread's share), a row
 // being one (od, oh) of the OD*OH output rows and tile t the channels of panel t % mTiles in group t / mTiles.
-// x: padded image [cin][Dp][Hp][Wp]; y: output [cout][OD][OH][OW].
+// x: padded image [cin][Dp][Hp][Wq] (Wq = SW * segW, split by width phase); y: output [cout][OD][OH][OW].
 export function conv_direct_cf(
   x: usize, w: usize, bias: usize, y: usize,
-  cin: i32, Dp: i32, Hp: i32, Wp: i32, cout: i32, OD: i32, OH: i32, OW: i32,
+  cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, rowBegin: i32, rowEnd: i32,
   tileBegin: i32, tileEnd: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
-  const plane = <usize>Dp * Hp * Wp << 2;
+  const plane = <usize>Dp * Hp * Wq << 2;
   const mTiles = (coutG + rows - 1) / rows;
   const panelA = <usize>(cinG * taps * rows) << 2;
   const P = OD * OH * OW;
@@ -126,7 +137,7 @@ export function conv_direct_cf(
     for (let row = rowBegin; row < rowEnd; row++) {
       const od = row / OH;
       const oh = row - od * OH;
-      const xrow = xg + ((<usize>(od * Hp + oh) * Wp) << 2);
+      const xrow = xg + ((<usize>(od * SD * Hp + oh * SH) * Wq) << 2);
       // Pixel tiles outside, channel tiles inside: the tile's receptive field (cinG x taps rows of 32 bytes)
       // stays in L1 while every weight panel streams past it sequentially from L2. The other order swept a whole
       // row's receptive field per panel, which with the panel overflowed L1.
@@ -148,16 +159,33 @@ export function conv_direct_cf(
   }
 }
 
-// Copies an image [C][D][H][W] into the interior of a zero-bordered buffer [C][Dp][Hp][Wp] whose borders
-// were zeroed once when the plan sized it (they are never written again).
-export function copy_into_padded(x: usize, y: usize, C: i32, D: i32, H: i32, W: i32, PD: i32, PH: i32, PW: i32, Dp: i32, Hp: i32, Wp: i32): void {
+// Copies an image [C][D][H][W] into the interior of a zero-bordered buffer [C][Dp][Hp][SW * segW] whose
+// borders were zeroed once when the plan sized it (they are never written again). With SW > 1 each row is split
+// by width phase (padded column c to segment c % SW, position c / SW; see the top of this file).
+export function copy_into_padded(
+  x: usize, y: usize, C: i32, D: i32, H: i32, W: i32, PD: i32, PH: i32, PW: i32, Dp: i32, Hp: i32, SW: i32, segW: i32,
+): void {
   const rowBytes = <usize>W << 2;
+  const Wq = SW * segW;
   for (let c = 0; c < C; c++) {
     for (let d = 0; d < D; d++) {
       for (let h = 0; h < H; h++) {
-        const dst = y + ((<usize>(((c * Dp + d + PD) * Hp + h + PH) * Wp + PW)) << 2);
-        memory.copy(dst, x, rowBytes);
-        x += rowBytes;
+        const row = y + ((<usize>(((c * Dp + d + PD) * Hp + h + PH) * Wq)) << 2);
+        if (SW == 1) {
+          memory.copy(row + (<usize>PW << 2), x, rowBytes);
+          x += rowBytes;
+        } else {
+          let phase = PW % SW;
+          let pos = PW / SW;
+          for (let i = 0; i < W; i++) {
+            store<f32>(row + ((<usize>(phase * segW + pos)) << 2), load<f32>(x));
+            x += 4;
+            if (++phase == SW) {
+              phase = 0;
+              pos++;
+            }
+          }
+        }
       }
     }
   }

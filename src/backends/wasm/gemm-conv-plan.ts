@@ -2,7 +2,8 @@
  * Convolution as a GEMM per group on the wasm kernels, for 1-D, 2-D and 3-D alike. Weights are packed once
  * here into the 6x8 (or 4x8, see rowsPerTile) microkernels' panels. Per input shape the plan picks one of two strategies that share
  * those panels:
- * - 'direct' (channels-first, stride 1; assembly/direct.ts): the microkernel reads a padded image in place;
+ * - 'direct' (channels-first, 3 taps or more; assembly/direct.ts): the microkernel reads a padded image in place
+ *   (split into width phases when the width stride is above 1);
  * - 'im2col' (everything else; assembly/conv.ts): receptive fields are lowered into an L2-sized panel first.
  * Workspaces depend on the input shape and are re-sized only when it changes, so repeated runs on one shape
  * allocate nothing.
@@ -42,6 +43,9 @@ interface Prepared {
   panels: number[];
   /** The padded image the kernels read (0 when they read the input itself). */
   padded: number;
+  /** Its width phases (the direct path's width stride, else 1) and their length: a row holds phases x segment values. */
+  phases: number;
+  segment: number;
   /** direct: the byte offset of each reduction step (channel, tap) in the padded image. */
   offsets: number;
   /** One kernel call per thread, each over its own range of output pixels (im2col), or rows or channel tiles (direct). */
@@ -123,7 +127,8 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   get info(): PlanInfo {
     const layout = this.channelsLast ? 'cl' : 'cf';
     const kernel = this.channelsLast ? `gemm-6x8-packed-b-${layout}` : `gemm-${this.rows}x8-packed-a-${layout}`;
-    const how = { direct: 'direct stride-1', im2col: 'packed im2col', inPlace: 'direct 1x1' }[this.lastStrategy];
+    const strided = this.params.stride.some((v) => v > 1);
+    const how = { direct: strided ? 'direct strided' : 'direct stride-1', im2col: 'packed im2col', inPlace: 'direct 1x1' }[this.lastStrategy];
     return {
       backend: 'wasm',
       kernel: `${kernel} (${how}${this.params.paddingMode === 'zeros' ? '' : `, ${this.params.paddingMode} pad copy`})`,
@@ -146,10 +151,15 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
    * tile's receptive field stays in L1), direct is ahead from 3 taps, 3-D included: sep_spatial (3,1) 25.5-27.1
    * vs 22.3-25.1, conv3d 3x3x3 20.0-26.0 vs 17.2-25.2 over three runs, never behind. 1x1 stays on im2col,
    * whose panel is then a plain repack that keeps B contiguous.
+   * Strided, on the width-phase copy (assembly/direct.ts), against im2col in one run: resnet_stem 7x7 s2
+   * 1.23-1.27x over three runs, 5x5 s2 16->32 1.64x, 3x3 s2 32->64 112x112 1.21x, 3->32 224x224 1.13x,
+   * 256->256 28x28 1.06x, 64->128 56x56 0.95x (noise level), 3x3 s3 1.02x.
    */
   private strategyFor(g: ConvGeometry): Strategy {
     const p = g.params;
-    const direct = !this.channelsLast && p.stride.every((s) => s === 1) && shapeSize(p.kernel) >= DIRECT_MIN_TAPS;
+    // A width stride needs the phase-split copy, which only the zero padding writes (copy_into_padded).
+    const stridedWidth = p.stride[p.stride.length - 1]! > 1;
+    const direct = !this.channelsLast && shapeSize(p.kernel) >= DIRECT_MIN_TAPS && (!stridedWidth || p.paddingMode === 'zeros');
     return direct ? 'direct' : 'im2col';
   }
 
@@ -159,9 +169,13 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const strategy = this.strategyFor(g);
     const inPlace = this.readsInputInPlace(g);
     const paddedSize = g.inSize.map((n, i) => n + p.padBefore[i]! + p.padAfter[i]!);
+    const [SD, SH, SW] = to3d(p.stride, 1);
+    // The direct path reads a width-strided input split into SW phases of `segment` values per row.
+    const phases = strategy === 'direct' ? SW : 1;
+    const segment = Math.ceil(paddedSize[paddedSize.length - 1]! / phases);
     // A padded image: always for the non-zero modes; for zeros only where the direct path needs one.
-    const needsPadded = p.paddingMode !== 'zeros' || (strategy === 'direct' && hasPadding(p));
-    const paddedLen = needsPadded ? p.inChannels * shapeSize(paddedSize) : 0;
+    const needsPadded = p.paddingMode !== 'zeros' || (strategy === 'direct' && (hasPadding(p) || phases > 1));
+    const paddedLen = needsPadded ? (p.inChannels * shapeSize(paddedSize) / paddedSize[paddedSize.length - 1]!) * phases * segment : 0;
     const [OD, OH, OW] = to3d(g.outSize, 1);
     const K = this.reduction;
     const taps = shapeSize(p.kernel);
@@ -207,14 +221,13 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const { min: lo, max: hi } = p.clamp;
     let calls: KernelCall[];
     if (strategy === 'direct') {
-      kernels.direct_tap_offsets(p.inChannels / p.groups, KD, KH, KW, DD, DH, DW, D, H, W, offsets);
+      kernels.direct_tap_offsets(p.inChannels / p.groups, KD, KH, KW, DD, DH, DW, D, H, phases, segment, offsets);
       calls = ranges.map(([begin, end]) => ({
         fn: 'conv_direct_cf',
-        args: [0, this.weights, this.bias, 0, p.inChannels, D, H, W, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi,
+        args: [0, this.weights, this.bias, 0, p.inChannels, D, H, phases * segment, SD, SH, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi,
           ...(splitTiles ? [0, OD * OH, begin, end] : [begin, end, 0, this.channelTiles])],
       }));
     } else {
-      const [SD, SH, SW] = to3d(p.stride, 1);
       // On a padded copy the kernels see no padding.
       const [PD, PH, PW] = needsPadded ? [0, 0, 0] : to3d(p.padBefore, 0);
       const geometry = [p.inChannels, D, H, W, p.outChannels, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, p.groups];
@@ -225,7 +238,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     }
     this.cachedCalls = calls.length;
     this.lastStrategy = inPlace ? 'inPlace' : strategy;
-    return { x: 0, y: 0, strategy, panels, padded, offsets, calls };
+    return { x: 0, y: 0, strategy, panels, padded, phases, segment, offsets, calls };
   }
 
   protected releasePrepared(prep: Prepared): void {
@@ -255,14 +268,14 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const padCopy = needsPadCopy(g);
     const [D, H, W] = to3d(g.inSize, 1);
     const [PD, PH, PW] = to3d(p.padBefore, 0);
-    const [QD, QH, QW] = to3d(p.padAfter, 0);
+    const [QD, QH] = to3d(p.padAfter, 0);
     for (let n = 0; n < g.batch; n++) {
       let src = x + n * inImage;
       if (padCopy) {
         padImage(kernels, g, src, prep.padded);
         src = prep.padded;
       } else if (prep.padded) {
-        kernels.copy_into_padded(src, prep.padded, p.inChannels, D, H, W, PD, PH, PW, D + PD + QD, H + PH + QH, W + PW + QW);
+        kernels.copy_into_padded(src, prep.padded, p.inChannels, D, H, W, PD, PH, PW, D + PD + QD, H + PH + QH, prep.phases, prep.segment);
         src = prep.padded;
       }
       for (const call of prep.calls) {
