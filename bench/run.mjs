@@ -57,7 +57,11 @@ function runSuite(threads) {
         return;
       }
       const l = layers.find((layer) => layer.name === m.layer);
-      if (m.layer !== lastLayer) console.log(`${(lastLayer = m.layer)}  (${shapeText(l)}, ${gflop(l)} GFLOP)`);
+      if (m.layer !== lastLayer) {
+        const c = m.ceiling;
+        const during = c ? `; ceiling meanwhile SIMD128 ${fixed(c.simd128, 1)}, relaxed ${c.relaxed ? fixed(c.relaxed, 1) : 'n/a'} GFLOP/s` : '';
+        console.log(`${(lastLayer = m.layer)}  (${shapeText(l)}, ${gflop(l)} GFLOP${during})`);
+      }
       results.push(m);
       const line = m.status === 'ok' ? `${fixed(m.medianMs, 3).padStart(10)} ms ${fixed(m.gflops, 1).padStart(7)} GFLOP/s` : `n/a (${m.reason})`;
       console.log(`  ${configName(m).padEnd(22)} ${line}`);
@@ -81,8 +85,8 @@ for (const threads of THREADS) {
   await runSuite(threads);
 }
 
-// Ratios: against the best wasm peer at the same thread count; ceilings: the measured single-thread
-// peak of the config's instruction set, times its thread count.
+// Ratios: against the best wasm peer at the same thread count; ceilings: the single-thread peak of the
+// config's instruction set sampled during the layer's own rounds (suite.mjs), times its thread count.
 const peak = {
   simd128: Math.max(...peaks.map((p) => p.simd128)),
   relaxed: peaks.some((p) => p.relaxed) ? Math.max(...peaks.map((p) => p.relaxed ?? 0)) : null,
@@ -96,7 +100,7 @@ const report = suiteLayers.map((l) => {
   for (const r of ok) {
     const { isa } = configOf(r);
     const best = Math.max(0, ...ok.filter((b) => b.threads === r.threads && configOf(b).baseline).map((b) => b.gflops));
-    const ceiling = peak[isa] && peak[isa] * r.threads;
+    const ceiling = r.ceiling?.[isa] && r.ceiling[isa] * r.threads;
     Object.assign(r, { isa, vsBestWasmPeer: best ? r.gflops / best : null, ofCeiling: ceiling ? r.gflops / ceiling : null });
   }
   return { name: l.name, op: l.op, shape: shapeText(l), flops: l.flops, results: rows.map(({ type, layer, ...rest }) => rest) };
@@ -104,16 +108,16 @@ const report = suiteLayers.map((l) => {
 
 const load = os.loadavg()[0];
 console.log(`\n## Results (${args.quick ? 'quick, ' : ''}backend ${args.backend}, Node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} CPUs)\n`);
-console.log(`wasm ceiling, 1 thread: SIMD128 ${fixed(peak.simd128, 1)} GFLOP/s, relaxed ${peak.relaxed ? `${fixed(peak.relaxed, 1)} GFLOP/s` : 'n/a'}; 2-thread configs are measured against twice that.`);
+console.log(`wasm ceiling, 1 thread, best moment: SIMD128 ${fixed(peak.simd128, 1)} GFLOP/s, relaxed ${peak.relaxed ? `${fixed(peak.relaxed, 1)} GFLOP/s` : 'n/a'}. "of wasm ceiling" is against the ceiling sampled while the layer ran (the "ceiling" column, 1 thread; 2-thread configs against twice it).`);
 console.log(`Load average (1 min) at start ${fixed(startLoad, 2)}, at end ${fixed(load, 2)}${Math.max(startLoad, load) > 0.5 ? ': other processes were using the CPUs, so the figures (2-thread ones most) are unreliable' : ''}.\n`);
-console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling | wasm MiB |');
-console.log('|---|---:|---|---:|---:|---:|---:|---:|');
+console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling | ceiling | wasm MiB |');
+console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|');
 for (const l of report) {
   l.results.forEach((r, i) => {
     const head = i === 0 ? `| ${l.name} | ${gflop(l)} ` : '| | ';
     const cells = r.status === 'ok'
-      ? [fixed(r.medianMs, 3), fixed(r.gflops, 1), r.vsBestWasmPeer == null ? '' : `${fixed(r.vsBestWasmPeer, 2)}x`, r.ofCeiling == null ? '' : `${fixed(100 * r.ofCeiling, 0)}%`, r.wasmBytes == null ? '' : fixed(r.wasmBytes / 2 ** 20, 1)]
-      : [`n/a (${r.reason.replaceAll('|', '\\|')})`, '', '', '', ''];
+      ? [fixed(r.medianMs, 3), fixed(r.gflops, 1), r.vsBestWasmPeer == null ? '' : `${fixed(r.vsBestWasmPeer, 2)}x`, r.ofCeiling == null ? '' : `${fixed(100 * r.ofCeiling, 0)}%`, r.ofCeiling == null ? '' : fixed(r.ceiling[r.isa], 1), r.wasmBytes == null ? '' : fixed(r.wasmBytes / 2 ** 20, 1)]
+      : [`n/a (${r.reason.replaceAll('|', '\\|')})`, '', '', '', '', ''];
     console.log(`${head}| ${configName(r)} | ${cells.join(' | ')} |`);
   });
 }

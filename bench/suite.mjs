@@ -1,16 +1,21 @@
 // One thread count's share of the benchmark, run in its own process by run.mjs (onnxruntime-web
-// fixes its thread count per process). Measures the wasm ceiling, then every config on every
-// layer: create, verify once against the float64 reference, warm up, time with benchmark.js.
-// Each result goes to the parent over IPC as soon as it is measured.
+// fixes its thread count per process). Measures the wasm ceiling, then every layer: each config is
+// created, verified once against the float64 reference and warmed up; then all of the layer's configs
+// are timed with benchmark.js in ROUNDS interleaved rounds, and each reports the median of all its
+// samples. Interleaving spreads this shared machine's slow spells (steal time, seconds long) over every
+// config alike, so the ratios between configs hold better than when each is timed in one stretch. The
+// wasm ceiling is sampled once per round too: a layer's fraction of the ceiling is against the ceiling
+// of its own stretch of time (the median of its rounds' samples), not of the suite's best moment.
+// Each layer's results go to the parent over IPC as soon as they are measured.
 import Benchmark from 'benchmark';
 import { compare, reference } from './check.mjs';
 import { layers, makeTensors } from './layers.mjs';
-import { measurePeak } from './peers/wasm-peak.mjs';
+import { createPeakMeter, measurePeak } from './peers/wasm-peak.mjs';
 
 const { threads, layerNames, configs, quick } = JSON.parse(process.argv[2]);
 const timing = quick
-  ? { warmUpSeconds: 0.1, maxTime: 0.1, minSamples: 3 }
-  : { warmUpSeconds: 0.25, maxTime: 0.5, minSamples: 5 };
+  ? { warmUpSeconds: 0.1, maxTime: 0.1, minSamples: 3, rounds: 1 }
+  : { warmUpSeconds: 0.25, maxTime: 0.2, minSamples: 2, rounds: 3 };
 
 const send = (message) => new Promise((resolve) => process.send(message, resolve));
 const median = (xs) => {
@@ -43,34 +48,69 @@ function samples(peer) {
   });
 }
 
-async function measure(l, config, ref) {
+// Creates, verifies and warms up one config: { peer, call } ready to time, or a result saying why not.
+async function prepare(l, config, ref) {
   let peer;
   try {
     const { createPeer } = await import(`./peers/${config.peer}.mjs`);
     peer = await createPeer(l, { threads, ...config.options });
-    if (peer.unavailable) return { status: 'n/a', reason: peer.unavailable };
+    if (peer.unavailable) return { result: { status: 'n/a', reason: peer.unavailable }, peer };
     const call = peer.run ?? peer.runAsync;
     const y = await call();
     const wrong = compare(l, peer.toNCHW ? peer.toNCHW(y) : y, ref());
-    if (wrong) return { status: 'n/a', reason: wrong };
+    if (wrong) return { result: { status: 'n/a', reason: wrong }, peer };
     await warmUp(call);
-    const s = await samples(peer);
-    const medianMs = median(s) * 1e3;
-    return { status: 'ok', medianMs, gflops: l.flops / (medianMs * 1e6), samples: s.length, ...(peer.wasmBytes && { wasmBytes: peer.wasmBytes() }) };
+    return { peer, samples: [], roundMedians: [] };
   } catch (e) {
-    return { status: 'n/a', reason: e?.message ?? String(e) };
-  } finally {
-    await peer?.dispose?.();
+    return { result: { status: 'n/a', reason: e?.message ?? String(e) }, peer };
   }
 }
 
+async function measureLayer(l, ref) {
+  const prepared = [];
+  for (const config of configs) prepared.push(await prepare(l, config, ref));
+  const ceilings = [];
+  for (let round = 0; round < timing.rounds; round++) {
+    ceilings.push(meter.sample());
+    for (const p of prepared) {
+      if (p.result) continue;
+      try {
+        const s = await samples(p.peer);
+        p.samples.push(...s);
+        p.roundMedians.push(median(s) * 1e3);
+      } catch (e) {
+        p.result = { status: 'n/a', reason: e?.message ?? String(e) };
+      }
+    }
+  }
+  const results = prepared.map((p) => {
+    if (p.result) return p.result;
+    const medianMs = median(p.samples) * 1e3;
+    return {
+      status: 'ok', medianMs, gflops: l.flops / (medianMs * 1e6), samples: p.samples.length, roundMedians: p.roundMedians,
+      ...(p.peer.wasmBytes && { wasmBytes: p.peer.wasmBytes() }),
+    };
+  });
+  for (const p of prepared) {
+    try {
+      await p.peer?.dispose?.();
+    } catch {
+      // A peer that fails to dispose has already been measured.
+    }
+  }
+  const ceiling = { simd128: median(ceilings.map((c) => c.simd128)), relaxed: ceilings[0].relaxed && median(ceilings.map((c) => c.relaxed)) };
+  return { results, ceiling };
+}
+
 await send({ type: 'peak', peak: await measurePeak() });
+const meter = await createPeakMeter();
 for (const l of layers.filter((layer) => layerNames.includes(layer.name))) {
   let ref;
   const { x, w } = makeTensors(l);
   const lazyRef = () => (ref ??= reference(l, x, w));
-  for (const config of configs) {
-    await send({ type: 'result', layer: l.name, label: config.label, threads, ...(await measure(l, config, lazyRef)) });
+  const { results, ceiling } = await measureLayer(l, lazyRef);
+  for (const [i, config] of configs.entries()) {
+    await send({ type: 'result', layer: l.name, label: config.label, threads, ceiling, ...results[i] });
   }
 }
 // onnxruntime-web's worker threads outlive its sessions.

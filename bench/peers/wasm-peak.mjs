@@ -43,24 +43,42 @@ async function compile(relaxed) {
   return instance.exports.peak;
 }
 
-// Best of ten ~50 ms runs (on a shared machine the best run is the least disturbed one), after
-// enough short calls for V8 to tier the function up from Liftoff.
-function gflops(peak) {
+const warm = (peak) => {
   const warmUntil = performance.now() + 100;
   while (performance.now() < warmUntil) peak(10_000);
+};
+
+// GFLOP/s of each of `runs` runs of about 50 ms.
+function runs(peak, count) {
   const n = 10_000_000;
-  let best = 0;
-  for (let i = 0; i < 10; i++) {
+  return Array.from({ length: count }, () => {
     const t0 = performance.now();
     peak(n);
-    best = Math.max(best, (n * FLOPS_PER_ITERATION) / ((performance.now() - t0) * 1e6));
-  }
-  return best;
+    return (n * FLOPS_PER_ITERATION) / ((performance.now() - t0) * 1e6);
+  });
 }
 
-/** { simd128, relaxed }: single-thread GFLOP/s; relaxed is null where relaxed SIMD does not validate. */
+/**
+ * { simd128, relaxed }: single-thread GFLOP/s, the best of ten ~50 ms runs (on a shared machine the best run
+ * is the least disturbed one), after enough short calls for V8 to tier the kernel up from Liftoff; relaxed is
+ * null where relaxed SIMD does not validate.
+ */
 export async function measurePeak() {
-  const simd128 = await compile(false);
-  const relaxed = await compile(true);
-  return { simd128: gflops(simd128), relaxed: relaxed && gflops(relaxed) };
+  const meter = await createPeakMeter();
+  const best = (peak) => peak && Math.max(...runs(peak, 10));
+  return { simd128: best(meter.kernels.simd128), relaxed: best(meter.kernels.relaxed) };
+}
+
+/**
+ * The ceiling measured in passing: sample() runs each kernel once (~50 ms) and returns { simd128, relaxed } in
+ * GFLOP/s, so a benchmark can interleave it with the layers it times and compare each layer with the ceiling
+ * of the same stretch of time.
+ */
+export async function createPeakMeter() {
+  const kernels = { simd128: await compile(false), relaxed: await compile(true) };
+  for (const k of Object.values(kernels)) if (k) warm(k);
+  return {
+    kernels,
+    sample: () => ({ simd128: runs(kernels.simd128, 1)[0], relaxed: kernels.relaxed && runs(kernels.relaxed, 1)[0] }),
+  };
 }
