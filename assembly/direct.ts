@@ -114,27 +114,38 @@ export function direct_tile_4x8(
   storeRows4x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
-// Output rows [rowBegin, rowEnd) x output-channel tiles [tileBegin, tileEnd) of one image (a thread's share), a row
-// being one (od, oh) of the OD*OH output rows and tile t the channels of panel t % mTiles in group t / mTiles.
+// One thread's share of one image: the work units [uBegin, uEnd) of the channelTiles x rows units taken
+// tile-major (unit = tile * rows + row), a row being one (od, oh) of the OD*OH output rows and tile t the
+// channels of panel t % mTiles in group t / mTiles. Tile-major ranges give each thread whole channel tiles
+// with at most one tile shared by rows, so threads stay balanced without splitting rows (two threads sweeping
+// different rows ran each ~1.3x slower than alone; on different channel tiles they do not).
 // x: padded image [cin][Dp][Hp][Wq] (Wq = SW * segW, split by width phase); y: output [cout][OD][OH][OW].
 export function conv_direct_cf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
-  offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, rowBegin: i32, rowEnd: i32,
-  tileBegin: i32, tileEnd: i32,
+  offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32,
 ): void {
+  if (uBegin >= uEnd) return;
   const cinG = cin / groups;
   const coutG = cout / groups;
   const plane = <usize>Dp * Hp * Wq << 2;
   const mTiles = (coutG + rows - 1) / rows;
   const panelA = <usize>(cinG * taps * rows) << 2;
-  const P = OD * OH * OW;
+  const R = OD * OH;
+  const P = R * OW;
   const ldc = <usize>P << 2;
-  for (let g = tileBegin / mTiles; g < groups && g * mTiles < tileEnd; g++) {
+  // First unit (tile tFirst, row rFirst) and last unit (tLast, rLast), inclusive.
+  const tFirst = uBegin / R;
+  const rFirst = uBegin - tFirst * R;
+  const tLast = (uEnd - 1) / R;
+  const rLast = uEnd - 1 - tLast * R;
+  for (let g = tFirst / mTiles; g * mTiles <= tLast; g++) {
     const xg = x + <usize>(g * cinG) * plane;
-    const mBegin = max(0, tileBegin - g * mTiles);
-    const mEnd = min(mTiles, tileEnd - g * mTiles);
-    for (let row = rowBegin; row < rowEnd; row++) {
+    for (let row = 0; row < R; row++) {
+      // Tiles of this row in the range: tFirst only from rFirst on, tLast only up to rLast.
+      const mBegin = max(0, (row >= rFirst ? tFirst : tFirst + 1) - g * mTiles);
+      const mEnd = min(mTiles, (row <= rLast ? tLast + 1 : tLast) - g * mTiles);
+      if (mBegin >= mEnd) continue;
       const od = row / OH;
       const oh = row - od * OH;
       const xrow = xg + ((<usize>(od * SD * Hp + oh * SH) * Wq) << 2);

@@ -207,18 +207,18 @@ function packTile(dst: usize, b: usize, ntaps: i32, toff: usize, cinG: i32, ldb:
 // group g at w + g * wGroupBytes; y: output [Cout][OD][OH][OW]. Tiles are 8 pixels of one phase row, taken
 // `blockTiles` at a time. With a `panel` (TILE_BYTES + blockTiles * K * 32 bytes; the host passes one unless there is a
 // single 4-channel weight panel) the block's B is packed there and every `rows`-channel weight panel sweeps
-// it; with panel = 0 (rows must be 4), B is read in place. Only channel tiles [tBegin, tEnd) of each group are
-// computed: threads split the output channels, each with its own panel.
+// it; with panel = 0 (rows must be 4), B is read in place. Threads split each phase's pixel tiles into `parts`
+// equal ranges, this call computing range `part` for every output channel: balanced whatever the channel
+// count, and each thread packs only its own tiles' B (into its own panel).
 export function tconv_cf(
   x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
   cin: i32, cout: i32, groups: i32, plane: i32, Hp: i32, Wp: i32,
   OD: i32, OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, panel: usize, blockTiles: i32, rows: i32, lo: f32, hi: f32,
-  tBegin: i32, tEnd: i32,
+  part: i32, parts: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
   const mTiles = (coutG + rows - 1) / rows;
-  const mEnd = min(tEnd, mTiles);
   const pack = panel != 0;
   // The packed panel: a 6 x 8 tile buffer (TILE_BYTES), then the block's B.
   const panelB = panel + TILE_BYTES;
@@ -238,8 +238,9 @@ export function tconv_cf(
     const tileB = <usize>K << 5;
     const perRow = (Jw + 7) >> 3;
     const total = Jd * Jh * perRow;
-    for (let u0 = 0; u0 < total; u0 += blockTiles) {
-      const cnt = min(blockTiles, total - u0);
+    const uStop = <i32>(<i64>total * (part + 1) / parts);
+    for (let u0 = <i32>(<i64>total * part / parts); u0 < uStop; u0 += blockTiles) {
+      const cnt = min(blockTiles, uStop - u0);
       const row0 = u0 / perRow;
       const tw0 = u0 - row0 * perRow;
       const jd0 = row0 / Jh;
@@ -260,7 +261,7 @@ export function tconv_cf(
           }
         }
         const wg = w + <usize>g * wGroupBytes + woff;
-        for (let mt = tBegin; mt < mEnd; mt++) {
+        for (let mt = 0; mt < mTiles; mt++) {
           const m0 = mt * rows;
           const mr = min(rows, coutG - m0);
           const co = g * coutG + m0;

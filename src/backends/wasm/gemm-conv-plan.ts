@@ -182,15 +182,11 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     let ranges: Array<[number, number]>;
     let panelBytes = 0;
     let block = 0;
-    let splitTiles = false;
     if (strategy === 'direct') {
-      // Threads take output-channel tiles when there are enough to balance, else output rows. Measured on
-      // resnet_3x3 at 2 threads: 42 GFLOP/s split by tiles, 33-36 split by rows (each thread then ran ~1.3x
-      // slower than it does alone; two separate processes do not slow each other, so the cause is in how the
-      // row split shares memory, not yet pinned down).
-      const threads = threadsFor(this.rt, g.macs / g.batch);
-      splitTiles = this.channelTiles >= 4 * threads;
-      ranges = splitRange(splitTiles ? this.channelTiles : OD * OH, threads, 1);
+      // Threads take equal tile-major ranges of (channel tile, output row) units (assembly/direct.ts says why).
+      // Measured on resnet_3x3 at 2 threads: 42 GFLOP/s split by whole tiles, 33-36 split by rows (each thread
+      // then ran ~1.3x slower than it does alone); whole tiles alone left 11 tiles split 6/5.
+      ranges = splitRange(this.channelTiles * OD * OH, threadsFor(this.rt, g.macs / g.batch), 1);
     } else {
       const pixels = OD * OH * OW;
       const align = this.channelsLast ? 6 : 8;
@@ -225,7 +221,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
       calls = ranges.map(([begin, end]) => ({
         fn: 'conv_direct_cf',
         args: [0, this.weights, this.bias, 0, p.inChannels, D, H, phases * segment, SD, SH, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi,
-          ...(splitTiles ? [0, OD * OH, begin, end] : [begin, end, 0, this.channelTiles])],
+          begin, end],
       }));
     } else {
       // On a padded copy the kernels see no padding.

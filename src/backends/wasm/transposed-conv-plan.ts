@@ -242,9 +242,12 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
       block = Math.min(block, tiles);
       if (p.outChannels / p.groups > 4) scratchBytes = TILE_BYTES + block * maxK * 32;
     }
-    // Threads split the output channels into ranges of the kernel's channel tiles.
+    // Threads split channels-last output channels into ranges of 8-channel tiles; channels-first, each phase's
+    // pixel tiles into equal parts (assembly/transposed.ts tconv_cf: balanced for any channel count, and B is
+    // packed once, not once per thread).
     const tiles = Math.ceil(p.outChannels / p.groups / this.tile);
-    const ranges = splitRange(tiles, threadsFor(this.rt, g.macs / g.batch), 1);
+    const threads = threadsFor(this.rt, g.macs / g.batch);
+    const ranges = this.channelsLast ? splitRange(tiles, threads, 1) : Array.from({ length: threads }, (_, t): [number, number] => [t, threads]);
     const inLen = shapeSize(g.inputShape);
     const outLen = shapeSize(g.outputShape);
     // 32 bytes past the window: a channels-first tile of 8 may read up to 7 values beyond its row.
