@@ -14,6 +14,16 @@ import { relaxedSimdValidates } from './peers/wasm-peak.mjs';
 
 const started = performance.now();
 const startLoad = os.loadavg()[0];
+// CPU time a hypervisor gave to other guests while this VM wanted it (Linux's steal counter, in clock ticks
+// of 1/100 s): on a shared cloud machine, the usual reason two runs of the same code differ.
+const stealTicks = () => {
+  try {
+    return Number(readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)[8]);
+  } catch {
+    return null;
+  }
+};
+const startSteal = stealTicks();
 const { values: args } = parseArgs({
   options: {
     layers: { type: 'string' },
@@ -107,9 +117,11 @@ const report = suiteLayers.map((l) => {
 });
 
 const load = os.loadavg()[0];
+const stealSeconds = startSteal == null ? null : (stealTicks() - startSteal) / 100;
 console.log(`\n## Results (${args.quick ? 'quick, ' : ''}backend ${args.backend}, Node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} CPUs)\n`);
 console.log(`wasm ceiling, 1 thread, best moment: SIMD128 ${fixed(peak.simd128, 1)} GFLOP/s, relaxed ${peak.relaxed ? `${fixed(peak.relaxed, 1)} GFLOP/s` : 'n/a'}. "of wasm ceiling" is against the ceiling sampled while the layer ran (the "ceiling" column, 1 thread; 2-thread configs against twice it).`);
-console.log(`Load average (1 min) at start ${fixed(startLoad, 2)}, at end ${fixed(load, 2)}${Math.max(startLoad, load) > 0.5 ? ': other processes were using the CPUs, so the figures (2-thread ones most) are unreliable' : ''}.\n`);
+console.log(`Load average (1 min) before the run ${fixed(startLoad, 2)}${startLoad > 0.5 ? ' (other processes were busy)' : ''}, after it ${fixed(load, 2)} (the run's own load included). `
+  + (stealSeconds == null ? 'Steal time not available here.\n' : `Steal time during the run: ${fixed(stealSeconds, 1)} s of ${fixed((performance.now() - started) / 1e3, 0)} s${stealSeconds > 1 ? ' (the hypervisor ran other guests on these CPUs: figures, 2-thread ones most, are less reliable)' : ''}.\n`));
 console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling | ceiling | wasm MiB |');
 console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|');
 for (const l of report) {
@@ -127,7 +139,7 @@ const versions = Object.fromEntries(['@tensorflow/tfjs-backend-wasm', 'onnxrunti
   const file = new URL(`../node_modules/${name}/package.json`, import.meta.url);
   return [name, JSON.parse(readFileSync(file, 'utf8')).version];
 }));
-const meta = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: { start: startLoad, end: load }, versions, seconds };
+const meta = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: { start: startLoad, end: load }, stealSeconds, versions, seconds };
 const options = { layers: layerNames, quick: args.quick, peers: configs.some((c) => PEER_CONFIGS.includes(c)), backend: args.backend };
 
 // Written through a .tmp file and a rename, so an interrupted run leaves the last results intact.

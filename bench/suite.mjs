@@ -17,6 +17,7 @@ const timing = quick
   ? { warmUpSeconds: 0.1, maxTime: 0.1, minSamples: 3, rounds: 1 }
   : { warmUpSeconds: 0.25, maxTime: 0.2, minSamples: 2, rounds: 3 };
 
+const SETTLE_MS = 100;
 const send = (message) => new Promise((resolve) => process.send(message, resolve));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -75,6 +76,9 @@ async function measureLayer(l, ref) {
     for (const p of prepared) {
       if (p.result) continue;
       try {
+        // ONNX Runtime's pool threads spin for a while after a run: let them go idle before the next config
+        // is timed, or it would share the CPUs with them (at 2 threads it then measured at half speed).
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
         const s = await samples(p.peer);
         p.samples.push(...s);
         p.roundMedians.push(median(s) * 1e3);
