@@ -1,6 +1,6 @@
 export { init, createContext, getContext, type InitOptions, type BackendInfo, type Context } from './context.js';
 export { SimdconvError, type ErrorCode } from './errors.js';
-export type { Tensor, ResidentTensor, ConvOptions, ConvTransposeOptions, Activation, PaddingMode, Layout, SpatialArg } from './types.js';
+export type { Tensor, ResidentTensor, ConvOptions, ConvTransposeOptions, Activation, Algorithm, PaddingMode, Layout, SpatialArg } from './types.js';
 export type { ConvPlan, PlanInfo } from './plan.js';
 export { conv1d, createConv1d } from './ops/conv1d.js';
 export { conv2d, createConv2d } from './ops/conv2d.js';

@@ -7,7 +7,7 @@
  * - `resolveConvGeometry` combines them with an input shape (per distinct input shape).
  */
 import { SimdconvError, describe } from './errors.js';
-import type { Activation, ConvOptions, ConvTransposeOptions, Layout, PaddingMode, SpatialArg, Tensor } from './types.js';
+import type { Activation, Algorithm, ConvOptions, ConvTransposeOptions, Layout, PaddingMode, SpatialArg, Tensor } from './types.js';
 
 export type ConvOp = 'conv1d' | 'conv2d' | 'conv3d';
 export type ConvTransposeOp = 'convTranspose1d' | 'convTranspose2d' | 'convTranspose3d';
@@ -90,6 +90,16 @@ export function resolveActivation(activation: Activation | undefined, argument =
   throw new SimdconvError('INVALID_ARGUMENT', argument, "'none', 'relu', 'relu6' or {min, max}", describe(activation));
 }
 
+const ALGORITHMS: readonly Algorithm[] = ['default', 'winograd'];
+
+function resolveAlgorithm(algorithm: Algorithm | undefined): Algorithm {
+  if (algorithm === undefined) return 'default';
+  if (!ALGORITHMS.includes(algorithm)) {
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.algorithm', "'default' or 'winograd'", describe(algorithm));
+  }
+  return algorithm;
+}
+
 function resolveLayout(layout: Layout | undefined): Layout {
   if (layout === undefined) return 'channels-first';
   if (layout === 'channels-first' || layout === 'channels-last') return layout;
@@ -104,7 +114,7 @@ function resolveGroups(groups: number | undefined): number {
   return groups;
 }
 
-const CONV_OPTION_KEYS: ReadonlySet<string> = new Set(['stride', 'padding', 'dilation', 'groups', 'paddingMode', 'activation', 'layout', 'out']);
+const CONV_OPTION_KEYS: ReadonlySet<string> = new Set(['stride', 'padding', 'dilation', 'groups', 'paddingMode', 'activation', 'layout', 'algorithm', 'out']);
 const CONV_TRANSPOSE_OPTION_KEYS: ReadonlySet<string> = new Set(['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'outputSize', 'activation', 'layout', 'out']);
 
 /** An options object whose keys are all known: a misspelt option (`strides`) is an error, not a silent default. */
@@ -153,6 +163,8 @@ export interface ConvShapeParams {
   readonly outputSize: readonly number[] | null;
   readonly clamp: Clamp;
   readonly layout: Layout;
+  /** Ordinary convolutions only ('default' for transposed ones): see Algorithm. */
+  readonly algorithm: Algorithm;
 }
 
 /** Everything about a convolution that does not depend on the input: checked once per plan. */
@@ -250,6 +262,7 @@ function convShapeParams(
     outputSize: null,
     clamp: resolveActivation(o.activation),
     layout: resolveLayout(o.layout),
+    algorithm: resolveAlgorithm(o.algorithm),
   };
 }
 
@@ -338,6 +351,7 @@ function convTransposeShapeParams(
     outputSize,
     clamp: resolveActivation(o.activation),
     layout: resolveLayout(o.layout),
+    algorithm: 'default',
   };
 }
 

@@ -24,6 +24,15 @@ export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 /** NCHW-style (PyTorch, default) or channels-last (TF.js style). */
 export type Layout = 'channels-first' | 'channels-last';
 
+/**
+ * How a convolution is computed. 'default': a direct or GEMM-lowered sum per output (error within the classic
+ * float32 bound of a K-term dot product). 'winograd': Winograd F(2x2, 3x3) where it applies (the wasm backend,
+ * conv2d with a 3x3 kernel, stride 1, dilation 1, one group, channels-first, zero padding): 2.25x fewer
+ * multiplies, an error bound a few times the direct one, and an infinite input can give NaN where the direct
+ * sum gives +-Inf. Elsewhere it is ignored; `plan.info.kernel` says what ran.
+ */
+export type Algorithm = 'default' | 'winograd';
+
 /** Fused epilogue applied after bias: relu, relu6, or a general clamp. */
 export type Activation = 'none' | 'relu' | 'relu6' | { readonly min?: number; readonly max?: number };
 
@@ -45,6 +54,8 @@ export interface ConvOptions {
    * Weights are always PyTorch's layout (Cout, Cin/groups, *k).
    */
   layout?: Layout;
+  /** 'default' or the opt-in 'winograd' (see Algorithm). Default 'default'. */
+  algorithm?: Algorithm;
   /** Preallocated output; validated for shape and length, then written and returned. */
   out?: Tensor;
 }

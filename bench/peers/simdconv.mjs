@@ -7,13 +7,20 @@ const contexts = new Map(); // build -> context; the runner runs one thread coun
 
 const factory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTranspose2d: 'createConvTranspose2d' };
 
-export async function createPeer(l, { threads, build }) {
+export async function createPeer(l, { threads, build, algorithm }) {
   const simdconv = await import('../../dist/index.js');
   if (!contexts.has(build)) contexts.set(build, await simdconv.createContext({ build, threads }));
   const { x, w } = makeTensors(l);
   const { stride, padding, dilation, groups } = l;
   const ctx = contexts.get(build);
-  const plan = simdconv[factory[l.op]](w, null, { stride, padding, dilation, groups }, ctx);
+  const plan = simdconv[factory[l.op]](w, null, { stride, padding, dilation, groups, ...(algorithm && { algorithm }) }, ctx);
+  if (algorithm === 'winograd') {
+    plan.run(x);
+    if (!plan.info.kernel.startsWith('winograd')) {
+      plan.dispose();
+      return { name: `simdconv ${build} winograd`, unavailable: 'Winograd F(2x2, 3x3) applies to 3x3 stride-1 undilated single-group conv2d only' };
+    }
+  }
   // As the peers run: the input lives in wasm memory already (TF.js's input tensor does too), the output is
   // copied out to a preallocated JS array each call (TF.js's dataSync copies too). Nothing is allocated.
   const input = ctx.tensor(x.shape, x.data);
@@ -22,8 +29,9 @@ export async function createPeer(l, { threads, build }) {
   return {
     name: `simdconv ${build}`,
     run: () => plan.run(input, out).data,
-    // Wasm memory in use while it runs: packed weights, workspace, output staging and the resident input.
-    wasmBytes: () => contexts.get(build).memoryStats().bytesInUse,
+    // Wasm memory this plan holds while it runs: packed weights and bias, workspace, the resident input and the
+    // output staging (the plans of other configs share the context, so its total would count them too).
+    wasmBytes: () => plan.info.weightBytes + plan.info.workspaceBytes + (x.data.length + out.data.length) * 4,
     dispose: () => {
       plan.dispose();
       input.dispose();

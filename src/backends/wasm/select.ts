@@ -7,10 +7,12 @@ import type { ConvParams } from '../../shape.js';
 import { WasmDepthwiseConvPlan, isDepthwise } from './depthwise-conv-plan.js';
 import { WasmGemmConvPlan } from './gemm-conv-plan.js';
 import { WasmTransposedConvPlan } from './transposed-conv-plan.js';
+import { WasmWinogradConvPlan, winogradApplies } from './winograd-conv-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
 export function createWasmPlan(rt: WasmRuntime, params: ConvParams): ConvPlan {
   if (params.transposed) return new WasmTransposedConvPlan(rt, params);
+  if (winogradApplies(params)) return new WasmWinogradConvPlan(rt, params);
   if (isDepthwise(params)) return new WasmDepthwiseConvPlan(rt, params);
   return new WasmGemmConvPlan(rt, params);
 }

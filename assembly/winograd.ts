@@ -1,0 +1,160 @@
+// Winograd F(2x2, 3x3) for 3x3 stride-1 undilated conv2d, channels-first, one group: the opt-in
+// `algorithm: 'winograd'` (src/backends/wasm/winograd-conv-plan.ts chooses it).
+//
+// Each 2x2 block of outputs (a tile) comes from a 4x4 input patch d and, per channel pair, the 3x3 kernel g:
+//     Y = A^T [ sum over input channels of (G g G^T) . (B^T d B) ] A        (. elementwise, 4x4)
+// with, for PyTorch's cross-correlation,
+//     B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+//     A^T = [1 1 1 0; 0 1 -1 -1].
+// So 16 products per tile and channel pair instead of 36 (2.25x fewer multiplies): for each of the 16 (i, j),
+// M_ij[Cout][tiles] = U_ij[Cout][Cin] x V_ij[Cin][tiles], an ordinary GEMM that runs on gemm.ts's microkernels
+// with U_ij packed once per plan (U = G g G^T, computed in float64 by the host).
+//
+// Work goes by blocks of tile rows (L2-sized): transform the block's input patches into V (four tiles per
+// vector), run the 16 GEMMs into M, transform M back into outputs with bias and activation. The image is a
+// zero-padded copy [C][Hq][Wq], Hq = 2 * tile rows + 2, Wq = 2 * tilesW + 2 with tilesW a multiple of 4, so
+// every patch is in bounds (tiles past the output's edge compute values that are never stored).
+//
+// Accuracy: every step is a short sum with coefficients 0, +-1 or +-1/2, so the error is bounded like the
+// direct convolution's but with the sums of |w| |x| taken through |A^T|, |G|, |B^T| (a few times larger);
+// test/winograd.test.ts checks exactly that bound. NaN propagates to the outputs whose window holds it; an
+// infinite input can give NaN where the direct sum gives +-Inf (Inf - Inf inside the transforms).
+import { clampv, storePartial8 } from './simd';
+import { gemm_4x8_packed_a, gemm_6x8_packed_a } from './gemm';
+
+// V[16][C][nt] of tile rows [tr0, tr1): tile t = (tr - tr0) * tilesW + tw. `w` is 256 bytes of scratch.
+function inputTransform(x: usize, C: i32, Hq: i32, Wq: i32, tilesW: i32, tr0: i32, tr1: i32, v: usize, nt: i32, w: usize): void {
+  const plane = <usize>Hq * Wq << 2;
+  const row = <usize>Wq << 2;
+  const kStride = <usize>C * nt << 2;
+  for (let c = 0; c < C; c++) {
+    let vt = v + (<usize>c * nt << 2);
+    for (let tr = tr0; tr < tr1; tr++) {
+      let p = x + <usize>c * plane + <usize>(2 * tr) * row;
+      for (let tw = 0; tw < tilesW; tw += 4) {
+        // Rows of the four patches: column j of tile i is image column 2 (tw + i) + j; apply B^T along j.
+        for (let r = 0; r < 4; r++) {
+          const q = p + <usize>r * row;
+          const l0 = v128.load(q);
+          const l1 = v128.load(q, 16);
+          const l2 = v128.load(q, 32);
+          const d0 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6);
+          const d1 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+          const d2 = v128.shuffle<f32>(l0, v128.shuffle<f32>(l1, l2, 0, 2, 4, 6), 2, 4, 5, 6);
+          const d3 = v128.shuffle<f32>(l0, v128.shuffle<f32>(l1, l2, 1, 3, 5, 7), 3, 4, 5, 6);
+          const o = w + (<usize>r << 6);
+          v128.store(o, f32x4.sub(d0, d2));
+          v128.store(o, f32x4.add(d1, d2), 16);
+          v128.store(o, f32x4.sub(d2, d1), 32);
+          v128.store(o, f32x4.sub(d1, d3), 48);
+        }
+        // B^T along the rows, into V_ij.
+        for (let j = 0; j < 4; j++) {
+          const o = w + (<usize>j << 4);
+          const w0 = v128.load(o);
+          const w1 = v128.load(o, 64);
+          const w2 = v128.load(o, 128);
+          const w3 = v128.load(o, 192);
+          const vj = vt + <usize>j * kStride;
+          v128.store(vj, f32x4.sub(w0, w2));
+          v128.store(vj + 4 * kStride, f32x4.add(w1, w2));
+          v128.store(vj + 8 * kStride, f32x4.sub(w2, w1));
+          v128.store(vj + 12 * kStride, f32x4.sub(w1, w3));
+        }
+        vt += 16;
+        p += 32;
+      }
+    }
+  }
+}
+
+// M_k = U_k x V_k for the 16 k: U_k packed in `rows`-row panels [ceil(Cout / rows)][Cin][rows], k apart by
+// uStride bytes; V_k [Cin][nt], M_k [Cout][nt]. Weight panel outside, tiles inside: both stay in L1.
+function transformedGemms(u: usize, uStride: usize, rows: i32, C: i32, cout: i32, v: usize, m: usize, nt: i32, zeros: usize): void {
+  const ld = <usize>nt << 2;
+  const panel = <usize>(C * rows) << 2;
+  for (let k = 0; k < 16; k++) {
+    const a = u + <usize>k * uStride;
+    const b = v + <usize>k * C * ld;
+    const c = m + <usize>k * cout * ld;
+    for (let m0 = 0; m0 < cout; m0 += rows) {
+      const mr = min(rows, cout - m0);
+      const ap = a + <usize>(m0 / rows) * panel;
+      const cp = c + <usize>m0 * ld;
+      for (let n0 = 0; n0 < nt; n0 += 8) {
+        const nr = min(8, nt - n0);
+        const o = <usize>n0 << 2;
+        if (rows == 6) gemm_6x8_packed_a(mr, nr, C, ap, b + o, ld, cp + o, ld, zeros, -Infinity, Infinity);
+        else gemm_4x8_packed_a(mr, nr, C, ap, b + o, ld, cp + o, ld, zeros, -Infinity, Infinity);
+      }
+    }
+  }
+}
+
+// Outputs of tile rows [tr0, tr1) from M[16][Cout][nt]: A^T M A per tile, four tiles per vector, then bias,
+// clamp, and the two output rows of each tile interleaved back into image order.
+function outputTransform(
+  m: usize, nt: i32, cout: i32, y: usize, OH: i32, OW: i32, tilesW: i32, tr0: i32, tr1: i32,
+  bias: usize, lo: f32, hi: f32,
+): void {
+  const kStride = <usize>cout * nt << 2;
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  const rowBytes = <usize>OW << 2;
+  for (let co = 0; co < cout; co++) {
+    const bv = v128.load32_splat(bias + (<usize>co << 2));
+    let mt = m + (<usize>co * nt << 2);
+    const yc = y + <usize>co * OH * rowBytes;
+    for (let tr = tr0; tr < tr1; tr++) {
+      const oy = 2 * tr;
+      const y0 = yc + <usize>oy * rowBytes;
+      const second = oy + 1 < OH;
+      for (let tw = 0; tw < tilesW; tw += 4) {
+        const n = min(8, OW - 2 * tw);
+        if (n > 0) {
+          // A^T along i (s0j, s1j), then along j.
+          let m0 = v128.load(mt), m1 = v128.load(mt + 4 * kStride), m2 = v128.load(mt + 8 * kStride), m3 = v128.load(mt + 12 * kStride);
+          const s00 = f32x4.add(f32x4.add(m0, m1), m2);
+          const s10 = f32x4.sub(f32x4.sub(m1, m2), m3);
+          m0 = v128.load(mt + kStride); m1 = v128.load(mt + 5 * kStride); m2 = v128.load(mt + 9 * kStride); m3 = v128.load(mt + 13 * kStride);
+          const s01 = f32x4.add(f32x4.add(m0, m1), m2);
+          const s11 = f32x4.sub(f32x4.sub(m1, m2), m3);
+          m0 = v128.load(mt + 2 * kStride); m1 = v128.load(mt + 6 * kStride); m2 = v128.load(mt + 10 * kStride); m3 = v128.load(mt + 14 * kStride);
+          const s02 = f32x4.add(f32x4.add(m0, m1), m2);
+          const s12 = f32x4.sub(f32x4.sub(m1, m2), m3);
+          m0 = v128.load(mt + 3 * kStride); m1 = v128.load(mt + 7 * kStride); m2 = v128.load(mt + 11 * kStride); m3 = v128.load(mt + 15 * kStride);
+          const s03 = f32x4.add(f32x4.add(m0, m1), m2);
+          const s13 = f32x4.sub(f32x4.sub(m1, m2), m3);
+          const y00 = clampv(f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), bv), vlo, vhi);
+          const y01 = clampv(f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bv), vlo, vhi);
+          const o = y0 + (<usize>(2 * tw) << 2);
+          storePartial8(o, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5), v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), n);
+          if (second) {
+            const y10 = clampv(f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bv), vlo, vhi);
+            const y11 = clampv(f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bv), vlo, vhi);
+            storePartial8(o + rowBytes, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5), v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), n);
+          }
+        }
+        mt += 16;
+      }
+    }
+  }
+}
+
+// One thread's tile rows [trBegin, trEnd) of one image, `blockRows` at a time. x: padded image [C][Hq][Wq];
+// u: packed U (16 x uStride bytes); y: output [Cout][OH][OW]; v: scratch of 16 * C * blockRows * tilesW floats
+// plus 256 bytes; m: scratch of 16 * Cout * blockRows * tilesW floats; zeros: Cout + 8 zero floats.
+export function wino_f23_cf(
+  x: usize, u: usize, uStride: usize, bias: usize, zeros: usize, y: usize,
+  C: i32, Hq: i32, Wq: i32, cout: i32, OH: i32, OW: i32, tilesW: i32, rows: i32,
+  v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, trBegin: i32, trEnd: i32,
+): void {
+  const scratch = v + (<usize>(16 * C * blockRows * tilesW) << 2);
+  for (let tr0 = trBegin; tr0 < trEnd; tr0 += blockRows) {
+    const tr1 = min(tr0 + blockRows, trEnd);
+    const nt = (tr1 - tr0) * tilesW;
+    inputTransform(x, C, Hq, Wq, tilesW, tr0, tr1, v, nt, scratch);
+    transformedGemms(u, uStride, rows, C, cout, v, m, nt, zeros);
+    outputTransform(m, nt, cout, y, OH, OW, tilesW, tr0, tr1, bias, lo, hi);
+  }
+}
