@@ -12,7 +12,7 @@ import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
-import { WasmPlan } from './wasm-plan.js';
+import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Target size of the im2col panel: small enough to stay in L2 while the microkernel sweeps it. */
@@ -60,7 +60,7 @@ function hasPadding(p: ConvParams): boolean {
   return p.padBefore.some((v) => v > 0) || p.padAfter.some((v) => v > 0);
 }
 
-export class WasmGemmConvPlan extends WasmPlan<Prepared> {
+export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
   private readonly weights: number;
   private readonly bias: number;
   private readonly channelsLast: boolean;
@@ -245,14 +245,6 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   protected releaseWeights(): void {
     this.rt.heap.release(this.weights);
     this.rt.heap.release(this.bias);
-  }
-
-  protected stageInput(prep: Prepared, bytes: number): number {
-    return (prep.x ||= this.rt.heap.alloc(bytes, 'input'));
-  }
-
-  protected stageOutput(prep: Prepared, bytes: number): number {
-    return (prep.y ||= this.rt.heap.alloc(bytes, 'output'));
   }
 
   /** The kernel calls, from the input at byte offset `x` to the output at `y` (both in wasm memory). */

@@ -41,3 +41,23 @@ export abstract class WasmPlan<Prepared> extends PlanBase<Prepared> implements R
     return geometry;
   }
 }
+
+/** Per-shape state of a plan whose staging buffers are allocated on first use (0 until then). */
+export interface LazyStaging {
+  x: number;
+  y: number;
+}
+
+/**
+ * A wasm plan whose input / output staging is allocated by the first `run` that needs it: resident runs (chains,
+ * tensors already in wasm memory) never hold them.
+ */
+export abstract class LazyStagedWasmPlan<Prepared extends LazyStaging> extends WasmPlan<Prepared> {
+  protected stageInput(prep: Prepared, bytes: number): number {
+    return (prep.x ||= this.rt.heap.alloc(bytes, 'input'));
+  }
+
+  protected stageOutput(prep: Prepared, bytes: number): number {
+    return (prep.y ||= this.rt.heap.alloc(bytes, 'output'));
+  }
+}

@@ -8,7 +8,7 @@ import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
-import { WasmPlan } from './wasm-plan.js';
+import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Bytes of transformed input (V) per block of tile rows: the block's V and M stay in L2 while 16 GEMMs sweep them. */
@@ -50,7 +50,7 @@ interface Prepared {
 /** Argument position of the output, patched per image. */
 const ARG_Y = 5;
 
-export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
+export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
   private readonly u: number;
   /** Bytes of one packed U_k (all its panels). */
   private readonly uStride: number;
@@ -156,14 +156,6 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     heap.release(this.u);
     heap.release(this.bias);
     heap.release(this.zeros);
-  }
-
-  protected stageInput(prep: Prepared, bytes: number): number {
-    return (prep.x ||= this.rt.heap.alloc(bytes, 'input'));
-  }
-
-  protected stageOutput(prep: Prepared, bytes: number): number {
-    return (prep.y ||= this.rt.heap.alloc(bytes, 'output'));
   }
 
   protected compute(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
