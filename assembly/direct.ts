@@ -12,7 +12,7 @@
 //
 // Weights are the GEMM path's packed A panels ([tile][c][taps][rows], gemm.ts pack_a), so a plan can take
 // either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
-import { madd } from './simd';
+import { clampv, madd, storePartial } from './simd';
 import { storeRows4x8, storeRows6x8 } from './gemm';
 
 // Byte offsets of each reduction step (c, a, b, e) inside one group's padded image [cinG][Dp][Hp][SW * segW],
@@ -114,6 +114,40 @@ export function direct_tile_4x8(
   storeRows4x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31);
 }
 
+// The 6-row tile for a row's last 1..4 pixels (a row of 28 ends in 4): one vector per row, half the
+// multiply-adds of a 6x8 tile there, where the 6x8 tile computed 8 pixels to store 4 (12.5% of a 28-wide layer).
+export function direct_tile_6x4(
+  mr: i32, nr: i32, steps: i32, x: usize, offsets: usize,
+  a: usize, c: usize, ldc: usize, bias: usize, lo: f32, hi: f32,
+): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
+  let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
+  const end = offsets + (<usize>steps << 2);
+  for (let t = offsets; t < end; t += 4) {
+    const b = v128.load(x + <usize>load<u32>(t));
+    c0 = madd(v128.load32_splat(a), b, c0);
+    c1 = madd(v128.load32_splat(a, 4), b, c1);
+    c2 = madd(v128.load32_splat(a, 8), b, c2);
+    c3 = madd(v128.load32_splat(a, 12), b, c3);
+    c4 = madd(v128.load32_splat(a, 16), b, c4);
+    c5 = madd(v128.load32_splat(a, 20), b, c5);
+    a += 24;
+  }
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  storePartial(c, clampv(f32x4.add(c0, v128.load32_splat(bias)), vlo, vhi), nr);
+  if (mr < 2) return;
+  storePartial(c + ldc, clampv(f32x4.add(c1, v128.load32_splat(bias, 4)), vlo, vhi), nr);
+  if (mr < 3) return;
+  storePartial(c + 2 * ldc, clampv(f32x4.add(c2, v128.load32_splat(bias, 8)), vlo, vhi), nr);
+  if (mr < 4) return;
+  storePartial(c + 3 * ldc, clampv(f32x4.add(c3, v128.load32_splat(bias, 12)), vlo, vhi), nr);
+  if (mr < 5) return;
+  storePartial(c + 4 * ldc, clampv(f32x4.add(c4, v128.load32_splat(bias, 16)), vlo, vhi), nr);
+  if (mr < 6) return;
+  storePartial(c + 5 * ldc, clampv(f32x4.add(c5, v128.load32_splat(bias, 20)), vlo, vhi), nr);
+}
+
 // One thread's share of one image: the work units [uBegin, uEnd) of the channelTiles x rows units taken
 // tile-major (unit = tile * rows + row), a row being one (od, oh) of the OD*OH output rows and tile t the
 // channels of panel t % mTiles in group t / mTiles. Tile-major ranges give each thread whole channel tiles
@@ -162,8 +196,12 @@ export function conv_direct_cf(
           const yt = y + ((<usize>co * P + <usize>row * OW + ow) << 2);
           const mr = min(rows, coutG - m0);
           const brow = bias + (<usize>co << 2);
-          if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
-          else direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          if (rows == 6) {
+            if (nr > 4) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+            else direct_tile_6x4(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          } else {
+            direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          }
         }
       }
     }

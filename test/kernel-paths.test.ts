@@ -1,7 +1,7 @@
 /**
  * Every wasm kernel path the GEMM plan can choose, forced by shape, checked against the float64 reference
- * across the remainders of its tiles (6 or 4 output channels x 8 pixels channels-first, 6 pixels x 8 channels
- * channels-last), so no path is covered only by chance. The output-channel counts reach both panel heights.
+ * across the remainders of its tiles (6 or 4 output channels x 8 pixels channels-first, a row's last 1-4 pixels
+ * on the direct path's 6x4 tile, 6 pixels x 8 channels channels-last), so no path is covered only by chance. The output-channel counts reach both panel heights.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
