@@ -1,5 +1,5 @@
-// Winograd F(2x2, 3x3) for 3x3 stride-1 undilated conv2d, channels-first, one group: the opt-in
-// `algorithm: 'winograd'` (src/backends/wasm/winograd-conv-plan.ts chooses it).
+// Winograd F(2x2, 3x3) for 3x3 stride-1 undilated conv2d, channels-first, one group, and its 3-D twin at the end
+// of the file: the opt-in `algorithm: 'winograd'` (src/backends/wasm/winograd-conv-plan.ts chooses it).
 //
 // Each 2x2 block of outputs (a tile) comes from a 4x4 input patch d and, per channel pair, the 3x3 kernel g:
 //     Y = A^T [ sum over input channels of (G g G^T) . (B^T d B) ] A        (. elementwise, 4x4)
@@ -22,6 +22,51 @@
 import { clampv, storePartial8 } from './simd';
 import { gemm_4x8_packed_a, gemm_6x8_packed_a } from './gemm';
 
+// One row of four patches (image row at q, patch columns starting 8 floats apart), with B^T applied along the
+// row: column j of tile i is image column 2 i + j; the four results (j = 0..3, one lane per tile) go to o, 16
+// bytes apart.
+// @ts-ignore: decorator
+@inline
+function patchRow(q: usize, o: usize): void {
+  const l0 = v128.load(q);
+  const l1 = v128.load(q, 16);
+  const l2 = v128.load(q, 32);
+  const d0 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6);
+  const d1 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+  const d2 = v128.shuffle<f32>(l0, v128.shuffle<f32>(l1, l2, 0, 2, 4, 6), 2, 4, 5, 6);
+  const d3 = v128.shuffle<f32>(l0, v128.shuffle<f32>(l1, l2, 1, 3, 5, 7), 3, 4, 5, 6);
+  v128.store(o, f32x4.sub(d0, d2));
+  v128.store(o, f32x4.add(d1, d2), 16);
+  v128.store(o, f32x4.sub(d2, d1), 32);
+  v128.store(o, f32x4.sub(d1, d3), 48);
+}
+
+// B^T along one axis: four vectors `from` bytes apart at src into four `to` bytes apart at dst.
+// @ts-ignore: decorator
+@inline
+function transformB(src: usize, from: usize, dst: usize, to: usize): void {
+  const w0 = v128.load(src);
+  const w1 = v128.load(src + from);
+  const w2 = v128.load(src + 2 * from);
+  const w3 = v128.load(src + 3 * from);
+  v128.store(dst, f32x4.sub(w0, w2));
+  v128.store(dst + to, f32x4.add(w1, w2));
+  v128.store(dst + 2 * to, f32x4.sub(w2, w1));
+  v128.store(dst + 3 * to, f32x4.sub(w1, w3));
+}
+
+// A^T along one axis: four vectors `from` bytes apart at src into two `to` bytes apart at dst.
+// @ts-ignore: decorator
+@inline
+function transformA(src: usize, from: usize, dst: usize, to: usize): void {
+  const m0 = v128.load(src);
+  const m1 = v128.load(src + from);
+  const m2 = v128.load(src + 2 * from);
+  const m3 = v128.load(src + 3 * from);
+  v128.store(dst, f32x4.add(f32x4.add(m0, m1), m2));
+  v128.store(dst + to, f32x4.sub(f32x4.sub(m1, m2), m3));
+}
+
 // V[16][C][nt] of tile rows [tr0, tr1): tile t = (tr - tr0) * tilesW + tw. `w` is 256 bytes of scratch.
 function inputTransform(x: usize, C: i32, Hq: i32, Wq: i32, tilesW: i32, tr0: i32, tr1: i32, v: usize, nt: i32, w: usize): void {
   const plane = <usize>Hq * Wq << 2;
@@ -32,35 +77,9 @@ function inputTransform(x: usize, C: i32, Hq: i32, Wq: i32, tilesW: i32, tr0: i3
     for (let tr = tr0; tr < tr1; tr++) {
       let p = x + <usize>c * plane + <usize>(2 * tr) * row;
       for (let tw = 0; tw < tilesW; tw += 4) {
-        // Rows of the four patches: column j of tile i is image column 2 (tw + i) + j; apply B^T along j.
-        for (let r = 0; r < 4; r++) {
-          const q = p + <usize>r * row;
-          const l0 = v128.load(q);
-          const l1 = v128.load(q, 16);
-          const l2 = v128.load(q, 32);
-          const d0 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6);
-          const d1 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
-          const d2 = v128.shuffle<f32>(l0, v128.shuffle<f32>(l1, l2, 0, 2, 4, 6), 2, 4, 5, 6);
-          const d3 = v128.shuffle<f32>(l0, v128.shuffle<f32>(l1, l2, 1, 3, 5, 7), 3, 4, 5, 6);
-          const o = w + (<usize>r << 6);
-          v128.store(o, f32x4.sub(d0, d2));
-          v128.store(o, f32x4.add(d1, d2), 16);
-          v128.store(o, f32x4.sub(d2, d1), 32);
-          v128.store(o, f32x4.sub(d1, d3), 48);
-        }
-        // B^T along the rows, into V_ij.
-        for (let j = 0; j < 4; j++) {
-          const o = w + (<usize>j << 4);
-          const w0 = v128.load(o);
-          const w1 = v128.load(o, 64);
-          const w2 = v128.load(o, 128);
-          const w3 = v128.load(o, 192);
-          const vj = vt + <usize>j * kStride;
-          v128.store(vj, f32x4.sub(w0, w2));
-          v128.store(vj + 4 * kStride, f32x4.add(w1, w2));
-          v128.store(vj + 8 * kStride, f32x4.sub(w2, w1));
-          v128.store(vj + 12 * kStride, f32x4.sub(w1, w3));
-        }
+        // B^T along the patch columns (w[r][j]), then along the rows into V_ij.
+        for (let r = 0; r < 4; r++) patchRow(p + <usize>r * row, w + (<usize>r << 6));
+        for (let j = 0; j < 4; j++) transformB(w + (<usize>j << 4), 64, vt + <usize>j * kStride, 4 * kStride);
         vt += 16;
         p += 32;
       }
@@ -68,12 +87,12 @@ function inputTransform(x: usize, C: i32, Hq: i32, Wq: i32, tilesW: i32, tr0: i3
   }
 }
 
-// M_k = U_k x V_k for the 16 k: U_k packed in `rows`-row panels [ceil(Cout / rows)][Cin][rows], k apart by
+// M_k = U_k x V_k for the `count` k (16 in 2-D, 64 in 3-D): U_k packed in `rows`-row panels [ceil(Cout / rows)][Cin][rows], k apart by
 // uStride bytes; V_k [Cin][nt], M_k [Cout][nt]. Weight panel outside, tiles inside: both stay in L1.
-function transformedGemms(u: usize, uStride: usize, rows: i32, C: i32, cout: i32, v: usize, m: usize, nt: i32, zeros: usize): void {
+function transformedGemms(count: i32, u: usize, uStride: usize, rows: i32, C: i32, cout: i32, v: usize, m: usize, nt: i32, zeros: usize): void {
   const ld = <usize>nt << 2;
   const panel = <usize>(C * rows) << 2;
-  for (let k = 0; k < 16; k++) {
+  for (let k = 0; k < count; k++) {
     const a = u + <usize>k * uStride;
     const b = v + <usize>k * C * ld;
     const c = m + <usize>k * cout * ld;
@@ -154,7 +173,109 @@ export function wino_f23_cf(
     const tr1 = min(tr0 + blockRows, trEnd);
     const nt = (tr1 - tr0) * tilesW;
     inputTransform(x, C, Hq, Wq, tilesW, tr0, tr1, v, nt, scratch);
-    transformedGemms(u, uStride, rows, C, cout, v, m, nt, zeros);
+    transformedGemms(16, u, uStride, rows, C, cout, v, m, nt, zeros);
     outputTransform(m, nt, cout, y, OH, OW, tilesW, tr0, tr1, bias, lo, hi);
+  }
+}
+
+// 3-D, F(2x2x2, 3x3x3): the same transforms along depth too (64 products per tile and channel pair instead of
+// 216). A tile row is one (tz, ty); V and M are [64][C or Cout][nt] with k = 16 l + 4 i + j (depth, row, column).
+
+// V of tile rows [tr0, tr1) (tr = tz * tilesH + ty). `w` is 1 KiB of scratch.
+function inputTransform3d(
+  x: usize, C: i32, Dq: i32, Hq: i32, Wq: i32, tilesH: i32, tilesW: i32, tr0: i32, tr1: i32, v: usize, nt: i32, w: usize,
+): void {
+  const row = <usize>Wq << 2;
+  const slice = <usize>Hq * row;
+  const plane = <usize>Dq * slice;
+  const kStride = <usize>C * nt << 2;
+  for (let c = 0; c < C; c++) {
+    let vt = v + (<usize>c * nt << 2);
+    for (let tr = tr0; tr < tr1; tr++) {
+      const tz = tr / tilesH;
+      const ty = tr - tz * tilesH;
+      let p = x + <usize>c * plane + <usize>(2 * tz) * slice + <usize>(2 * ty) * row;
+      for (let tw = 0; tw < tilesW; tw += 4) {
+        // w[a][r][j]: along the columns; then along the rows, in place (w[a][i][j]); then along depth into V.
+        for (let a = 0; a < 4; a++) {
+          for (let r = 0; r < 4; r++) patchRow(p + <usize>a * slice + <usize>r * row, w + (<usize>(a * 4 + r) << 6));
+        }
+        for (let a = 0; a < 4; a++) {
+          for (let j = 0; j < 4; j++) {
+            const o = w + (<usize>a << 8) + (<usize>j << 4);
+            transformB(o, 64, o, 64);
+          }
+        }
+        for (let ij = 0; ij < 16; ij++) transformB(w + (<usize>ij << 4), 256, vt + <usize>ij * kStride, 16 * kStride);
+        vt += 16;
+        p += 32;
+      }
+    }
+  }
+}
+
+// Outputs of tile rows [tr0, tr1) from M: A^T along depth, rows and columns; `w` is 1 KiB of scratch.
+function outputTransform3d(
+  m: usize, nt: i32, cout: i32, y: usize, OD: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32, tr0: i32, tr1: i32,
+  bias: usize, lo: f32, hi: f32, w: usize,
+): void {
+  const kStride = <usize>cout * nt << 2;
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  const rowBytes = <usize>OW << 2;
+  const sliceBytes = <usize>OH * rowBytes;
+  for (let co = 0; co < cout; co++) {
+    const bv = v128.load32_splat(bias + (<usize>co << 2));
+    let mt = m + (<usize>co * nt << 2);
+    const yc = y + <usize>co * OD * sliceBytes;
+    for (let tr = tr0; tr < tr1; tr++) {
+      const tz = tr / tilesH;
+      const ty = tr - tz * tilesH;
+      for (let tw = 0; tw < tilesW; tw += 4) {
+        const n = min(8, OW - 2 * tw);
+        if (n > 0) {
+          // s[e][i][j] (e: output depth), then t[e][f][j] (f: output row), then the two output columns.
+          for (let ij = 0; ij < 16; ij++) transformA(mt + <usize>ij * kStride, 16 * kStride, w + (<usize>ij << 4), 256);
+          for (let e = 0; e < 2; e++) {
+            for (let j = 0; j < 4; j++) {
+              const o = w + (<usize>e << 8) + (<usize>j << 4);
+              transformA(o, 64, o, 64);
+            }
+          }
+          for (let e = 0; e < 2; e++) {
+            const oz = 2 * tz + e;
+            if (oz >= OD) break;
+            for (let f = 0; f < 2; f++) {
+              const oy = 2 * ty + f;
+              if (oy >= OH) break;
+              const t = w + (<usize>e << 8) + (<usize>f << 6);
+              const t0 = v128.load(t), t1 = v128.load(t, 16), t2 = v128.load(t, 32), t3 = v128.load(t, 48);
+              const y0 = clampv(f32x4.add(f32x4.add(f32x4.add(t0, t1), t2), bv), vlo, vhi);
+              const y1 = clampv(f32x4.add(f32x4.sub(f32x4.sub(t1, t2), t3), bv), vlo, vhi);
+              const o = yc + <usize>oz * sliceBytes + <usize>oy * rowBytes + (<usize>(2 * tw) << 2);
+              storePartial8(o, v128.shuffle<f32>(y0, y1, 0, 4, 1, 5), v128.shuffle<f32>(y0, y1, 2, 6, 3, 7), n);
+            }
+          }
+        }
+        mt += 16;
+      }
+    }
+  }
+}
+
+// wino_f23_cf's 3-D twin: tile rows [trBegin, trEnd) of the tilesD x tilesH tile rows. x: padded [C][Dq][Hq][Wq];
+// u: 64 packed U_k; v: scratch of 64 * C * blockRows * tilesW floats plus 1 KiB; m: 64 * Cout * blockRows * tilesW.
+export function wino_f222_cf(
+  x: usize, u: usize, uStride: usize, bias: usize, zeros: usize, y: usize,
+  C: i32, Dq: i32, Hq: i32, Wq: i32, cout: i32, OD: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32, rows: i32,
+  v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, trBegin: i32, trEnd: i32,
+): void {
+  const scratch = v + (<usize>(64 * C * blockRows * tilesW) << 2);
+  for (let tr0 = trBegin; tr0 < trEnd; tr0 += blockRows) {
+    const tr1 = min(tr0 + blockRows, trEnd);
+    const nt = (tr1 - tr0) * tilesW;
+    inputTransform3d(x, C, Dq, Hq, Wq, tilesH, tilesW, tr0, tr1, v, nt, scratch);
+    transformedGemms(64, u, uStride, rows, C, cout, v, m, nt, zeros);
+    outputTransform3d(m, nt, cout, y, OD, OH, OW, tilesH, tilesW, tr0, tr1, bias, lo, hi, scratch);
   }
 }

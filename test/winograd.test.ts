@@ -1,5 +1,5 @@
 /**
- * The opt-in Winograd F(2x2, 3x3) path (`algorithm: 'winograd'`): against the float64 reference within the
+ * The opt-in Winograd path (`algorithm: 'winograd'`, F(2x2, 3x3) and F(2x2x2, 3x3x3)): against the float64 reference within the
  * algorithm's own float32 error bound, on both wasm builds, one and two threads; where it does not apply, the
  * option falls back to the default path (and the default bound).
  *
@@ -7,8 +7,9 @@
  * V = B^T d B in two passes of 2-term sums (2 roundings), one product, Cin - 1 additions over channels, A^T .. A
  * in two passes of 3-term sums (4 roundings), the bias add (1). So every term carries at most Cin + 9
  * roundings, and |error| <= gamma_(Cin+9) * sum over terms of |coefficient product| |w| |x|, the sum taken
- * through |A^T|, |G| and |B^T| (a few times the direct convolution's sum |w| |x|). windowBound computes that
- * sum in float64; zero coefficients are skipped, so a NaN input only widens the bound of outputs it reaches.
+ * through |A^T|, |G| and |B^T| (a few times the direct convolution's sum |w| |x|). In 3-D each transform has a
+ * third pass: Cin + 12 roundings at most. windowBound computes that sum in float64; zero coefficients are
+ * skipped, so a NaN input only widens the bound of outputs it reaches.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,57 +38,57 @@ const AT = [
   [0, 1, -1, -1],
 ];
 
-/** sum_ab |L_ia| |X_ab| |L_jb| over nonzero coefficients (a NaN in X reaches only the (i, j) it feeds). */
-function absTransform(L: number[][], X: (a: number, b: number) => number, n: number): number[][] {
-  return L.map((li) =>
-    L.map((lj) => {
-      let s = 0;
-      for (let a = 0; a < n; a++) {
-        if (li[a] === 0) continue;
-        for (let b = 0; b < n; b++) if (lj[b] !== 0) s += Math.abs(li[a]!) * Math.abs(X(a, b)) * Math.abs(lj[b]!);
-      }
-      return s;
-    }),
-  );
+/**
+ * |L| applied along every axis of an n^rank block X (row-major): sum over the block of the product of
+ * |L[o_axis][i_axis]| times |X|, skipping zero coefficients (a NaN in X then reaches only the outputs it feeds).
+ */
+function absTransform(L: number[][], X: (index: number) => number, n: number, rank: number): Float64Array {
+  const m = L.length;
+  const out = new Float64Array(m ** rank);
+  for (let o = 0; o < out.length; o++) {
+    let s = 0;
+    for (let i = 0; i < n ** rank; i++) {
+      let coefficient = 1;
+      for (let axis = 0, oo = o, ii = i; axis < rank; axis++, oo = Math.floor(oo / m), ii = Math.floor(ii / n)) coefficient *= Math.abs(L[oo % m]![ii % n]!);
+      if (coefficient !== 0) s += coefficient * Math.abs(X(i));
+    }
+    out[o] = s;
+  }
+  return out;
 }
 
-/** The Winograd sum of |terms| per output, plus |bias| (see the top of this file). */
-function windowBound(x: Tensor, w: Tensor, b: Tensor | null, padding: [number, number]): Float64Array {
-  const [N, C, H, W] = x.shape as [number, number, number, number];
+/** The Winograd sum of |terms| per output, plus |bias| (see the top of this file), for conv2d or conv3d. */
+function windowBound(x: Tensor, w: Tensor, b: Tensor | null, padding: readonly number[]): Float64Array {
+  const rank = x.shape.length - 2;
+  const [N, C] = x.shape as [number, number];
+  const inSize = x.shape.slice(2);
   const K = w.shape[0]!;
-  const OH = H + 2 * padding[0] - 2;
-  const OW = W + 2 * padding[1] - 2;
-  const out = new Float64Array(N * K * OH * OW);
-  const u = Array.from({ length: K * C }, (_, i) => absTransform(G, (a, c) => w.data[i * 9 + a * 3 + c]!, 3));
+  const outSize = inSize.map((n, a) => n + 2 * padding[a]! - 2);
+  const tiles = outSize.map((n) => Math.ceil(n / 2));
+  const taps = 3 ** rank;
+  const out = new Float64Array(N * K * outSize.reduce((p, q) => p * q, 1));
+  const u = Array.from({ length: K * C }, (_, i) => absTransform(G, (t) => w.data[i * taps + t]!, 3, rank));
+  // Digits of `index` in base `base`, most significant (depth) first.
+  const digits = (index: number, base: number) => Array.from({ length: rank }, (_, a) => Math.floor(index / base ** (rank - 1 - a)) % base);
+  const tileCount = tiles.reduce((p, q) => p * q, 1);
   for (let n = 0; n < N; n++) {
-    for (let ty = 0; ty < Math.ceil(OH / 2); ty++) {
-      for (let tx = 0; tx < Math.ceil(OW / 2); tx++) {
-        const v = Array.from({ length: C }, (_, c) =>
-          absTransform(BT, (a, e) => {
-            const iy = 2 * ty + a - padding[0];
-            const ix = 2 * tx + e - padding[1];
-            return iy < 0 || iy >= H || ix < 0 || ix >= W ? 0 : x.data[((n * C + c) * H + iy) * W + ix]!;
-          }, 4),
-        );
-        for (let k = 0; k < K; k++) {
-          const m = [0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => {
-            let s = 0;
-            for (let c = 0; c < C; c++) s += u[k * C + c]![i]![j]! * v[c]![i]![j]!;
-            return s;
-          }));
-          for (let r = 0; r < 2; r++) {
-            for (let s = 0; s < 2; s++) {
-              const oy = 2 * ty + r;
-              const ox = 2 * tx + s;
-              if (oy >= OH || ox >= OW) continue;
-              let sum = b ? Math.abs(b.data[k]!) : 0;
-              for (let i = 0; i < 4; i++) {
-                if (AT[r]![i] === 0) continue;
-                for (let j = 0; j < 4; j++) if (AT[s]![j] !== 0) sum += m[i]![j]!;
-              }
-              out[((n * K + k) * OH + oy) * OW + ox] = sum;
-            }
-          }
+    for (let t = 0; t < tileCount; t++) {
+      const tile = Array.from({ length: rank }, (_, a) => Math.floor(t / tiles.slice(a + 1).reduce((p, q) => p * q, 1)) % tiles[a]!);
+      const v = Array.from({ length: C }, (_, c) =>
+        absTransform(BT, (i) => {
+          const at = digits(i, 4).map((d, a) => 2 * tile[a]! + d - padding[a]!);
+          if (at.some((p, a) => p < 0 || p >= inSize[a]!)) return 0;
+          return x.data[at.reduce((off, p, a) => off * inSize[a]! + p, n * C + c)]!;
+        }, 4, rank),
+      );
+      for (let k = 0; k < K; k++) {
+        const m = new Float64Array(4 ** rank);
+        for (let c = 0; c < C; c++) for (let e = 0; e < m.length; e++) m[e] = m[e]! + u[k * C + c]![e]! * v[c]![e]!;
+        const y = absTransform(AT, (e) => m[e]!, 4, rank);
+        for (let r = 0; r < 2 ** rank; r++) {
+          const at = digits(r, 2).map((d, a) => 2 * tile[a]! + d);
+          if (at.some((p, a) => p >= outSize[a]!)) continue;
+          out[at.reduce((off, p, a) => off * outSize[a]! + p, n * K + k)] = y[r]! + (b ? Math.abs(b.data[k]!) : 0);
         }
       }
     }
@@ -130,9 +131,34 @@ function tensors(c: WinogradCase): { x: Tensor; w: Tensor; b: Tensor | null } {
   };
 }
 
-function expectWinogradClose(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, options: ConvOptions, pad: [number, number]): void {
-  expectConvClose(y, referenceConv('conv2d', x, w, b, options), windowBound(x, w, b, pad), x.shape[1]! + 7);
+/** Within the Winograd bound: Cin + 3 rank + 3 roundings at most (errorBound adds the last 2). */
+function expectWinogradClose(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, options: ConvOptions, pad: readonly number[]): void {
+  const rank = x.shape.length - 2;
+  const op = rank === 2 ? 'conv2d' : 'conv3d';
+  expectConvClose(y, referenceConv(op, x, w, b, options), windowBound(x, w, b, pad), x.shape[1]! + 3 * rank + 1);
 }
+
+interface Winograd3dCase {
+  cin: number;
+  cout: number;
+  size: [number, number, number];
+  pad: [number, number, number];
+  batch: number;
+  bias: boolean;
+  seed: number;
+}
+
+const case3dArb: fc.Arbitrary<Winograd3dCase> = fc
+  .record({
+    cin: fc.integer({ min: 1, max: 6 }),
+    cout: fc.integer({ min: 1, max: 9 }),
+    size: fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 12 })),
+    pad: fc.tuple(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 1 })),
+    batch: fc.integer({ min: 1, max: 2 }),
+    bias: fc.boolean(),
+    seed: fc.integer({ min: 1, max: 1 << 30 }),
+  })
+  .filter((c) => c.size.every((n, a) => n + 2 * c.pad[a]! >= 3));
 
 describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
   let ctx: sc.Context;
@@ -158,6 +184,37 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
     );
   });
 
+  it('conv3d: matches the reference within the Winograd bound (F(2x2x2, 3x3x3))', () => {
+    fc.assert(
+      fc.property(case3dArb, (c) => {
+        const next = rng(c.seed);
+        const x = randomTensor([c.batch, c.cin, ...c.size], next);
+        const w = randomTensor([c.cout, c.cin, 3, 3, 3], next);
+        const b = c.bias ? randomTensor([c.cout], next) : null;
+        const options: ConvOptions = { padding: c.pad, algorithm: 'winograd' };
+        const plan = sc.createConv3d(w, b, options, ctx);
+        const y = plan.run(x);
+        expect(plan.info.kernel).toMatch(/^winograd-f2x2x2-3x3x3/);
+        expectWinogradClose(y, x, w, b, options, c.pad);
+        plan.dispose();
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('conv3d: splits tile rows across two threads', () => {
+    const next = rng(9);
+    const x = randomTensor([1, 16, 8, 12, 13], next);
+    const w = randomTensor([14, 16, 3, 3, 3], next);
+    const b = randomTensor([14], next);
+    const options: ConvOptions = { padding: 1, algorithm: 'winograd' };
+    const plan = sc.createConv3d(w, b, options, ctx2);
+    const y = plan.run(x);
+    expect(plan.info.threads).toBe(2);
+    expectWinogradClose(y, x, w, b, options, [1, 1, 1]);
+    plan.dispose();
+  });
+
   it('splits tile rows across two threads', () => {
     const c: WinogradCase = { cin: 24, cout: 40, h: 31, w: 37, pad: [1, 1], batch: 2, bias: true, activation: 'none', seed: 7 };
     const { x, w, b } = tensors(c);
@@ -170,11 +227,32 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
   });
 
   it('spans several blocks of tile rows (large channel counts)', () => {
-    const c: WinogradCase = { cin: 96, cout: 7, h: 40, w: 70, pad: [1, 0], batch: 1, bias: false, activation: 'relu', seed: 11 };
+    const c: WinogradCase = { cin: 96, cout: 7, h: 12, w: 70, pad: [1, 0], batch: 1, bias: false, activation: 'relu', seed: 11 };
     const { x, w, b } = tensors(c);
     const options: ConvOptions = { padding: c.pad, activation: 'relu', algorithm: 'winograd' };
     const y = sc.createConv2d(w, b, options, ctx).run(x);
     expectWinogradClose(y, x, w, b, options, c.pad);
+  });
+
+  it.each([
+    ['conv2d', [2, 3, 7, 63], [5, 3, 3, 3]],
+    ['conv3d', [2, 3, 5, 7, 9], [5, 3, 3, 3, 3]],
+  ] as const)('%s: writes nothing past its output (odd sizes, so edge tiles are partial)', async (op, xShape, wShape) => {
+    const fresh = await sc.createContext({ build });
+    const next = rng(13);
+    const x = randomTensor(xShape, next);
+    const w = randomTensor(wShape, next);
+    const options: ConvOptions = { padding: 0, algorithm: 'winograd' };
+    const plan = op === 'conv2d' ? sc.createConv2d(w, null, options, fresh) : sc.createConv3d(w, null, options, fresh);
+    const input = fresh.tensor(xShape, x.data);
+    const out = fresh.tensor(plan.outputShape(xShape));
+    // Allocated right after the output (first fit on a fresh heap) and its 64 bytes of slack: anything written
+    // a row past the output (244 bytes and more here) lands here.
+    const guard = fresh.tensor([4096], new Float32Array(4096).fill(7.5));
+    plan.run(input, out);
+    expect(guard.data.every((v) => v === 7.5)).toBe(true);
+    expectWinogradClose({ shape: out.shape, data: new Float32Array(out.data) }, x, w, null, options, new Array(xShape.length - 2).fill(0));
+    plan.dispose();
   });
 
   it('gives NaN exactly where the window holds a NaN input', () => {

@@ -1,8 +1,9 @@
 /**
- * The opt-in Winograd F(2x2, 3x3) path (`algorithm: 'winograd'`; assembly/winograd.ts has the math). Once per
- * plan: the transformed weights U = G g G^T, computed in float64, rounded once to float32 and packed for the
- * GEMM microkernels as 16 matrices [Cout][Cin]. Per input shape: the zero-padded image, rounded up to whole
- * tiles, and per thread the two L2-sized scratch blocks (transformed inputs V, products M).
+ * The opt-in Winograd path (`algorithm: 'winograd'`; assembly/winograd.ts has the math): F(2x2, 3x3) for conv2d,
+ * F(2x2x2, 3x3x3) for conv3d. Once per plan: the transformed weights (G g G^T, and G along depth too), computed
+ * in float64, rounded once to float32 and packed for the GEMM microkernels as 16 (64) matrices [Cout][Cin]. Per
+ * input shape: the zero-padded image, rounded up to whole tiles, and per thread the two L2-sized scratch blocks
+ * (transformed inputs V, products M).
  */
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
@@ -19,7 +20,7 @@ export function winogradApplies(p: ConvParams): boolean {
   return (
     p.algorithm === 'winograd' &&
     !p.transposed &&
-    p.rank === 2 &&
+    (p.rank === 2 || p.rank === 3) &&
     p.kernel.every((k) => k === 3) &&
     p.stride.every((s) => s === 1) &&
     p.dilation.every((d) => d === 1) &&
@@ -40,11 +41,37 @@ const G = [
 interface Prepared {
   x: number;
   y: number;
+  /** The zero-padded image [C][Dq][Hq][Wq] (Dq = 1 in 2-D), rounded up to whole tiles. */
   padded: number;
+  /** Per thread: its V block, then its M block. */
   scratches: number[];
   calls: KernelCall[];
+  Dq: number;
   Hq: number;
   Wq: number;
+}
+
+/** The transformed kernel (4 x 4, or 4 x 4 x 4) of one 3x3 (x3) kernel g, G along every axis, in float64. */
+function transformKernel(g: ArrayLike<number>, rank: 2 | 3): Float64Array {
+  const u = new Float64Array(4 ** rank);
+  if (rank === 2) {
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 4; j++) {
+        let s = 0;
+        for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) s += G[i]![a]! * G[j]![b]! * g[a * 3 + b]!;
+        u[i * 4 + j] = s;
+      }
+    return u;
+  }
+  for (let l = 0; l < 4; l++)
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 4; j++) {
+        let s = 0;
+        for (let a = 0; a < 3; a++)
+          for (let b = 0; b < 3; b++) for (let c = 0; c < 3; c++) s += G[l]![a]! * G[i]![b]! * G[j]![c]! * g[(a * 3 + b) * 3 + c]!;
+        u[(l * 4 + i) * 4 + j] = s;
+      }
+  return u;
 }
 
 /** Argument position of the output, patched per image. */
@@ -52,6 +79,10 @@ const ARG_Y = 5;
 
 export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
   private readonly u: number;
+  /** 2 (F(2x2, 3x3)) or 3 (F(2x2x2, 3x3x3)). */
+  private readonly rank: 2 | 3;
+  /** Transformed matrices: 4^rank. */
+  private readonly count: number;
   /** Bytes of one packed U_k (all its panels). */
   private readonly uStride: number;
   private readonly rows: 4 | 6;
@@ -65,30 +96,31 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     super(rt, params);
     const { heap, kernels } = rt;
     const { inChannels: cin, outChannels: cout } = params;
+    this.rank = params.rank as 2 | 3;
+    this.count = 4 ** this.rank;
+    const count = this.count;
     this.rows = rowsPerTile(cout);
     this.uStride = Math.ceil(cout / this.rows) * this.rows * cin * 4;
     heap.ensureFits([
-      [16 * this.uStride, 'weight'],
-      [16 * cout * cin * 4, 'weight'],
+      [count * this.uStride, 'weight'],
+      [count * cout * cin * 4, 'weight'],
       [2 * (cout + 8) * 4, 'bias'],
     ]);
-    // U_k[co][ci] for k = 4 i + j, (G g G^T)_ij in float64, then rounded once.
-    const raw = new Float32Array(16 * cout * cin);
+    // U_k[co][ci]: the transformed kernel's element k, in float64, then rounded once.
+    const raw = new Float32Array(count * cout * cin);
     const w = params.weight.data;
-    const t = new Float64Array(12);
+    const taps = 3 ** this.rank;
     for (let co = 0; co < cout; co++) {
       for (let ci = 0; ci < cin; ci++) {
-        const g = (co * cin + ci) * 9;
-        for (let i = 0; i < 4; i++)
-          for (let b = 0; b < 3; b++) t[i * 3 + b] = G[i]![0]! * w[g + b]! + G[i]![1]! * w[g + 3 + b]! + G[i]![2]! * w[g + 6 + b]!;
-        for (let i = 0; i < 4; i++)
-          for (let j = 0; j < 4; j++) raw[((i * 4 + j) * cout + co) * cin + ci] = t[i * 3]! * G[j]![0]! + t[i * 3 + 1]! * G[j]![1]! + t[i * 3 + 2]! * G[j]![2]!;
+        const g = (co * cin + ci) * taps;
+        const u = transformKernel(w.subarray(g, g + taps), this.rank);
+        for (let k = 0; k < count; k++) raw[(k * cout + co) * cin + ci] = u[k]!;
       }
     }
     const staged = heap.alloc(raw.length * 4, 'weight');
     heap.f32(staged, raw.length).set(raw);
-    this.u = heap.alloc(16 * this.uStride, 'weight');
-    for (let k = 0; k < 16; k++) kernels.pack_a(staged + k * cout * cin * 4, cin, cout, cin, this.rows, this.u + k * this.uStride);
+    this.u = heap.alloc(count * this.uStride, 'weight');
+    for (let k = 0; k < count; k++) kernels.pack_a(staged + k * cout * cin * 4, cin, cout, cin, this.rows, this.u + k * this.uStride);
     heap.release(staged);
     this.bias = heap.alloc((cout + 8) * 4, 'bias');
     const biasView = heap.f32(this.bias, cout + 8);
@@ -96,13 +128,13 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     if (params.bias) biasView.set(params.bias);
     this.zeros = heap.alloc((cout + 8) * 4, 'bias');
     heap.f32(this.zeros, cout + 8).fill(0);
-    this.weightBytes = 16 * this.uStride + 2 * (cout + 8) * 4;
+    this.weightBytes = count * this.uStride + 2 * (cout + 8) * 4;
   }
 
   get info(): PlanInfo {
     return {
       backend: 'wasm',
-      kernel: `winograd-f2x2-3x3-gemm-${this.rows}x8-cf`,
+      kernel: `winograd-${this.rank === 2 ? 'f2x2-3x3' : 'f2x2x2-3x3x3'}-gemm-${this.rows}x8-cf`,
       weightBytes: this.weightBytes,
       workspaceBytes: this.workspaceBytes,
       threads: this.threads,
@@ -114,17 +146,22 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     const p = g.params;
     const cin = p.inChannels;
     const cout = p.outChannels;
-    const [OH, OW] = g.outSize as [number, number];
-    // Tiles of 2x2 outputs; tile columns rounded up to whole vectors of 4.
-    const tileRows = Math.ceil(OH / 2);
+    const count = this.count;
+    const [OD, OH, OW] = (this.rank === 2 ? [1, ...g.outSize] : g.outSize) as [number, number, number];
+    // Tiles of 2x2(x2) outputs; tile columns rounded up to whole vectors of 4. A tile row is one (tz, ty).
+    const tilesD = this.rank === 2 ? 1 : Math.ceil(OD / 2);
+    const tilesH = Math.ceil(OH / 2);
     const tilesW = Math.ceil(Math.ceil(OW / 2) / 4) * 4;
-    const Hq = 2 * tileRows + 2;
+    const tileRows = tilesD * tilesH;
+    const Dq = this.rank === 2 ? 1 : 2 * tilesD + 2;
+    const Hq = 2 * tilesH + 2;
     const Wq = 2 * tilesW + 2;
-    const blockRows = Math.max(1, Math.min(tileRows, Math.floor(BLOCK_BYTES / (16 * cin * tilesW * 4))));
+    const blockRows = Math.max(1, Math.min(tileRows, Math.floor(BLOCK_BYTES / (count * cin * tilesW * 4))));
     const ranges = splitRange(tileRows, threadsFor(this.rt, g.macs / g.batch), 1);
-    const vBytes = 16 * cin * blockRows * tilesW * 4 + 256;
-    const mBytes = 16 * cout * blockRows * tilesW * 4;
-    const paddedBytes = cin * Hq * Wq * 4;
+    // V's tail: the transforms' scratch (4 x 4 (x 4) vectors).
+    const vBytes = count * cin * blockRows * tilesW * 4 + count * 16;
+    const mBytes = count * cout * blockRows * tilesW * 4;
+    const paddedBytes = cin * Dq * Hq * Wq * 4;
     heap.ensureFits([
       [shapeSize(g.inputShape) * 4, 'input'],
       [shapeSize(g.outputShape) * 4, 'output'],
@@ -138,12 +175,14 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     this.workspaceBytes = paddedBytes + ranges.length * (vBytes + mBytes);
     this.threads = ranges.length;
     const { min: lo, max: hi } = p.clamp;
-    const calls = ranges.map(([begin, end], t): KernelCall => ({
-      fn: 'wino_f23_cf',
-      args: [padded, this.u, this.uStride, this.bias, this.zeros, 0, cin, Hq, Wq, cout, OH, OW, tilesW, this.rows,
-        scratches[2 * t]!, scratches[2 * t + 1]!, blockRows, lo, hi, begin, end],
-    }));
-    return { x: 0, y: 0, padded, scratches, calls, Hq, Wq };
+    const head = [padded, this.u, this.uStride, this.bias, this.zeros, 0, cin];
+    const calls = ranges.map(([begin, end], t): KernelCall => {
+      const tail = [this.rows, scratches[2 * t]!, scratches[2 * t + 1]!, blockRows, lo, hi, begin, end];
+      return this.rank === 2
+        ? { fn: 'wino_f23_cf', args: [...head, Hq, Wq, cout, OH, OW, tilesW, ...tail] }
+        : { fn: 'wino_f222_cf', args: [...head, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, ...tail] };
+    });
+    return { x: 0, y: 0, padded, scratches, calls, Dq, Hq, Wq };
   }
 
   protected releasePrepared(prep: Prepared): void {
@@ -161,11 +200,12 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
   protected compute(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
     const { kernels } = this.rt;
     const p = g.params;
-    const [H, W] = g.inSize as [number, number];
+    const [D, H, W] = (this.rank === 2 ? [1, ...g.inSize] : g.inSize) as [number, number, number];
+    const [PD, PH, PW] = this.rank === 2 ? [0, ...p.padBefore] : p.padBefore;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
     for (let n = 0; n < g.batch; n++) {
-      kernels.copy_into_padded(x + n * inImage, prep.padded, p.inChannels, 1, H, W, 0, p.padBefore[0]!, p.padBefore[1]!, 1, prep.Hq, 1, prep.Wq);
+      kernels.copy_into_padded(x + n * inImage, prep.padded, p.inChannels, D, H, W, PD!, PH!, PW!, prep.Dq, prep.Hq, 1, prep.Wq);
       for (const call of prep.calls) call.args[ARG_Y] = y + n * outImage;
       runCalls(this.rt, prep.calls);
     }
