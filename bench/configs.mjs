@@ -16,6 +16,7 @@ export const OWN_CONFIGS = [
   { label: 'simdconv simd128', peer: 'simdconv', isa: 'simd128', options: { build: 'simd128' } },
   // The opt-in Winograd F(2x2, 3x3) / F(2x2x2, 3x3x3) (options.algorithm): 3x3(x3) stride-1 layers only, n/a elsewhere. GFLOP/s
   // count the direct convolution's multiply-adds, so they can pass the ceiling (it does 2.25x fewer).
-  { label: 'simdconv relaxed winograd', peer: 'simdconv', isa: 'relaxed', options: { build: 'relaxed', algorithm: 'winograd' } },
-  { label: 'simdconv simd128 winograd', peer: 'simdconv', isa: 'simd128', options: { build: 'simd128', algorithm: 'winograd' } },
+  // `optional`: the table leaves out the layers where they do not apply (the JSON keeps them, with the reason).
+  { label: 'simdconv relaxed winograd', peer: 'simdconv', isa: 'relaxed', optional: true, options: { build: 'relaxed', algorithm: 'winograd' } },
+  { label: 'simdconv simd128 winograd', peer: 'simdconv', isa: 'simd128', optional: true, options: { build: 'simd128', algorithm: 'winograd' } },
 ];

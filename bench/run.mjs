@@ -124,8 +124,9 @@ console.log(`Load average (1 min) before the run ${fixed(startLoad, 2)}${startLo
   + (stealSeconds == null ? 'Steal time not available here.\n' : `Steal time during the run: ${fixed(stealSeconds, 1)} s of ${fixed((performance.now() - started) / 1e3, 0)} s${stealSeconds > 1 ? ' (the hypervisor ran other guests on these CPUs: figures, 2-thread ones most, are less reliable)' : ''}.\n`));
 console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling | ceiling | wasm MiB |');
 console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|');
+const shown = (r) => r.status === 'ok' || !configOf(r).optional;
 for (const l of report) {
-  l.results.forEach((r, i) => {
+  l.results.filter(shown).forEach((r, i) => {
     const head = i === 0 ? `| ${l.name} | ${gflop(l)} ` : '| | ';
     const cells = r.status === 'ok'
       ? [fixed(r.medianMs, 3), fixed(r.gflops, 1), r.vsBestWasmPeer == null ? '' : `${fixed(r.vsBestWasmPeer, 2)}x`, r.ofCeiling == null ? '' : `${fixed(100 * r.ofCeiling, 0)}%`, r.ofCeiling == null ? '' : fixed(r.ceiling[r.isa], 1), r.wasmBytes == null ? '' : fixed(r.wasmBytes / 2 ** 20, 1)]
@@ -133,6 +134,9 @@ for (const l of report) {
     console.log(`${head}| ${configName(r)} | ${cells.join(' | ')} |`);
   });
 }
+
+const hidden = [...new Set(report.flatMap((l) => l.results.filter((r) => !shown(r)).map((r) => r.label)))];
+if (hidden.length) console.log(`\n${hidden.join(', ')}: shown only for the layers they apply to (the others are n/a in latest.json, with the reason).`);
 
 const seconds = (performance.now() - started) / 1e3;
 const versions = Object.fromEntries(['@tensorflow/tfjs-backend-wasm', 'onnxruntime-web', 'onnxruntime-node', 'benchmark'].map((name) => {

@@ -9,6 +9,7 @@ const factory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTranspose2
 
 export async function createPeer(l, { threads, build, algorithm }) {
   const simdconv = await import('../../dist/index.js');
+  if (algorithm && l.op.startsWith('convTranspose')) return { name: `simdconv ${build} ${algorithm}`, unavailable: `no '${algorithm}' algorithm for transposed convolutions` };
   if (!contexts.has(build)) contexts.set(build, await simdconv.createContext({ build, threads }));
   const { x, w } = makeTensors(l);
   const { stride, padding, dilation, groups } = l;
