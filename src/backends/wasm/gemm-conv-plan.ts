@@ -48,7 +48,7 @@ interface Prepared {
   segment: number;
   /** direct: the byte offset of each reduction step (channel, tap) in the padded image. */
   offsets: number;
-  /** One kernel call per thread, each over its own range of output pixels (im2col), or rows or channel tiles (direct). */
+  /** One kernel call per thread, each over its own range of output pixels (im2col) or of (channel tile, row) units (direct). */
   calls: KernelCall[];
 }
 
@@ -183,9 +183,8 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     let panelBytes = 0;
     let block = 0;
     if (strategy === 'direct') {
-      // Threads take equal tile-major ranges of (channel tile, output row) units (assembly/direct.ts says why).
-      // Measured on resnet_3x3 at 2 threads: 42 GFLOP/s split by whole tiles, 33-36 split by rows (each thread
-      // then ran ~1.3x slower than it does alone); whole tiles alone left 11 tiles split 6/5.
+      // Threads take equal tile-major ranges of (channel tile, output row) units (assembly/direct.ts says why):
+      // whole tiles alone left resnet's 11 tiles split 6/5 (tile-major units: 1.02-1.06x at 2 threads).
       ranges = splitRange(this.channelTiles * OD * OH, threadsFor(this.rt, g.macs / g.batch), 1);
     } else {
       const pixels = OD * OH * OW;
