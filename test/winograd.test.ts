@@ -138,6 +138,18 @@ function expectWinogradClose(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, 
   expectConvClose(y, referenceConv(op, x, w, b, options), windowBound(x, w, b, pad), x.shape[1]! + 3 * rank + 1);
 }
 
+/** Runs a Winograd plan on `context`, checks that Winograd ran and the result is within its bound; returns the plan's info. */
+function runChecked(context: sc.Context, x: Tensor, w: Tensor, b: Tensor | null, options: ConvOptions, pad: readonly number[]): sc.PlanInfo {
+  const rank = x.shape.length - 2;
+  const plan = rank === 2 ? sc.createConv2d(w, b, options, context) : sc.createConv3d(w, b, options, context);
+  const y = plan.run(x);
+  expect(plan.info.kernel).toMatch(rank === 2 ? /^winograd-f2x2-3x3-/ : /^winograd-f2x2x2-3x3x3-/);
+  expectWinogradClose(y, x, w, b, options, pad);
+  const info = plan.info;
+  plan.dispose();
+  return info;
+}
+
 interface Winograd3dCase {
   cin: number;
   cout: number;
@@ -173,12 +185,7 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
     fc.assert(
       fc.property(caseArb, (c) => {
         const { x, w, b } = tensors(c);
-        const options: ConvOptions = { padding: c.pad, activation: c.activation, algorithm: 'winograd' };
-        const plan = sc.createConv2d(w, b, options, ctx);
-        const y = plan.run(x);
-        expect(plan.info.kernel).toMatch(/^winograd-f2x2-3x3/);
-        expectWinogradClose(y, x, w, b, options, c.pad);
-        plan.dispose();
+        runChecked(ctx, x, w, b, { padding: c.pad, activation: c.activation, algorithm: 'winograd' }, c.pad);
       }),
       { numRuns: 150 },
     );
@@ -191,12 +198,7 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
         const x = randomTensor([c.batch, c.cin, ...c.size], next);
         const w = randomTensor([c.cout, c.cin, 3, 3, 3], next);
         const b = c.bias ? randomTensor([c.cout], next) : null;
-        const options: ConvOptions = { padding: c.pad, algorithm: 'winograd' };
-        const plan = sc.createConv3d(w, b, options, ctx);
-        const y = plan.run(x);
-        expect(plan.info.kernel).toMatch(/^winograd-f2x2x2-3x3x3/);
-        expectWinogradClose(y, x, w, b, options, c.pad);
-        plan.dispose();
+        runChecked(ctx, x, w, b, { padding: c.pad, algorithm: 'winograd' }, c.pad);
       }),
       { numRuns: 60 },
     );
@@ -207,31 +209,19 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
     const x = randomTensor([1, 16, 8, 12, 13], next);
     const w = randomTensor([14, 16, 3, 3, 3], next);
     const b = randomTensor([14], next);
-    const options: ConvOptions = { padding: 1, algorithm: 'winograd' };
-    const plan = sc.createConv3d(w, b, options, ctx2);
-    const y = plan.run(x);
-    expect(plan.info.threads).toBe(2);
-    expectWinogradClose(y, x, w, b, options, [1, 1, 1]);
-    plan.dispose();
+    expect(runChecked(ctx2, x, w, b, { padding: 1, algorithm: 'winograd' }, [1, 1, 1]).threads).toBe(2);
   });
 
   it('splits tile rows across two threads', () => {
     const c: WinogradCase = { cin: 24, cout: 40, h: 31, w: 37, pad: [1, 1], batch: 2, bias: true, activation: 'none', seed: 7 };
     const { x, w, b } = tensors(c);
-    const options: ConvOptions = { padding: 1, algorithm: 'winograd' };
-    const plan = sc.createConv2d(w, b, options, ctx2);
-    const y = plan.run(x);
-    expect(plan.info.threads).toBe(2);
-    expectWinogradClose(y, x, w, b, options, c.pad);
-    plan.dispose();
+    expect(runChecked(ctx2, x, w, b, { padding: 1, algorithm: 'winograd' }, c.pad).threads).toBe(2);
   });
 
   it('spans several blocks of tile rows (large channel counts)', () => {
     const c: WinogradCase = { cin: 96, cout: 7, h: 12, w: 70, pad: [1, 0], batch: 1, bias: false, activation: 'relu', seed: 11 };
     const { x, w, b } = tensors(c);
-    const options: ConvOptions = { padding: c.pad, activation: 'relu', algorithm: 'winograd' };
-    const y = sc.createConv2d(w, b, options, ctx).run(x);
-    expectWinogradClose(y, x, w, b, options, c.pad);
+    runChecked(ctx, x, w, b, { padding: c.pad, activation: 'relu', algorithm: 'winograd' }, c.pad);
   });
 
   it.each([
@@ -263,10 +253,8 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
       data[at] = NaN;
       const xn = { shape: x.shape, data };
       const options: ConvOptions = { padding: 1, algorithm: 'winograd' };
-      const y = sc.createConv2d(w, b, options, ctx).run(xn);
-      const expected = referenceConv('conv2d', xn, w, b, options);
-      expect(expected.data.some(Number.isNaN)).toBe(true);
-      expectWinogradClose(y, xn, w, b, options, c.pad);
+      expect(referenceConv('conv2d', xn, w, b, options).data.some(Number.isNaN)).toBe(true);
+      runChecked(ctx, xn, w, b, options, c.pad);
     }
   });
 
