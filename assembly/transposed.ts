@@ -66,7 +66,9 @@ function storeStrided8(p: usize, v0: v128, v1: v128, n: i32, step: usize): void 
   store<f32>(p + 7 * step, f32x4.extract_lane(v1, 3));
 }
 
-// Channels-first 4x8 tile. a: packed weights [ntaps][cinG][4]; b: the padded input at the tile's first pixel
+// Channels-first 4x8 tile reading B in place, for a single 4-channel panel (Cout/groups <= 4, e.g. a generator's
+// RGB output layer): packing B there to share gemm.ts's loop measured 0.65-0.71x, as nothing reuses the pack.
+// a: packed weights [ntaps][cinG][4]; b: the padded input at the tile's first pixel
 // of channel 0 (row stride ldb = one padded channel plane, in bytes); toff: ntaps tap offsets (bytes).
 // c: output of the tile's first channel and pixel; rows ldc apart, lanes `step` bytes apart.
 function tconv_tile_cf(
