@@ -224,9 +224,22 @@ export function copy_into_padded(
           memory.copy(row + (<usize>PW << 2), x, rowBytes);
           x += rowBytes;
         } else {
-          let phase = PW % SW;
-          let pos = PW / SW;
-          for (let i = 0; i < W; i++) {
+          let i = 0;
+          if (SW == 2) {
+            // Eight columns at a time: the even ones go to one segment, the odd ones to the other.
+            const even = row + (<usize>((PW & 1) * segW + (PW >> 1)) << 2);
+            const odd = row + (<usize>(((PW + 1) & 1) * segW + ((PW + 1) >> 1)) << 2);
+            for (; i + 8 <= W; i += 8) {
+              const l0 = v128.load(x);
+              const l1 = v128.load(x, 16);
+              v128.store(even + (<usize>i << 1), v128.shuffle<f32>(l0, l1, 0, 2, 4, 6));
+              v128.store(odd + (<usize>i << 1), v128.shuffle<f32>(l0, l1, 1, 3, 5, 7));
+              x += 32;
+            }
+          }
+          let phase = (PW + i) % SW;
+          let pos = (PW + i) / SW;
+          for (; i < W; i++) {
             store<f32>(row + ((<usize>(phase * segW + pos)) << 2), load<f32>(x));
             x += 4;
             if (++phase == SW) {

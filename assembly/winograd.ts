@@ -1,5 +1,5 @@
-// Winograd F(2x2, 3x3) for 3x3 stride-1 undilated conv2d, channels-first, one group, and its 3-D twin at the end
-// of the file: the opt-in `algorithm: 'winograd'` (src/backends/wasm/winograd-conv-plan.ts chooses it).
+// Winograd F(2x2, 3x3) for 3x3 stride-1 conv2d (any dilation, by phases: see wino_f23_cf), channels-first, one
+// group, and its undilated 3-D twin at the end of the file: the opt-in `algorithm: 'winograd'` (src/backends/wasm/winograd-conv-plan.ts chooses it).
 //
 // Each 2x2 block of outputs (a tile) comes from a 4x4 input patch d and, per channel pair, the 3x3 kernel g:
 //     Y = A^T [ sum over input channels of (G g G^T) . (B^T d B) ] A        (. elementwise, 4x4)
@@ -67,11 +67,20 @@ function transformA(src: usize, from: usize, dst: usize, to: usize): void {
   v128.store(dst + to, f32x4.sub(f32x4.sub(m1, m2), m3));
 }
 
-// V[16][C][nt] of tile rows [tr0, tr1): tile t = (tr - tr0) * tilesW + tw. `w` is 256 bytes of scratch.
-function inputTransform(x: usize, C: i32, Hq: i32, Wq: i32, tilesW: i32, tr0: i32, tr1: i32, v: usize, nt: i32, w: usize): void {
-  const plane = <usize>Hq * Wq << 2;
-  const row = <usize>Wq << 2;
-  const kStride = <usize>C * nt << 2;
+// Bytes between the transformed matrices V_k (M_k) of a block: C (Cout) x nt floats plus one cache line. Without
+// the line, 64 channels of 64 tiles put the 16 (64) streams the transforms read and write exactly 16 KiB apart,
+// all in one L1 set (4 KiB aliasing): the input transform ran at half speed on such blocks.
+// @ts-ignore: decorator
+@inline
+function matrixStride(rows: i32, nt: i32): usize {
+  return (<usize>rows * nt << 2) + 64;
+}
+
+// V[16][C][nt] of tile rows [tr0, tr1): tile t = (tr - tr0) * tilesW + tw. The image's channels are `plane`
+// bytes apart and its rows `row` bytes apart (a dilated phase's rows are interleaved with the other phases').
+// `w` is 256 bytes of scratch.
+function inputTransform(x: usize, C: i32, plane: usize, row: usize, tilesW: i32, tr0: i32, tr1: i32, v: usize, nt: i32, w: usize): void {
+  const kStride = matrixStride(C, nt);
   for (let c = 0; c < C; c++) {
     let vt = v + (<usize>c * nt << 2);
     for (let tr = tr0; tr < tr1; tr++) {
@@ -94,8 +103,8 @@ function transformedGemms(count: i32, u: usize, uStride: usize, rows: i32, C: i3
   const panel = <usize>(C * rows) << 2;
   for (let k = 0; k < count; k++) {
     const a = u + <usize>k * uStride;
-    const b = v + <usize>k * C * ld;
-    const c = m + <usize>k * cout * ld;
+    const b = v + <usize>k * matrixStride(C, nt);
+    const c = m + <usize>k * matrixStride(cout, nt);
     for (let m0 = 0; m0 < cout; m0 += rows) {
       const mr = min(rows, cout - m0);
       const ap = a + <usize>(m0 / rows) * panel;
@@ -110,20 +119,45 @@ function transformedGemms(count: i32, u: usize, uStride: usize, rows: i32, C: i3
   }
 }
 
+// The first n of eight outputs (lo, hi) in a row whose columns are colBytes apart.
+// @ts-ignore: decorator
+@inline
+function storeRow8(o: usize, lo: v128, hi: v128, n: i32, colBytes: usize): void {
+  if (colBytes == 4) {
+    storePartial8(o, lo, hi, n);
+    return;
+  }
+  f32.store(o, f32x4.extract_lane(lo, 0));
+  if (n < 2) return;
+  f32.store(o + colBytes, f32x4.extract_lane(lo, 1));
+  if (n < 3) return;
+  f32.store(o + 2 * colBytes, f32x4.extract_lane(lo, 2));
+  if (n < 4) return;
+  f32.store(o + 3 * colBytes, f32x4.extract_lane(lo, 3));
+  if (n < 5) return;
+  f32.store(o + 4 * colBytes, f32x4.extract_lane(hi, 0));
+  if (n < 6) return;
+  f32.store(o + 5 * colBytes, f32x4.extract_lane(hi, 1));
+  if (n < 7) return;
+  f32.store(o + 6 * colBytes, f32x4.extract_lane(hi, 2));
+  if (n < 8) return;
+  f32.store(o + 7 * colBytes, f32x4.extract_lane(hi, 3));
+}
+
 // Outputs of tile rows [tr0, tr1) from M[16][Cout][nt]: A^T M A per tile, four tiles per vector, then bias,
-// clamp, and the two output rows of each tile interleaved back into image order.
+// clamp, and the two output rows of each tile interleaved back into image order. OH x OW outputs, channels
+// `plane` bytes apart, rows `rowBytes` apart, columns `colBytes` apart (4, or a dilated phase's stride).
 function outputTransform(
-  m: usize, nt: i32, cout: i32, y: usize, OH: i32, OW: i32, tilesW: i32, tr0: i32, tr1: i32,
-  bias: usize, lo: f32, hi: f32,
+  m: usize, nt: i32, cout: i32, y: usize, OH: i32, OW: i32, plane: usize, rowBytes: usize, colBytes: usize,
+  tilesW: i32, tr0: i32, tr1: i32, bias: usize, lo: f32, hi: f32,
 ): void {
-  const kStride = <usize>cout * nt << 2;
+  const kStride = matrixStride(cout, nt);
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
-  const rowBytes = <usize>OW << 2;
   for (let co = 0; co < cout; co++) {
     const bv = v128.load32_splat(bias + (<usize>co << 2));
     let mt = m + (<usize>co * nt << 2);
-    const yc = y + <usize>co * OH * rowBytes;
+    const yc = y + <usize>co * plane;
     for (let tr = tr0; tr < tr1; tr++) {
       const oy = 2 * tr;
       const y0 = yc + <usize>oy * rowBytes;
@@ -146,12 +180,12 @@ function outputTransform(
           const s13 = f32x4.sub(f32x4.sub(m1, m2), m3);
           const y00 = clampv(f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), bv), vlo, vhi);
           const y01 = clampv(f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bv), vlo, vhi);
-          const o = y0 + (<usize>(2 * tw) << 2);
-          storePartial8(o, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5), v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), n);
+          const o = y0 + <usize>(2 * tw) * colBytes;
+          storeRow8(o, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5), v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), n, colBytes);
           if (second) {
             const y10 = clampv(f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bv), vlo, vhi);
             const y11 = clampv(f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bv), vlo, vhi);
-            storePartial8(o + rowBytes, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5), v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), n);
+            storeRow8(o + rowBytes, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5), v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), n, colBytes);
           }
         }
         mt += 16;
@@ -161,20 +195,41 @@ function outputTransform(
 }
 
 // One thread's tile rows [trBegin, trEnd) of one image, `blockRows` at a time. x: padded image [C][Hq][Wq];
-// u: packed U (16 x uStride bytes); y: output [Cout][OH][OW]; v: scratch of 16 * C * blockRows * tilesW floats
-// plus 256 bytes; m: scratch of 16 * Cout * blockRows * tilesW floats; zeros: Cout + 8 zero floats.
+// u: packed U (16 x uStride bytes); y: output [Cout][OH][OW]; v: scratch of 16 matrixStride(C, blockRows * tilesW)
+// bytes plus 256; m: scratch of 16 matrixStride(Cout, blockRows * tilesW) bytes; zeros: Cout + 8 zero floats.
+//
+// Dilation (DH, DW): output (oy, ox) only reads inputs of its phase (oy % DH, ox % DW), so each of the DH x DW
+// phases is an undilated 3x3 convolution of the phase's sub-image. The padded copy splits each row into DW
+// segments of segW columns (copy_into_padded with SW = DW): phase (py, px) starts at row py, segment px, and
+// its rows are DH image rows apart. Tile rows count within each phase; the outputs go back DH rows and DW
+// columns apart. Undilated: DH = DW = 1, segW = Wq.
 export function wino_f23_cf(
   x: usize, u: usize, uStride: usize, bias: usize, zeros: usize, y: usize,
   C: i32, Hq: i32, Wq: i32, cout: i32, OH: i32, OW: i32, tilesW: i32, rows: i32,
-  v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, trBegin: i32, trEnd: i32,
+  v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, trBegin: i32, trEnd: i32, DH: i32, DW: i32, segW: i32,
 ): void {
-  const scratch = v + (<usize>(16 * C * blockRows * tilesW) << 2);
-  for (let tr0 = trBegin; tr0 < trEnd; tr0 += blockRows) {
-    const tr1 = min(tr0 + blockRows, trEnd);
-    const nt = (tr1 - tr0) * tilesW;
-    inputTransform(x, C, Hq, Wq, tilesW, tr0, tr1, v, nt, scratch);
-    transformedGemms(16, u, uStride, rows, C, cout, v, m, nt, zeros);
-    outputTransform(m, nt, cout, y, OH, OW, tilesW, tr0, tr1, bias, lo, hi);
+  const scratch = v + 16 * matrixStride(C, blockRows * tilesW);
+  const plane = <usize>Hq * Wq << 2;
+  const row = <usize>(DH * Wq) << 2;
+  const outPlane = <usize>OH * OW << 2;
+  const outRow = <usize>(DH * OW) << 2;
+  const outCol = <usize>DW << 2;
+  for (let py = 0; py < DH; py++) {
+    const OHs = (OH - py + DH - 1) / DH;
+    const end = min(trEnd, (OHs + 1) >> 1);
+    for (let px = 0; px < DW; px++) {
+      const OWs = (OW - px + DW - 1) / DW;
+      if (OWs <= 0) continue;
+      const xs = x + (<usize>(py * Wq + px * segW) << 2);
+      const ys = y + (<usize>(py * OW + px) << 2);
+      for (let tr0 = trBegin; tr0 < end; tr0 += blockRows) {
+        const tr1 = min(tr0 + blockRows, end);
+        const nt = (tr1 - tr0) * tilesW;
+        inputTransform(xs, C, plane, row, tilesW, tr0, tr1, v, nt, scratch);
+        transformedGemms(16, u, uStride, rows, C, cout, v, m, nt, zeros);
+        outputTransform(m, nt, cout, ys, OHs, OWs, outPlane, outRow, outCol, tilesW, tr0, tr1, bias, lo, hi);
+      }
+    }
   }
 }
 
@@ -188,7 +243,7 @@ function inputTransform3d(
   const row = <usize>Wq << 2;
   const slice = <usize>Hq * row;
   const plane = <usize>Dq * slice;
-  const kStride = <usize>C * nt << 2;
+  const kStride = matrixStride(C, nt);
   for (let c = 0; c < C; c++) {
     let vt = v + (<usize>c * nt << 2);
     for (let tr = tr0; tr < tr1; tr++) {
@@ -219,7 +274,7 @@ function outputTransform3d(
   m: usize, nt: i32, cout: i32, y: usize, OD: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32, tr0: i32, tr1: i32,
   bias: usize, lo: f32, hi: f32, w: usize,
 ): void {
-  const kStride = <usize>cout * nt << 2;
+  const kStride = matrixStride(cout, nt);
   const vlo = f32x4.splat(lo);
   const vhi = f32x4.splat(hi);
   const rowBytes = <usize>OW << 2;
@@ -264,13 +319,14 @@ function outputTransform3d(
 }
 
 // wino_f23_cf's 3-D twin: tile rows [trBegin, trEnd) of the tilesD x tilesH tile rows. x: padded [C][Dq][Hq][Wq];
-// u: 64 packed U_k; v: scratch of 64 * C * blockRows * tilesW floats plus 1 KiB; m: 64 * Cout * blockRows * tilesW.
+// u: 64 packed U_k; v: scratch of 64 matrixStride(C, blockRows * tilesW) bytes plus 1 KiB; m: 64 matrixStride(Cout,
+// blockRows * tilesW) bytes.
 export function wino_f222_cf(
   x: usize, u: usize, uStride: usize, bias: usize, zeros: usize, y: usize,
   C: i32, Dq: i32, Hq: i32, Wq: i32, cout: i32, OD: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32, rows: i32,
   v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, trBegin: i32, trEnd: i32,
 ): void {
-  const scratch = v + (<usize>(64 * C * blockRows * tilesW) << 2);
+  const scratch = v + 64 * matrixStride(C, blockRows * tilesW);
   for (let tr0 = trBegin; tr0 < trEnd; tr0 += blockRows) {
     const tr1 = min(tr0 + blockRows, trEnd);
     const nt = (tr1 - tr0) * tilesW;

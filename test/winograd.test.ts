@@ -57,26 +57,37 @@ function absTransform(L: number[][], X: (index: number) => number, n: number, ra
   return out;
 }
 
-/** The Winograd sum of |terms| per output, plus |bias| (see the top of this file), for conv2d or conv3d. */
-function windowBound(x: Tensor, w: Tensor, b: Tensor | null, padding: readonly number[]): Float64Array {
+/**
+ * The Winograd sum of |terms| per output, plus |bias| (see the top of this file), for conv2d or conv3d. With
+ * dilation d along an axis, the tiles are those of each phase (outputs o with o % d = phase, 2 tiles of 2
+ * sub-outputs d apart), and a tile's patch is the 4 inputs d apart from phase + 2 d tile - padding.
+ */
+function windowBound(x: Tensor, w: Tensor, b: Tensor | null, padding: readonly number[], dilation?: readonly number[]): Float64Array {
   const rank = x.shape.length - 2;
   const [N, C] = x.shape as [number, number];
   const inSize = x.shape.slice(2);
   const K = w.shape[0]!;
-  const outSize = inSize.map((n, a) => n + 2 * padding[a]! - 2);
-  const tiles = outSize.map((n) => Math.ceil(n / 2));
+  const dil = dilation ?? new Array<number>(rank).fill(1);
+  const outSize = inSize.map((n, a) => n + 2 * padding[a]! - 2 * dil[a]!);
+  // Per axis, each tile's first output: phase + 2 d t for every phase and t < its count.
+  const axisTiles = outSize.map((n, a) => {
+    const d = dil[a]!;
+    const starts: number[] = [];
+    for (let phase = 0; phase < d; phase++) for (let s = 0; phase + d * s < n; s += 2) starts.push(phase + d * s);
+    return starts;
+  });
   const taps = 3 ** rank;
   const out = new Float64Array(N * K * outSize.reduce((p, q) => p * q, 1));
   const u = Array.from({ length: K * C }, (_, i) => absTransform(G, (t) => w.data[i * taps + t]!, 3, rank));
   // Digits of `index` in base `base`, most significant (depth) first.
   const digits = (index: number, base: number) => Array.from({ length: rank }, (_, a) => Math.floor(index / base ** (rank - 1 - a)) % base);
-  const tileCount = tiles.reduce((p, q) => p * q, 1);
+  const tileCount = axisTiles.reduce((p, q) => p * q.length, 1);
   for (let n = 0; n < N; n++) {
     for (let t = 0; t < tileCount; t++) {
-      const tile = Array.from({ length: rank }, (_, a) => Math.floor(t / tiles.slice(a + 1).reduce((p, q) => p * q, 1)) % tiles[a]!);
+      const start = axisTiles.map((list, a) => list[Math.floor(t / axisTiles.slice(a + 1).reduce((p, q) => p * q.length, 1)) % list.length]!);
       const v = Array.from({ length: C }, (_, c) =>
         absTransform(BT, (i) => {
-          const at = digits(i, 4).map((d, a) => 2 * tile[a]! + d - padding[a]!);
+          const at = digits(i, 4).map((d, a) => start[a]! + dil[a]! * d - padding[a]!);
           if (at.some((p, a) => p < 0 || p >= inSize[a]!)) return 0;
           return x.data[at.reduce((off, p, a) => off * inSize[a]! + p, n * C + c)]!;
         }, 4, rank),
@@ -86,7 +97,7 @@ function windowBound(x: Tensor, w: Tensor, b: Tensor | null, padding: readonly n
         for (let c = 0; c < C; c++) for (let e = 0; e < m.length; e++) m[e] = m[e]! + u[k * C + c]![e]! * v[c]![e]!;
         const y = absTransform(AT, (e) => m[e]!, 4, rank);
         for (let r = 0; r < 2 ** rank; r++) {
-          const at = digits(r, 2).map((d, a) => 2 * tile[a]! + d);
+          const at = digits(r, 2).map((d, a) => start[a]! + dil[a]! * d);
           if (at.some((p, a) => p >= outSize[a]!)) continue;
           out[at.reduce((off, p, a) => off * outSize[a]! + p, n * K + k)] = y[r]! + (b ? Math.abs(b.data[k]!) : 0);
         }
@@ -102,6 +113,8 @@ interface WinogradCase {
   h: number;
   w: number;
   pad: [number, number];
+  /** [1, 1] unless the case is dilated. */
+  dilation?: [number, number];
   batch: number;
   bias: boolean;
   activation: 'none' | 'relu' | 'relu6';
@@ -122,6 +135,22 @@ const caseArb: fc.Arbitrary<WinogradCase> = fc
   })
   .filter((c) => c.h + 2 * c.pad[0] >= 3 && c.w + 2 * c.pad[1] >= 3);
 
+// Dilations 1-4 per axis (also unequal), so every phase count and phases with no or one tile row occur.
+const dilatedCaseArb: fc.Arbitrary<WinogradCase> = fc
+  .record({
+    cin: fc.integer({ min: 1, max: 9 }),
+    cout: fc.integer({ min: 1, max: 14 }),
+    h: fc.integer({ min: 1, max: 19 }),
+    w: fc.integer({ min: 1, max: 27 }),
+    pad: fc.tuple(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 0, max: 4 })),
+    dilation: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+    batch: fc.integer({ min: 1, max: 2 }),
+    bias: fc.boolean(),
+    activation: fc.constantFrom('none' as const, 'relu6' as const),
+    seed: fc.integer({ min: 1, max: 1 << 30 }),
+  })
+  .filter((c) => c.h + 2 * c.pad[0] >= 2 * c.dilation[0] + 1 && c.w + 2 * c.pad[1] >= 2 * c.dilation[1] + 1);
+
 function tensors(c: WinogradCase): { x: Tensor; w: Tensor; b: Tensor | null } {
   const next = rng(c.seed);
   return {
@@ -135,7 +164,8 @@ function tensors(c: WinogradCase): { x: Tensor; w: Tensor; b: Tensor | null } {
 function expectWinogradClose(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, options: ConvOptions, pad: readonly number[]): void {
   const rank = x.shape.length - 2;
   const op = rank === 2 ? 'conv2d' : 'conv3d';
-  expectConvClose(y, referenceConv(op, x, w, b, options), windowBound(x, w, b, pad), x.shape[1]! + 3 * rank + 1);
+  const dilation = Array.isArray(options.dilation) ? options.dilation : undefined;
+  expectConvClose(y, referenceConv(op, x, w, b, options), windowBound(x, w, b, pad, dilation), x.shape[1]! + 3 * rank + 1);
 }
 
 /** Runs a Winograd plan on `context`, checks that Winograd ran and the result is within its bound; returns the plan's info. */
@@ -191,6 +221,22 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
     );
   });
 
+  it('dilated: matches the reference within the Winograd bound, phase by phase', () => {
+    fc.assert(
+      fc.property(dilatedCaseArb, (c) => {
+        const { x, w, b } = tensors(c);
+        runChecked(ctx, x, w, b, { padding: c.pad, dilation: c.dilation, activation: c.activation, algorithm: 'winograd' }, c.pad);
+      }),
+      { numRuns: 120 },
+    );
+  });
+
+  it('dilated: splits tile rows across two threads, every phase', () => {
+    const c: WinogradCase = { cin: 20, cout: 26, h: 45, w: 38, pad: [2, 3], dilation: [2, 3], batch: 2, bias: true, activation: 'none', seed: 17 };
+    const { x, w, b } = tensors(c);
+    expect(runChecked(ctx2, x, w, b, { padding: c.pad, dilation: c.dilation, algorithm: 'winograd' }, c.pad).threads).toBe(2);
+  });
+
   it('conv3d: matches the reference within the Winograd bound (F(2x2x2, 3x3x3))', () => {
     fc.assert(
       fc.property(case3dArb, (c) => {
@@ -225,14 +271,15 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
   });
 
   it.each([
-    ['conv2d', [2, 3, 7, 63], [5, 3, 3, 3]],
-    ['conv3d', [2, 3, 5, 7, 9], [5, 3, 3, 3, 3]],
-  ] as const)('%s: writes nothing past its output (odd sizes, so edge tiles are partial)', async (op, xShape, wShape) => {
+    ['conv2d', 1, [2, 3, 7, 63], [5, 3, 3, 3]],
+    ['conv2d', 3, [2, 3, 11, 67], [5, 3, 3, 3]],
+    ['conv3d', 1, [2, 3, 5, 7, 9], [5, 3, 3, 3, 3]],
+  ] as const)('%s (dilation %d): writes nothing past its output (odd sizes, so edge tiles are partial)', async (op, dilation, xShape, wShape) => {
     const fresh = await sc.createContext({ build });
     const next = rng(13);
     const x = randomTensor(xShape, next);
     const w = randomTensor(wShape, next);
-    const options: ConvOptions = { padding: 0, algorithm: 'winograd' };
+    const options: ConvOptions = { padding: 0, dilation: new Array<number>(xShape.length - 2).fill(dilation), algorithm: 'winograd' };
     const plan = op === 'conv2d' ? sc.createConv2d(w, null, options, fresh) : sc.createConv3d(w, null, options, fresh);
     const input = fresh.tensor(xShape, x.data);
     const out = fresh.tensor(plan.outputShape(xShape));
@@ -260,7 +307,6 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
 
   it.each<[string, ConvOptions, number[]]>([
     ['stride 2', { stride: 2, padding: 1 }, [5, 3, 3, 3]],
-    ['dilation 2', { dilation: 2, padding: 2 }, [5, 3, 3, 3]],
     ['5x5 kernel', { padding: 2 }, [5, 3, 5, 5]],
     ['groups', { groups: 3, padding: 1 }, [6, 1, 3, 3]],
     ['reflect padding', { padding: 1, paddingMode: 'reflect' }, [5, 3, 3, 3]],

@@ -19,7 +19,7 @@ export async function createPeer(l, { threads, build, algorithm }) {
     plan.run(x);
     if (!plan.info.kernel.startsWith('winograd')) {
       plan.dispose();
-      return { name: `simdconv ${build} winograd`, unavailable: 'Winograd applies to 3x3 (3x3x3) stride-1 undilated single-group conv2d (conv3d) only' };
+      return { name: `simdconv ${build} winograd`, unavailable: 'Winograd applies to 3x3 stride-1 single-group conv2d and undilated 3x3x3 stride-1 conv3d only' };
     }
   }
   // As the peers run: the input lives in wasm memory already (TF.js's input tensor does too), the output is

@@ -1,10 +1,10 @@
 /**
- * The opt-in Winograd path (`algorithm: 'winograd'`; assembly/winograd.ts has the math): F(2x2, 3x3) for conv2d,
- * F(2x2x2, 3x3x3) for conv3d. Once per plan: the transformed weights (G g G^T, and G along depth too), computed
- * in float64, rounded once to float32 and packed for the GEMM microkernels as 16 (64) matrices [Cout][Cin]. Per
- * input shape: the zero-padded image, rounded up to whole tiles, and per thread the two L2-sized scratch blocks
- * (transformed inputs V, products M).
- */
+ * The opt-in Winograd path (`algorithm: 'winograd'`; assembly/winograd.ts has the math): F(2x2, 3x3) for conv2d
+ * (dilated too, phase by phase), F(2x2x2, 3x3x3) for undilated conv3d. Once per plan: the transformed weights
+ * (G g G^T, and G along depth too), computed in float64, rounded once to float32 and packed for the GEMM
+ * microkernels as 16 (64) matrices [Cout][Cin]. Per input shape: the zero-padded image (split into width
+ * phases when dilated), rounded up to whole tiles, and per thread the two L2-sized scratch blocks (transformed
+ * inputs V, products M). */
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
 import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
@@ -23,7 +23,7 @@ export function winogradApplies(p: ConvParams): boolean {
     (p.rank === 2 || p.rank === 3) &&
     p.kernel.every((k) => k === 3) &&
     p.stride.every((s) => s === 1) &&
-    p.dilation.every((d) => d === 1) &&
+    (p.rank === 2 || p.dilation.every((d) => d === 1)) &&
     p.groups === 1 &&
     p.layout === 'channels-first' &&
     p.paddingMode === 'zeros'
@@ -49,6 +49,8 @@ interface Prepared {
   Dq: number;
   Hq: number;
   Wq: number;
+  /** Width of each of the DW phase segments of a padded row (Wq = DW * segW). */
+  segW: number;
 }
 
 /** The transformed kernel (4 x 4, or 4 x 4 x 4) of one 3x3 (x3) kernel g, G along every axis, in float64. */
@@ -148,19 +150,25 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     const cout = p.outChannels;
     const count = this.count;
     const [OD, OH, OW] = (this.rank === 2 ? [1, ...g.outSize] : g.outSize) as [number, number, number];
-    // Tiles of 2x2(x2) outputs; tile columns rounded up to whole vectors of 4. A tile row is one (tz, ty).
+    const [DH, DW] = p.dilation.slice(-2) as [number, number];
+    const [H, W] = g.inSize.slice(-2) as [number, number];
+    // Tiles of 2x2(x2) outputs of the largest dilation phase (phase 0); tile columns rounded up to whole vectors
+    // of 4. A tile row is one (tz, ty).
     const tilesD = this.rank === 2 ? 1 : Math.ceil(OD / 2);
-    const tilesH = Math.ceil(OH / 2);
-    const tilesW = Math.ceil(Math.ceil(OW / 2) / 4) * 4;
+    const tilesH = Math.ceil(Math.ceil(OH / DH) / 2);
+    const tilesW = Math.ceil(Math.ceil(Math.ceil(OW / DW) / 2) / 4) * 4;
     const tileRows = tilesD * tilesH;
     const Dq = this.rank === 2 ? 1 : 2 * tilesD + 2;
-    const Hq = 2 * tilesH + 2;
-    const Wq = 2 * tilesW + 2;
+    // Every phase's last tile row reads 4 rows DH apart from row py < DH; every padded row fits.
+    const Hq = Math.max(DH * (2 * tilesH + 2), p.padBefore.at(-2)! + H + p.padAfter.at(-2)!);
+    const segW = Math.max(2 * tilesW + 2, Math.ceil((p.padBefore.at(-1)! + W + p.padAfter.at(-1)!) / DW));
+    const Wq = DW * segW;
     const blockRows = Math.max(1, Math.min(tileRows, Math.floor(BLOCK_BYTES / (count * cin * tilesW * 4))));
     const ranges = splitRange(tileRows, threadsFor(this.rt, g.macs / g.batch), 1);
     // V's tail: the transforms' scratch (4 x 4 (x 4) vectors).
-    const vBytes = count * cin * blockRows * tilesW * 4 + count * 16;
-    const mBytes = count * cout * blockRows * tilesW * 4;
+    // One cache line between the transformed matrices (assembly/winograd.ts matrixStride).
+    const vBytes = count * (cin * blockRows * tilesW * 4 + 64) + count * 16;
+    const mBytes = count * (cout * blockRows * tilesW * 4 + 64);
     const paddedBytes = cin * Dq * Hq * Wq * 4;
     heap.ensureFits([
       [shapeSize(g.inputShape) * 4, 'input'],
@@ -179,10 +187,10 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     const calls = ranges.map(([begin, end], t): KernelCall => {
       const tail = [this.rows, scratches[2 * t]!, scratches[2 * t + 1]!, blockRows, lo, hi, begin, end];
       return this.rank === 2
-        ? { fn: 'wino_f23_cf', args: [...head, Hq, Wq, cout, OH, OW, tilesW, ...tail] }
+        ? { fn: 'wino_f23_cf', args: [...head, Hq, Wq, cout, OH, OW, tilesW, ...tail, DH, DW, segW] }
         : { fn: 'wino_f222_cf', args: [...head, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, ...tail] };
     });
-    return { x: 0, y: 0, padded, scratches, calls, Dq, Hq, Wq };
+    return { x: 0, y: 0, padded, scratches, calls, Dq, Hq, Wq, segW };
   }
 
   protected releasePrepared(prep: Prepared): void {
@@ -205,7 +213,7 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
     for (let n = 0; n < g.batch; n++) {
-      kernels.copy_into_padded(x + n * inImage, prep.padded, p.inChannels, D, H, W, PD!, PH!, PW!, prep.Dq, prep.Hq, 1, prep.Wq);
+      kernels.copy_into_padded(x + n * inImage, prep.padded, p.inChannels, D, H, W, PD!, PH!, PW!, prep.Dq, prep.Hq, prep.Wq / prep.segW, prep.segW);
       for (const call of prep.calls) call.args[ARG_Y] = y + n * outImage;
       runCalls(this.rt, prep.calls);
     }
