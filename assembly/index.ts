@@ -8,6 +8,7 @@ export { conv_direct_cf, direct_tile_6x8, direct_tile_6x4, direct_tile_4x8, dire
 export { dwconv_cf, dwconv_cl, dwconv_cf_workspace, dwconv_cl_workspace, dwconv_pack_cl } from './depthwise';
 export { tconv_cf, tconv_cl, tconv_pad } from './transposed';
 export { wino_f23_cf, wino_f222_cf } from './winograd';
+export { transpose_block, copy_cl_into_padded_cf } from './layout';
 
 export function heap_base(): usize {
   return __heap_base;

@@ -119,6 +119,7 @@ interface WinogradCase {
   bias: boolean;
   activation: 'none' | 'relu' | 'relu6';
   seed: number;
+  layout?: 'channels-first' | 'channels-last';
 }
 
 const caseArb: fc.Arbitrary<WinogradCase> = fc
@@ -132,6 +133,7 @@ const caseArb: fc.Arbitrary<WinogradCase> = fc
     bias: fc.boolean(),
     activation: fc.constantFrom('none' as const, 'relu' as const, 'relu6' as const),
     seed: fc.integer({ min: 1, max: 1 << 30 }),
+    layout: fc.constantFrom('channels-first' as const, 'channels-last' as const),
   })
   .filter((c) => c.h + 2 * c.pad[0] >= 3 && c.w + 2 * c.pad[1] >= 3);
 
@@ -148,6 +150,7 @@ const dilatedCaseArb: fc.Arbitrary<WinogradCase> = fc
     bias: fc.boolean(),
     activation: fc.constantFrom('none' as const, 'relu6' as const),
     seed: fc.integer({ min: 1, max: 1 << 30 }),
+    layout: fc.constantFrom('channels-first' as const, 'channels-last' as const),
   })
   .filter((c) => c.h + 2 * c.pad[0] >= 2 * c.dilation[0] + 1 && c.w + 2 * c.pad[1] >= 2 * c.dilation[1] + 1);
 
@@ -168,13 +171,35 @@ function expectWinogradClose(y: Tensor, x: Tensor, w: Tensor, b: Tensor | null, 
   expectConvClose(y, referenceConv(op, x, w, b, options), windowBound(x, w, b, pad, dilation), x.shape[1]! + 3 * rank + 1);
 }
 
-/** Runs a Winograd plan on `context`, checks that Winograd ran and the result is within its bound; returns the plan's info. */
+/** A batched tensor with its channel axis moved: [N][C][...spatial] to [N][...spatial][C], or back. */
+function moveChannels(t: Tensor, toLast: boolean): Tensor {
+  const [N, ...rest] = t.shape as [number, ...number[]];
+  const C = toLast ? rest[0]! : rest.at(-1)!;
+  const P = rest.reduce((p, q) => p * q, 1) / C;
+  const data = new Float32Array(t.data.length);
+  for (let n = 0; n < N; n++)
+    for (let c = 0; c < C; c++)
+      for (let p = 0; p < P; p++) {
+        const first = (n * C + c) * P + p;
+        const last = (n * P + p) * C + c;
+        if (toLast) data[last] = t.data[first]!;
+        else data[first] = t.data[last]!;
+      }
+  return { shape: toLast ? [N, ...rest.slice(1), C] : [N, C, ...rest.slice(0, -1)], data };
+}
+
+/**
+ * Runs a Winograd plan on `context` (x is channels-first; with `layout: 'channels-last'` the plan gets and gives
+ * channels-last tensors, compared channels-first), checks that Winograd ran and the result is within its bound;
+ * returns the plan's info.
+ */
 function runChecked(context: sc.Context, x: Tensor, w: Tensor, b: Tensor | null, options: ConvOptions, pad: readonly number[]): sc.PlanInfo {
   const rank = x.shape.length - 2;
   const plan = rank === 2 ? sc.createConv2d(w, b, options, context) : sc.createConv3d(w, b, options, context);
-  const y = plan.run(x);
+  const last = options.layout === 'channels-last';
+  const y = last ? moveChannels(plan.run(moveChannels(x, true)), false) : plan.run(x);
   expect(plan.info.kernel).toMatch(rank === 2 ? /^winograd-f2x2-3x3-/ : /^winograd-f2x2x2-3x3x3-/);
-  expectWinogradClose(y, x, w, b, options, pad);
+  expectWinogradClose(y, x, w, b, { ...options, layout: 'channels-first' }, pad);
   const info = plan.info;
   plan.dispose();
   return info;
@@ -188,6 +213,7 @@ interface Winograd3dCase {
   batch: number;
   bias: boolean;
   seed: number;
+  layout: 'channels-first' | 'channels-last';
 }
 
 const case3dArb: fc.Arbitrary<Winograd3dCase> = fc
@@ -199,6 +225,7 @@ const case3dArb: fc.Arbitrary<Winograd3dCase> = fc
     batch: fc.integer({ min: 1, max: 2 }),
     bias: fc.boolean(),
     seed: fc.integer({ min: 1, max: 1 << 30 }),
+    layout: fc.constantFrom('channels-first' as const, 'channels-last' as const),
   })
   .filter((c) => c.size.every((n, a) => n + 2 * c.pad[a]! >= 3));
 
@@ -215,7 +242,7 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
     fc.assert(
       fc.property(caseArb, (c) => {
         const { x, w, b } = tensors(c);
-        runChecked(ctx, x, w, b, { padding: c.pad, activation: c.activation, algorithm: 'winograd' }, c.pad);
+        runChecked(ctx, x, w, b, { padding: c.pad, activation: c.activation, layout: c.layout, algorithm: 'winograd' }, c.pad);
       }),
       { numRuns: 150 },
     );
@@ -225,16 +252,18 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
     fc.assert(
       fc.property(dilatedCaseArb, (c) => {
         const { x, w, b } = tensors(c);
-        runChecked(ctx, x, w, b, { padding: c.pad, dilation: c.dilation, activation: c.activation, algorithm: 'winograd' }, c.pad);
+        runChecked(ctx, x, w, b, { padding: c.pad, dilation: c.dilation, activation: c.activation, layout: c.layout, algorithm: 'winograd' }, c.pad);
       }),
       { numRuns: 120 },
     );
   });
 
-  it('dilated: splits tile rows across two threads, every phase', () => {
+  it('dilated: splits tile rows across two threads, every phase, both layouts', () => {
     const c: WinogradCase = { cin: 20, cout: 26, h: 45, w: 38, pad: [2, 3], dilation: [2, 3], batch: 2, bias: true, activation: 'none', seed: 17 };
     const { x, w, b } = tensors(c);
-    expect(runChecked(ctx2, x, w, b, { padding: c.pad, dilation: c.dilation, algorithm: 'winograd' }, c.pad).threads).toBe(2);
+    for (const layout of ['channels-first', 'channels-last'] as const) {
+      expect(runChecked(ctx2, x, w, b, { padding: c.pad, dilation: c.dilation, layout, algorithm: 'winograd' }, c.pad).threads).toBe(2);
+    }
   });
 
   it('conv3d: matches the reference within the Winograd bound (F(2x2x2, 3x3x3))', () => {
@@ -244,7 +273,7 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
         const x = randomTensor([c.batch, c.cin, ...c.size], next);
         const w = randomTensor([c.cout, c.cin, 3, 3, 3], next);
         const b = c.bias ? randomTensor([c.cout], next) : null;
-        runChecked(ctx, x, w, b, { padding: c.pad, algorithm: 'winograd' }, c.pad);
+        runChecked(ctx, x, w, b, { padding: c.pad, layout: c.layout, algorithm: 'winograd' }, c.pad);
       }),
       { numRuns: 60 },
     );
@@ -310,7 +339,6 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
     ['5x5 kernel', { padding: 2 }, [5, 3, 5, 5]],
     ['groups', { groups: 3, padding: 1 }, [6, 1, 3, 3]],
     ['reflect padding', { padding: 1, paddingMode: 'reflect' }, [5, 3, 3, 3]],
-    ['channels-last', { padding: 1, layout: 'channels-last' }, [5, 3, 3, 3]],
   ])('falls back to the default path: %s', (_name, base, wShape) => {
     const next = rng(5);
     const options: ConvOptions = { ...base, algorithm: 'winograd' };

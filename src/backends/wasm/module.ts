@@ -19,6 +19,8 @@ export interface KernelExports {
   conv_direct_cf(...args: number[]): void;
   direct_tap_offsets(cinG: number, KD: number, KH: number, KW: number, DD: number, DH: number, DW: number, Dp: number, Hp: number, SW: number, segW: number, dst: number): void;
   copy_into_padded(x: number, y: number, C: number, D: number, H: number, W: number, PD: number, PH: number, PW: number, Dp: number, Hp: number, SW: number, segW: number): void;
+  copy_cl_into_padded_cf(x: number, y: number, C: number, D: number, H: number, W: number, PD: number, PH: number, PW: number, Dp: number, Hp: number, SW: number, segW: number): void;
+  transpose_block(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
   heap_base(): number;
   [name: string]: unknown;
 }

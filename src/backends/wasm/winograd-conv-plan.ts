@@ -25,7 +25,6 @@ export function winogradApplies(p: ConvParams): boolean {
     p.stride.every((s) => s === 1) &&
     (p.rank === 2 || p.dilation.every((d) => d === 1)) &&
     p.groups === 1 &&
-    p.layout === 'channels-first' &&
     p.paddingMode === 'zeros'
   );
 }
@@ -51,6 +50,8 @@ interface Prepared {
   Wq: number;
   /** Width of each of the DW phase segments of a padded row (Wq = DW * segW). */
   segW: number;
+  /** Channels-last: the channels-first output of one image, transposed into place after the kernels (else 0). */
+  yCf: number;
 }
 
 /** The transformed kernel (4 x 4, or 4 x 4 x 4) of one 3x3 (x3) kernel g, G along every axis, in float64. */
@@ -170,17 +171,20 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     const vBytes = count * (cin * blockRows * tilesW * 4 + 64) + count * 16;
     const mBytes = count * (cout * blockRows * tilesW * 4 + 64);
     const paddedBytes = cin * Dq * Hq * Wq * 4;
+    const yCfBytes = p.layout === 'channels-last' ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
     heap.ensureFits([
       [shapeSize(g.inputShape) * 4, 'input'],
       [shapeSize(g.outputShape) * 4, 'output'],
       [paddedBytes, 'workspace'],
+      ...(yCfBytes ? [[yCfBytes, 'workspace'] as const] : []),
       ...ranges.flatMap(() => [[vBytes, 'workspace'], [mBytes, 'workspace']] as const),
     ]);
     const padded = heap.alloc(paddedBytes, 'workspace');
     // Zero borders (and the round-up to whole tiles) are written once; per image only the interior is copied.
     heap.f32(padded, paddedBytes / 4).fill(0);
     const scratches = ranges.flatMap(() => [heap.alloc(vBytes, 'workspace'), heap.alloc(mBytes, 'workspace')]);
-    this.workspaceBytes = paddedBytes + ranges.length * (vBytes + mBytes);
+    const yCf = yCfBytes ? heap.alloc(yCfBytes, 'workspace') : 0;
+    this.workspaceBytes = paddedBytes + ranges.length * (vBytes + mBytes) + yCfBytes;
     this.threads = ranges.length;
     const { min: lo, max: hi } = p.clamp;
     const head = [padded, this.u, this.uStride, this.bias, this.zeros, 0, cin];
@@ -190,12 +194,12 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
         ? { fn: 'wino_f23_cf', args: [...head, Hq, Wq, cout, OH, OW, tilesW, ...tail, DH, DW, segW] }
         : { fn: 'wino_f222_cf', args: [...head, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, ...tail] };
     });
-    return { x: 0, y: 0, padded, scratches, calls, Dq, Hq, Wq, segW };
+    return { x: 0, y: 0, padded, scratches, calls, Dq, Hq, Wq, segW, yCf };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.padded, ...prep.scratches]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.x, prep.y, prep.padded, prep.yCf, ...prep.scratches]) if (ptr) heap.release(ptr);
   }
 
   protected releaseWeights(): void {
@@ -212,10 +216,16 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     const [PD, PH, PW] = this.rank === 2 ? [0, ...p.padBefore] : p.padBefore;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
+    const cout = p.outChannels;
+    const pixels = outImage / 4 / cout;
     for (let n = 0; n < g.batch; n++) {
-      kernels.copy_into_padded(x + n * inImage, prep.padded, p.inChannels, D, H, W, PD!, PH!, PW!, prep.Dq, prep.Hq, prep.Wq / prep.segW, prep.segW);
-      for (const call of prep.calls) call.args[ARG_Y] = y + n * outImage;
+      const xn = x + n * inImage;
+      const yn = y + n * outImage;
+      const copy = prep.yCf ? kernels.copy_cl_into_padded_cf : kernels.copy_into_padded;
+      copy(xn, prep.padded, p.inChannels, D, H, W, PD!, PH!, PW!, prep.Dq, prep.Hq, prep.Wq / prep.segW, prep.segW);
+      for (const call of prep.calls) call.args[ARG_Y] = prep.yCf || yn;
       runCalls(this.rt, prep.calls);
+      if (prep.yCf) kernels.transpose_block(prep.yCf, pixels, yn, cout, cout, pixels);
     }
   }
 }
