@@ -28,8 +28,8 @@ export type Layout = 'channels-first' | 'channels-last';
  * How a convolution is computed. 'default': a direct or GEMM-lowered sum per output (error within the classic
  * float32 bound of a K-term dot product). 'winograd': Winograd F(2x2, 3x3) for conv2d, F(2x2x2, 3x3x3) for
  * conv3d, where it applies (the wasm backend, a 3x3(x3) kernel, stride 1, any dilation in 2-D and none in
- * 3-D, one group, channels-first, zero padding): 2.25x (3.375x) fewer multiplies, an error bound a few times the direct one,
- * and an infinite input can give NaN where the direct sum gives +-Inf. Elsewhere it is ignored;
+ * 3-D, one group, either layout, zero padding): 2.25x (3.375x) fewer multiplies, an error bound a few times the
+ * direct one, and an infinite input can give NaN where the direct sum gives +-Inf. Elsewhere it is ignored;
  * `plan.info.kernel` says what ran.
  */
 export type Algorithm = 'default' | 'winograd';
