@@ -1,5 +1,6 @@
 // Winograd F(2x2, 3x3) for 3x3 stride-1 conv2d (any dilation, by phases: see wino_f23_cf), channels-first (the
-// plan transposes channels-last tensors: layout.ts), one group, and its undilated 3-D twin at the end of the file: the opt-in `algorithm: 'winograd'` (src/backends/wasm/winograd-conv-plan.ts chooses it).
+// plan transposes channels-last tensors: layout.ts), one group, and its undilated 3-D twin at the end of the
+// file: the opt-in `algorithm: 'winograd'` (src/backends/wasm/winograd-conv-plan.ts chooses it).
 //
 // Each 2x2 block of outputs (a tile) comes from a 4x4 input patch d and, per channel pair, the 3x3 kernel g:
 //     Y = A^T [ sum over input channels of (G g G^T) . (B^T d B) ] A        (. elementwise, 4x4)
