@@ -2,7 +2,7 @@
 // tiling inside wasm so the JS boundary is crossed once per image.
 // A convolution is a GEMM per group: (output channels) x (output pixels) x (Cin/groups * kernel taps).
 // Weights arrive prepacked by the plan (gemm.ts pack_a / pack_b_8); `panel` is the plan's bounded workspace.
-import { gemm_4x8_packed_a, gemm_6x8_packed_a, gemm_6x8_packed_b } from './gemm';
+import { gemm_4x8_packed_a, gemm_6x8_packed_a, gemm_6x8_packed_b, gemm_6x8_packed_b_rows } from './gemm';
 import { im2col_cf, im2col_cl } from './im2col';
 
 // Channels-first. The panel always holds packed micro-panels (see im2col_cf); for a 1x1 kernel that is a plain
@@ -78,7 +78,11 @@ export function conv_gemm_cl(
         const b = w + (<usize>(g * nTiles + nt) * panelB);
         const brow = bias + (<usize>co << 2);
         for (let m0 = 0; m0 < cnt; m0 += 6) {
-          gemm_6x8_packed_b(min(6, cnt - m0), nr, K, a + <usize>m0 * lda, lda, b, y + ((<usize>(p0 + m0) * cout + co) << 2), ldc, brow, lo, hi);
+          const am = a + <usize>m0 * lda;
+          const ym = y + ((<usize>(p0 + m0) * cout + co) << 2);
+          const mr = cnt - m0;
+          if (mr >= 6) gemm_6x8_packed_b(6, nr, K, am, lda, b, ym, ldc, brow, lo, hi);
+          else gemm_6x8_packed_b_rows(mr, nr, K, am, lda, b, ym, ldc, brow, lo, hi);
         }
       }
     }

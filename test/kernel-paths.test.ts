@@ -76,6 +76,35 @@ describe.each(['simd128', 'relaxed'] as const)('kernel paths on %s', (build) => 
   });
 });
 
+describe.each(['simd128', 'relaxed'] as const)('channels-last tiles on %s', (build) => {
+  // Full 6-pixel tiles read six rows and store six; the last 1-5 pixels go to a kernel that reads and stores
+  // only those. A guard tensor allocated right after the output (first fit on a fresh heap, past its 64 bytes of
+  // slack and alignment) catches a tail tile that stores a whole tile: one pixel of 48 channels is 192 bytes.
+  it.each([
+    ['im2col 3x3', [3, 3], { padding: 1 }],
+    ['direct 1x1', [1, 1], {}],
+  ] as const)('%s: writes nothing past its output, every tail of 0-5 pixels', async (_name, kernel, base) => {
+    for (let width = 6; width < 12; width++) {
+      const fresh = await sc.createContext({ build });
+      const options: ConvOptions = { ...base, layout: 'channels-last' };
+      const xShape = [1, 1, width, 5];
+      const x = random(xShape, width);
+      const w = random([48, 5, ...kernel], 3);
+      const plan = sc.createConv2d(w, null, options, fresh);
+      const input = fresh.tensor(xShape, x.data);
+      const out = fresh.tensor(plan.outputShape(xShape));
+      const guard = fresh.tensor([4096], new Float32Array(4096).fill(7.5));
+      plan.run(input, out);
+      expect(plan.info.kernel).toMatch(/packed-b-cl/);
+      expect(guard.data.every((v) => v === 7.5)).toBe(true);
+      const y = { shape: out.shape, data: new Float32Array(out.data) };
+      const bound = referenceConv('conv2d', absTensor(x), absTensor(w), null, options);
+      expectConvClose(y, referenceConv('conv2d', x, w, null, options), bound.data, 5 * kernel[0] * kernel[1]);
+      fresh.dispose();
+    }
+  });
+});
+
 describe('rowsPerTile', () => {
   it('takes 6-row panels unless 4-row ones pad less than the 6x8 kernel gains', () => {
     const rows = [1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 32, 64, 128].map((c) => [c, rowsPerTile(c)]);
