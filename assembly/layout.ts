@@ -52,11 +52,16 @@ export function copy_cl_into_padded_cf(
       if (SW == 1) {
         transpose_block(x, C, row + (<usize>PW << 2), plane, W, C);
       } else {
+        let phase = PW % SW;
+        let pos = PW / SW;
         for (let w = 0; w < W; w++) {
-          const col = PW + w;
-          const dst = row + (<usize>((col % SW) * segW + col / SW) << 2);
+          const dst = row + (<usize>(phase * segW + pos) << 2);
           const src = x + (<usize>(w * C) << 2);
           for (let c = 0; c < C; c++) store<f32>(dst + <usize>c * planeBytes, load<f32>(src + (<usize>c << 2)));
+          if (++phase == SW) {
+            phase = 0;
+            pos++;
+          }
         }
       }
       x += rowBytes;
