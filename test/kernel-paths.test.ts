@@ -1,7 +1,9 @@
 /**
  * Every wasm kernel path the GEMM plan can choose, forced by shape, checked against the float64 reference
  * across the remainders of its tiles (6 or 4 output channels x 8 pixels channels-first, a row's last 1-4 pixels
- * on the direct path's 6x4 tile, 6 pixels x 8 channels channels-last), so no path is covered only by chance. The output-channel counts reach both panel heights.
+ * on the direct path's 6x4 tile, 6 pixels x 8 channels channels-last), so no path is covered only by chance. The
+ * output-channel counts reach both panel heights. Channels-last with few channels per group takes the
+ * channels-first direct path between two transposes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
@@ -39,7 +41,11 @@ const cases: Record<string, PathCase> = {
   'direct stride-1, conv3d': { path: /direct stride-1/, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: 1 } },
   'direct stride-1, (3,1) kernel': { path: /direct stride-1/, op: 'conv2d', cin: 3, kernel: [3, 1], options: { padding: [1, 0] } },
   'direct strided, conv3d stride 2': { path: /direct strided/, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: 1, stride: 2 } },
-  'im2col, channels-last 3x3': { path: /packed-b-cl \(packed im2col/, op: 'conv2d', cin: 3, kernel: [3, 3], options: { padding: 1, layout: 'channels-last' } },
+  'im2col, channels-last 3x3': { path: /packed-b-cl \(packed im2col/, op: 'conv2d', cin: 5, kernel: [3, 3], options: { padding: 1, layout: 'channels-last' } },
+  'channels-last via channels-first, 3 channels': { path: /packed-a-cf \(direct stride-1 via channels-first/, op: 'conv2d', cin: 3, kernel: [3, 3], options: { padding: 1, layout: 'channels-last' } },
+  'channels-last via channels-first, grouped': { path: /packed-a-cf \(direct stride-1 via channels-first/, op: 'conv2d', cin: 16, kernel: [3, 3], options: { padding: 1, groups: 4, layout: 'channels-last' } },
+  'channels-last via channels-first, stride 2 (stem-like)': { path: /packed-a-cf \(direct strided via channels-first/, op: 'conv2d', cin: 3, kernel: [7, 7], options: { stride: 2, padding: 3, layout: 'channels-last' } },
+  'channels-last via channels-first, conv3d': { path: /packed-a-cf \(direct stride-1 via channels-first/, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: [1, 0, 2], layout: 'channels-last' } },
   'direct 1x1, channels-last': { path: /packed-b-cl \(direct 1x1/, op: 'conv2d', cin: 6, kernel: [1, 1], options: { layout: 'channels-last' } },
 };
 
@@ -71,7 +77,7 @@ describe.each(['simd128', 'relaxed'] as const)('kernel paths on %s', (build) => 
         plan.dispose();
       }
     }
-    const expected = channelsLast ? ['gemm-6x8-packed-b-cl'] : ['gemm-4x8-packed-a-cf', 'gemm-6x8-packed-a-cf'];
+    const expected = channelsLast && !/via channels-first/.test(c.path.source) ? ['gemm-6x8-packed-b-cl'] : ['gemm-4x8-packed-a-cf', 'gemm-6x8-packed-a-cf'];
     if ((c.options.groups ?? 1) === 1) expect([...kernels].sort()).toEqual(expected);
   });
 });

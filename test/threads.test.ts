@@ -27,6 +27,8 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     ['conv2d cl 3x3 stride 2', 'conv2d', [1, 81, 77, 24], [20, 24, 3, 3], { stride: 2, padding: 'valid', layout: 'channels-last' }],
     ['conv2d reflect relu', 'conv2d', [1, 16, 40, 40], [24, 16, 5, 5], { padding: 2, paddingMode: 'reflect', activation: 'relu' }],
     ['conv2d grouped', 'conv2d', [1, 64, 34, 34], [64, 16, 3, 3], { padding: 1, groups: 4 }],
+    // Channels-last with 4 channels per group: the channels-first direct path between two transposes.
+    ['conv2d cl grouped (via channels-first)', 'conv2d', [2, 60, 61, 64], [64, 4, 3, 3], { padding: 1, groups: 16, layout: 'channels-last' }],
     // Direct path split into tile-major (tile, row) units: 9 tiles of 6 channels x 30 rows, so the split falls
     // mid-group and inside tile 4, whose rows the two threads share.
     ['conv2d grouped, tile split mid-group', 'conv2d', [1, 48, 30, 31], [54, 16, 3, 3], { padding: 1, groups: 3 }],
