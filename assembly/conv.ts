@@ -2,7 +2,7 @@
 // tiling inside wasm so the JS boundary is crossed once per image.
 // A convolution is a GEMM per group: (output channels) x (output pixels) x (Cin/groups * kernel taps).
 // Weights arrive prepacked by the plan (gemm.ts pack_a / pack_b_8); `panel` is the plan's bounded workspace.
-import { gemm_4x8_packed_a, gemm_6x8_packed_a, gemm_6x8_packed_b, gemm_6x8_packed_b_rows } from './gemm';
+import { gemm_4x8_packed_a, gemm_6x8_packed_a, gemm_6x8_packed_b } from './gemm';
 import { im2col_cf, im2col_cl } from './im2col';
 
 // Channels-first. The panel always holds packed micro-panels (see im2col_cf); for a 1x1 kernel that is a plain
@@ -63,13 +63,23 @@ export function conv_gemm_cl(
     for (let p0 = pBegin; p0 < pEnd; p0 += mc) {
       const cnt = min(mc, pEnd - p0);
       let a: usize, lda: usize;
+      // The microkernel reads six rows whatever it stores: the last tile's rows past cnt must exist. The
+      // im2col panel has them (its height is a multiple of 6); input rows read in place may end with the
+      // tensor, so a short last tile is copied into the panel (six rows of K).
+      const full = cnt - cnt % 6;
+      let tail: usize, tailLda: usize;
       if (direct) {
         a = x + ((<usize>p0 * cin + g * cinG) << 2);
         lda = <usize>cin << 2;
+        tail = panel;
+        tailLda = <usize>K << 2;
+        for (let r = full; r < cnt; r++) memory.copy(panel + <usize>(r - full) * tailLda, a + <usize>r * lda, tailLda);
       } else {
         im2col_cl(x + (<usize>(g * cinG) << 2), cin, cinG, D, H, W, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, OH, OW, p0, cnt, panel, K);
         a = panel;
         lda = <usize>K << 2;
+        tail = a + <usize>full * lda;
+        tailLda = lda;
       }
       for (let nt = 0; nt < nTiles; nt++) {
         const n0 = nt << 3;
@@ -77,13 +87,11 @@ export function conv_gemm_cl(
         const co = g * coutG + n0;
         const b = w + (<usize>(g * nTiles + nt) * panelB);
         const brow = bias + (<usize>co << 2);
-        for (let m0 = 0; m0 < cnt; m0 += 6) {
-          const am = a + <usize>m0 * lda;
-          const ym = y + ((<usize>(p0 + m0) * cout + co) << 2);
-          const mr = cnt - m0;
-          if (mr >= 6) gemm_6x8_packed_b(6, nr, K, am, lda, b, ym, ldc, brow, lo, hi);
-          else gemm_6x8_packed_b_rows(mr, nr, K, am, lda, b, ym, ldc, brow, lo, hi);
+        const yrow = y + ((<usize>p0 * cout + co) << 2);
+        for (let m0 = 0; m0 < full; m0 += 6) {
+          gemm_6x8_packed_b(6, nr, K, a + <usize>m0 * lda, lda, b, yrow + <usize>m0 * ldc, ldc, brow, lo, hi);
         }
+        if (full < cnt) gemm_6x8_packed_b(cnt - full, nr, K, tail, tailLda, b, yrow + <usize>full * ldc, ldc, brow, lo, hi);
       }
     }
   }

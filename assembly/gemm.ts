@@ -12,8 +12,7 @@
 //   one output channel, contiguous over pixels. Bias is per row.
 // - gemm_6x8_packed_b: A is row-major with row stride lda (pixels x K, channels-last input or its im2col),
 //   B is packed weights [K][8] (an 8-column panel of output channels). Channels-last output: a C row is one
-//   pixel, contiguous over channels. Bias is per column. Full 6-row tiles; gemm_6x8_packed_b_rows takes the
-//   last 1-5 rows.
+//   pixel, contiguous over channels. Bias is per column. All six rows must be readable, stored or not.
 // All strides are in bytes. Rows >= mr and columns >= nr are computed on valid memory and not stored.
 import { madd, clampv, storePartial8 } from './simd';
 
@@ -143,10 +142,11 @@ export function gemm_6x8_packed_b(
   a: usize, lda: usize, b: usize, c: usize, ldc: usize,
   bias: usize, lo: f32, hi: f32,
 ): void {
-  // Six rows at a + r * lda, all readable (the caller sends tails to gemm_6x8_packed_b_rows); mr only limits
-  // the stores. Measured on L1-resident operands: 1.8x the per-row-pointer form, 0.88x the packed-A kernel.
-  // mr must stay a runtime value: with the stores unconditional (mr folded to 6) TurboFan hoisted the six splats
-  // above the multiply-adds and the loop ran 0.75x.
+  // Six rows at a + r * lda, all readable whatever mr is (conv_gemm_cl makes sure); mr only limits the stores.
+  // Measured on L1-resident operands: 1.8x the former form with a row pointer per row, chosen by mr so that
+  // missing rows re-read row 0 (TurboFan re-evaluated the choices inside the loop and spilled four
+  // accumulators), and 0.88x the packed-A kernel. mr must stay a runtime value: with the stores unconditional
+  // (mr folded to 6) TurboFan hoisted the six splats above the multiply-adds and the loop ran 0.75x.
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -173,53 +173,6 @@ export function gemm_6x8_packed_b(
     c40 = madd(av, b0, c40);
     c41 = madd(av, b1, c41);
     av = v128.load32_splat(a + 5 * lda);
-    c50 = madd(av, b0, c50);
-    c51 = madd(av, b1, c51);
-    b += 32;
-  }
-  storeCols6x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
-}
-
-export function gemm_6x8_packed_b_rows(
-  mr: i32, nr: i32, k: i32,
-  a: usize, lda: usize, b: usize, c: usize, ldc: usize,
-  bias: usize, lo: f32, hi: f32,
-): void {
-  // Missing rows re-read row 0 so every load stays inside the caller's buffer. The six row pointers chosen by
-  // mr cost general registers: TurboFan re-evaluates the choices inside the loop and spills four accumulators
-  // (half speed), so this form only serves the last 1-5 rows; full tiles take gemm_6x8_packed_b.
-  const a0 = a;
-  const a1 = mr > 1 ? a + lda : a;
-  const a2 = mr > 2 ? a + 2 * lda : a;
-  const a3 = mr > 3 ? a + 3 * lda : a;
-  const a4 = mr > 4 ? a + 4 * lda : a;
-  const a5 = mr > 5 ? a + 5 * lda : a;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  const kb = <usize>k << 2;
-  for (let o: usize = 0; o < kb; o += 4) {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    let av = v128.load32_splat(a0 + o);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a1 + o);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a2 + o);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a3 + o);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    av = v128.load32_splat(a4 + o);
-    c40 = madd(av, b0, c40);
-    c41 = madd(av, b1, c41);
-    av = v128.load32_splat(a5 + o);
     c50 = madd(av, b0, c50);
     c51 = madd(av, b1, c51);
     b += 32;

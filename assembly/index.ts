@@ -1,6 +1,6 @@
 // The module's exports: kernels only, addressed by raw byte offsets into the imported memory.
 // Memory is managed by the host (src/backends/wasm/heap.ts); nothing here allocates.
-export { pack_a, pack_b_8, gemm_4x8_packed_a, gemm_6x8_packed_a, gemm_6x8_packed_b, gemm_6x8_packed_b_rows } from './gemm';
+export { pack_a, pack_b_8, gemm_4x8_packed_a, gemm_6x8_packed_a, gemm_6x8_packed_b } from './gemm';
 export { im2col_cf, im2col_cl } from './im2col';
 export { pad_image } from './pad';
 export { conv_gemm_cf, conv_gemm_cl } from './conv';

@@ -39,7 +39,7 @@ interface Prepared {
   x: number;
   y: number;
   strategy: Strategy;
-  /** im2col: one panel per thread (none when a channels-last 1x1 input is read in place). */
+  /** im2col: one panel per thread (six rows when a channels-last 1x1 input is read in place). */
   panels: number[];
   /** The padded image the kernels read (0 when they read the input itself). */
   padded: number;
@@ -205,7 +205,8 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       const align = this.channelsLast ? 6 : 8;
       block = Math.max(align, Math.floor(PANEL_BYTES / (K * 4) / align) * align);
       block = Math.min(block, Math.ceil(pixels / align) * align);
-      panelBytes = inPlace ? 0 : Math.ceil(block / 8) * 8 * K * 4;
+      // In place, the panel only holds a short last tile (six rows; see conv_gemm_cl).
+      panelBytes = inPlace ? 6 * K * 4 : Math.ceil(block / 8) * 8 * K * 4;
       ranges = splitRange(pixels, threadsFor(this.rt, g.macs / g.batch), align);
     }
     const offsetBytes = strategy === 'direct' ? K * 4 : 0;
