@@ -83,9 +83,9 @@ describe.each(['simd128', 'relaxed'] as const)('kernel paths on %s', (build) => 
 });
 
 describe.each(['simd128', 'relaxed'] as const)('channels-last tiles on %s', (build) => {
-  // Full 6-pixel tiles read six rows and store six; the last 1-5 pixels go to a kernel that reads and stores
-  // only those. A guard tensor allocated right after the output (first fit on a fresh heap, past its 64 bytes of
-  // slack and alignment) catches a tail tile that stores a whole tile: one pixel of 48 channels is 192 bytes.
+  // Every tile reads six rows of pixels; the last tile of 1-5 pixels stores only those. A guard tensor allocated
+  // right after the output (first fit on a fresh heap, past its 64 bytes of slack and alignment) catches a tail
+  // tile that stores a whole tile: one pixel of 48 channels is 192 bytes.
   it.each([
     ['im2col 3x3', [3, 3], { padding: 1 }],
     ['direct 1x1', [1, 1], {}],
