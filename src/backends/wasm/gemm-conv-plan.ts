@@ -95,7 +95,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     this.reduction = K;
     this.channelsLast = params.layout === 'channels-last';
     this.viaChannelsFirst = this.channelsLast && taps >= DIRECT_MIN_TAPS && params.paddingMode === 'zeros' && (groups > 1 || cinG <= 4);
-    const packedB = this.channelsLast && !this.viaChannelsFirst;
+    const packedB = this.packsB;
 
     this.rows = rowsPerTile(coutG);
     const tile = packedB ? 8 : this.rows;
@@ -136,9 +136,13 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     this.weightBytes += (cout + 8) * 4;
   }
 
+  /** Weights packed for the channels-last GEMM (8-column panels), else for the channels-first kernels. */
+  private get packsB(): boolean {
+    return this.channelsLast && !this.viaChannelsFirst;
+  }
+
   get info(): PlanInfo {
-    const packedB = this.channelsLast && !this.viaChannelsFirst;
-    const kernel = packedB ? 'gemm-6x8-packed-b-cl' : `gemm-${this.rows}x8-packed-a-cf`;
+    const kernel = this.packsB ? 'gemm-6x8-packed-b-cl' : `gemm-${this.rows}x8-packed-a-cf`;
     const strided = this.params.stride.some((v) => v > 1);
     const via = this.viaChannelsFirst ? ' via channels-first' : '';
     const how = { direct: `${strided ? 'direct strided' : 'direct stride-1'}${via}`, im2col: 'packed im2col', inPlace: 'direct 1x1' }[this.lastStrategy];
@@ -169,10 +173,10 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
    * 256->256 28x28 1.06x, 64->128 56x56 0.95x (noise level), 3x3 s3 1.02x.
    */
   private strategyFor(g: ConvGeometry): Strategy {
+    if (this.viaChannelsFirst) return 'direct';
     const p = g.params;
     // A width stride needs the phase-split copy, which only the zero padding writes (copy_into_padded).
     const stridedWidth = p.stride[p.stride.length - 1]! > 1;
-    if (this.viaChannelsFirst) return 'direct';
     const direct = !this.channelsLast && shapeSize(p.kernel) >= DIRECT_MIN_TAPS && (!stridedWidth || p.paddingMode === 'zeros');
     return direct ? 'direct' : 'im2col';
   }
