@@ -4,10 +4,31 @@
 // Weights arrive prepacked by the plan (gemm.ts pack_a / pack_b_8); `panel` is the plan's bounded workspace.
 import { gemm_4x8_packed_a, gemm_6x8_packed_a, gemm_6x8_packed_b } from './gemm';
 import { im2col_cf, im2col_cl } from './im2col';
+import { claim, claimEnd } from './schedule';
 
 // Channels-first. The panel always holds packed micro-panels (see im2col_cf); for a 1x1 kernel that is a plain
 // repack of the input, which pays for itself: reading B in place would touch one page per input channel.
+// Pixels [pBegin, pEnd) of one image; with a `queue` (assembly/schedule.ts) the threads claim 8-pixel blocks of
+// that range as they go, each into its own panel.
 export function conv_gemm_cf(
+  x: usize, w: usize, bias: usize, y: usize,
+  cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
+  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
+  groups: i32, rows: i32, panel: usize, nc: i32, lo: f32, hi: f32, pBegin: i32, pEnd: i32, queue: usize,
+): void {
+  if (!queue) {
+    gemmCfPixels(x, w, bias, y, cin, D, H, W, cout, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, groups, rows, panel, nc, lo, hi, pBegin, pEnd);
+    return;
+  }
+  const blocks = (pEnd - pBegin + 7) >> 3;
+  for (let b = claim(queue, blocks, 1); b < blocks; b = claim(queue, blocks, 1)) {
+    const e = claimEnd(queue, b, blocks, 1);
+    gemmCfPixels(x, w, bias, y, cin, D, H, W, cout, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, groups, rows, panel, nc, lo, hi,
+      pBegin + (b << 3), min(pEnd, pBegin + (e << 3)));
+  }
+}
+
+function gemmCfPixels(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
@@ -47,7 +68,26 @@ export function conv_gemm_cf(
 
 // Channels-last. `direct` = 1 when the reduction is the input itself (1x1 kernel, stride 1, no padding): A is
 // then read in place, one row per pixel with stride Cin (rows are contiguous, so no repack is needed).
+// Pixels [pBegin, pEnd) of one image; with a `queue` the threads claim 6-pixel blocks of it as they go.
 export function conv_gemm_cl(
+  x: usize, w: usize, bias: usize, y: usize,
+  cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
+  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
+  groups: i32, panel: usize, mc: i32, direct: i32, lo: f32, hi: f32, pBegin: i32, pEnd: i32, queue: usize,
+): void {
+  if (!queue) {
+    gemmClPixels(x, w, bias, y, cin, D, H, W, cout, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, groups, panel, mc, direct, lo, hi, pBegin, pEnd);
+    return;
+  }
+  const blocks = (pEnd - pBegin + 5) / 6;
+  for (let b = claim(queue, blocks, 1); b < blocks; b = claim(queue, blocks, 1)) {
+    const e = claimEnd(queue, b, blocks, 1);
+    gemmClPixels(x, w, bias, y, cin, D, H, W, cout, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, groups, panel, mc, direct, lo, hi,
+      pBegin + b * 6, min(pEnd, pBegin + e * 6));
+  }
+}
+
+function gemmClPixels(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,

@@ -29,6 +29,7 @@
 //
 // Both: bias is the accumulators' initial value, then the NaN-propagating clamp to [lo, hi].
 import { madd, storePartial } from './simd';
+import { claim, claimEnd } from './schedule';
 
 // NaN-propagating clamp in two instructions: pmax(v, lo) = v < lo ? lo : v keeps a NaN v (the comparison is
 // false), as does pmin(., hi). f32x4.min/max, NaN-propagating on both operands, cost ~9 x86 instructions
@@ -433,12 +434,12 @@ function cfPlanesSN(
 // One image, channels-first: x [C][D][H][W], w [C*M][KD*KH*KW] (PyTorch's layout), bias [C*M] (zeros when
 // the convolution has none), y [C*M][OD][OH][OW]. Reads up to PW elements before x and a few vectors past
 // its end (masked): the host provides guard bytes there. ws: dwconv_cf_workspace(...) bytes.
-// Computes output channels [co0, co1) (one range per thread).
+// Computes output channels [co0, co1), or with a `queue` (assembly/schedule.ts) the chunks of them it claims.
 export function dwconv_cf(
   x: usize, w: usize, bias: usize, y: usize, ws: usize,
   C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
-  lo: f32, hi: f32, co0: i32, co1: i32,
+  lo: f32, hi: f32, co0: i32, co1: i32, queue: usize,
 ): void {
   const T = KD * KH * KW;
   const split = SW == 2;
@@ -489,16 +490,19 @@ export function dwconv_cf(
   // The split plane (stride 2), with guard room for the masked edge loads on both sides.
   const plane = (khR + (<usize>OH << 3) + (<usize>(PW + 8) << 2) + 15) & ~15;
   const inPlane = <usize>D * H * W << 2;
-  for (let c = co0 / M; c * M < co1; c++) {
-    let xp = x + <usize>c * inPlane;
-    if (split) {
-      splitEvenOdd(xp, plane, D * H, W);
-      xp = plane;
+  for (let b = queue ? claim(queue, co1, 1) : co0; b < co1; b = queue ? claim(queue, co1, 1) : co1) {
+    const e = queue ? claimEnd(queue, b, co1, 1) : co1;
+    for (let c = b / M; c * M < e; c++) {
+      let xp = x + <usize>c * inPlane;
+      if (split) {
+        splitEvenOdd(xp, plane, D * H, W);
+        xp = plane;
+      }
+      const c0 = max(b, c * M);
+      const c1 = min(e, c * M + M);
+      if (SW == 1 || split) cfPlanesS1(xp, w, bias, y, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DH, PD, PH, offs, kdR, khR, iStart, iEnd, nEdge, starts, masks, lo, hi, c0, c1);
+      else cfPlanesSN(xp, w, bias, y, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DH, PD, PH, offs, kdR, khR, iStart, iEnd, nEdge, starts, masks, lo, hi, c0, c1);
     }
-    const c0 = max(co0, c * M);
-    const c1 = min(co1, c * M + M);
-    if (SW == 1 || split) cfPlanesS1(xp, w, bias, y, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DH, PD, PH, offs, kdR, khR, iStart, iEnd, nEdge, starts, masks, lo, hi, c0, c1);
-    else cfPlanesSN(xp, w, bias, y, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DH, PD, PH, offs, kdR, khR, iStart, iEnd, nEdge, starts, masks, lo, hi, c0, c1);
   }
 }
 
@@ -797,12 +801,13 @@ function clImageMX(
 
 // One image, channels-last: x [D][H][W][C], w packed [KD*KH*KW][CMp] (dwconv_pack_cl), bias [CMp + 16]
 // (zero-filled), y [OD][OH][OW][C*M]. Reads up to 3 elements past x's end (discarded lanes).
-// ws: dwconv_cl_workspace(...) bytes. Computes output rows [r0, r1) of the OD*OH rows (one range per thread).
+// ws: dwconv_cl_workspace(...) bytes. Computes output rows [r0, r1) of the OD*OH rows, or with a `queue` the
+// chunks of them it claims.
 export function dwconv_cl(
   x: usize, w: usize, bias: usize, y: usize, ws: usize,
   C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
-  lo: f32, hi: f32, r0: i32, r1: i32,
+  lo: f32, hi: f32, r0: i32, r1: i32, queue: usize,
 ): void {
   const T = KD * KH * KW;
   const offs = ws;
@@ -837,8 +842,11 @@ export function dwconv_cl(
   tapRanges(kdR, OD, SD, PD, DD, KD, D);
   tapRanges(khR, OH, SH, PH, DH, KH, H);
   tapRanges(kwR, OW, SW, PW, DW, KW, W);
-  if (M > 1) clImageMX(x, w, bias, y, offs, xoT, mkT, kdR, khR, kwR, C, M, H, W, OH, OW, KH, KW, SD, SH, SW, DW, PD, PH, PW, lo, hi, r0, r1);
-  else clImageM1(x, w, bias, y, offs, xoT, mkT, kdR, khR, kwR, C, M, H, W, OH, OW, KH, KW, SD, SH, SW, DW, PD, PH, PW, lo, hi, r0, r1);
+  for (let b = queue ? claim(queue, r1, 1) : r0; b < r1; b = queue ? claim(queue, r1, 1) : r1) {
+    const e = queue ? claimEnd(queue, b, r1, 1) : r1;
+    if (M > 1) clImageMX(x, w, bias, y, offs, xoT, mkT, kdR, khR, kwR, C, M, H, W, OH, OW, KH, KW, SD, SH, SW, DW, PD, PH, PW, lo, hi, b, e);
+    else clImageM1(x, w, bias, y, offs, xoT, mkT, kdR, khR, kwR, C, M, H, W, OH, OW, KH, KW, SD, SH, SW, DW, PD, PH, PW, lo, hi, b, e);
+  }
 }
 
 // Packs PyTorch's depthwise weights [CM][T] into [T][CMp] (CMp = CM rounded up to 4, zero-filled).

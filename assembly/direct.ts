@@ -14,6 +14,7 @@
 // either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
 import { clampv, madd, storePartial } from './simd';
 import { storeRows4x8, storeRows6x8 } from './gemm';
+import { claim, claimEnd } from './schedule';
 
 // Byte offsets of each reduction step (c, a, b, e) inside one group's padded image [cinG][Dp][Hp][SW * segW],
 // dilation and width phases applied: one flat table, so the microkernel runs a single loop over cinG x taps.
@@ -148,13 +149,28 @@ export function direct_tile_6x4(
   storePartial(c + 5 * ldc, clampv(f32x4.add(c5, v128.load32_splat(bias, 20)), vlo, vhi), nr);
 }
 
-// One thread's share of one image: the work units [uBegin, uEnd) of the channelTiles x rows units taken
+// One image, or one thread's share of it: the work units [uBegin, uEnd) of the channelTiles x rows units taken
 // tile-major (unit = tile * rows + row), a row being one (od, oh) of the OD*OH output rows and tile t the
 // channels of panel t % mTiles in group t / mTiles. Tile-major ranges give each thread whole channel tiles
 // with at most one tile shared by rows, so threads stay balanced for any tile count (measured at 2 threads,
-// row-major ranges ran 0.94-1.02x as fast).
+// row-major ranges ran 0.94-1.02x as fast). With a `queue` (assembly/schedule.ts) the threads claim chunks of
+// [uBegin, uEnd) as they go, in the same order; without one this call computes the whole range.
 // x: padded image [cin][Dp][Hp][Wq] (Wq = SW * segW, split by width phase); y: output [cout][OD][OH][OW].
 export function conv_direct_cf(
+  x: usize, w: usize, bias: usize, y: usize,
+  cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
+  offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, queue: usize,
+): void {
+  if (!queue) {
+    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, uBegin, uEnd);
+    return;
+  }
+  for (let b = claim(queue, uEnd, 1); b < uEnd; b = claim(queue, uEnd, 1)) {
+    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, claimEnd(queue, b, uEnd, 1));
+  }
+}
+
+function directUnits(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32,

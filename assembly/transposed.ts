@@ -36,6 +36,7 @@
 // pixel outBase + jd*SD*OH*OW + jh*SH*OW + jw*SW and reads padded pixel (jd*Hp + jh)*Wp + jw + tap offset.
 import { madd, clampv, storePartial8 } from './simd';
 import { gemm_4x8_packed_a, gemm_6x8_packed_a } from './gemm';
+import { claim, claimEnd } from './schedule';
 
 const HEADER: i32 = 8;
 // Bytes of the output tile buffer at the head of a packed panel (6 rows x 8 lanes).
@@ -209,14 +210,31 @@ function packTile(dst: usize, b: usize, ntaps: i32, toff: usize, cinG: i32, ldb:
 // group g at w + g * wGroupBytes; y: output [Cout][OD][OH][OW]. Tiles are 8 pixels of one phase row, taken
 // `blockTiles` at a time. With a `panel` (TILE_BYTES + blockTiles * K * 32 bytes; the host passes one unless there is a
 // single 4-channel weight panel) the block's B is packed there and every `rows`-channel weight panel sweeps
-// it; with panel = 0 (rows must be 4), B is read in place. Threads split each phase's pixel tiles into `parts`
-// equal ranges, this call computing range `part` for every output channel: balanced whatever the channel
-// count, and each thread packs only its own tiles' B (into its own panel).
+// it; with panel = 0 (rows must be 4), B is read in place. Work units are the pixel tiles of all phases, phase
+// after phase; this call computes units [uBegin, uEnd) for every output channel, or with a `queue`
+// (assembly/schedule.ts) the chunks of them it claims: balanced whatever the channel count, and each thread
+// packs only its own tiles' B (into its own panel).
 export function tconv_cf(
   x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
   cin: i32, cout: i32, groups: i32, plane: i32, Hp: i32, Wp: i32,
   OD: i32, OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, panel: usize, blockTiles: i32, rows: i32, lo: f32, hi: f32,
-  part: i32, parts: i32,
+  uBegin: i32, uEnd: i32, queue: usize,
+): void {
+  if (!queue) {
+    tconvCfUnits(x, w, wGroupBytes, bias, y, table, nphases, cin, cout, groups, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, panel, blockTiles, rows, lo, hi, uBegin, uEnd);
+    return;
+  }
+  for (let b = claim(queue, uEnd, 1); b < uEnd; b = claim(queue, uEnd, 1)) {
+    tconvCfUnits(x, w, wGroupBytes, bias, y, table, nphases, cin, cout, groups, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, panel, blockTiles, rows, lo, hi,
+      b, claimEnd(queue, b, uEnd, 1));
+  }
+}
+
+function tconvCfUnits(
+  x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
+  cin: i32, cout: i32, groups: i32, plane: i32, Hp: i32, Wp: i32,
+  OD: i32, OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, panel: usize, blockTiles: i32, rows: i32, lo: f32, hi: f32,
+  uBegin: i32, uEnd: i32,
 ): void {
   const cinG = cin / groups;
   const coutG = cout / groups;
@@ -231,6 +249,7 @@ export function tconv_cf(
   const dStep = SD * OH * OW;
   const hStep = SH * OW;
   let ph = table;
+  let first = 0; // the phase's first unit
   for (let f = 0; f < nphases; f++) {
     const Jd = load<i32>(ph), Jh = load<i32>(ph, 4), Jw = load<i32>(ph, 8);
     const outBase = load<i32>(ph, 12), ntaps = load<i32>(ph, 16), woff = <usize>load<i32>(ph, 20);
@@ -240,8 +259,8 @@ export function tconv_cf(
     const tileB = <usize>K << 5;
     const perRow = (Jw + 7) >> 3;
     const total = Jd * Jh * perRow;
-    const uStop = <i32>(<i64>total * (part + 1) / parts);
-    for (let u0 = <i32>(<i64>total * part / parts); u0 < uStop; u0 += blockTiles) {
+    const uStop = min(total, uEnd - first);
+    for (let u0 = max(0, uBegin - first); u0 < uStop; u0 += blockTiles) {
       const cnt = min(blockTiles, uStop - u0);
       const row0 = u0 / perRow;
       const tw0 = u0 - row0 * perRow;
@@ -299,14 +318,31 @@ export function tconv_cf(
       }
     }
     ph = toff + (<usize>ntaps << 2);
+    first += total;
   }
 }
 
-// One image, channels-last, 8-channel tiles [tBegin, tEnd) of each group (threads split the output channels,
-// each with its own scratch). x: padded input [Dp][Hp][Wp][Cin]; y: output [OD][OH][OW][Cout]; scratch: 2 * mc
-// i32 (per-pixel input and output byte offsets of the current block of `mc` phase pixels). Each 8-channel
-// weight panel sweeps a whole block of pixels while it is hot in L1.
+// One image, channels-last, 8-channel tiles [tBegin, tEnd) of each group, or with a `queue` the chunks of them
+// this call claims (threads split the output channels, each with its own scratch). x: padded input
+// [Dp][Hp][Wp][Cin]; y: output [OD][OH][OW][Cout]; scratch: 2 * mc i32 (per-pixel input and output byte
+// offsets of the current block of `mc` phase pixels). Each 8-channel weight panel sweeps a whole block of
+// pixels while it is hot in L1.
 export function tconv_cl(
+  x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
+  cin: i32, cout: i32, groups: i32, Hp: i32, Wp: i32,
+  OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, scratch: usize, mc: i32, lo: f32, hi: f32,
+  tBegin: i32, tEnd: i32, queue: usize,
+): void {
+  if (!queue) {
+    tconvClTiles(x, w, wGroupBytes, bias, y, table, nphases, cin, cout, groups, Hp, Wp, OH, OW, SD, SH, SW, scratch, mc, lo, hi, tBegin, tEnd);
+    return;
+  }
+  for (let b = claim(queue, tEnd, 1); b < tEnd; b = claim(queue, tEnd, 1)) {
+    tconvClTiles(x, w, wGroupBytes, bias, y, table, nphases, cin, cout, groups, Hp, Wp, OH, OW, SD, SH, SW, scratch, mc, lo, hi, b, claimEnd(queue, b, tEnd, 1));
+  }
+}
+
+function tconvClTiles(
   x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
   cin: i32, cout: i32, groups: i32, Hp: i32, Wp: i32,
   OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, scratch: usize, mc: i32, lo: f32, hi: f32,

@@ -22,6 +22,7 @@
 // infinite input can give NaN where the direct sum gives +-Inf (Inf - Inf inside the transforms).
 import { clampv, storePartial8 } from './simd';
 import { gemm_4x8_packed_a, gemm_6x8_packed_a } from './gemm';
+import { claim, claimEnd } from './schedule';
 
 // One row of four patches (image row at q, patch columns starting 8 floats apart), with B^T applied along the
 // row: column j of tile i is image column 2 i + j; the four results (j = 0..3, one lane per tile) go to o, 16
@@ -195,19 +196,35 @@ function outputTransform(
   }
 }
 
-// One thread's tile rows [trBegin, trEnd) of one image, `blockRows` at a time. x: padded image [C][Hq][Wq];
-// u: packed U (16 x uStride bytes); y: output [Cout][OH][OW]; v: scratch of 16 matrixStride(C, blockRows * tilesW)
-// bytes plus 256; m: scratch of 16 matrixStride(Cout, blockRows * tilesW) bytes; zeros: Cout + 8 zero floats.
+// Units [uBegin, uEnd) of one image, `blockRows` tile rows at a time, or with a `queue` (assembly/schedule.ts)
+// the chunks of them this call claims. x: padded image [C][Hq][Wq]; u: packed U (16 x uStride bytes); y: output
+// [Cout][OH][OW]; v: scratch of 16 matrixStride(C, blockRows * tilesW) bytes plus 256; m: scratch of 16
+// matrixStride(Cout, blockRows * tilesW) bytes; zeros: Cout + 8 zero floats.
 //
 // Dilation (DH, DW): output (oy, ox) only reads inputs of its phase (oy % DH, ox % DW), so each of the DH x DW
 // phases is an undilated 3x3 convolution of the phase's sub-image. The padded copy splits each row into DW
 // segments of segW columns (copy_into_padded with SW = DW): phase (py, px) starts at row py, segment px, and
 // its rows are DH image rows apart. Tile rows count within each phase; the outputs go back DH rows and DW
-// columns apart. Undilated: DH = DW = 1, segW = Wq.
+// columns apart. Undilated: DH = DW = 1, segW = Wq. A unit is one tile row of one phase, phase-major, each
+// phase counted as many tile rows as phase 0 has (the most): DH * DW * ceil(ceil(OH / DH) / 2) units.
 export function wino_f23_cf(
   x: usize, u: usize, uStride: usize, bias: usize, zeros: usize, y: usize,
   C: i32, Hq: i32, Wq: i32, cout: i32, OH: i32, OW: i32, tilesW: i32, rows: i32,
-  v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, trBegin: i32, trEnd: i32, DH: i32, DW: i32, segW: i32,
+  v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, DH: i32, DW: i32, segW: i32, queue: usize,
+): void {
+  if (!queue) {
+    winoF23Units(x, u, uStride, bias, zeros, y, C, Hq, Wq, cout, OH, OW, tilesW, rows, v, m, blockRows, lo, hi, uBegin, uEnd, DH, DW, segW);
+    return;
+  }
+  for (let b = claim(queue, uEnd, 1); b < uEnd; b = claim(queue, uEnd, 1)) {
+    winoF23Units(x, u, uStride, bias, zeros, y, C, Hq, Wq, cout, OH, OW, tilesW, rows, v, m, blockRows, lo, hi, b, claimEnd(queue, b, uEnd, 1), DH, DW, segW);
+  }
+}
+
+function winoF23Units(
+  x: usize, u: usize, uStride: usize, bias: usize, zeros: usize, y: usize,
+  C: i32, Hq: i32, Wq: i32, cout: i32, OH: i32, OW: i32, tilesW: i32, rows: i32,
+  v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, DH: i32, DW: i32, segW: i32,
 ): void {
   const scratch = v + 16 * matrixStride(C, blockRows * tilesW);
   const plane = <usize>Hq * Wq << 2;
@@ -215,15 +232,17 @@ export function wino_f23_cf(
   const outPlane = <usize>OH * OW << 2;
   const outRow = <usize>(DH * OW) << 2;
   const outCol = <usize>DW << 2;
+  const tileRows = ((OH + DH - 1) / DH + 1) >> 1;
   for (let py = 0; py < DH; py++) {
     const OHs = (OH - py + DH - 1) / DH;
-    const end = min(trEnd, (OHs + 1) >> 1);
     for (let px = 0; px < DW; px++) {
       const OWs = (OW - px + DW - 1) / DW;
+      const first = (py * DW + px) * tileRows;
+      const end = min(uEnd - first, (OHs + 1) >> 1);
       if (OWs <= 0) continue;
       const xs = x + (<usize>(py * Wq + px * segW) << 2);
       const ys = y + (<usize>(py * OW + px) << 2);
-      for (let tr0 = trBegin; tr0 < end; tr0 += blockRows) {
+      for (let tr0 = max(0, uBegin - first); tr0 < end; tr0 += blockRows) {
         const tr1 = min(tr0 + blockRows, end);
         const nt = (tr1 - tr0) * tilesW;
         inputTransform(xs, C, plane, row, tilesW, tr0, tr1, v, nt, scratch);
@@ -319,10 +338,25 @@ function outputTransform3d(
   }
 }
 
-// wino_f23_cf's 3-D twin: tile rows [trBegin, trEnd) of the tilesD x tilesH tile rows. x: padded [C][Dq][Hq][Wq];
+// wino_f23_cf's 3-D twin: tile rows [trBegin, trEnd) of the tilesD x tilesH tile rows (or with a `queue` the
+// chunks of them this call claims). x: padded [C][Dq][Hq][Wq];
 // u: 64 packed U_k; v: scratch of 64 matrixStride(C, blockRows * tilesW) bytes plus 1 KiB; m: 64 matrixStride(Cout,
 // blockRows * tilesW) bytes.
 export function wino_f222_cf(
+  x: usize, u: usize, uStride: usize, bias: usize, zeros: usize, y: usize,
+  C: i32, Dq: i32, Hq: i32, Wq: i32, cout: i32, OD: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32, rows: i32,
+  v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, trBegin: i32, trEnd: i32, queue: usize,
+): void {
+  if (!queue) {
+    winoF222Rows(x, u, uStride, bias, zeros, y, C, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, rows, v, m, blockRows, lo, hi, trBegin, trEnd);
+    return;
+  }
+  for (let b = claim(queue, trEnd, 1); b < trEnd; b = claim(queue, trEnd, 1)) {
+    winoF222Rows(x, u, uStride, bias, zeros, y, C, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, rows, v, m, blockRows, lo, hi, b, claimEnd(queue, b, trEnd, 1));
+  }
+}
+
+function winoF222Rows(
   x: usize, u: usize, uStride: usize, bias: usize, zeros: usize, y: usize,
   C: i32, Dq: i32, Hq: i32, Wq: i32, cout: i32, OD: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32, rows: i32,
   v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, trBegin: i32, trEnd: i32,

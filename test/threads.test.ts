@@ -1,6 +1,8 @@
 /**
  * Multi-threaded runs: layers big enough to be split across the pool give the reference's results within the
- * float32 bound, on both builds, and the plan reports the split.
+ * float32 bound, on both builds, and the plan reports the split. The threads claim chunks of the work as they
+ * go (assembly/schedule.ts); every output is still computed by one thread with the same arithmetic, so the
+ * results are also bit-identical to one thread's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
@@ -13,10 +15,15 @@ const random = (shape: number[], seed: number): Tensor => randomTensor(shape, rn
 
 describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
   let ctx: sc.Context;
+  let single: sc.Context;
   beforeAll(async () => {
     ctx = await sc.createContext({ build, threads: 2 });
+    single = await sc.createContext({ build, threads: 1 });
   });
-  afterAll(() => ctx.dispose());
+  afterAll(() => {
+    ctx.dispose();
+    single.dispose();
+  });
 
   it('the context runs two threads here (Node has SharedArrayBuffer and a blocking main thread)', () => {
     expect(ctx.threads).toBe(2);
@@ -33,18 +40,28 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     // mid-group and inside tile 4, whose rows the two threads share.
     ['conv2d grouped, tile split mid-group', 'conv2d', [1, 48, 30, 31], [54, 16, 3, 3], { padding: 1, groups: 3 }],
     ['conv2d depthwise x2', 'conv2d', [1, 64, 61, 63], [128, 1, 3, 3], { padding: 1, groups: 64 }],
+    ['conv2d depthwise cl', 'conv2d', [1, 63, 65, 128], [128, 1, 3, 3], { padding: 1, groups: 128, layout: 'channels-last' }],
+    // 1x1: im2col over 8-pixel (channels-first) and 6-pixel (channels-last, input read in place) blocks; 23 x 29
+    // pixels end both block sizes short.
+    ['conv2d cf 1x1', 'conv2d', [1, 96, 23, 29], [100, 96, 1, 1], {}],
+    ['conv2d cl 1x1 in place', 'conv2d', [1, 23, 29, 96], [100, 96, 1, 1], { layout: 'channels-last' }],
     ['conv3d', 'conv3d', [1, 16, 9, 20, 20], [16, 16, 3, 3, 3], { padding: 1 }],
   ];
   it.each(convCases)('%s', (_name, op, xShape, wShape, options) => {
     const x = random(xShape, 1);
     const w = random(wShape, 2);
     const b = random([wShape[0]!], 3);
-    const plan = op === 'conv2d' ? sc.createConv2d(w, b, options, ctx) : sc.createConv3d(w, b, options, ctx);
+    const create = (c: sc.Context) => (op === 'conv2d' ? sc.createConv2d(w, b, options, c) : sc.createConv3d(w, b, options, c));
+    const plan = create(ctx);
     const y = plan.run(x);
     const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), { ...options, activation: 'none' });
     const reduction = (wShape[1]! * wShape.slice(2).reduce((a, c) => a * c, 1));
     expectConvClose(y, referenceConv(op, x, w, b, options), bound.data, reduction);
-    if (plan.info.threads !== undefined) expect(plan.info.threads).toBe(2);
+    expect(plan.info.threads).toBe(2);
+    const one = create(single);
+    expect(one.info.threads).toBe(1);
+    expect(y.data).toEqual(one.run(x).data);
+    one.dispose();
     plan.dispose();
   });
 
@@ -61,6 +78,9 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     expect(plan.info.threads).toBe(2);
     const bound = referenceConvTranspose('convTranspose2d', absTensor(x), absTensor(w), absTensor(b), { ...options, activation: 'none' });
     expectConvClose(y, referenceConvTranspose('convTranspose2d', x, w, b, options), bound.data, 64 * 16); // each output sums at most Cin x taps products
+    const one = sc.createConvTranspose2d(w, b, options, single);
+    expect(y.data).toEqual(one.run(x).data);
+    one.dispose();
     plan.dispose();
   });
 });

@@ -16,7 +16,7 @@
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
-import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
+import { type KernelCall, QUEUE_BYTES, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -35,7 +35,10 @@ interface Prepared {
   before: number;
   after: number;
   workspaces: number[];
+  /** One kernel call per thread, each over all the work units, claiming chunks from `queue`. */
   calls: KernelCall[];
+  /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
+  queue: number;
 }
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
@@ -135,26 +138,28 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const wsBytes = this.channelsLast
       ? exported(this.rt, 'dwconv_cl_workspace')(C, M, OD, OH, OW, KD, KH, KW)
       : exported(this.rt, 'dwconv_cf_workspace')(D, H, W, OD, OH, OW, KD, KH, KW, SW, DW, PW);
-    // Threads split output channels (channels-first) or output rows (channels-last).
+    // Work units: output channels (channels-first) or output rows (channels-last). Every thread's call covers
+    // them all and claims chunks from the queue.
     const units = this.channelsLast ? OD * OH : p.outChannels;
-    const ranges = splitRange(units, Math.min(units, threadsFor(this.rt, g.macs / g.batch)), 1);
-    const workspaces = ranges.map(() => heap.alloc(wsBytes, 'workspace'));
-    this.threads = ranges.length;
+    const threads = Math.min(units, threadsFor(this.rt, g.macs / g.batch));
+    const workspaces = Array.from({ length: threads }, () => heap.alloc(wsBytes, 'workspace'));
+    const queue = workQueueFor(this.rt, threads);
+    this.threads = threads;
     const paddedLen = padCopy ? C * shapeSize(paddedSize) : 0;
     const paddedBlock = padCopy ? heap.alloc(16 + paddedLen * 4 + after, 'workspace') : 0;
-    this.workspaceBytes = wsBytes * workspaces.length + (padCopy ? 16 + paddedLen * 4 + after : 0);
+    this.workspaceBytes = wsBytes * workspaces.length + (padCopy ? 16 + paddedLen * 4 + after : 0) + (queue ? QUEUE_BYTES : 0);
 
     const fn = this.channelsLast ? 'dwconv_cl' : 'dwconv_cf';
-    const calls = ranges.map(([begin, end], t): KernelCall => ({
+    const calls = workspaces.map((ws): KernelCall => ({
       fn,
-      args: [0, this.weights, this.bias, 0, workspaces[t]!, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, p.clamp.min, p.clamp.max, begin, end],
+      args: [0, this.weights, this.bias, 0, ws, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, p.clamp.min, p.clamp.max, 0, units, queue],
     }));
-    return { xBlock: 0, y: 0, paddedBlock, before: padCopy ? 16 : before, after, workspaces, calls };
+    return { xBlock: 0, y: 0, paddedBlock, before: padCopy ? 16 : before, after, workspaces, calls, queue };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.xBlock, prep.y, prep.paddedBlock, ...prep.workspaces]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.xBlock, prep.y, prep.paddedBlock, prep.queue, ...prep.workspaces]) if (ptr) heap.release(ptr);
   }
 
   protected releaseWeights(): void {
@@ -205,7 +210,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
         call.args[ARG_X] = src;
         call.args[ARG_Y] = y + n * outImage;
       }
-      runCalls(this.rt, prep.calls);
+      runCalls(this.rt, prep.calls, prep.queue);
     }
   }
 }

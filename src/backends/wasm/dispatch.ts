@@ -24,7 +24,16 @@ export function threadsFor(rt: WasmRuntime, macs: number): number {
   return Math.max(1, Math.min(size, Math.floor(macs / MIN_MACS_PER_THREAD)));
 }
 
-export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[]): void {
+/**
+ * Runs `calls`, one per thread. With a `queue` (see workQueueFor), every call covers the whole range of units,
+ * from 0, and the threads claim chunks of it as they go (assembly/schedule.ts); the queue is reset here.
+ */
+export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 0): void {
+  if (queue) {
+    const words = rt.heap.i32;
+    words[queue >> 2] = 0;
+    words[(queue >> 2) + 1] = calls.length;
+  }
   if (calls.length > 1 && rt.pool) {
     rt.pool.run(calls);
     return;
@@ -32,10 +41,10 @@ export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[]): void {
   for (const call of calls) (rt.kernels[call.fn] as (...args: number[]) => void)(...call.args);
 }
 
-/** Splits [0, total) into `parts` ranges whose boundaries are multiples of `align`. */
-export function splitRange(total: number, parts: number, align: number): Array<[number, number]> {
-  const ranges: Array<[number, number]> = [];
-  const step = Math.ceil(total / parts / align) * align;
-  for (let begin = 0; begin < total; begin += step) ranges.push([begin, Math.min(total, begin + step)]);
-  return ranges;
+/** Bytes of a work queue: two i32s, alone on their cache line so that claiming does not slow its neighbours. */
+export const QUEUE_BYTES = 64;
+
+/** A work queue in wasm memory for `threads` calls sharing one range, or 0 (static ranges) for one thread. */
+export function workQueueFor(rt: WasmRuntime, threads: number): number {
+  return threads > 1 ? rt.heap.alloc(QUEUE_BYTES, 'workspace') : 0;
 }

@@ -11,7 +11,7 @@
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
-import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
+import { type KernelCall, QUEUE_BYTES, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -48,8 +48,10 @@ interface Prepared {
   segment: number;
   /** direct: the byte offset of each reduction step (channel, tap) in the padded image. */
   offsets: number;
-  /** One kernel call per thread, each over its own range of output pixels (im2col) or of (channel tile, row) units (direct). */
+  /** One kernel call per thread, each over all output pixels (im2col) or (channel tile, row) units (direct), claiming chunks from `queue`. */
   calls: KernelCall[];
+  /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
+  queue: number;
   /** Channels-last on the channels-first direct path: one image's channels-first output, transposed after (else 0). */
   yCf: number;
 }
@@ -197,40 +199,40 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const [OD, OH, OW] = to3d(g.outSize, 1);
     const K = this.reduction;
     const taps = shapeSize(p.kernel);
-    let ranges: Array<[number, number]>;
+    // Work units: (channel tile, output row) pairs taken tile-major on the direct path (assembly/direct.ts says
+    // why), output pixels on im2col. Every thread's call covers them all and claims chunks from the queue.
+    const units = strategy === 'direct' ? this.channelTiles * OD * OH : OD * OH * OW;
+    const threads = threadsFor(this.rt, g.macs / g.batch);
     let panelBytes = 0;
     let block = 0;
-    if (strategy === 'direct') {
-      // Threads take equal tile-major ranges of (channel tile, output row) units (assembly/direct.ts says why):
-      // whole tiles alone left resnet's 11 tiles split 6/5 (tile-major units: 1.02-1.06x at 2 threads).
-      ranges = splitRange(this.channelTiles * OD * OH, threadsFor(this.rt, g.macs / g.batch), 1);
-    } else {
-      const pixels = OD * OH * OW;
+    if (strategy !== 'direct') {
       const align = this.channelsLast ? 6 : 8;
       block = Math.max(align, Math.floor(PANEL_BYTES / (K * 4) / align) * align);
-      block = Math.min(block, Math.ceil(pixels / align) * align);
+      block = Math.min(block, Math.ceil(units / align) * align);
       // In place, the panel only holds a short last tile (six rows; see conv_gemm_cl).
       panelBytes = inPlace ? 6 * K * 4 : Math.ceil(block / 8) * 8 * K * 4;
-      ranges = splitRange(pixels, threadsFor(this.rt, g.macs / g.batch), align);
     }
+    const queueBytes = threads > 1 ? QUEUE_BYTES : 0;
     const offsetBytes = strategy === 'direct' ? K * 4 : 0;
     const yCfBytes = this.viaChannelsFirst ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
     // Staging for `run` (allocated on its first call) counts too, so a refused shape allocates nothing.
     heap.ensureFits([
       [shapeSize(g.inputShape) * 4, 'input'],
       [shapeSize(g.outputShape) * 4, 'output'],
-      ...ranges.map(() => [panelBytes, 'workspace'] as const),
+      ...Array.from({ length: threads }, () => [panelBytes, 'workspace'] as const),
       [paddedLen * 4, 'workspace'],
       [offsetBytes, 'workspace'],
       [yCfBytes, 'workspace'],
+      [queueBytes, 'workspace'],
     ]);
-    const panels = ranges.map(() => (panelBytes ? heap.alloc(panelBytes, 'workspace') : 0));
+    const panels = Array.from({ length: threads }, () => (panelBytes ? heap.alloc(panelBytes, 'workspace') : 0));
     const padded = paddedLen ? heap.alloc(paddedLen * 4, 'workspace') : 0;
     // Zero borders are written once here; per image only the interior is copied (copy_into_padded).
     if (padded) heap.f32(padded, paddedLen).fill(0);
     const offsets = offsetBytes ? heap.alloc(offsetBytes, 'workspace') : 0;
     const yCf = yCfBytes ? heap.alloc(yCfBytes, 'workspace') : 0;
-    this.workspaceBytes = panelBytes * panels.length + paddedLen * 4 + offsetBytes + yCfBytes;
+    const queue = workQueueFor(this.rt, threads);
+    this.workspaceBytes = panelBytes * panels.length + paddedLen * 4 + offsetBytes + yCfBytes + queueBytes;
 
     const [D, H, W] = to3d(needsPadded ? paddedSize : g.inSize, 1);
     const [KD, KH, KW] = to3d(p.kernel, 1);
@@ -239,28 +241,28 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     let calls: KernelCall[];
     if (strategy === 'direct') {
       kernels.direct_tap_offsets(p.inChannels / p.groups, KD, KH, KW, DD, DH, DW, D, H, phases, segment, offsets);
-      calls = ranges.map(([begin, end]) => ({
+      calls = panels.map(() => ({
         fn: 'conv_direct_cf',
         args: [0, this.weights, this.bias, 0, p.inChannels, D, H, phases * segment, SD, SH, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi,
-          begin, end],
+          0, units, queue],
       }));
     } else {
       // On a padded copy the kernels see no padding.
       const [PD, PH, PW] = needsPadded ? [0, 0, 0] : to3d(p.padBefore, 0);
       const geometry = [p.inChannels, D, H, W, p.outChannels, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, p.groups];
-      calls = ranges.map(([begin, end], t): KernelCall => {
-        const tail = this.channelsLast ? [panels[t]!, block, inPlace ? 1 : 0] : [this.rows, panels[t]!, block];
-        return { fn: this.channelsLast ? 'conv_gemm_cl' : 'conv_gemm_cf', args: [0, this.weights, this.bias, 0, ...geometry, ...tail, lo, hi, begin, end] };
+      calls = panels.map((panel): KernelCall => {
+        const tail = this.channelsLast ? [panel, block, inPlace ? 1 : 0] : [this.rows, panel, block];
+        return { fn: this.channelsLast ? 'conv_gemm_cl' : 'conv_gemm_cf', args: [0, this.weights, this.bias, 0, ...geometry, ...tail, lo, hi, 0, units, queue] };
       });
     }
     this.cachedCalls = calls.length;
     this.lastStrategy = inPlace ? 'inPlace' : strategy;
-    return { x: 0, y: 0, strategy, panels, padded, phases, segment, offsets, calls, yCf };
+    return { x: 0, y: 0, strategy, panels, padded, phases, segment, offsets, calls, yCf, queue };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.padded, prep.offsets, prep.yCf, ...prep.panels]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.x, prep.y, prep.padded, prep.offsets, prep.yCf, prep.queue, ...prep.panels]) if (ptr) heap.release(ptr);
   }
 
   protected releaseWeights(): void {
@@ -293,7 +295,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
         call.args[ARG_X] = src;
         call.args[ARG_Y] = prep.yCf || dst;
       }
-      runCalls(this.rt, prep.calls);
+      runCalls(this.rt, prep.calls, prep.queue);
       if (prep.yCf) kernels.transpose_block(prep.yCf, outImage / 4 / p.outChannels, dst, p.outChannels, p.outChannels, outImage / 4 / p.outChannels);
     }
   }

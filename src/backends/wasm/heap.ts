@@ -22,6 +22,7 @@ export class WasmHeap {
   private top: number;
   private bytesInUse = 0;
   private peak = 0;
+  private words?: Int32Array;
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -109,6 +110,12 @@ export class WasmHeap {
   /** A Float32Array view; re-made on every call because growing the memory detaches old views. */
   f32(offset: number, length: number): Float32Array {
     return new Float32Array(this.memory.buffer, offset, length);
+  }
+
+  /** An Int32Array over all of memory, re-made only when growing the memory replaced its buffer. */
+  get i32(): Int32Array {
+    if (this.words?.buffer !== this.memory.buffer) this.words = new Int32Array(this.memory.buffer);
+    return this.words;
   }
 
   get stats(): { bytesInUse: number; peakBytes: number; memoryBytes: number } {

@@ -34,7 +34,7 @@ const ERROR = 3;
 const ERROR_LENGTH = 4;
 const SLEEPING = 5;
 /** The most arguments one call may pass. */
-export const MAX_ARGS = 32;
+export const MAX_ARGS = 40;
 const MESSAGE_BYTES = 1024;
 
 export interface ThreadCall {

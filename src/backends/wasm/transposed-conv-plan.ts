@@ -10,7 +10,7 @@
 import { SimdconvError } from '../../errors.js';
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
-import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
+import { type KernelCall, QUEUE_BYTES, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
@@ -61,8 +61,10 @@ interface Prepared {
   table: number;
   /** One panel (channels-first) or offset-table scratch (channels-last) per thread; 0 where none is needed. */
   scratches: number[];
-  /** One kernel call per thread, each over its own range of output-channel tiles. */
+  /** One kernel call per thread, each over all the work units, claiming chunks from `queue`. */
   calls: KernelCall[];
+  /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
+  queue: number;
   nphases: number;
   /** Window of the input the phases read, per axis (d, h, w): first index and size. */
   start: [number, number, number];
@@ -211,6 +213,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     const words: number[] = [];
     let nphases = 0;
     let maxK = 1;
+    let pixelTiles = 0; // channels-first work units: 8-pixel tiles of phase rows, all phases
     let f = 0;
     const [ad, ah, aw] = this.axes;
     for (let rd = 0; rd < ad.length; rd++)
@@ -225,6 +228,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
           words.push(J[0]!, J[1]!, J[2]!, (rd * outS[1] + rh) * outS[2] + rw, offs.length, this.phaseOffsets[f]!, 0, 0, ...offs);
           nphases++;
           maxK = Math.max(maxK, offs.length * cinG);
+          pixelTiles += J[0]! * J[1]! * Math.ceil(J[2]! / 8);
         }
 
     let block: number;
@@ -242,12 +246,12 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
       block = Math.min(block, tiles);
       if (p.outChannels / p.groups > 4) scratchBytes = TILE_BYTES + block * maxK * 32;
     }
-    // Threads split channels-last output channels into ranges of 8-channel tiles; channels-first, each phase's
-    // pixel tiles into equal parts (assembly/transposed.ts tconv_cf: balanced for any channel count, and B is
-    // packed once, not once per thread).
-    const tiles = Math.ceil(p.outChannels / p.groups / this.tile);
-    const threads = threadsFor(this.rt, g.macs / g.batch);
-    const ranges = this.channelsLast ? splitRange(tiles, threads, 1) : Array.from({ length: threads }, (_, t): [number, number] => [t, threads]);
+    // Work units: channels-last, 8-channel tiles of output channels; channels-first, the phases' pixel tiles
+    // (assembly/transposed.ts tconv_cf: balanced for any channel count, and B is packed once, not once per
+    // thread). Every thread's call covers them all and claims chunks from the queue.
+    const units = this.channelsLast ? Math.ceil(p.outChannels / p.groups / this.tile) : pixelTiles;
+    const threads = Math.min(units, threadsFor(this.rt, g.macs / g.batch));
+    const queueBytes = threads > 1 ? QUEUE_BYTES : 0;
     const inLen = shapeSize(g.inputShape);
     const outLen = shapeSize(g.outputShape);
     // 32 bytes past the window: a channels-first tile of 8 may read up to 7 values beyond its row.
@@ -257,32 +261,34 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
       [outLen * 4, 'output'],
       [paddedBytes, 'workspace'],
       [words.length * 4, 'workspace'],
-      ...ranges.map(() => [scratchBytes, 'workspace'] as const),
+      ...Array.from({ length: threads }, () => [scratchBytes, 'workspace'] as const),
+      [queueBytes, 'workspace'],
     ]);
     const x = heap.alloc(inLen * 4, 'input');
     const y = heap.alloc(outLen * 4, 'output');
     const padded = paddedBytes ? heap.alloc(paddedBytes, 'workspace') : 0;
     const table = heap.alloc(words.length * 4, 'workspace');
     new Int32Array(heap.memory.buffer, table, words.length).set(words);
-    const scratches = ranges.map(() => (scratchBytes ? heap.alloc(scratchBytes, 'workspace') : 0));
-    this.workspaceBytes = paddedBytes + words.length * 4 + scratchBytes * scratches.length;
-    this.threads = ranges.length;
+    const scratches = Array.from({ length: threads }, () => (scratchBytes ? heap.alloc(scratchBytes, 'workspace') : 0));
+    const queue = workQueueFor(this.rt, threads);
+    this.workspaceBytes = paddedBytes + words.length * 4 + scratchBytes * scratches.length + queueBytes;
+    this.threads = threads;
 
     const [OD, OH, OW] = outS;
     const [SD, SH, SW] = st;
     const { min: lo, max: hi } = p.clamp;
     const head = [0, this.weights, this.groupBytes, this.bias, 0, table, nphases, p.inChannels, p.outChannels, p.groups];
-    const calls = ranges.map(([begin, end], t): KernelCall =>
+    const calls = scratches.map((scratch): KernelCall =>
       this.channelsLast
-        ? { fn: 'tconv_cl', args: [...head, Hp, Wp, OH, OW, SD, SH, SW, scratches[t]!, block, lo, hi, begin, end] }
-        : { fn: 'tconv_cf', args: [...head, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, scratches[t]!, block, this.tile, lo, hi, begin, end] },
+        ? { fn: 'tconv_cl', args: [...head, Hp, Wp, OH, OW, SD, SH, SW, scratch, block, lo, hi, 0, units, queue] }
+        : { fn: 'tconv_cf', args: [...head, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, scratch, block, this.tile, lo, hi, 0, units, queue] },
     );
-    return { x, y, padded, table, scratches, calls, nphases, start, size, block, workspaceBytes: this.workspaceBytes };
+    return { x, y, padded, table, scratches, calls, queue, nphases, start, size, block, workspaceBytes: this.workspaceBytes };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.padded, prep.table, ...prep.scratches]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.x, prep.y, prep.padded, prep.table, prep.queue, ...prep.scratches]) if (ptr) heap.release(ptr);
   }
 
   protected releaseWeights(): void {
@@ -320,7 +326,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
         call.args[ARG_X] = xs;
         call.args[ARG_Y] = dst + n * outImage;
       }
-      runCalls(this.rt, prep.calls);
+      runCalls(this.rt, prep.calls, prep.queue);
     }
   }
 

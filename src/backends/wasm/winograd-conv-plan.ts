@@ -7,7 +7,7 @@
  * inputs V, products M). */
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
-import { type KernelCall, runCalls, splitRange, threadsFor } from './dispatch.js';
+import { type KernelCall, QUEUE_BYTES, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
@@ -44,7 +44,10 @@ interface Prepared {
   padded: number;
   /** Per thread: its V block, then its M block. */
   scratches: number[];
+  /** One kernel call per thread, each over all the work units, claiming chunks from `queue`. */
   calls: KernelCall[];
+  /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
+  queue: number;
   Dq: number;
   Hq: number;
   Wq: number;
@@ -165,7 +168,11 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     const segW = Math.max(2 * tilesW + 2, Math.ceil((p.padBefore.at(-1)! + W + p.padAfter.at(-1)!) / DW));
     const Wq = DW * segW;
     const blockRows = Math.max(1, Math.min(tileRows, Math.floor(BLOCK_BYTES / (count * cin * tilesW * 4))));
-    const ranges = splitRange(tileRows, threadsFor(this.rt, g.macs / g.batch), 1);
+    // Work units: tile rows, phase after phase (assembly/winograd.ts); every thread's call covers them all and
+    // claims chunks from the queue.
+    const units = tileRows * DH * DW;
+    const threads = threadsFor(this.rt, g.macs / g.batch);
+    const queueBytes = threads > 1 ? QUEUE_BYTES : 0;
     // V's tail: the transforms' scratch (4 x 4 (x 4) vectors).
     // One cache line between the transformed matrices (assembly/winograd.ts matrixStride).
     const vBytes = count * (cin * blockRows * tilesW * 4 + 64) + count * 16;
@@ -177,29 +184,31 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
       [shapeSize(g.outputShape) * 4, 'output'],
       [paddedBytes, 'workspace'],
       ...(yCfBytes ? [[yCfBytes, 'workspace'] as const] : []),
-      ...ranges.flatMap(() => [[vBytes, 'workspace'], [mBytes, 'workspace']] as const),
+      ...Array.from({ length: threads }, () => [[vBytes, 'workspace'], [mBytes, 'workspace']] as const).flat(),
+      [queueBytes, 'workspace'],
     ]);
     const padded = heap.alloc(paddedBytes, 'workspace');
     // Zero borders (and the round-up to whole tiles) are written once; per image only the interior is copied.
     heap.f32(padded, paddedBytes / 4).fill(0);
-    const scratches = ranges.flatMap(() => [heap.alloc(vBytes, 'workspace'), heap.alloc(mBytes, 'workspace')]);
+    const scratches = Array.from({ length: threads }, () => [heap.alloc(vBytes, 'workspace'), heap.alloc(mBytes, 'workspace')] as const);
     const yCf = yCfBytes ? heap.alloc(yCfBytes, 'workspace') : 0;
-    this.workspaceBytes = paddedBytes + ranges.length * (vBytes + mBytes) + yCfBytes;
-    this.threads = ranges.length;
+    const queue = workQueueFor(this.rt, threads);
+    this.workspaceBytes = paddedBytes + threads * (vBytes + mBytes) + yCfBytes + queueBytes;
+    this.threads = threads;
     const { min: lo, max: hi } = p.clamp;
     const head = [padded, this.u, this.uStride, this.bias, this.zeros, 0, cin];
-    const calls = ranges.map(([begin, end], t): KernelCall => {
-      const tail = [this.rows, scratches[2 * t]!, scratches[2 * t + 1]!, blockRows, lo, hi, begin, end];
+    const calls = scratches.map(([v, m]): KernelCall => {
+      const tail = [this.rows, v, m, blockRows, lo, hi, 0, units];
       return this.rank === 2
-        ? { fn: 'wino_f23_cf', args: [...head, Hq, Wq, cout, OH, OW, tilesW, ...tail, DH, DW, segW] }
-        : { fn: 'wino_f222_cf', args: [...head, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, ...tail] };
+        ? { fn: 'wino_f23_cf', args: [...head, Hq, Wq, cout, OH, OW, tilesW, ...tail, DH, DW, segW, queue] }
+        : { fn: 'wino_f222_cf', args: [...head, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, ...tail, queue] };
     });
-    return { x: 0, y: 0, padded, scratches, calls, Dq, Hq, Wq, segW, yCf };
+    return { x: 0, y: 0, padded, scratches: scratches.flat(), calls, queue, Dq, Hq, Wq, segW, yCf };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.padded, prep.yCf, ...prep.scratches]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.x, prep.y, prep.padded, prep.yCf, prep.queue, ...prep.scratches]) if (ptr) heap.release(ptr);
   }
 
   protected releaseWeights(): void {
@@ -224,7 +233,7 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
       const copy = prep.yCf ? kernels.copy_cl_into_padded_cf : kernels.copy_into_padded;
       copy(xn, prep.padded, p.inChannels, D, H, W, PD!, PH!, PW!, prep.Dq, prep.Hq, prep.Wq / prep.segW, prep.segW);
       for (const call of prep.calls) call.args[ARG_Y] = prep.yCf || yn;
-      runCalls(this.rt, prep.calls);
+      runCalls(this.rt, prep.calls, prep.queue);
       if (prep.yCf) kernels.transpose_block(prep.yCf, pixels, yn, cout, cout, pixels);
     }
   }

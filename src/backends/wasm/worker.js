@@ -15,7 +15,7 @@ const NARGS = 2;
 const ERROR = 3;
 const ERROR_LENGTH = 4;
 const SLEEPING = 5;
-const MAX_ARGS = 32;
+const MAX_ARGS = 40;
 const MESSAGE_BYTES = 1024;
 
 const nodePort = typeof self === 'undefined' ? (await import('node:worker_threads')).parentPort : null;
