@@ -149,31 +149,75 @@ export function direct_tile_6x4(
   storePartial(c + 5 * ldc, clampv(f32x4.add(c5, v128.load32_splat(bias, 20)), vlo, vhi), nr);
 }
 
+// The 6x8 tile's shape for rows ending in 1..4 pixels (OW = 28 ends in 4): the last pixels of two output rows,
+// four from each, so that a tail has twelve accumulators like a full tile instead of the 6x4 tile's six (which
+// ran at about half the 6x8 tile's rate and took 17% of conv3d 64->64 28x28's time). `d1` is the byte distance
+// from the first row's pixels to the second's in the padded image. The tile goes to `tile` (6 rows of 8: the
+// first row's four columns, then the second's) for the caller to scatter: every epilogue that stored the two
+// rows in place made TurboFan hoist the six splats above the multiply-adds and spill accumulators.
+export function direct_tile_6x4x2(
+  mr: i32, steps: i32, x: usize, d1: usize, offsets: usize, a: usize, tile: usize, bias: usize, lo: f32, hi: f32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  const end = offsets + (<usize>steps << 2);
+  for (let t = offsets; t < end; t += 4) {
+    const src = x + <usize>load<u32>(t);
+    const b0 = v128.load(src);
+    const b1 = v128.load(src + d1);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    av = v128.load32_splat(a, 16);
+    c40 = madd(av, b0, c40);
+    c41 = madd(av, b1, c41);
+    av = v128.load32_splat(a, 20);
+    c50 = madd(av, b0, c50);
+    c51 = madd(av, b1, c51);
+    a += 24;
+  }
+  storeRows6x8(mr, 8, tile, 32, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
+}
+
 // One image, or one thread's share of it: the work units [uBegin, uEnd) of the channelTiles x rows units taken
 // tile-major (unit = tile * rows + row), a row being one (od, oh) of the OD*OH output rows and tile t the
 // channels of panel t % mTiles in group t / mTiles. Tile-major ranges give each thread whole channel tiles
 // with at most one tile shared by rows, so threads stay balanced for any tile count (measured at 2 threads,
 // row-major ranges ran 0.94-1.02x as fast). With a `queue` (assembly/schedule.ts) the threads claim chunks of
 // [uBegin, uEnd) as they go, in the same order; without one this call computes the whole range.
-// x: padded image [cin][Dp][Hp][Wq] (Wq = SW * segW, split by width phase); y: output [cout][OD][OH][OW].
+// x: padded image [cin][Dp][Hp][Wq] (Wq = SW * segW, split by width phase); y: output [cout][OD][OH][OW];
+// tile: this thread's 192 bytes for direct_tile_6x4x2.
 export function conv_direct_cf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
-  offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, queue: usize,
+  offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, queue: usize, tile: usize,
 ): void {
   if (!queue) {
-    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, uBegin, uEnd);
+    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, uBegin, uEnd, tile);
     return;
   }
   for (let b = claim(queue, uEnd, 1); b < uEnd; b = claim(queue, uEnd, 1)) {
-    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, claimEnd(queue, b, uEnd, 1));
+    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, claimEnd(queue, b, uEnd, 1), tile);
   }
 }
 
 function directUnits(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
-  offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32,
+  offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, tile: usize,
 ): void {
   if (uBegin >= uEnd) return;
   const cinG = cin / groups;
@@ -199,10 +243,12 @@ function directUnits(
       const od = row / OH;
       const oh = row - od * OH;
       const xrow = xg + ((<usize>(od * SD * Hp + oh * SH) * Wq) << 2);
+      // Rows ending in 1..4 pixels end in 6x4x2 tiles (below) on 6-channel panels.
+      const owEnd = rows == 6 && (OW & 7) != 0 && (OW & 7) <= 4 ? OW & ~7 : OW;
       // Pixel tiles outside, channel tiles inside: the tile's receptive field (cinG x taps rows of 32 bytes)
       // stays in L1 while every weight panel streams past it sequentially from L2. The other order swept a whole
       // row's receptive field per panel, which with the panel overflowed L1.
-      for (let ow = 0; ow < OW; ow += 8) {
+      for (let ow = 0; ow < owEnd; ow += 8) {
         const nr = min(8, OW - ow);
         const xt = xrow + (<usize>ow << 2);
         for (let mt = mBegin; mt < mEnd; mt++) {
@@ -212,13 +258,56 @@ function directUnits(
           const yt = y + ((<usize>co * P + <usize>row * OW + ow) << 2);
           const mr = min(rows, coutG - m0);
           const brow = bias + (<usize>co << 2);
-          if (rows == 6) {
-            if (nr > 4) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
-            else direct_tile_6x4(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
-          } else {
-            direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
-          }
+          if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          else direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
         }
+      }
+      if (owEnd == OW) continue;
+      // The last 1..4 pixels: rows 2j and 2j + 1 share 6x4x2 tiles where this call has the tile in both rows
+      // (the even row computes it); elsewhere a row's tail is a 6x4 tile of its own.
+      const pair = row ^ 1;
+      let pBegin = 0, pEnd = 0;
+      if (pair < R) {
+        pBegin = max(0, (pair >= rFirst ? tFirst : tFirst + 1) - g * mTiles);
+        pEnd = min(mTiles, (pair <= rLast ? tLast + 1 : tLast) - g * mTiles);
+      }
+      const pd = pair / OH;
+      const xpair = xg + ((<usize>(pd * SD * Hp + (pair - pd * OH) * SH) * Wq) << 2);
+      const nr = OW - owEnd;
+      const xt = xrow + (<usize>owEnd << 2);
+      for (let mt = mBegin; mt < mEnd; mt++) {
+        const paired = mt >= pBegin && mt < pEnd;
+        if (paired && (row & 1)) continue;
+        const m0 = mt * rows;
+        const co = g * coutG + m0;
+        const a = w + <usize>(g * mTiles + mt) * panelA;
+        const yt = y + ((<usize>co * P + <usize>row * OW + owEnd) << 2);
+        const mr = min(rows, coutG - m0);
+        const brow = bias + (<usize>co << 2);
+        if (paired) {
+          direct_tile_6x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);
+          scatterPairTile(tile, mr, nr, yt, ldc, <usize>OW << 2);
+        } else {
+          direct_tile_6x4(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+        }
+      }
+    }
+  }
+}
+
+// Stores direct_tile_6x4x2's tile: the first nr (1..4) values of each of mr rows of 8 at c (row r at r * ldc),
+// and the next four's first nr at c + c1.
+function scatterPairTile(tile: usize, mr: i32, nr: i32, c: usize, ldc: usize, c1: usize): void {
+  for (let r = 0; r < mr; r++) {
+    const src = tile + (<usize>r << 5);
+    const dst = c + <usize>r * ldc;
+    if (nr == 4) {
+      v128.store(dst, v128.load(src));
+      v128.store(dst + c1, v128.load(src, 16));
+    } else {
+      for (let i = 0; i < nr; i++) {
+        store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+        store<f32>(dst + c1 + (<usize>i << 2), load<f32>(src + (<usize>i << 2), 16));
       }
     }
   }

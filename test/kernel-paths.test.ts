@@ -82,6 +82,41 @@ describe.each(['simd128', 'relaxed'] as const)('kernel paths on %s', (build) => 
   });
 });
 
+// Rows ending in 1-4 pixels end in two-row tiles on 6-channel panels (assembly/direct.ts direct_tile_6x4x2):
+// output widths 9-12 (1-4 past a multiple of 8), even and odd row counts (the last of an odd count has no
+// partner and takes a 6x4 tile), 5 and 13 output channels (short panels), strided rows, and conv3d with odd OH,
+// whose pairs cross depth slices. Threads, whose chunks can split a pair, are in threads.test.ts.
+describe.each(['simd128', 'relaxed'] as const)('two-row tails on %s', (build) => {
+  let ctx: sc.Context;
+  beforeAll(async () => {
+    ctx = await sc.createContext({ build });
+  });
+
+  it.each([
+    ['conv2d 3x3', 'conv2d', [3, 3], { padding: 1 }],
+    ['conv2d 3x3, stride (2,1), dilation (2,1)', 'conv2d', [3, 3], { padding: [2, 1], stride: [2, 1], dilation: [2, 1] }],
+    ['conv3d 3x3x3', 'conv3d', [3, 3, 3], { padding: 1 }],
+  ] as const)('%s', (_name, op, kernel, options) => {
+    for (const cout of [5, 13]) {
+      for (const ow of [9, 10, 11, 12]) {
+        for (const rows of [4, 5]) {
+          const spatial = op === 'conv3d' ? [3, rows, ow] : [rows * (options.stride?.[0] ?? 1), ow];
+          const x = random([2, 7, ...spatial], cout * 100 + ow * 10 + rows);
+          const w = random([cout, 7, ...kernel], cout + ow);
+          const b = random([cout], rows);
+          const plan = op === 'conv3d' ? sc.createConv3d(w, b, options, ctx) : sc.createConv2d(w, b, options, ctx);
+          const y = plan.run(x);
+          expect(plan.info.kernel).toMatch(/gemm-6x8-packed-a-cf \(direct/);
+          expect(y.shape.at(-1)).toBe(ow);
+          const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), options);
+          expectConvClose(y, referenceConv(op, x, w, b, options), bound.data, 7 * kernel.reduce((p, k) => p * k, 1));
+          plan.dispose();
+        }
+      }
+    }
+  });
+});
+
 describe.each(['simd128', 'relaxed'] as const)('channels-last tiles on %s', (build) => {
   // Every tile reads six rows of pixels; the last tile of 1-5 pixels stores only those. A guard tensor allocated
   // right after the output (first fit on a fresh heap, past its 64 bytes of slack and alignment) catches a tail

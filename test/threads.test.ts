@@ -46,6 +46,10 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     ['conv2d cf 1x1', 'conv2d', [1, 96, 23, 29], [100, 96, 1, 1], {}],
     ['conv2d cl 1x1 in place', 'conv2d', [1, 23, 29, 96], [100, 96, 1, 1], { layout: 'channels-last' }],
     ['conv3d', 'conv3d', [1, 16, 9, 20, 20], [16, 16, 3, 3, 3], { padding: 1 }],
+    // Rows ending in 3 (2-D) and 4 (3-D, odd OH: pairs cross depth slices) pixels end in two-row tiles, whose
+    // pairs a chunk boundary can split.
+    ['conv2d two-row tails', 'conv2d', [1, 32, 45, 43], [40, 32, 3, 3], { padding: 1 }],
+    ['conv3d two-row tails', 'conv3d', [1, 16, 9, 21, 12], [26, 16, 3, 3, 3], { padding: 1 }],
   ];
   it.each(convCases)('%s', (_name, op, xShape, wShape, options) => {
     const x = random(xShape, 1);

@@ -39,7 +39,7 @@ interface Prepared {
   x: number;
   y: number;
   strategy: Strategy;
-  /** im2col: one panel per thread (six rows when a channels-last 1x1 input is read in place). */
+  /** im2col: one panel per thread (six rows when a channels-last 1x1 input is read in place); direct: a tile buffer per thread. */
   panels: number[];
   /** The padded image the kernels read (0 when they read the input itself). */
   padded: number;
@@ -203,7 +203,8 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     // why), output pixels on im2col. Every thread's call covers them all and claims chunks from the queue.
     const units = strategy === 'direct' ? this.channelTiles * OD * OH : OD * OH * OW;
     const threads = threadsFor(this.rt, g.macs / g.batch);
-    let panelBytes = 0;
+    // Direct: a 6x8 tile buffer per thread (assembly/direct.ts direct_tile_6x4x2).
+    let panelBytes = strategy === 'direct' ? 6 * 8 * 4 : 0;
     let block = 0;
     if (strategy !== 'direct') {
       const align = this.channelsLast ? 6 : 8;
@@ -241,10 +242,10 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     let calls: KernelCall[];
     if (strategy === 'direct') {
       kernels.direct_tap_offsets(p.inChannels / p.groups, KD, KH, KW, DD, DH, DW, D, H, phases, segment, offsets);
-      calls = panels.map(() => ({
+      calls = panels.map((tile) => ({
         fn: 'conv_direct_cf',
         args: [0, this.weights, this.bias, 0, p.inChannels, D, H, phases * segment, SD, SH, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi,
-          0, units, queue],
+          0, units, queue, tile],
       }));
     } else {
       // On a padded copy the kernels see no padding.
