@@ -17,6 +17,13 @@ import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, QUEUE_BYTES, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+
+/**
+ * A depthwise multiply-add costs about three of the GEMM kernels' (nine per output and a load each: 9-15 GFLOP/s
+ * against 25-35), so the threading threshold (dispatch.ts MIN_MACS_PER_THREAD, set in GEMM multiply-adds) counts
+ * each three times. With the GEMM's threshold, 144 channels of 56x56 ran on one thread; on two: 1.3-1.8x.
+ */
+const DEPTHWISE_MAC_COST = 3;
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -141,7 +148,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     // Work units: output channels (channels-first) or output rows (channels-last). Every thread's call covers
     // them all and claims chunks from the queue.
     const units = this.channelsLast ? OD * OH : p.outChannels;
-    const threads = Math.min(units, threadsFor(this.rt, g.macs / g.batch));
+    const threads = Math.min(units, threadsFor(this.rt, (DEPTHWISE_MAC_COST * g.macs) / g.batch));
     const workspaces = Array.from({ length: threads }, () => heap.alloc(wsBytes, 'workspace'));
     const queue = workQueueFor(this.rt, threads);
     this.threads = threads;
