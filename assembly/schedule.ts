@@ -7,6 +7,8 @@
 //
 // A queue is two i32s the host writes before each run: [next unit, threads]. Chunks are contiguous, taken in
 // order, so a thread still sweeps neighbouring units (the callers' unit order keeps weights and inputs hot).
+// The host's queue block (64 bytes) holds two queues, at 0 and 16 bytes, and a count at 24 (see finish()):
+// the second queue and the count serve work that must be complete before the first queue's starts.
 
 // @ts-ignore: decorator
 @inline
@@ -36,4 +38,19 @@ export function claim(queue: usize, end: i32, minChunk: i32): i32 {
 @inline
 export function claimEnd(queue: usize, begin: i32, end: i32, minChunk: i32): i32 {
   return chunkEnd(begin, end, load<i32>(queue, 4), minChunk);
+}
+
+// Counts `n` units of the block's first-phase work as finished (the count at byte 24).
+export function finish(queue: usize, n: i32): void {
+  if (ASC_FEATURE_THREADS) atomic.add<i32>(queue, n, 24);
+  else store<i32>(queue, load<i32>(queue, 24) + n, 24);
+}
+
+// Returns once `total` units are counted finished: a barrier between two phases of one call. It spins (wasm
+// has no pause instruction, and a browser's main thread may not block), so the phase before it must be short.
+// The atomics also order the memory: what other threads wrote before finish() is visible after it.
+export function waitFinished(queue: usize, total: i32): void {
+  if (ASC_FEATURE_THREADS) {
+    while (atomic.load<i32>(queue, 24) < total) {}
+  }
 }

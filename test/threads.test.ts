@@ -33,6 +33,8 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     ['conv2d cf 3x3', 'conv2d', [2, 32, 33, 31], [36, 32, 3, 3], { padding: 1 }],
     ['conv2d cl 3x3 stride 2', 'conv2d', [1, 81, 77, 24], [20, 24, 3, 3], { stride: 2, padding: 'valid', layout: 'channels-last' }],
     ['conv2d reflect relu', 'conv2d', [1, 16, 40, 40], [24, 16, 5, 5], { padding: 2, paddingMode: 'reflect', activation: 'relu' }],
+    // Zero padding: the threads copy the input into the padded image together, here split by width phase.
+    ['conv2d stride 2, shared pad copy', 'conv2d', [2, 24, 81, 77], [32, 24, 5, 5], { stride: 2, padding: 2 }],
     ['conv2d grouped', 'conv2d', [1, 64, 34, 34], [64, 16, 3, 3], { padding: 1, groups: 4 }],
     // Channels-last with 4 channels per group: the channels-first direct path between two transposes.
     ['conv2d cl grouped (via channels-first)', 'conv2d', [2, 60, 61, 64], [64, 4, 3, 3], { padding: 1, groups: 16, layout: 'channels-last' }],

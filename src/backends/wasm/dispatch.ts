@@ -25,14 +25,17 @@ export function threadsFor(rt: WasmRuntime, macs: number): number {
 }
 
 /**
- * Runs `calls`, one per thread. With a `queue` (see workQueueFor), every call covers the whole range of units,
- * from 0, and the threads claim chunks of it as they go (assembly/schedule.ts); the queue is reset here.
+ * Runs `calls`, one per thread. With a `queue` block (see workQueueFor), every call covers the whole range of
+ * units, from 0, and the threads claim chunks of it as they go (assembly/schedule.ts); the block's two queues
+ * and its count are reset here.
  */
 export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 0): void {
   if (queue) {
     const words = rt.heap.i32;
-    words[queue >> 2] = 0;
-    words[(queue >> 2) + 1] = calls.length;
+    const q = queue >> 2;
+    words.fill(0, q, q + 8);
+    words[q + 1] = calls.length;
+    words[q + 5] = calls.length;
   }
   if (calls.length > 1 && rt.pool) {
     rt.pool.run(calls);
@@ -41,10 +44,14 @@ export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 
   for (const call of calls) (rt.kernels[call.fn] as (...args: number[]) => void)(...call.args);
 }
 
-/** Bytes of a work queue: two i32s, alone on their cache line so that claiming does not slow its neighbours. */
+/**
+ * Bytes of a queue block: two queues and a count (assembly/schedule.ts) in the first 32 bytes, 32 bytes the plan
+ * may use (the direct path keeps its pad copy's geometry there), alone on a cache line so that claiming does not
+ * slow its neighbours.
+ */
 export const QUEUE_BYTES = 64;
 
-/** A work queue in wasm memory for `threads` calls sharing one range, or 0 (static ranges) for one thread. */
+/** A queue block in wasm memory for `threads` calls sharing one range, or 0 (static ranges) for one thread. */
 export function workQueueFor(rt: WasmRuntime, threads: number): number {
   return threads > 1 ? rt.heap.alloc(QUEUE_BYTES, 'workspace') : 0;
 }

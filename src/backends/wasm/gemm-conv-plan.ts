@@ -59,6 +59,8 @@ interface Prepared {
 /** Argument positions the plan patches per image. */
 const ARG_X = 0;
 const ARG_Y = 3;
+/** conv_direct_cf's `src`: the unpadded image its threads copy into the padded one together, or 0. */
+const ARG_PAD_SRC = 24;
 
 function hasPadding(p: ConvParams): boolean {
   return p.padBefore.some((v) => v > 0) || p.padAfter.some((v) => v > 0);
@@ -245,8 +247,15 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       calls = panels.map((tile) => ({
         fn: 'conv_direct_cf',
         args: [0, this.weights, this.bias, 0, p.inChannels, D, H, phases * segment, SD, SH, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi,
-          0, units, queue, tile],
+          0, units, queue, tile, 0],
       }));
+      // With threads, they copy a zero-padded input into the padded image together (assembly/direct.ts
+      // padTogether); the copy's geometry goes after the queue block's queues.
+      if (queue && !this.viaChannelsFirst && p.paddingMode === 'zeros') {
+        const [ID, IH, IW] = to3d(g.inSize, 1);
+        const [PD, PH, PW] = to3d(p.padBefore, 0);
+        heap.i32.set([ID, IH, IW, PD, PH, PW, phases, segment], (queue >> 2) + 8);
+      }
     } else {
       // On a padded copy the kernels see no padding.
       const [PD, PH, PW] = needsPadded ? [0, 0, 0] : to3d(p.padBefore, 0);
@@ -283,8 +292,12 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const [QD, QH] = to3d(p.padAfter, 0);
     for (let n = 0; n < g.batch; n++) {
       let src = x + n * inImage;
+      let shared = 0; // the image the direct kernel's threads pad together (else 0)
       if (padCopy) {
         padImage(kernels, g, src, prep.padded);
+        src = prep.padded;
+      } else if (prep.padded && prep.strategy === 'direct' && prep.queue && !this.viaChannelsFirst) {
+        shared = src;
         src = prep.padded;
       } else if (prep.padded) {
         const copy = this.viaChannelsFirst ? kernels.copy_cl_into_padded_cf : kernels.copy_into_padded;
@@ -295,6 +308,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       for (const call of prep.calls) {
         call.args[ARG_X] = src;
         call.args[ARG_Y] = prep.yCf || dst;
+        if (prep.strategy === 'direct') call.args[ARG_PAD_SRC] = shared;
       }
       runCalls(this.rt, prep.calls, prep.queue);
       if (prep.yCf) kernels.transpose_block(prep.yCf, outImage / 4 / p.outChannels, dst, p.outChannels, p.outChannels, outImage / 4 / p.outChannels);
