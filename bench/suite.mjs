@@ -1,9 +1,11 @@
 // One thread count's share of the benchmark, run in its own process by run.mjs (onnxruntime-web
 // fixes its thread count per process). Measures the wasm ceiling, then every layer: each config is
 // created, verified once against the float64 reference and warmed up; then all of the layer's configs
-// are timed with benchmark.js in ROUNDS interleaved rounds, and each reports the median of all its
-// samples. Interleaving spreads this shared machine's slow spells (steal time, seconds long) over every
-// config alike, so the ratios between configs hold better than when each is timed in one stretch. The
+// are timed with benchmark.js in interleaved rounds, and each reports the median of all its samples.
+// Interleaving spreads this shared machine's slow spells (steal time, seconds long) over every config
+// alike, so the ratios between configs hold better than when each is timed in one stretch. Five short
+// rounds rather than three longer ones: with three, a spell over two of a config's rounds set its median
+// (seen as one config at half speed in rounds 2 and 3 while its neighbours were not). The
 // wasm ceiling is sampled once per round too: a layer's fraction of the ceiling is against the ceiling
 // of its own stretch of time (the median of its rounds' samples), not of the suite's best moment.
 // Each layer's results go to the parent over IPC as soon as they are measured.
@@ -15,7 +17,7 @@ import { createPeakMeter, measurePeak } from './peers/wasm-peak.mjs';
 const { threads, layerNames, configs, quick } = JSON.parse(process.argv[2]);
 const timing = quick
   ? { warmUpSeconds: 0.1, maxTime: 0.1, minSamples: 3, rounds: 1 }
-  : { warmUpSeconds: 0.25, maxTime: 0.2, minSamples: 2, rounds: 3 };
+  : { warmUpSeconds: 0.25, maxTime: 0.12, minSamples: 2, rounds: 5 };
 
 const SETTLE_MS = 100;
 const send = (message) => new Promise((resolve) => process.send(message, resolve));
