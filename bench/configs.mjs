@@ -4,10 +4,11 @@
 
 export const THREADS = [1, 2];
 
+// spins: its thread pool may keep spinning for a while after a run (the suite pauses before the next config).
 export const PEER_CONFIGS = [
   { label: 'tfjs-wasm', peer: 'tfjs-wasm', isa: 'simd128', baseline: true },
-  { label: 'ort-web', peer: 'ort-web', isa: 'simd128', baseline: true },
-  { label: 'ort-node', peer: 'ort-node', isa: 'native' },
+  { label: 'ort-web', peer: 'ort-web', isa: 'simd128', baseline: true, spins: true },
+  { label: 'ort-node', peer: 'ort-node', isa: 'native', spins: true },
 ];
 
 // ─── simdconv's own configs: both wasm builds (relaxed SIMD needs the engine's support) ───────────

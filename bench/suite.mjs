@@ -2,10 +2,12 @@
 // fixes its thread count per process). Measures the wasm ceiling, then every layer: each config is
 // created, verified once against the float64 reference and warmed up; then all of the layer's configs
 // are timed with benchmark.js in interleaved rounds, and each reports the median of all its samples.
-// Interleaving spreads this shared machine's slow spells (steal time, seconds long) over every config
-// alike, so the ratios between configs hold better than when each is timed in one stretch. Five short
-// rounds rather than three longer ones: with three, a spell over two of a config's rounds set its median
-// (seen as one config at half speed in rounds 2 and 3 while its neighbours were not). The
+// Interleaving spreads this shared machine's slow spells (steal time, or a busy neighbour on the host
+// core: the same config measured 15 and 26 GFLOP/s a second apart) over every config alike, so the ratios
+// between configs hold better than when each is timed in one stretch. Ten short rounds rather than three
+// long ones: with three, a spell over two of a config's rounds set its median (seen as one config at half
+// speed in rounds 2 and 3 while its neighbours were not). Configs slower than SLOW_MS a call (TF.js's
+// conv3d takes seconds) stop after three rounds: their calls are long enough to average over spells. The
 // wasm ceiling is sampled once per round too: a layer's fraction of the ceiling is against the ceiling
 // of its own stretch of time (the median of its rounds' samples), not of the suite's best moment.
 // Each layer's results go to the parent over IPC as soon as they are measured.
@@ -17,9 +19,11 @@ import { createPeakMeter, measurePeak } from './peers/wasm-peak.mjs';
 const { threads, layerNames, configs, quick } = JSON.parse(process.argv[2]);
 const timing = quick
   ? { warmUpSeconds: 0.1, maxTime: 0.1, minSamples: 3, rounds: 1 }
-  : { warmUpSeconds: 0.25, maxTime: 0.12, minSamples: 2, rounds: 5 };
+  : { warmUpSeconds: 0.25, maxTime: 0.05, minTime: 0.025, minSamples: 2, rounds: 10 };
 
 const SETTLE_MS = 100;
+const SLOW_MS = 400;
+const SLOW_ROUNDS = 3;
 const send = (message) => new Promise((resolve) => process.send(message, resolve));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,6 +48,7 @@ function samples(peer) {
       defer: !peer.run,
       maxTime: timing.maxTime,
       minSamples: timing.minSamples,
+      ...(timing.minTime && { minTime: timing.minTime }),
       onError: () => reject(bench.error),
       onComplete: () => resolve(bench.stats.sample),
     });
@@ -73,14 +78,17 @@ async function measureLayer(l, ref) {
   const prepared = [];
   for (const config of configs) prepared.push(await prepare(l, config, ref));
   const ceilings = [];
+  let spinning = true; // whether the last config timed may have left threads spinning (and at the start)
   for (let round = 0; round < timing.rounds; round++) {
     ceilings.push(meter.sample());
-    for (const p of prepared) {
+    for (const [i, p] of prepared.entries()) {
       if (p.result) continue;
+      if (round >= SLOW_ROUNDS && median(p.samples) * 1e3 > SLOW_MS) continue;
       try {
         // ONNX Runtime's pool threads spin for a while after a run: let them go idle before the next config
         // is timed, or it would share the CPUs with them (at 2 threads it then measured at half speed).
-        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+        if (spinning) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+        spinning = Boolean(configs[i].spins);
         const s = await samples(p.peer);
         p.samples.push(...s);
         p.roundMedians.push(median(s) * 1e3);
