@@ -7,8 +7,9 @@
 //
 // A queue is two i32s the host writes before each run: [next unit, threads]. Chunks are contiguous, taken in
 // order, so a thread still sweeps neighbouring units (the callers' unit order keeps weights and inputs hot).
-// The host's queue block (64 bytes) holds two queues, at 0 and 16 bytes, and a count at 24 (see finish()):
-// the second queue and the count serve work that must be complete before the first queue's starts.
+// The host's queue block (64 bytes) holds two queues, at 0 and 16 bytes, a count at 24 (see finish()) and a
+// failure word at 28: the second queue and the count serve work that must be complete before the first
+// queue's starts.
 
 // @ts-ignore: decorator
 @inline
@@ -48,9 +49,11 @@ export function finish(queue: usize, n: i32): void {
 
 // Returns once `total` units are counted finished: a barrier between two phases of one call. It spins (wasm
 // has no pause instruction, and a browser's main thread may not block), so the phase before it must be short.
-// The atomics also order the memory: what other threads wrote before finish() is visible after it.
+// The atomics also order the memory: what other threads wrote before finish() is visible after it. It also
+// returns when the block's failure word (byte 28) is set: the host sets it when a thread's call fails (a
+// trap), whose share would otherwise never be counted; the host then reports the failure.
 export function waitFinished(queue: usize, total: i32): void {
   if (ASC_FEATURE_THREADS) {
-    while (atomic.load<i32>(queue, 24) < total) {}
+    while (atomic.load<i32>(queue, 24) < total && atomic.load<i32>(queue, 28) == 0) {}
   }
 }

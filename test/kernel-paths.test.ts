@@ -100,7 +100,7 @@ describe.each(['simd128', 'relaxed'] as const)('two-row tails on %s', (build) =>
     for (const cout of [5, 13]) {
       for (const ow of [9, 10, 11, 12]) {
         for (const rows of [4, 5]) {
-          const spatial = op === 'conv3d' ? [3, rows, ow] : [rows * (options.stride?.[0] ?? 1), ow];
+          const spatial = op === 'conv3d' ? [3, rows, ow] : [rows * ('stride' in options ? options.stride[0] : 1), ow];
           const x = random([2, 7, ...spatial], cout * 100 + ow * 10 + rows);
           const w = random([cout, 7, ...kernel], cout + ow);
           const b = random([cout], rows);

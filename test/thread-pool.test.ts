@@ -157,6 +157,28 @@ describe('thread pool', () => {
     }
   });
 
+  it('a trap in a share of work that the other threads wait for (a barrier) fails the run instead of hanging it', () => {
+    // conv_direct_cf's threads copy channels into the padded image, then wait until all are copied
+    // (assembly/direct.ts padTogether). Channel 1's destination lies 2 GiB past channel 0's, beyond the memory:
+    // whichever thread claims it traps, and the failure word must release the thread waiting for it.
+    const block = heap.alloc(64);
+    const src = heap.alloc(64);
+    const padded = heap.alloc(64);
+    const words = new Int32Array(memory.buffer, block, 16);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      words.set([0, 2, 0, 0, 0, 2, 0, 0, /* D H W */ 1, 1, 1, /* PD PH PW */ 0, 0, 0, /* SW segW */ 1, 1]);
+      // x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, uBegin, uEnd (no units), queue, tile, src
+      const args = [padded, 0, 0, 0, 2, 1, 1 << 15, 1 << 14, 1, 1, 6, 1, 1, 1, 0, 1, 1, 6, 0, 0, 0, 0, block, 0, src];
+      const call = { fn: 'conv_direct_cf', args };
+      expect(() => pool.run([call, call], (block >> 2) + 7)).toThrow(/out of bounds/);
+      expect(new Int32Array(memory.buffer, block, 8)[7]).toBe(1);
+    }
+    for (const p of [block, src, padded]) heap.release(p);
+    const again = padByChannels(THREADS, (calls) => pool.run(calls));
+    again.release();
+    expect(again.out.some(Number.isNaN)).toBe(false);
+  });
+
   it('keeps working after the memory grows (workers see the new pages)', () => {
     const before = memory.buffer.byteLength;
     const big = heap.alloc(300 << 20); // forces memory.grow; everything after lives above the old end

@@ -13,7 +13,7 @@ export interface KernelCall {
 /** What plans need from a thread pool (src/backends/wasm/thread-pool.ts). */
 export interface KernelPool {
   readonly size: number;
-  run(calls: readonly KernelCall[]): void;
+  run(calls: readonly KernelCall[], failWord?: number): void;
 }
 
 /** Below this many multiply-accumulates per thread, waking threads (13-35 us measured here) costs more than it saves. */
@@ -38,14 +38,15 @@ export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 
     words[q + 5] = calls.length;
   }
   if (calls.length > 1 && rt.pool) {
-    rt.pool.run(calls);
+    // A failing call sets the block's failure word, so that the others pass its barrier (schedule.ts).
+    rt.pool.run(calls, queue ? (queue >> 2) + 7 : 0);
     return;
   }
   for (const call of calls) (rt.kernels[call.fn] as (...args: number[]) => void)(...call.args);
 }
 
 /**
- * Bytes of a queue block: two queues and a count (assembly/schedule.ts) in the first 32 bytes, 32 bytes the plan
+ * Bytes of a queue block: two queues, a count and a failure word (assembly/schedule.ts) in the first 32 bytes, 32 bytes the plan
  * may use (the direct path keeps its pad copy's geometry there), alone on a cache line so that claiming does not
  * slow its neighbours.
  */

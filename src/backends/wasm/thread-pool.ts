@@ -33,6 +33,7 @@ const NARGS = 2;
 const ERROR = 3;
 const ERROR_LENGTH = 4;
 const SLEEPING = 5;
+const FAIL_WORD = 6;
 /** The most arguments one call may pass. */
 export const MAX_ARGS = 40;
 const MESSAGE_BYTES = 1024;
@@ -51,9 +52,10 @@ export interface ThreadPool {
   /**
    * Runs calls[0] on the calling thread and calls[i] on worker i-1 concurrently; returns once all have
    * finished. At most `size` calls. Throws the first error (the caller's own, else the lowest worker's) after
-   * every call has finished, so the pool is idle again and usable.
+   * every call has finished, so the pool is idle again and usable. `failWord` (an i32 index into the memory,
+   * 0 for none) is set to 1 as soon as a call fails, so that calls waiting for each other (a barrier) let go.
    */
-  run(calls: ReadonlyArray<ThreadCall>): void;
+  run(calls: ReadonlyArray<ThreadCall>, failWord?: number): void;
   /** Stops the workers. Idempotent; `run()` afterwards throws DISPOSED. */
   terminate(): void;
 }
@@ -176,7 +178,7 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
   const spinMs = spinMicros / 1000;
 
   const fns = new Int32Array(threads);
-  const run = (calls: ReadonlyArray<ThreadCall>): void => {
+  const run = (calls: ReadonlyArray<ThreadCall>, failWord = 0): void => {
     if (terminated) throw new SimdconvError('DISPOSED', 'pool', 'a live thread pool', 'a pool after terminate()');
     const n = calls.length;
     if (n === 0) return;
@@ -199,6 +201,7 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
       ctrl[slot + FN] = fns[i]!;
       ctrl[slot + NARGS] = args.length;
       ctrl[slot + ERROR] = 0;
+      ctrl[slot + FAIL_WORD] = failWord;
       for (let k = 0; k < args.length; k++) argv[w * MAX_ARGS + k] = args[k]!;
       Atomics.add(ctrl, slot + GO, 1); // publishes the plain stores above
       if (Atomics.load(ctrl, slot + SLEEPING) !== 0) Atomics.notify(ctrl, slot + GO);
@@ -210,6 +213,7 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
     } catch (e) {
       failed = true;
       error = e;
+      if (failWord) Atomics.store(new Int32Array(memory.buffer), failWord, 1);
     }
     if (n > 1) {
       if (Atomics.load(ctrl, REMAINING) !== 0 && spinMs > 0) {

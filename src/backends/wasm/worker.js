@@ -8,13 +8,14 @@
 const REMAINING = 0; // workers still running the current job
 const SHUTDOWN = 1; // 1: leave the loop
 const HEADER_INTS = 16; // one cache line
-const SLOT_INTS = 16; // per worker, one cache line: [go, fn, nargs, error, errorLength, sleeping]
+const SLOT_INTS = 16; // per worker, one cache line: [go, fn, nargs, error, errorLength, sleeping, failWord]
 const GO = 0;
 const FN = 1;
 const NARGS = 2;
 const ERROR = 3;
 const ERROR_LENGTH = 4;
 const SLEEPING = 5;
+const FAIL_WORD = 6; // i32 index in wasm memory set to 1 when a call fails (0: none), so barriers let go
 const MAX_ARGS = 40;
 const MESSAGE_BYTES = 1024;
 
@@ -95,6 +96,8 @@ function loop(init, fns) {
       message.set(bytes);
       ctrl[slot + ERROR_LENGTH] = bytes.length;
       ctrl[slot + ERROR] = 1;
+      const failWord = ctrl[slot + FAIL_WORD];
+      if (failWord) Atomics.store(new Int32Array(init.memory.buffer), failWord, 1);
     }
     // The last worker to finish wakes the caller; the atomic RMW publishes this thread's memory writes.
     if (Atomics.sub(ctrl, REMAINING, 1) === 1) Atomics.notify(ctrl, REMAINING);
