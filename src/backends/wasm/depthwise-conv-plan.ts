@@ -16,7 +16,9 @@
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
-import { type KernelCall, QUEUE_BYTES, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { WasmPlan } from './wasm-plan.js';
+import type { WasmRuntime } from './runtime.js';
 
 /**
  * A depthwise multiply-add costs about three of the GEMM kernels' (nine per output and a load each: 9-15 GFLOP/s
@@ -24,8 +26,6 @@ import { type KernelCall, QUEUE_BYTES, runCalls, threadsFor, workQueueFor } from
  * each three times. With the GEMM's threshold, 144 channels of 56x56 ran on one thread; on two: 1.3-1.8x.
  */
 const DEPTHWISE_MAC_COST = 3;
-import { WasmPlan } from './wasm-plan.js';
-import type { WasmRuntime } from './runtime.js';
 
 
 /** Argument positions the plan patches per image. */
@@ -154,7 +154,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     this.threads = threads;
     const paddedLen = padCopy ? C * shapeSize(paddedSize) : 0;
     const paddedBlock = padCopy ? heap.alloc(16 + paddedLen * 4 + after, 'workspace') : 0;
-    this.workspaceBytes = wsBytes * workspaces.length + (padCopy ? 16 + paddedLen * 4 + after : 0) + (queue ? QUEUE_BYTES : 0);
+    this.workspaceBytes = wsBytes * workspaces.length + (padCopy ? 16 + paddedLen * 4 + after : 0) + queueBytesFor(threads);
 
     const fn = this.channelsLast ? 'dwconv_cl' : 'dwconv_cf';
     const calls = workspaces.map((ws): KernelCall => ({

@@ -26,8 +26,8 @@ export function threadsFor(rt: WasmRuntime, macs: number): number {
 
 /**
  * Runs `calls`, one per thread. With a `queue` block (see workQueueFor), every call covers the whole range of
- * units, from 0, and the threads claim chunks of it as they go (assembly/schedule.ts); the block's two queues
- * and its count are reset here.
+ * units, from 0, and the threads claim chunks of it as they go (assembly/schedule.ts); the block's two queues,
+ * its count and its failure word are reset here.
  */
 export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 0): void {
   if (queue) {
@@ -46,11 +46,16 @@ export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 
 }
 
 /**
- * Bytes of a queue block: two queues, a count and a failure word (assembly/schedule.ts) in the first 32 bytes, 32 bytes the plan
- * may use (the direct path keeps its pad copy's geometry there), alone on a cache line so that claiming does not
- * slow its neighbours.
+ * Bytes of a queue block: two queues, a count and a failure word (assembly/schedule.ts) in the first 32 bytes,
+ * then 32 bytes the plan may use (the direct path keeps its pad copy's geometry there); alone on a cache line
+ * so that claiming does not slow its neighbours.
  */
-export const QUEUE_BYTES = 64;
+const QUEUE_BYTES = 64;
+
+/** Workspace bytes of the queue block for `threads` calls: none for one thread. */
+export function queueBytesFor(threads: number): number {
+  return threads > 1 ? QUEUE_BYTES : 0;
+}
 
 /** A queue block in wasm memory for `threads` calls sharing one range, or 0 (static ranges) for one thread. */
 export function workQueueFor(rt: WasmRuntime, threads: number): number {

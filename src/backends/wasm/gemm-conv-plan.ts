@@ -11,7 +11,7 @@
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
-import { type KernelCall, QUEUE_BYTES, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -52,6 +52,8 @@ interface Prepared {
   calls: KernelCall[];
   /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
   queue: number;
+  /** direct, threads, zero padding: the kernel's threads copy the input into `padded` together. */
+  padTogether: boolean;
   /** Channels-last on the channels-first direct path: one image's channels-first output, transposed after (else 0). */
   yCf: number;
 }
@@ -215,7 +217,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       // In place, the panel only holds a short last tile (six rows; see conv_gemm_cl).
       panelBytes = inPlace ? 6 * K * 4 : Math.ceil(block / 8) * 8 * K * 4;
     }
-    const queueBytes = threads > 1 ? QUEUE_BYTES : 0;
+    const queueBytes = queueBytesFor(threads);
     const offsetBytes = strategy === 'direct' ? K * 4 : 0;
     const yCfBytes = this.viaChannelsFirst ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
     // Staging for `run` (allocated on its first call) counts too, so a refused shape allocates nothing.
@@ -236,6 +238,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const yCf = yCfBytes ? heap.alloc(yCfBytes, 'workspace') : 0;
     const queue = workQueueFor(this.rt, threads);
     this.workspaceBytes = panelBytes * panels.length + paddedLen * 4 + offsetBytes + yCfBytes + queueBytes;
+    const padTogether = strategy === 'direct' && queue !== 0 && padded !== 0 && !this.viaChannelsFirst && p.paddingMode === 'zeros';
 
     const [D, H, W] = to3d(needsPadded ? paddedSize : g.inSize, 1);
     const [KD, KH, KW] = to3d(p.kernel, 1);
@@ -251,7 +254,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       }));
       // With threads, they copy a zero-padded input into the padded image together (assembly/direct.ts
       // padTogether); the copy's geometry goes after the queue block's queues.
-      if (queue && !this.viaChannelsFirst && p.paddingMode === 'zeros') {
+      if (padTogether) {
         const [ID, IH, IW] = to3d(g.inSize, 1);
         const [PD, PH, PW] = to3d(p.padBefore, 0);
         heap.i32.set([ID, IH, IW, PD, PH, PW, phases, segment], (queue >> 2) + 8);
@@ -267,7 +270,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     }
     this.cachedCalls = calls.length;
     this.lastStrategy = inPlace ? 'inPlace' : strategy;
-    return { x: 0, y: 0, strategy, panels, padded, phases, segment, offsets, calls, yCf, queue };
+    return { x: 0, y: 0, strategy, panels, padded, phases, segment, offsets, calls, yCf, queue, padTogether };
   }
 
   protected releasePrepared(prep: Prepared): void {
@@ -296,7 +299,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       if (padCopy) {
         padImage(kernels, g, src, prep.padded);
         src = prep.padded;
-      } else if (prep.padded && prep.strategy === 'direct' && prep.queue && !this.viaChannelsFirst) {
+      } else if (prep.padTogether) {
         shared = src;
         src = prep.padded;
       } else if (prep.padded) {

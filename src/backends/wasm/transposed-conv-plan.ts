@@ -10,7 +10,7 @@
 import { SimdconvError } from '../../errors.js';
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
-import { type KernelCall, QUEUE_BYTES, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
@@ -251,7 +251,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     // thread). Every thread's call covers them all and claims chunks from the queue.
     const units = this.channelsLast ? Math.ceil(p.outChannels / p.groups / this.tile) : pixelTiles;
     const threads = Math.min(units, threadsFor(this.rt, g.macs / g.batch));
-    const queueBytes = threads > 1 ? QUEUE_BYTES : 0;
+    const queueBytes = queueBytesFor(threads);
     const inLen = shapeSize(g.inputShape);
     const outLen = shapeSize(g.outputShape);
     // 32 bytes past the window: a channels-first tile of 8 may read up to 7 values beyond its row.

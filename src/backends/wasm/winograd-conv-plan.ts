@@ -7,7 +7,7 @@
  * inputs V, products M). */
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
-import { type KernelCall, QUEUE_BYTES, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
@@ -172,7 +172,7 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     // claims chunks from the queue.
     const units = tileRows * DH * DW;
     const threads = threadsFor(this.rt, g.macs / g.batch);
-    const queueBytes = threads > 1 ? QUEUE_BYTES : 0;
+    const queueBytes = queueBytesFor(threads);
     // V's tail: the transforms' scratch (4 x 4 (x 4) vectors).
     // One cache line between the transformed matrices (assembly/winograd.ts matrixStride).
     const vBytes = count * (cin * blockRows * tilesW * 4 + 64) + count * 16;
