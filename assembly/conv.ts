@@ -4,7 +4,7 @@
 // Weights arrive prepacked by the plan (gemm.ts pack_a / pack_b_8); `panel` is the plan's bounded workspace.
 import { gemm_4x8_packed_a, gemm_6x8_packed_a, gemm_6x8_packed_b } from './gemm';
 import { im2col_cf, im2col_cl } from './im2col';
-import { claim, claimEnd } from './schedule';
+import { chunkEnd, firstChunk, nextChunk } from './schedule';
 
 // Channels-first. The panel always holds packed micro-panels (see im2col_cf); for a 1x1 kernel that is a plain
 // repack of the input, which pays for itself: reading B in place would touch one page per input channel.
@@ -16,13 +16,9 @@ export function conv_gemm_cf(
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
   groups: i32, rows: i32, panel: usize, nc: i32, lo: f32, hi: f32, pBegin: i32, pEnd: i32, queue: usize,
 ): void {
-  if (!queue) {
-    gemmCfPixels(x, w, bias, y, cin, D, H, W, cout, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, groups, rows, panel, nc, lo, hi, pBegin, pEnd);
-    return;
-  }
   const blocks = (pEnd - pBegin + 7) >> 3;
-  for (let b = claim(queue, blocks, 1); b < blocks; b = claim(queue, blocks, 1)) {
-    const e = claimEnd(queue, b, blocks, 1);
+  for (let b = firstChunk(queue, 0, blocks); b < blocks; b = nextChunk(queue, blocks)) {
+    const e = chunkEnd(queue, b, blocks);
     gemmCfPixels(x, w, bias, y, cin, D, H, W, cout, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, groups, rows, panel, nc, lo, hi,
       pBegin + (b << 3), min(pEnd, pBegin + (e << 3)));
   }
@@ -75,13 +71,9 @@ export function conv_gemm_cl(
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
   groups: i32, panel: usize, mc: i32, direct: i32, lo: f32, hi: f32, pBegin: i32, pEnd: i32, queue: usize,
 ): void {
-  if (!queue) {
-    gemmClPixels(x, w, bias, y, cin, D, H, W, cout, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, groups, panel, mc, direct, lo, hi, pBegin, pEnd);
-    return;
-  }
   const blocks = (pEnd - pBegin + 5) / 6;
-  for (let b = claim(queue, blocks, 1); b < blocks; b = claim(queue, blocks, 1)) {
-    const e = claimEnd(queue, b, blocks, 1);
+  for (let b = firstChunk(queue, 0, blocks); b < blocks; b = nextChunk(queue, blocks)) {
+    const e = chunkEnd(queue, b, blocks);
     gemmClPixels(x, w, bias, y, cin, D, H, W, cout, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, groups, panel, mc, direct, lo, hi,
       pBegin + b * 6, min(pEnd, pBegin + e * 6));
   }

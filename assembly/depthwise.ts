@@ -29,7 +29,7 @@
 //
 // Both: bias is the accumulators' initial value, then the NaN-propagating clamp to [lo, hi].
 import { madd, storePartial } from './simd';
-import { claim, claimEnd } from './schedule';
+import { chunkEnd, firstChunk, nextChunk } from './schedule';
 
 // NaN-propagating clamp in two instructions: pmax(v, lo) = v < lo ? lo : v keeps a NaN v (the comparison is
 // false), as does pmin(., hi). f32x4.min/max, NaN-propagating on both operands, cost ~9 x86 instructions
@@ -490,8 +490,8 @@ export function dwconv_cf(
   // The split plane (stride 2), with guard room for the masked edge loads on both sides.
   const plane = (khR + (<usize>OH << 3) + (<usize>(PW + 8) << 2) + 15) & ~15;
   const inPlane = <usize>D * H * W << 2;
-  for (let b = queue ? claim(queue, co1, 1) : co0; b < co1; b = queue ? claim(queue, co1, 1) : co1) {
-    const e = queue ? claimEnd(queue, b, co1, 1) : co1;
+  for (let b = firstChunk(queue, co0, co1); b < co1; b = nextChunk(queue, co1)) {
+    const e = chunkEnd(queue, b, co1);
     for (let c = b / M; c * M < e; c++) {
       let xp = x + <usize>c * inPlane;
       if (split) {
@@ -842,8 +842,8 @@ export function dwconv_cl(
   tapRanges(kdR, OD, SD, PD, DD, KD, D);
   tapRanges(khR, OH, SH, PH, DH, KH, H);
   tapRanges(kwR, OW, SW, PW, DW, KW, W);
-  for (let b = queue ? claim(queue, r1, 1) : r0; b < r1; b = queue ? claim(queue, r1, 1) : r1) {
-    const e = queue ? claimEnd(queue, b, r1, 1) : r1;
+  for (let b = firstChunk(queue, r0, r1); b < r1; b = nextChunk(queue, r1)) {
+    const e = chunkEnd(queue, b, r1);
     if (M > 1) clImageMX(x, w, bias, y, offs, xoT, mkT, kdR, khR, kwR, C, M, H, W, OH, OW, KH, KW, SD, SH, SW, DW, PD, PH, PW, lo, hi, b, e);
     else clImageM1(x, w, bias, y, offs, xoT, mkT, kdR, khR, kwR, C, M, H, W, OH, OW, KH, KW, SD, SH, SW, DW, PD, PH, PW, lo, hi, b, e);
   }

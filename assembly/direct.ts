@@ -14,7 +14,7 @@
 // either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
 import { clampv, madd, storePartial } from './simd';
 import { storeRows4x8, storeRows6x8 } from './gemm';
-import { claim, claimEnd, finish, waitFinished } from './schedule';
+import { chunkEnd, finish, firstChunk, nextChunk, waitFinished } from './schedule';
 
 // Byte offsets of each reduction step (c, a, b, e) inside one group's padded image [cinG][Dp][Hp][SW * segW],
 // dilation and width phases applied: one flat table, so the microkernel runs a single loop over cinG x taps.
@@ -208,12 +208,8 @@ export function conv_direct_cf(
   src: usize,
 ): void {
   if (src) padTogether(src, x, cin, Dp, Hp, Wq, queue);
-  if (!queue) {
-    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, uBegin, uEnd, tile);
-    return;
-  }
-  for (let b = claim(queue, uEnd, 1); b < uEnd; b = claim(queue, uEnd, 1)) {
-    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, claimEnd(queue, b, uEnd, 1), tile);
+  for (let b = firstChunk(queue, uBegin, uEnd); b < uEnd; b = nextChunk(queue, uEnd)) {
+    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, chunkEnd(queue, b, uEnd), tile);
   }
 }
 
@@ -309,8 +305,8 @@ function padTogether(src: usize, x: usize, cin: i32, Dp: i32, Hp: i32, Wq: i32, 
   const inPlane = <usize>D * H * W << 2;
   const outPlane = <usize>Dp * Hp * Wq << 2;
   const channels = queue + 16;
-  for (let b = claim(channels, cin, 1); b < cin; b = claim(channels, cin, 1)) {
-    const e = claimEnd(channels, b, cin, 1);
+  for (let b = firstChunk(channels, 0, cin); b < cin; b = nextChunk(channels, cin)) {
+    const e = chunkEnd(channels, b, cin);
     copy_into_padded(src + <usize>b * inPlane, x + <usize>b * outPlane, e - b, D, H, W, PD, PH, PW, Dp, Hp, SW, segW);
     finish(queue, e - b);
   }

@@ -1,7 +1,7 @@
 // Work sharing between the threads that run one set of kernel calls: guided self-scheduling over a queue in
 // shared memory. Every thread gets the same call over the whole range of work units and claims chunks of it
-// until none are left; a chunk is half of what remains divided among the threads (never less than
-// `minChunk`), so chunks are large at first and shrink towards the end, where they even out the finish.
+// until none are left; a chunk is half of what remains divided among the threads (at least one unit),
+// so chunks are large at first and shrink towards the end, where they even out the finish.
 // Why not equal static ranges: on a shared machine a thread can lose its core for milliseconds, and the
 // others then wait for its half (2-thread runs of the dense layers measured 6-11% of their time waiting).
 //
@@ -11,34 +11,50 @@
 // failure word at 28: the second queue and the count serve work that must be complete before the first
 // queue's starts.
 
+// The end of the chunk that starts at unit u: half of what remains per thread, at least one unit.
 // @ts-ignore: decorator
 @inline
-function chunkEnd(u: i32, end: i32, threads: i32, minChunk: i32): i32 {
-  return min(end, u + max(minChunk, (end - u) / (threads << 1)));
+function guidedEnd(u: i32, end: i32, threads: i32): i32 {
+  return min(end, u + max(1, (end - u) / (threads << 1)));
 }
 
-// Claims the next chunk: returns its first unit, or `end` when the work is all taken. The chunk's end is
-// claimEnd(queue, begin, end, minChunk).
-export function claim(queue: usize, end: i32, minChunk: i32): i32 {
+// Claims the next chunk of [.., end): returns its first unit, or `end` when the work is all taken.
+function claim(queue: usize, end: i32): i32 {
   const threads = load<i32>(queue, 4);
   if (ASC_FEATURE_THREADS) {
     for (;;) {
       const u = atomic.load<i32>(queue);
       if (u >= end) return end;
-      if (atomic.cmpxchg<i32>(queue, u, chunkEnd(u, end, threads, minChunk)) == u) return u;
+      if (atomic.cmpxchg<i32>(queue, u, guidedEnd(u, end, threads)) == u) return u;
     }
   }
   const u = load<i32>(queue);
-  if (u < end) store<i32>(queue, chunkEnd(u, end, threads, minChunk));
+  if (u < end) store<i32>(queue, guidedEnd(u, end, threads));
   return min(u, end);
 }
 
-// The end of the chunk that claim() returned `begin` for: the same function of begin, so it needs no second
-// return value.
+// A call's loop over its chunks of the units [begin, end), the same with or without a queue:
+//   for (let b = firstChunk(queue, begin, end); b < end; b = nextChunk(queue, end)) work(b, chunkEnd(queue, b, end));
+// With a queue the chunks are claimed (the queue starts at `begin`); with queue = 0 there is one chunk, all of it.
+
 // @ts-ignore: decorator
 @inline
-export function claimEnd(queue: usize, begin: i32, end: i32, minChunk: i32): i32 {
-  return chunkEnd(begin, end, load<i32>(queue, 4), minChunk);
+export function firstChunk(queue: usize, begin: i32, end: i32): i32 {
+  return queue ? claim(queue, end) : begin;
+}
+
+// @ts-ignore: decorator
+@inline
+export function nextChunk(queue: usize, end: i32): i32 {
+  return queue ? claim(queue, end) : end;
+}
+
+// The end of the chunk that starts at `begin`: the same function of begin as the claim used, so claiming needs
+// no second return value.
+// @ts-ignore: decorator
+@inline
+export function chunkEnd(queue: usize, begin: i32, end: i32): i32 {
+  return queue ? guidedEnd(begin, end, load<i32>(queue, 4)) : end;
 }
 
 // Counts `n` units of the block's first-phase work as finished (the count at byte 24).

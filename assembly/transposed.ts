@@ -36,7 +36,7 @@
 // pixel outBase + jd*SD*OH*OW + jh*SH*OW + jw*SW and reads padded pixel (jd*Hp + jh)*Wp + jw + tap offset.
 import { madd, clampv, storePartial8 } from './simd';
 import { gemm_4x8_packed_a, gemm_6x8_packed_a } from './gemm';
-import { claim, claimEnd } from './schedule';
+import { chunkEnd, firstChunk, nextChunk } from './schedule';
 
 const HEADER: i32 = 8;
 // Bytes of the output tile buffer at the head of a packed panel (6 rows x 8 lanes).
@@ -220,13 +220,9 @@ export function tconv_cf(
   OD: i32, OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, panel: usize, blockTiles: i32, rows: i32, lo: f32, hi: f32,
   uBegin: i32, uEnd: i32, queue: usize,
 ): void {
-  if (!queue) {
-    tconvCfUnits(x, w, wGroupBytes, bias, y, table, nphases, cin, cout, groups, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, panel, blockTiles, rows, lo, hi, uBegin, uEnd);
-    return;
-  }
-  for (let b = claim(queue, uEnd, 1); b < uEnd; b = claim(queue, uEnd, 1)) {
+  for (let b = firstChunk(queue, uBegin, uEnd); b < uEnd; b = nextChunk(queue, uEnd)) {
     tconvCfUnits(x, w, wGroupBytes, bias, y, table, nphases, cin, cout, groups, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, panel, blockTiles, rows, lo, hi,
-      b, claimEnd(queue, b, uEnd, 1));
+      b, chunkEnd(queue, b, uEnd));
   }
 }
 
@@ -333,12 +329,8 @@ export function tconv_cl(
   OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, scratch: usize, mc: i32, lo: f32, hi: f32,
   tBegin: i32, tEnd: i32, queue: usize,
 ): void {
-  if (!queue) {
-    tconvClTiles(x, w, wGroupBytes, bias, y, table, nphases, cin, cout, groups, Hp, Wp, OH, OW, SD, SH, SW, scratch, mc, lo, hi, tBegin, tEnd);
-    return;
-  }
-  for (let b = claim(queue, tEnd, 1); b < tEnd; b = claim(queue, tEnd, 1)) {
-    tconvClTiles(x, w, wGroupBytes, bias, y, table, nphases, cin, cout, groups, Hp, Wp, OH, OW, SD, SH, SW, scratch, mc, lo, hi, b, claimEnd(queue, b, tEnd, 1));
+  for (let b = firstChunk(queue, tBegin, tEnd); b < tEnd; b = nextChunk(queue, tEnd)) {
+    tconvClTiles(x, w, wGroupBytes, bias, y, table, nphases, cin, cout, groups, Hp, Wp, OH, OW, SD, SH, SW, scratch, mc, lo, hi, b, chunkEnd(queue, b, tEnd));
   }
 }
 

@@ -22,7 +22,7 @@
 // infinite input can give NaN where the direct sum gives +-Inf (Inf - Inf inside the transforms).
 import { clampv, storePartial8 } from './simd';
 import { gemm_4x8_packed_a, gemm_6x8_packed_a } from './gemm';
-import { claim, claimEnd } from './schedule';
+import { chunkEnd, firstChunk, nextChunk } from './schedule';
 
 // One row of four patches (image row at q, patch columns starting 8 floats apart), with B^T applied along the
 // row: column j of tile i is image column 2 i + j; the four results (j = 0..3, one lane per tile) go to o, 16
@@ -212,12 +212,8 @@ export function wino_f23_cf(
   C: i32, Hq: i32, Wq: i32, cout: i32, OH: i32, OW: i32, tilesW: i32, rows: i32,
   v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, DH: i32, DW: i32, segW: i32, queue: usize,
 ): void {
-  if (!queue) {
-    winoF23Units(x, u, uStride, bias, zeros, y, C, Hq, Wq, cout, OH, OW, tilesW, rows, v, m, blockRows, lo, hi, uBegin, uEnd, DH, DW, segW);
-    return;
-  }
-  for (let b = claim(queue, uEnd, 1); b < uEnd; b = claim(queue, uEnd, 1)) {
-    winoF23Units(x, u, uStride, bias, zeros, y, C, Hq, Wq, cout, OH, OW, tilesW, rows, v, m, blockRows, lo, hi, b, claimEnd(queue, b, uEnd, 1), DH, DW, segW);
+  for (let b = firstChunk(queue, uBegin, uEnd); b < uEnd; b = nextChunk(queue, uEnd)) {
+    winoF23Units(x, u, uStride, bias, zeros, y, C, Hq, Wq, cout, OH, OW, tilesW, rows, v, m, blockRows, lo, hi, b, chunkEnd(queue, b, uEnd), DH, DW, segW);
   }
 }
 
@@ -347,12 +343,8 @@ export function wino_f222_cf(
   C: i32, Dq: i32, Hq: i32, Wq: i32, cout: i32, OD: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32, rows: i32,
   v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, trBegin: i32, trEnd: i32, queue: usize,
 ): void {
-  if (!queue) {
-    winoF222Rows(x, u, uStride, bias, zeros, y, C, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, rows, v, m, blockRows, lo, hi, trBegin, trEnd);
-    return;
-  }
-  for (let b = claim(queue, trEnd, 1); b < trEnd; b = claim(queue, trEnd, 1)) {
-    winoF222Rows(x, u, uStride, bias, zeros, y, C, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, rows, v, m, blockRows, lo, hi, b, claimEnd(queue, b, trEnd, 1));
+  for (let b = firstChunk(queue, trBegin, trEnd); b < trEnd; b = nextChunk(queue, trEnd)) {
+    winoF222Rows(x, u, uStride, bias, zeros, y, C, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, rows, v, m, blockRows, lo, hi, b, chunkEnd(queue, b, trEnd));
   }
 }
 
