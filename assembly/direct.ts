@@ -192,12 +192,19 @@ export function direct_tile_6x4x2(
   storeRows6x8(mr, 8, tile, 32, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
 }
 
-// One image, or one thread's share of it: the work units [uBegin, uEnd) of the channelTiles x rows units taken
-// tile-major (unit = tile * rows + row), a row being one (od, oh) of the OD*OH output rows and tile t the
-// channels of panel t % mTiles in group t / mTiles. Tile-major ranges give each thread whole channel tiles
-// with at most one tile shared by rows, so threads stay balanced for any tile count (measured at 2 threads,
-// row-major ranges ran 0.94-1.02x as fast). With a `queue` (assembly/schedule.ts) the threads claim chunks of
-// [uBegin, uEnd) as they go, in the same order; without one this call computes the whole range.
+// One image, or one thread's share of it: the work units [uBegin, uEnd) of the channelTiles x rows units, a row
+// being one (od, oh) of the OD*OH output rows and tile t the channels of panel t % mTiles in group t / mTiles.
+// Units are numbered row-major (unit = row * channelTiles + tile) when rowMajor is set, else tile-major (unit =
+// tile * rows + row). The threads claim chunks of consecutive units; in either order a chunk's rows are swept
+// once, every tile of the chunk per row. Row-major chunks are bands of rows: each thread reads its band of the
+// image once and all the (small) weight panels per pixel tile. Tile-major chunks are channel tiles over every
+// row: each chunk re-reads the whole image, which a 5.9 MB input (sep_spatial 32->64 214x214) cannot keep in
+// L2. Measured at 2 threads (relaxed, the queue's guided chunks), row-major against tile-major: sep_spatial
+// 1.84x, dilated 1.10x, resnet_stem 1.11x, resnet_3x3 1.08x, conv3d 1.03x, resnet_3x3 batch 8 1.04x; but
+// grouped 128->128 g32 0.88-0.96x, so the plan asks for row-major with one group only. (Before the queue, with
+// static halves of the range, row-major had run 0.94-1.02x as fast.) With a `queue`
+// (assembly/schedule.ts) the threads claim chunks of [uBegin, uEnd) as they go; without one this call
+// computes the whole range.
 // x: padded image [cin][Dp][Hp][Wq] (Wq = SW * segW, split by width phase); y: output [cout][OD][OH][OW];
 // tile: this thread's 192 bytes for direct_tile_6x4x2. With threads, `src` (else 0) is the unpadded image,
 // which the threads first copy into x together (padTogether).
@@ -205,18 +212,27 @@ export function conv_direct_cf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, queue: usize, tile: usize,
-  src: usize,
+  src: usize, rowMajor: i32,
 ): void {
   if (src) padTogether(src, x, cin, Dp, Hp, Wq, queue);
   for (let b = firstChunk(queue, uBegin, uEnd); b < uEnd; b = nextChunk(queue, uEnd)) {
-    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, chunkEnd(queue, b, uEnd), tile);
+    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, chunkEnd(queue, b, uEnd), tile, rowMajor);
   }
+}
+
+// The first channel tile of group g (as an index into its mTiles panels, clamped to [0, mTiles]) whose unit in
+// output row `row` is at or past unit u: units are tile * R + row (tile-major) or row * T + tile (row-major).
+// @ts-ignore: decorator
+@inline
+function tileAtOrPast(u: i32, row: i32, g: i32, mTiles: i32, R: i32, T: i32, rowMajor: i32): i32 {
+  const t = rowMajor ? u - row * T : (u - row + R - 1) / R;
+  return min(mTiles, max(0, t - g * mTiles));
 }
 
 function directUnits(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
-  offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, tile: usize,
+  offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, tile: usize, rowMajor: i32,
 ): void {
   if (uBegin >= uEnd) return;
   const cinG = cin / groups;
@@ -227,17 +243,18 @@ function directUnits(
   const R = OD * OH;
   const P = R * OW;
   const ldc = <usize>P << 2;
-  // First unit (tile tFirst, row rFirst) and last unit (tLast, rLast), inclusive.
-  const tFirst = uBegin / R;
-  const rFirst = uBegin - tFirst * R;
-  const tLast = (uEnd - 1) / R;
-  const rLast = uEnd - 1 - tLast * R;
-  for (let g = tFirst / mTiles; g * mTiles <= tLast; g++) {
+  const T = groups * mTiles;
+  // The groups and rows the range can touch: tile-major, the tiles of units uBegin and uEnd - 1 bound the
+  // groups; row-major, their rows bound the rows.
+  const gBegin = rowMajor ? 0 : uBegin / R / mTiles;
+  const gEnd = rowMajor ? groups : (uEnd - 1) / R / mTiles + 1;
+  const rowBegin = rowMajor ? uBegin / T : 0;
+  const rowEnd = rowMajor ? (uEnd - 1) / T + 1 : R;
+  for (let g = gBegin; g < gEnd; g++) {
     const xg = x + <usize>(g * cinG) * plane;
-    for (let row = 0; row < R; row++) {
-      // Tiles of this row in the range: tFirst only from rFirst on, tLast only up to rLast.
-      const mBegin = max(0, (row >= rFirst ? tFirst : tFirst + 1) - g * mTiles);
-      const mEnd = min(mTiles, (row <= rLast ? tLast + 1 : tLast) - g * mTiles);
+    for (let row = rowBegin; row < rowEnd; row++) {
+      const mBegin = tileAtOrPast(uBegin, row, g, mTiles, R, T, rowMajor);
+      const mEnd = tileAtOrPast(uEnd, row, g, mTiles, R, T, rowMajor);
       if (mBegin >= mEnd) continue;
       const od = row / OH;
       const oh = row - od * OH;
@@ -267,8 +284,8 @@ function directUnits(
       const pair = row ^ 1;
       let pBegin = 0, pEnd = 0;
       if (pair < R) {
-        pBegin = max(0, (pair >= rFirst ? tFirst : tFirst + 1) - g * mTiles);
-        pEnd = min(mTiles, (pair <= rLast ? tLast + 1 : tLast) - g * mTiles);
+        pBegin = tileAtOrPast(uBegin, pair, g, mTiles, R, T, rowMajor);
+        pEnd = tileAtOrPast(uEnd, pair, g, mTiles, R, T, rowMajor);
       }
       const pd = pair / OH;
       const xpair = xg + ((<usize>(pd * SD * Hp + (pair - pd * OH) * SH) * Wq) << 2);

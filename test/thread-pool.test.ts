@@ -167,8 +167,8 @@ describe('thread pool', () => {
     const words = new Int32Array(memory.buffer, block, 16);
     for (let attempt = 0; attempt < 20; attempt++) {
       words.set([0, 2, 0, 0, 0, 2, 0, 0, /* D H W */ 1, 1, 1, /* PD PH PW */ 0, 0, 0, /* SW segW */ 1, 1]);
-      // x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, uBegin, uEnd (no units), queue, tile, src
-      const args = [padded, 0, 0, 0, 2, 1, 1 << 15, 1 << 14, 1, 1, 6, 1, 1, 1, 0, 1, 1, 6, 0, 0, 0, 0, block, 0, src];
+      // x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, uBegin, uEnd (no units), queue, tile, src, rowMajor
+      const args = [padded, 0, 0, 0, 2, 1, 1 << 15, 1 << 14, 1, 1, 6, 1, 1, 1, 0, 1, 1, 6, 0, 0, 0, 0, block, 0, src, 1];
       const call = { fn: 'conv_direct_cf', args };
       expect(() => pool.run([call, call], (block >> 2) + 7)).toThrow(/out of bounds/);
       expect(new Int32Array(memory.buffer, block, 8)[7]).toBe(1);

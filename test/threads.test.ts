@@ -49,7 +49,8 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     ['conv2d cl 1x1 in place', 'conv2d', [1, 23, 29, 96], [100, 96, 1, 1], { layout: 'channels-last' }],
     ['conv3d', 'conv3d', [1, 16, 9, 20, 20], [16, 16, 3, 3, 3], { padding: 1 }],
     // Rows ending in 3 (2-D) and 4 (3-D, odd OH: pairs cross depth slices) pixels end in two-row tiles, whose
-    // pairs a chunk boundary can split.
+    // pairs a chunk boundary can split. One group: row-major (row, tile) units, so the first chunk (78 of the
+    // 2-D case's 7 tiles x 45 rows) ends one tile into a row.
     ['conv2d two-row tails', 'conv2d', [1, 32, 45, 43], [40, 32, 3, 3], { padding: 1 }],
     ['conv3d two-row tails', 'conv3d', [1, 16, 9, 21, 12], [26, 16, 3, 3, 3], { padding: 1 }],
   ];

@@ -203,8 +203,9 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const [OD, OH, OW] = to3d(g.outSize, 1);
     const K = this.reduction;
     const taps = shapeSize(p.kernel);
-    // Work units: (channel tile, output row) pairs taken tile-major on the direct path (assembly/direct.ts says
-    // why), output pixels on im2col. Every thread's call covers them all and claims chunks from the queue.
+    // Work units: (channel tile, output row) pairs on the direct path (row-major with one group, else
+    // tile-major: assembly/direct.ts says why), output pixels on im2col. Every thread's call covers them all
+    // and claims chunks from the queue.
     const units = strategy === 'direct' ? this.channelTiles * OD * OH : OD * OH * OW;
     const threads = threadsFor(this.rt, g.macs / g.batch);
     // Direct: a 6x8 tile buffer per thread (assembly/direct.ts direct_tile_6x4x2).
@@ -249,8 +250,9 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       kernels.direct_tap_offsets(p.inChannels / p.groups, KD, KH, KW, DD, DH, DW, D, H, phases, segment, offsets);
       calls = panels.map((tile) => ({
         fn: 'conv_direct_cf',
+        // Units in row-major order with one group (assembly/direct.ts has the measurements), else tile-major.
         args: [0, this.weights, this.bias, 0, p.inChannels, D, H, phases * segment, SD, SH, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi,
-          0, units, queue, tile, 0],
+          0, units, queue, tile, 0, p.groups === 1 ? 1 : 0],
       }));
       // With threads, they copy a zero-padded input into the padded image together (assembly/direct.ts
       // padTogether); the copy's geometry goes after the queue block's queues.
