@@ -199,9 +199,10 @@ export function direct_tile_6x4x2(
 // once, every tile of the chunk per row. Row-major chunks are bands of rows: each thread reads its band of the
 // image once and all the (small) weight panels per pixel tile. Tile-major chunks are channel tiles over every
 // row: each chunk re-reads the whole image, which a 5.9 MB input (sep_spatial 32->64 214x214) cannot keep in
-// L2. Measured at 2 threads (relaxed, the queue's guided chunks), row-major against tile-major: sep_spatial
-// 1.84x, dilated 1.10x, resnet_stem 1.11x, resnet_3x3 1.08x, conv3d 1.03x, resnet_3x3 batch 8 1.04x; but
-// grouped 128->128 g32 0.88-0.96x, so the plan asks for row-major with one group only. (Before the queue, with
+// L2. Measured at 2 threads (relaxed, the queue's guided chunks), row-major against tile-major, in two
+// interleaved runs: sep_spatial 1.84x and 1.79x, dilated 1.10x and 1.11x, resnet_stem 1.11x and 1.06x,
+// resnet_3x3 1.08x and 1.00x, conv3d 1.03x and 1.01x, resnet_3x3 batch 8 1.04x; but grouped 128->128 g32
+// 0.88-0.96x, so the plan asks for row-major with one group only. (Before the queue, with
 // static halves of the range, row-major had run 0.94-1.02x as fast.) With a `queue`
 // (assembly/schedule.ts) the threads claim chunks of [uBegin, uEnd) as they go; without one this call
 // computes the whole range.
