@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { layers, makeTensors } from './layers.mjs';
 import { relaxedSimdValidates } from './peers/wasm-peak.mjs';
+import { factory } from './peers/simdconv.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,7 +41,6 @@ if (builds.includes('relaxed') && !(await relaxedSimdValidates()) && !process.ex
 async function main() {
   const simdconv = await import('../dist/index.js');
   const threads = Number(args.threads);
-  const factory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTranspose2d: 'createConvTranspose2d' };
   const median = (xs) => {
     const s = [...xs].sort((x, y) => x - y);
     const m = s.length >> 1;

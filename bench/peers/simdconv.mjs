@@ -5,7 +5,8 @@ import { makeTensors } from '../layers.mjs';
 
 const contexts = new Map(); // build -> context; the runner runs one thread count per process
 
-const factory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTranspose2d: 'createConvTranspose2d' };
+/** The plan constructor for each bench op. */
+export const factory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTranspose2d: 'createConvTranspose2d' };
 
 export async function createPeer(l, { threads, build, algorithm }) {
   const simdconv = await import('../../dist/index.js');
