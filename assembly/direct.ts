@@ -13,7 +13,7 @@
 // Weights are the GEMM path's packed A panels ([tile][c][taps][rows], gemm.ts pack_a), so a plan can take
 // either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
 import { clampv, madd, storePartial } from './simd';
-import { storeRows4x8, storeRows6x8 } from './gemm';
+import { gemm_6x8_packed_a, storeRows4x8, storeRows6x8 } from './gemm';
 import { chunkEnd, finish, firstChunk, nextChunk, waitFinished } from './schedule';
 
 // Byte offsets of each reduction step (c, a, b, e) inside one group's padded image [cinG][Dp][Hp][SW * segW],
@@ -207,7 +207,8 @@ export function direct_tile_6x4x2(
 // (assembly/schedule.ts) the threads claim chunks of [uBegin, uEnd) as they go; without one this call
 // computes the whole range.
 // x: padded image [cin][Dp][Hp][Wq] (Wq = SW * segW, split by width phase); y: output [cout][OD][OH][OW];
-// tile: this thread's 192 bytes for direct_tile_6x4x2. With threads, `src` (else 0) is the unpadded image,
+// tile: this thread's buffer, max(192, 32 * cin / groups * taps) bytes: direct_tile_6x4x2's tile and
+// gather_tile's panel. With threads, `src` (else 0) is the unpadded image,
 // which the threads first copy into x together (padTogether).
 export function conv_direct_cf(
   x: usize, w: usize, bias: usize, y: usize,
@@ -265,9 +266,13 @@ function directUnits(
       // Pixel tiles outside, channel tiles inside: the tile's receptive field (cinG x taps rows of 32 bytes)
       // stays in L1 while every weight panel streams past it sequentially from L2. The other order swept a whole
       // row's receptive field per panel, which with the panel overflowed L1.
+      // With enough channel tiles to share it, a pixel tile's receptive field is first gathered into `tile`
+      // (gather_tile says why) and every channel tile runs the GEMM microkernel on it.
+      const gathered = rows == 6 && mEnd - mBegin >= GATHER_MIN_TILES;
       for (let ow = 0; ow < owEnd; ow += 8) {
         const nr = min(8, OW - ow);
         const xt = xrow + (<usize>ow << 2);
+        if (gathered) gather_tile(xt, offsets, cinG * taps, tile);
         for (let mt = mBegin; mt < mEnd; mt++) {
           const m0 = mt * rows;
           const co = g * coutG + m0;
@@ -275,7 +280,8 @@ function directUnits(
           const yt = y + ((<usize>co * P + <usize>row * OW + ow) << 2);
           const mr = min(rows, coutG - m0);
           const brow = bias + (<usize>co << 2);
-          if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          if (gathered) gemm_6x8_packed_a(mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
+          else if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
           else direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
         }
       }
@@ -309,6 +315,29 @@ function directUnits(
         }
       }
     }
+  }
+}
+
+// Channel tiles from which a pixel tile's receptive field is gathered (gather_tile): below it the copy costs
+// more than the contiguous reads save. (4-row panels never come three to a group: gemm-conv-plan.ts
+// rowsPerTile picks them for 4 or 8 channels per group only.)
+const GATHER_MIN_TILES = 3;
+
+// Copies one 8-pixel tile's receptive field, the 32 bytes of each of `steps` (channel, tap) reduction steps,
+// into `dst` as one contiguous [steps][8] panel: the B operand of gemm_6x8_packed_a (ldb 32), shared by every
+// channel tile of the pixel tile. Read in place, the field is `steps` scattered pieces of rows in channel planes
+// that the streaming weight panels evict from L1 between two channel tiles; gathered, it is one sequential
+// block. Paired A/B against reading in place (bench/ab-builds.mjs, one thread, relaxed / SIMD128): resnet_3x3
+// 1.07x / 1.05x, dilated 1.09x / 1.07x, sep_spatial 1.10x / 1.13x, conv3d 1.07x / 1.05x, resnet_stem
+// 1.06x / 1.01x; two threads (relaxed): resnet_3x3 1.06x, sep_spatial 1.07x, conv3d 1.00x, resnet_stem 1.02x.
+// The copy is 2 loads and 2 stores per step against a channel tile's 8 loads and 12 multiply-adds.
+function gather_tile(x: usize, offsets: usize, steps: i32, dst: usize): void {
+  const end = offsets + (<usize>steps << 2);
+  for (let t = offsets; t < end; t += 4) {
+    const src = x + <usize>load<u32>(t);
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+    dst += 32;
   }
 }
 

@@ -39,7 +39,7 @@ interface Prepared {
   x: number;
   y: number;
   strategy: Strategy;
-  /** im2col: one panel per thread (six rows when a channels-last 1x1 input is read in place); direct: a tile buffer per thread. */
+  /** im2col: one panel per thread (six rows when a channels-last 1x1 input is read in place); direct: a gather/tile buffer per thread. */
   panels: number[];
   /** The padded image the kernels read (0 when they read the input itself). */
   padded: number;
@@ -208,8 +208,9 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     // and claims chunks from the queue.
     const units = strategy === 'direct' ? this.channelTiles * OD * OH : OD * OH * OW;
     const threads = threadsFor(this.rt, g.macs / g.batch);
-    // Direct: a 6x8 tile buffer per thread (assembly/direct.ts direct_tile_6x4x2).
-    let panelBytes = strategy === 'direct' ? 6 * 8 * 4 : 0;
+    // Direct: a buffer per thread for a gathered 8-pixel receptive field (K x 8 values) or a 6x8 tail tile
+    // (assembly/direct.ts gather_tile, direct_tile_6x4x2).
+    let panelBytes = strategy === 'direct' ? Math.max(6 * 8, K * 8) * 4 : 0;
     let block = 0;
     if (strategy !== 'direct') {
       const align = this.channelsLast ? 6 : 8;
