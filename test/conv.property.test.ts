@@ -346,9 +346,11 @@ function noteCoverage(c: ConvCase, outShape: readonly number[]): void {
 }
 
 /**
- * Channels-first tiles are 4 output channels x 8 pixels, channels-last 4 pixels x 8 channels: every Cout and
- * pixel count from 1 to 17 (all remainders mod 4 and mod 8, one and several tiles), through the im2col path
- * (3x3, padding 1), the direct path (1x1) and a grouped convolution (the remainder per group matters).
+ * Channels-first tiles are 6 or 4 output channels x 8 pixels, channels-last 6 pixels x 8 channels: every Cout and
+ * pixel count from 1 to 17 (all remainders mod 4, 6 and 8, one and several tiles), through 3x3 kernels with
+ * padding 1 (channels-first: the direct path; channels-last with 3 channels: the direct path via channels-first),
+ * 1x1 kernels (the direct path reading the input in place, in either layout) and a grouped convolution (the
+ * remainder per group matters). kernel-paths.test.ts forces every path, im2col included, across remainders.
  */
 let tileCaseList: ConvCase[] | null = null;
 function tileCases(): ConvCase[] {
@@ -429,7 +431,9 @@ describe.each(BACKENDS)('$name', (backend) => {
   });
 
   it('large reductions: several im2col panel blocks per image, both layouts', () => {
-    // K = Cin/groups * taps large enough that the 256 KiB panel holds fewer pixels than the output has.
+    // K = Cin/groups * taps large enough that the 256 KiB panel holds fewer pixels than the output has. Channels-
+    // first, only a width stride with a non-zero padding mode takes im2col (gemm-conv-plan.ts strategyFor); the
+    // other cases check the direct path's large reductions.
     const arb = fc.record({
         cin: fc.integer({ min: 48, max: 96 }),
         cout: fc.integer({ min: 1, max: 13 }),
@@ -437,9 +441,10 @@ describe.each(BACKENDS)('$name', (backend) => {
         w: fc.integer({ min: 10, max: 19 }),
         layout: fc.constantFrom<Layout>('channels-first', 'channels-last'),
         mode: fc.constantFrom<PaddingMode>('zeros', 'reflect'),
+        strideW: fc.constantFrom(1, 2),
         seed: fc.integer({ min: 0, max: 0x7fffffff }),
       });
-    const build = ({ cin, cout, h, w, layout, mode, seed }: typeof arb extends fc.Arbitrary<infer R> ? R : never): ConvCase => {
+    const build = ({ cin, cout, h, w, layout, mode, strideW, seed }: typeof arb extends fc.Arbitrary<infer R> ? R : never): ConvCase => {
         const next = rng(seed);
         const input = randomTensor(layout === 'channels-first' ? [1, cin, h, w] : [1, h, w, cin], next);
         return {
@@ -447,9 +452,9 @@ describe.each(BACKENDS)('$name', (backend) => {
           input,
           weight: randomTensor([cout, cin, 3, 3], next),
           bias: randomTensor([cout], next),
-          options: { padding: 1, layout, paddingMode: mode },
+          options: { padding: 1, stride: [1, strideW], layout, paddingMode: mode },
           tags: [],
-          key: `large ${cin} ${cout} ${h} ${w} ${layout} ${mode} ${seed}`,
+          key: `large ${cin} ${cout} ${h} ${w} ${layout} ${mode} s${strideW} ${seed}`,
         };
       };
     fc.assert(

@@ -43,10 +43,12 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     ['conv2d grouped, tile split mid-group', 'conv2d', [1, 48, 30, 31], [54, 16, 3, 3], { padding: 1, groups: 3 }],
     ['conv2d depthwise x2', 'conv2d', [1, 64, 61, 63], [128, 1, 3, 3], { padding: 1, groups: 64 }],
     ['conv2d depthwise cl', 'conv2d', [1, 63, 65, 128], [128, 1, 3, 3], { padding: 1, groups: 128, layout: 'channels-last' }],
-    // 1x1: im2col over 8-pixel (channels-first) and 6-pixel (channels-last, input read in place) blocks; 23 x 29
-    // pixels end both block sizes short.
+    // 1x1: the direct path (channels-first, row-major units over 29-pixel rows ending in 5) and 6-pixel blocks
+    // (channels-last, input read in place; 23 x 29 pixels end them short); with a stride, im2col over 8-pixel
+    // blocks.
     ['conv2d cf 1x1', 'conv2d', [1, 96, 23, 29], [100, 96, 1, 1], {}],
     ['conv2d cl 1x1 in place', 'conv2d', [1, 23, 29, 96], [100, 96, 1, 1], { layout: 'channels-last' }],
+    ['conv2d cf 1x1 stride 2', 'conv2d', [1, 96, 47, 59], [100, 96, 1, 1], { stride: 2 }],
     ['conv3d', 'conv3d', [1, 16, 9, 20, 20], [16, 16, 3, 3, 3], { padding: 1 }],
     // Rows ending in 3 (2-D) and 4 (3-D, odd OH: pairs cross depth slices) pixels end in two-row tiles, whose
     // pairs a chunk boundary can split. One group: row-major (row, tile) units, so the first chunk (78 of the

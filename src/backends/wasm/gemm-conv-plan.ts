@@ -28,7 +28,7 @@ export function rowsPerTile(coutG: number): 4 | 6 {
   return padded(6) / 1.2 <= padded(4) ? 6 : 4;
 }
 
-/** Kernel taps from which the direct path wins (see strategyFor). */
+/** Kernel taps from which channels-last layers with groups or few channels run channels-first (see below). */
 const DIRECT_MIN_TAPS = 3;
 
 
@@ -172,8 +172,14 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
    * direct beat im2col on 3x3 (resnet 64->64: 29 vs 18 GFLOP/s; grouped g32: 13.6 vs 6.7; dilated: 28 vs 24)
    * but lost on pointwise (10 vs 26), (3,1) and conv3d. With the 6x8 tile swept pixel tile by pixel tile (the
    * tile's receptive field stays in L1), direct is ahead from 3 taps, 3-D included: sep_spatial (3,1) 25.5-27.1
-   * vs 22.3-25.1, conv3d 3x3x3 20.0-26.0 vs 17.2-25.2 over three runs, never behind. 1x1 stays on im2col,
-   * whose panel is then a plain repack that keeps B contiguous.
+   * vs 22.3-25.1, conv3d 3x3x3 20.0-26.0 vs 17.2-25.2 over three runs, never behind.
+   * Since the direct path gathers a pixel tile's receptive field for its channel tiles (assembly/direct.ts
+   * gather_tile), it is ahead from 1 tap too where it reads the input in place (paired, relaxed, one thread):
+   * 1x1 256->256 28x28 1.04-1.05x (two threads 1.03x), 64->256 56x56 1.05x, 96->64 58x56 1.17x, 1x1 groups 3 /
+   * 8 / 32 1.06x / 1.14x / 1.26x, and with few output channels, where im2col repacks the whole input for one or
+   * two panels, 256->6 3.5x, 256->12 2.2x; 1x2 and 2x1 kernels 1.18x unpadded, 1.04x padded. A 1x1 kernel
+   * with padding (0.97x) or a stride (256->512 s2 0.86x, 64->128 s2 0.98x: the phase copy reads the whole
+   * input) stays on im2col.
    * Strided, on the width-phase copy (assembly/direct.ts), against im2col in one run: resnet_stem 7x7 s2
    * 1.23-1.27x over three runs, 5x5 s2 16->32 1.64x, 3x3 s2 32->64 112x112 1.21x, 3->32 224x224 1.13x,
    * 256->256 28x28 1.06x, 64->128 56x56 0.95x (noise level), 3x3 s3 1.02x.
@@ -183,7 +189,8 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const p = g.params;
     // A width stride needs the phase-split copy, which only the zero padding writes (copy_into_padded).
     const stridedWidth = p.stride[p.stride.length - 1]! > 1;
-    const direct = !this.channelsLast && shapeSize(p.kernel) >= DIRECT_MIN_TAPS && (!stridedWidth || p.paddingMode === 'zeros');
+    const inPlace = p.stride.every((s) => s === 1) && !hasPadding(p);
+    const direct = !this.channelsLast && (shapeSize(p.kernel) >= 2 || inPlace) && (!stridedWidth || p.paddingMode === 'zeros');
     return direct ? 'direct' : 'im2col';
   }
 
