@@ -318,10 +318,13 @@ function directUnits(
   }
 }
 
-// Channel tiles from which a pixel tile's receptive field is gathered (gather_tile): below it the copy costs
-// more than the contiguous reads save. (4-row panels never come three to a group: gemm-conv-plan.ts
-// rowsPerTile picks them for 4 or 8 channels per group only.)
-const GATHER_MIN_TILES = 3;
+// Channel tiles from which a pixel tile's receptive field is gathered (gather_tile): with fewer, the copy costs
+// about what the contiguous reads save. Gathered against read in place (paired, relaxed, one thread; tiles,
+// reduction length K): 2 tiles 0.90-0.93x; 3 tiles 0.98x (K 2304, 576), 0.91x (K 288); 4 tiles 1.02x (K 256,
+// 576), 0.94-0.96x (K 288, 144); 5 tiles 0.96-0.98x (K 288, 144); 8 tiles 1.08x (K 288), 1.01x (K 144);
+// 11 tiles 1.07-1.10x (K 576, 96, 147), 0.98-1.00x (K 72, 27). (4-row panels never come six to a group:
+// gemm-conv-plan.ts rowsPerTile picks them for 4 or 8 channels per group only.)
+const GATHER_MIN_TILES = 6;
 
 // Copies one 8-pixel tile's receptive field, the 32 bytes of each of `steps` (channel, tap) reduction steps,
 // into `dst` as one contiguous [steps][8] panel: the B operand of gemm_6x8_packed_a (ldb 32), shared by every

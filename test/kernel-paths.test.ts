@@ -120,6 +120,42 @@ describe.each(['simd128', 'relaxed'] as const)('two-row tails on %s', (build) =>
   });
 });
 
+// With six or more channel tiles a pixel tile's receptive field is gathered into a contiguous panel first
+// (assembly/direct.ts gather_tile): 31 and 37 output channels end in a one-row panel, 36 in full ones; widths
+// 1, 7, 9, 12 and 17 end rows in 1-7 pixels (12 in a two-row tail); 1x1, strided, dilated and 3-D kernels.
+describe.each(['simd128', 'relaxed'] as const)('gathered receptive fields on %s', (build) => {
+  let ctx: sc.Context;
+  beforeAll(async () => {
+    ctx = await sc.createContext({ build });
+  });
+
+  it.each([
+    ['conv2d 3x3', 'conv2d', [3, 3], { padding: 1 }],
+    ['conv2d 1x1', 'conv2d', [1, 1], {}],
+    ['conv2d 5x5 stride 2', 'conv2d', [5, 5], { padding: 2, stride: 2 }],
+    ['conv2d 3x3 dilation 2', 'conv2d', [3, 3], { padding: 2, dilation: 2 }],
+    ['conv1d k3', 'conv1d', [3], { padding: 1 }],
+    ['conv3d 3x3x3', 'conv3d', [3, 3, 3], { padding: 1 }],
+  ] as const)('%s', (_name, op, kernel, options) => {
+    for (const cout of [31, 36, 37]) {
+      for (const ow of [1, 7, 9, 12, 17]) {
+        const stride = 'stride' in options ? options.stride : 1;
+        const spatial = op === 'conv3d' ? [2, 3, ow] : op === 'conv1d' ? [ow * stride] : [3 * stride, ow * stride];
+        const x = random([2, 5, ...spatial], cout * 100 + ow);
+        const w = random([cout, 5, ...kernel], cout + ow);
+        const b = random([cout], ow);
+        const create = { conv1d: sc.createConv1d, conv2d: sc.createConv2d, conv3d: sc.createConv3d }[op];
+        const plan = create(w, b, options, ctx);
+        const y = plan.run(x);
+        expect(plan.info.kernel).toMatch(/gemm-6x8-packed-a-cf \(direct/);
+        const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), options);
+        expectConvClose(y, referenceConv(op, x, w, b, options), bound.data, 5 * kernel.reduce((p, k) => p * k, 1));
+        plan.dispose();
+      }
+    }
+  });
+});
+
 describe.each(['simd128', 'relaxed'] as const)('channels-last tiles on %s', (build) => {
   // Every tile reads six rows of pixels; the last tile of 1-5 pixels stores only those. A guard tensor allocated
   // right after the output (first fit on a fresh heap, past its 64 bytes of slack and alignment) catches a tail
