@@ -263,11 +263,11 @@ function directUnits(
       const xrow = xg + ((<usize>(od * SD * Hp + oh * SH) * Wq) << 2);
       // Rows ending in 1..4 pixels end in 6x4x2 tiles (below) on 6-channel panels.
       const owEnd = rows == 6 && (OW & 7) != 0 && (OW & 7) <= 4 ? OW & ~7 : OW;
-      // Pixel tiles outside, channel tiles inside: the tile's receptive field (cinG x taps rows of 32 bytes)
-      // stays in L1 while every weight panel streams past it sequentially from L2. The other order swept a whole
-      // row's receptive field per panel, which with the panel overflowed L1.
-      // With enough channel tiles to share it, a pixel tile's receptive field is first gathered into `tile`
-      // (gather_tile says why) and every channel tile runs the GEMM microkernel on it.
+      // Pixel tiles outside, channel tiles inside: every channel tile reuses the pixel tile's receptive field
+      // (cinG x taps pieces of 32 bytes) while the weight panels stream past it sequentially from L2. The other
+      // order swept a whole row's receptive field per panel, which with the panel overflowed L1. With enough
+      // channel tiles to share it, the field is first gathered into `tile` (gather_tile says why) and every
+      // channel tile runs the GEMM microkernel on it.
       const gathered = rows == 6 && mEnd - mBegin >= GATHER_MIN_TILES;
       for (let ow = 0; ow < owEnd; ow += 8) {
         const nr = min(8, OW - ow);

@@ -41,6 +41,7 @@ const cases: Record<string, PathCase> = {
   'direct stride-1, conv3d 1x1x1': { path: /direct stride-1/, op: 'conv3d', cin: 5, kernel: [1, 1, 1], options: {} },
   'direct stride-1, 1x2 kernel': { path: /direct stride-1/, op: 'conv2d', cin: 3, kernel: [1, 2], options: { padding: [0, 1] } },
   'im2col, 1x1 padded': { path: /packed im2col/, op: 'conv2d', cin: 5, kernel: [1, 1], options: { padding: 1 } },
+  'im2col, 1x2 stride 2': { path: /packed im2col/, op: 'conv2d', cin: 3, kernel: [1, 2], options: { stride: 2 } },
   'direct stride-1, conv3d': { path: /direct stride-1/, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: 1 } },
   'direct stride-1, (3,1) kernel': { path: /direct stride-1/, op: 'conv2d', cin: 3, kernel: [3, 1], options: { padding: [1, 0] } },
   'direct strided, conv3d stride 2': { path: /direct strided/, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: 1, stride: 2 } },

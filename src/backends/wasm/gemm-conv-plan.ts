@@ -179,7 +179,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
    * 8 / 32 1.06x / 1.14x / 1.26x, and with few output channels, where im2col repacks the whole input for one or
    * two panels, 256->6 3.5x, 256->12 2.2x; 1x2 and 2x1 kernels 1.18x unpadded, 1.04x padded. A 1x1 kernel
    * with padding (0.97x) or a stride (256->512 s2 0.86x, 64->128 s2 0.98x: the phase copy reads the whole
-   * input) stays on im2col.
+   * input) stays on im2col, and so do strided 2-tap kernels (not measured; the same copy).
    * Strided, on the width-phase copy (assembly/direct.ts), against im2col in one run: resnet_stem 7x7 s2
    * 1.23-1.27x over three runs, 5x5 s2 16->32 1.64x, 3x3 s2 32->64 112x112 1.21x, 3->32 224x224 1.13x,
    * 256->256 28x28 1.06x, 64->128 56x56 0.95x (noise level), 3x3 s3 1.02x.
@@ -189,8 +189,9 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const p = g.params;
     // A width stride needs the phase-split copy, which only the zero padding writes (copy_into_padded).
     const stridedWidth = p.stride[p.stride.length - 1]! > 1;
-    const inPlace = p.stride.every((s) => s === 1) && !hasPadding(p);
-    const direct = !this.channelsLast && (shapeSize(p.kernel) >= 2 || inPlace) && (!stridedWidth || p.paddingMode === 'zeros');
+    const taps = shapeSize(p.kernel);
+    const unstrided = p.stride.every((s) => s === 1);
+    const direct = !this.channelsLast && (taps >= 3 || (unstrided && (taps === 2 || !hasPadding(p)))) && (!stridedWidth || p.paddingMode === 'zeros');
     return direct ? 'direct' : 'im2col';
   }
 
