@@ -13,7 +13,7 @@
 // Weights are the GEMM path's packed A panels ([tile][c][taps][rows], gemm.ts pack_a), so a plan can take
 // either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
 import { clampv, madd, storePartial } from './simd';
-import { gemm_6x8_packed_a, storeRows4x8, storeRows6x8 } from './gemm';
+import { gemm_4x8_packed_a, gemm_6x8_packed_a, storeRows4x8, storeRows6x8 } from './gemm';
 import { chunkEnd, finish, firstChunk, nextChunk, waitFinished } from './schedule';
 
 // Byte offsets of each reduction step (c, a, b, e) inside one group's padded image [cinG][Dp][Hp][SW * segW],
@@ -268,7 +268,7 @@ function directUnits(
       // order swept a whole row's receptive field per panel, which with the panel overflowed L1. With enough
       // channel tiles to share it, the field is first gathered into `tile` (gather_tile says why) and every
       // channel tile runs the GEMM microkernel on it.
-      const gathered = rows == 6 && mEnd - mBegin >= GATHER_MIN_TILES;
+      const gathered = (mEnd - mBegin) * rows >= GATHER_MIN_ROWS;
       for (let ow = 0; ow < owEnd; ow += 8) {
         const nr = min(8, OW - ow);
         const xt = xrow + (<usize>ow << 2);
@@ -280,8 +280,10 @@ function directUnits(
           const yt = y + ((<usize>co * P + <usize>row * OW + ow) << 2);
           const mr = min(rows, coutG - m0);
           const brow = bias + (<usize>co << 2);
-          if (gathered) gemm_6x8_packed_a(mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
-          else if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          if (gathered) {
+            if (rows == 6) gemm_6x8_packed_a(mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
+            else gemm_4x8_packed_a(mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
+          } else if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
           else direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
         }
       }
@@ -318,13 +320,13 @@ function directUnits(
   }
 }
 
-// Channel tiles from which a pixel tile's receptive field is gathered (gather_tile): with fewer, the copy costs
+// Channel-tile rows from which a pixel tile's receptive field is gathered (gather_tile): with fewer, the copy costs
 // about what the contiguous reads save. Gathered against read in place (paired, relaxed, one thread; tiles,
 // reduction length K): 2 tiles 0.90-0.93x; 3 tiles 0.98x (K 2304, 576), 0.91x (K 288); 4 tiles 1.02x (K 256,
 // 576), 0.94-0.96x (K 288, 144); 5 tiles 0.96-0.98x (K 288, 144); 8 tiles 1.08x (K 288), 1.01x (K 144);
-// 11 tiles 1.07-1.10x (K 576, 96, 147), 0.98-1.00x (K 72, 27). (4-row panels never come six to a group:
-// gemm-conv-plan.ts rowsPerTile picks them for 4 or 8 channels per group only.)
-const GATHER_MIN_TILES = 6;
+// 11 tiles 1.07-1.10x (K 576, 96, 147), 0.98-1.00x (K 72, 27). Counted in panel rows (six 6-row tiles), so
+// that 4-row panels (the SIMD128 build's, gemm-conv-plan.ts rowsPerTile) gather from nine.
+const GATHER_MIN_ROWS = 36;
 
 // Copies one 8-pixel tile's receptive field, the 32 bytes of each of `steps` (channel, tap) reduction steps,
 // into `dst` as one contiguous [steps][8] panel: the B operand of gemm_6x8_packed_a (ldb 32), shared by every

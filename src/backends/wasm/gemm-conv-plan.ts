@@ -14,16 +14,30 @@ import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
+import type { WasmBuild } from './module.js';
 
 /** Target size of the im2col panel: small enough to stay in L2 while the microkernel sweeps it. */
 export const PANEL_BYTES = 256 * 1024;
 
 /**
+ * Output channels per group from which the SIMD128 build's convolution panels have 4 rows: there, with a
+ * multiply and an add per product, the 6x8 tile's 24 arithmetic ops, 8 loads and one spilled accumulator per
+ * step outrun what the core issues, and on gathered receptive fields (assembly/direct.ts, which gathers from
+ * 36 panel rows) the 4x8 tile ran faster. Paired, SIMD128, one thread, 4x8 against 6x8: resnet_3x3 1.13x,
+ * dilated 1.15x, resnet_stem 1.11x, sep_spatial 1.08x, pointwise 0.98x (L1-resident probe on gathered panels:
+ * 21.8 against 17.9 GFLOP/s); below it (LeNet's 6 channels: 0.83x) the usual choice stands. The relaxed build
+ * keeps 6x8, which there ran 1.13x the 4x8 on the same probe.
+ */
+const SIMD128_4_ROWS_FROM = 36;
+
+/**
  * Rows (output channels) per channels-first weight panel: 6 (the 6x8 microkernel, ~1.2x the 4x8's throughput)
  * unless 4-row panels waste less than that gain on padding rows, as with 4 or 8 channels per group, where a
- * 6-row tile computes a third or half of its rows for nothing.
+ * 6-row tile computes a third or half of its rows for nothing; on the SIMD128 build, 4 from
+ * SIMD128_4_ROWS_FROM channels per group. Without a build, the relaxed build's choice.
  */
-export function rowsPerTile(coutG: number): 4 | 6 {
+export function rowsPerTile(coutG: number, build: WasmBuild = 'relaxed'): 4 | 6 {
+  if (build === 'simd128' && coutG >= SIMD128_4_ROWS_FROM) return 4;
   const padded = (rows: number) => Math.ceil(coutG / rows) * rows;
   return padded(6) / 1.2 <= padded(4) ? 6 : 4;
 }
@@ -103,7 +117,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     this.viaChannelsFirst = this.channelsLast && taps >= DIRECT_MIN_TAPS && params.paddingMode === 'zeros' && (groups > 1 || cinG <= 4);
     const packedB = this.packsB;
 
-    this.rows = rowsPerTile(coutG);
+    this.rows = rowsPerTile(coutG, rt.build);
     const tile = packedB ? 8 : this.rows;
     const tiles = Math.ceil(coutG / tile);
     this.channelTiles = groups * tiles;
