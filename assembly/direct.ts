@@ -329,7 +329,7 @@ function directUnits(
 const GATHER_MIN_ROWS = 36;
 
 // Copies one 8-pixel tile's receptive field, the 32 bytes of each of `steps` (channel, tap) reduction steps,
-// into `dst` as one contiguous [steps][8] panel: the B operand of gemm_6x8_packed_a (ldb 32), shared by every
+// into `dst` as one contiguous [steps][8] panel: the B operand of gemm_6x8/4x8_packed_a (ldb 32), shared by every
 // channel tile of the pixel tile. Read in place, the field is `steps` scattered pieces of rows in channel planes
 // that the streaming weight panels evict from L1 between two channel tiles; gathered, it is one sequential
 // block. Paired A/B against reading in place (bench/ab-builds.mjs, one thread, relaxed / SIMD128): resnet_3x3

@@ -86,7 +86,8 @@ export function storeRows6x8(
 }
 
 // The 4-row variant of gemm_6x8_packed_a, for output-channel counts a 6-row tile would pad by a third or
-// more (4 or 8 channels per group): the plan picks the panel height (see gemm-conv-plan.ts rowsPerTile).
+// more (4 or 8 channels per group), and on the SIMD128 build from 36 channels per group: the plan picks the
+// panel height (see gemm-conv-plan.ts rowsPerTile).
 export function gemm_4x8_packed_a(
   mr: i32, nr: i32, k: i32,
   a: usize, b: usize, ldb: usize, c: usize, ldc: usize,

@@ -2,8 +2,10 @@
  * Convolution as a GEMM per group on the wasm kernels, for 1-D, 2-D and 3-D alike. Weights are packed once
  * here into the 6x8 (or 4x8, see rowsPerTile) microkernels' panels. Per input shape the plan picks one of two strategies that share
  * those panels:
- * - 'direct' (channels-first, 3 taps or more; assembly/direct.ts): the microkernel reads a padded image in place
- *   (split into width phases when the width stride is above 1);
+ * - 'direct' (channels-first: 3 taps or more, or fewer with stride 1 and, for one tap, no padding;
+ *   assembly/direct.ts): the microkernel reads a padded image (split into width phases when the width stride
+ *   is above 1), or the input itself, through a tap table, gathering a tile's receptive field first when
+ *   enough channel panels share it;
  * - 'im2col' (everything else; assembly/conv.ts): receptive fields are lowered into an L2-sized panel first.
  * Workspaces depend on the input shape and are re-sized only when it changes, so repeated runs on one shape
  * allocate nothing.
@@ -42,7 +44,7 @@ export function rowsPerTile(coutG: number, build: WasmBuild = 'relaxed'): 4 | 6 
   return padded(6) / 1.2 <= padded(4) ? 6 : 4;
 }
 
-/** Kernel taps from which channels-last layers with groups or few channels run channels-first (see below). */
+/** Kernel taps from which the direct path wins whatever the stride and padding (see strategyFor). */
 const DIRECT_MIN_TAPS = 3;
 
 
@@ -205,7 +207,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const stridedWidth = p.stride[p.stride.length - 1]! > 1;
     const taps = shapeSize(p.kernel);
     const unstrided = p.stride.every((s) => s === 1);
-    const direct = !this.channelsLast && (taps >= 3 || (unstrided && (taps === 2 || !hasPadding(p)))) && (!stridedWidth || p.paddingMode === 'zeros');
+    const direct = !this.channelsLast && (taps >= DIRECT_MIN_TAPS || (unstrided && (taps === 2 || !hasPadding(p)))) && (!stridedWidth || p.paddingMode === 'zeros');
     return direct ? 'direct' : 'im2col';
   }
 
