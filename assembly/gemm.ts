@@ -6,7 +6,10 @@
 // (ceiling 36.6). The SIMD128 build (mul + add, the add alone on the chain) runs most layers on the 4x8 tile:
 // there the 6x8 tile's 24 arithmetic ops and 8 loads per step are more than the core issues (gemm-conv-plan.ts
 // rowsPerTile has the measurements).
-// The K loop is a small runtime loop rather than an unrolled body, which V8 keeps in registers.
+// The K loop is a small runtime loop rather than an unrolled body, which V8 keeps in registers, bounded by the A
+// pointer rather than a counter: one instruction less per step of about 33, which shows when the core is shared
+// (a busy neighbour on the host core halves the instructions this thread issues). Paired, one thread, in such a
+// spell: relaxed 1.04-1.10x (resnet_3x3, pointwise, stem, sep_spatial, transposed), SIMD128 1.02-1.04x.
 //
 // Two packings, one per output layout:
 // - gemm_6x8_packed_a: A is packed weights [K][6] (a 6-row panel of output channels), B a row-major panel with
@@ -29,7 +32,8 @@ export function gemm_6x8_packed_a(
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
   let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  for (let i = 0; i < k; i++) {
+  const end = a + <usize>k * 24;
+  for (; a < end; a += 24) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let av = v128.load32_splat(a);
@@ -50,7 +54,6 @@ export function gemm_6x8_packed_a(
     av = v128.load32_splat(a, 20);
     c50 = madd(av, b0, c50);
     c51 = madd(av, b1, c51);
-    a += 24;
     b += ldb;
   }
   storeRows6x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
@@ -97,7 +100,8 @@ export function gemm_4x8_packed_a(
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let i = 0; i < k; i++) {
+  const end = a + <usize>k * 16;
+  for (; a < end; a += 16) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let av = v128.load32_splat(a);
@@ -112,7 +116,6 @@ export function gemm_4x8_packed_a(
     av = v128.load32_splat(a, 12);
     c30 = madd(av, b0, c30);
     c31 = madd(av, b1, c31);
-    a += 16;
     b += ldb;
   }
   storeRows4x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31);

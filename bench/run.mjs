@@ -1,8 +1,9 @@
 // `npm run bench`: simdconv's layer suite against its peers and a measured wasm SIMD ceiling.
 //   node bench/run.mjs [--layers a,b] [--quick] [--peers | --no-peers] [--backend wasm|webgpu]
 // Each thread count runs in its own child process (bench/suite.mjs), started with
-// --experimental-wasm-relaxed-simd where this Node needs it. Prints progress as results arrive, then
-// a markdown table; writes bench/results/latest.json and latest.svg.
+// --experimental-wasm-relaxed-simd where this Node needs it; the processes take turns layer by layer, so
+// that a layer's thread counts are measured close together. Prints progress as results arrive, then a
+// markdown table; writes bench/results/latest.json and latest.svg.
 import { fork } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -54,45 +55,66 @@ const configName = (r) => `${r.label} ${r.threads}t`;
 const fixed = (v, digits) => (v == null ? '' : v.toFixed(digits));
 const gflop = (l) => +(l.flops / 1e9).toPrecision(3);
 
-function runSuite(threads) {
-  return new Promise((resolve) => {
-    const child = fork(new URL('./suite.mjs', import.meta.url), [JSON.stringify({ threads, layerNames, configs, quick: args.quick })], {
-      execArgv: [...process.execArgv, ...relaxedFlag],
-    });
-    let lastLayer;
-    child.on('message', (m) => {
-      if (m.type === 'peak') {
-        peaks.push(m.peak);
-        console.log(`wasm ceiling, 1 thread: SIMD128 ${fixed(m.peak.simd128, 1)} GFLOP/s, relaxed ${m.peak.relaxed ? `${fixed(m.peak.relaxed, 1)} GFLOP/s` : 'n/a'}`);
-        return;
-      }
+// One long-lived suite process per thread count (bench/suite.mjs), asked for one thing at a time.
+function startSuite(threads) {
+  const child = fork(new URL('./suite.mjs', import.meta.url), [JSON.stringify({ threads, configs, quick: args.quick })], {
+    execArgv: [...process.execArgv, ...relaxedFlag],
+  });
+  const suite = { threads, child, exitCode: null, pending: null };
+  child.on('message', (m) => {
+    if (m.type === 'peak') {
+      peaks.push(m.peak);
+      console.log(`wasm ceiling, 1 thread, measured in the ${threads}-thread process: SIMD128 ${fixed(m.peak.simd128, 1)} GFLOP/s, relaxed ${m.peak.relaxed ? `${fixed(m.peak.relaxed, 1)} GFLOP/s` : 'n/a'}`);
+    } else if (m.type === 'result') {
       const l = layers.find((layer) => layer.name === m.layer);
-      if (m.layer !== lastLayer) {
+      if (!results.some((r) => r.layer === m.layer && r.threads === threads)) {
         const c = m.ceiling;
         const during = c ? `; ceiling meanwhile SIMD128 ${fixed(c.simd128, 1)}, relaxed ${c.relaxed ? fixed(c.relaxed, 1) : 'n/a'} GFLOP/s` : '';
-        console.log(`${(lastLayer = m.layer)}  (${shapeText(l)}, ${gflop(l)} GFLOP${during})`);
+        console.log(`${m.layer}, ${threads} thread${threads > 1 ? 's' : ''}  (${shapeText(l)}, ${gflop(l)} GFLOP${during})`);
       }
       results.push(m);
       const line = m.status === 'ok' ? `${fixed(m.medianMs, 3).padStart(10)} ms ${fixed(m.gflops, 1).padStart(7)} GFLOP/s` : `n/a (${m.reason})`;
       console.log(`  ${configName(m).padEnd(22)} ${line}`);
-    });
-    child.on('exit', (code) => {
-      // Whatever a crashed suite did not report is n/a.
-      for (const l of suiteLayers) {
-        for (const c of configs) {
-          if (!results.some((r) => r.layer === l.name && r.label === c.label && r.threads === threads)) {
-            results.push({ layer: l.name, label: c.label, threads, status: 'n/a', reason: `suite process exited with code ${code}` });
-          }
-        }
-      }
-      resolve();
-    });
+      return;
+    }
+    const done = suite.pending;
+    suite.pending = null;
+    done?.();
+  });
+  child.on('exit', (code) => {
+    suite.exitCode = code ?? 1;
+    const done = suite.pending;
+    suite.pending = null;
+    done?.();
+  });
+  return suite;
+}
+
+// Sends one request and waits for its reply ('peak' or 'layer-done'), or for the process to end.
+function ask(suite, message) {
+  if (suite.exitCode != null) return Promise.resolve();
+  return new Promise((resolve) => {
+    suite.pending = resolve;
+    suite.child.send(message);
   });
 }
 
-for (const threads of THREADS) {
-  console.log(`\n== ${threads} thread${threads > 1 ? 's' : ''} ==`);
-  await runSuite(threads);
+const suites = THREADS.map(startSuite);
+// The ceilings one process at a time, then each layer at every thread count before the next layer.
+for (const suite of suites) await ask(suite, { type: 'peak' });
+for (const l of suiteLayers) {
+  for (const suite of suites) await ask(suite, { type: 'layer', name: l.name });
+}
+for (const suite of suites) {
+  if (suite.exitCode == null) suite.child.send({ type: 'exit' });
+  // Whatever a crashed suite did not report is n/a.
+  for (const l of suiteLayers) {
+    for (const c of configs) {
+      if (!results.some((r) => r.layer === l.name && r.label === c.label && r.threads === suite.threads)) {
+        results.push({ layer: l.name, label: c.label, threads: suite.threads, status: 'n/a', reason: `suite process exited with code ${suite.exitCode}` });
+      }
+    }
+  }
 }
 
 // Ratios: against the best wasm peer at the same thread count; ceilings: the single-thread peak of the
@@ -111,7 +133,11 @@ const report = suiteLayers.map((l) => {
     const { isa } = configOf(r);
     const best = Math.max(0, ...ok.filter((b) => b.threads === r.threads && configOf(b).baseline).map((b) => b.gflops));
     const ceiling = r.ceiling?.[isa] && r.ceiling[isa] * r.threads;
-    Object.assign(r, { isa, vsBestWasmPeer: best ? r.gflops / best : null, ofCeiling: ceiling ? r.gflops / ceiling : null });
+    const single = r.threads > 1 && ok.find((b) => b.threads === 1 && b.label === r.label);
+    Object.assign(r, {
+      isa, vsBestWasmPeer: best ? r.gflops / best : null, ofCeiling: ceiling ? r.gflops / ceiling : null,
+      vsOwnOneThread: single ? r.gflops / single.gflops : null,
+    });
   }
   return { name: l.name, op: l.op, shape: shapeText(l), flops: l.flops, results: rows.map(({ type, layer, ...rest }) => rest) };
 });
@@ -122,15 +148,15 @@ console.log(`\n## Results (${args.quick ? 'quick, ' : ''}backend ${args.backend}
 console.log(`wasm ceiling, 1 thread, best moment: SIMD128 ${fixed(peak.simd128, 1)} GFLOP/s, relaxed ${peak.relaxed ? `${fixed(peak.relaxed, 1)} GFLOP/s` : 'n/a'}. "of wasm ceiling" is against the ceiling sampled while the layer ran (the "ceiling" column, 1 thread; 2-thread configs against twice it).`);
 console.log(`Load average (1 min) before the run ${fixed(startLoad, 2)}${startLoad > 0.5 ? ' (other processes were busy)' : ''}, after it ${fixed(load, 2)} (the run's own load included). `
   + (stealSeconds == null ? 'Steal time not available here.\n' : `Steal time during the run: ${fixed(stealSeconds, 1)} s of ${fixed((performance.now() - started) / 1e3, 0)} s${stealSeconds > 1 ? ' (the hypervisor ran other guests on these CPUs: figures, 2-thread ones most, are less reliable)' : ''}.\n`));
-console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling | ceiling | wasm MiB |');
-console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|');
+console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling | ceiling | vs own 1t | wasm MiB |');
+console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
 const shown = (r) => r.status === 'ok' || !configOf(r).optional;
 for (const l of report) {
   l.results.filter(shown).forEach((r, i) => {
     const head = i === 0 ? `| ${l.name} | ${gflop(l)} ` : '| | ';
     const cells = r.status === 'ok'
-      ? [fixed(r.medianMs, 3), fixed(r.gflops, 1), r.vsBestWasmPeer == null ? '' : `${fixed(r.vsBestWasmPeer, 2)}x`, r.ofCeiling == null ? '' : `${fixed(100 * r.ofCeiling, 0)}%`, r.ofCeiling == null ? '' : fixed(r.ceiling[r.isa], 1), r.wasmBytes == null ? '' : fixed(r.wasmBytes / 2 ** 20, 1)]
-      : [`n/a (${r.reason.replaceAll('|', '\\|')})`, '', '', '', '', ''];
+      ? [fixed(r.medianMs, 3), fixed(r.gflops, 1), r.vsBestWasmPeer == null ? '' : `${fixed(r.vsBestWasmPeer, 2)}x`, r.ofCeiling == null ? '' : `${fixed(100 * r.ofCeiling, 0)}%`, r.ofCeiling == null ? '' : fixed(r.ceiling[r.isa], 1), r.vsOwnOneThread == null ? '' : `${fixed(r.vsOwnOneThread, 2)}x`, r.wasmBytes == null ? '' : fixed(r.wasmBytes / 2 ** 20, 1)]
+      : [`n/a (${r.reason.replaceAll('|', '\\|')})`, '', '', '', '', '', ''];
     console.log(`${head}| ${configName(r)} | ${cells.join(' | ')} |`);
   });
 }

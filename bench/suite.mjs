@@ -1,8 +1,12 @@
-// One thread count's share of the benchmark, run in its own process by run.mjs (onnxruntime-web
-// fixes its thread count per process). Measures the wasm ceiling, then every layer: each config is
+// One thread count's share of the benchmark, run in its own process (onnxruntime-web fixes its thread count
+// per process) and driven by run.mjs over IPC: 'peak' measures the wasm ceiling, 'layer' one layer, 'exit'
+// ends it. run.mjs keeps one such process per thread count alive and asks them for each layer in turn, so a
+// layer's 1-thread and 2-thread figures are measured within seconds of each other rather than minutes apart
+// (this shared machine's slow spells last minutes: with the thread counts run one after the other, a spell
+// over one of them moved 2t / 1t between 1.2x and 1.9x on the same build). For a layer, each config is
 // created, verified once against the float64 reference and warmed up; then all of the layer's configs
 // are timed with benchmark.js in interleaved rounds, and each reports the median of all its samples.
-// Interleaving spreads this shared machine's slow spells (steal time, or a busy neighbour on the host
+// Interleaving spreads the slow spells (steal time, or a busy neighbour on the host
 // core: the same config measured 15 and 26 GFLOP/s a second apart) over every config alike, so the ratios
 // between configs hold better than when each is timed in one stretch. Ten short rounds rather than three
 // long ones: with three, a spell over two of a config's rounds set its median (seen as one config at half
@@ -10,13 +14,13 @@
 // conv3d takes seconds) stop after three rounds: their calls are long enough to average over spells. The
 // wasm ceiling is sampled once per round too: a layer's fraction of the ceiling is against the ceiling
 // of its own stretch of time (the median of its rounds' samples), not of the suite's best moment.
-// Each layer's results go to the parent over IPC as soon as they are measured.
+// Each layer's results go to the parent as soon as they are measured.
 import Benchmark from 'benchmark';
 import { compare, reference } from './check.mjs';
 import { layers, makeTensors } from './layers.mjs';
 import { createPeakMeter, measurePeak } from './peers/wasm-peak.mjs';
 
-const { threads, layerNames, configs, quick } = JSON.parse(process.argv[2]);
+const { threads, configs, quick } = JSON.parse(process.argv[2]);
 const timing = quick
   ? { warmUpSeconds: 0.1, maxTime: 0.1, minSamples: 3, rounds: 1 }
   : { warmUpSeconds: 0.25, maxTime: 0.05, minTime: 0.025, minSamples: 2, rounds: 10 };
@@ -116,9 +120,9 @@ async function measureLayer(l, ref) {
   return { results, ceiling };
 }
 
-await send({ type: 'peak', peak: await measurePeak() });
-const meter = await createPeakMeter();
-for (const l of layers.filter((layer) => layerNames.includes(layer.name))) {
+let meter;
+async function measure(name) {
+  const l = layers.find((layer) => layer.name === name);
   let ref;
   const { x, w } = makeTensors(l);
   const lazyRef = () => (ref ??= reference(l, x, w));
@@ -127,5 +131,18 @@ for (const l of layers.filter((layer) => layerNames.includes(layer.name))) {
     await send({ type: 'result', layer: l.name, label: config.label, threads, ceiling, ...results[i] });
   }
 }
-// onnxruntime-web's worker threads outlive its sessions.
-process.exit(0);
+
+// One request at a time: the parent waits for each reply before it sends the next.
+process.on('message', async (m) => {
+  if (m.type === 'peak') {
+    const peak = await measurePeak();
+    meter = await createPeakMeter();
+    await send({ type: 'peak', peak });
+  } else if (m.type === 'layer') {
+    await measure(m.name);
+    await send({ type: 'layer-done', layer: m.name });
+  } else if (m.type === 'exit') {
+    // onnxruntime-web's worker threads outlive its sessions.
+    process.exit(0);
+  }
+});
