@@ -209,16 +209,18 @@ export function direct_tile_6x4x2(
 // x: padded image [cin][Dp][Hp][Wq] (Wq = SW * segW, split by width phase); y: output [cout][OD][OH][OW];
 // tile: this thread's buffer, max(192, 32 * cin / groups * taps) bytes: direct_tile_6x4x2's tile and
 // gather_tile's panel. With threads, `src` (else 0) is the unpadded image,
-// which the threads first copy into x together (padTogether).
+// which the threads first copy into x together (padTogether). With bandRows > 0, y holds only output rows
+// [row0, row0 + bandRows) of each channel ([cout][bandRows][OW]) and the units lie in those rows: the plan
+// runs a large output band by band into a buffer that stays in cache (gemm-conv-plan.ts BAND_BYTES).
 export function conv_direct_cf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, queue: usize, tile: usize,
-  src: usize, rowMajor: i32,
+  src: usize, rowMajor: i32, row0: i32, bandRows: i32,
 ): void {
   if (src) padTogether(src, x, cin, Dp, Hp, Wq, queue);
   for (let b = firstChunk(queue, uBegin, uEnd); b < uEnd; b = nextChunk(queue, uEnd)) {
-    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, chunkEnd(queue, b, uEnd), tile, rowMajor);
+    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, chunkEnd(queue, b, uEnd), tile, rowMajor, row0, bandRows);
   }
 }
 
@@ -235,6 +237,7 @@ function directUnits(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, tile: usize, rowMajor: i32,
+  row0: i32, bandRows: i32,
 ): void {
   if (uBegin >= uEnd) return;
   const cinG = cin / groups;
@@ -243,7 +246,8 @@ function directUnits(
   const mTiles = (coutG + rows - 1) / rows;
   const panelA = <usize>(cinG * taps * rows) << 2;
   const R = OD * OH;
-  const P = R * OW;
+  // y holds output rows [row0, row0 + bandRows) of every channel (bandRows 0: all R rows, row0 0).
+  const P = (bandRows ? bandRows : R) * OW;
   const ldc = <usize>P << 2;
   const T = groups * mTiles;
   // The groups and rows the range can touch: tile-major, the tiles of units uBegin and uEnd - 1 bound the
@@ -277,7 +281,7 @@ function directUnits(
           const m0 = mt * rows;
           const co = g * coutG + m0;
           const a = w + <usize>(g * mTiles + mt) * panelA;
-          const yt = y + ((<usize>co * P + <usize>row * OW + ow) << 2);
+          const yt = y + ((<usize>co * P + <usize>(row - row0) * OW + ow) << 2);
           const mr = min(rows, coutG - m0);
           const brow = bias + (<usize>co << 2);
           if (gathered) {
@@ -306,7 +310,7 @@ function directUnits(
         const m0 = mt * rows;
         const co = g * coutG + m0;
         const a = w + <usize>(g * mTiles + mt) * panelA;
-        const yt = y + ((<usize>co * P + <usize>row * OW + owEnd) << 2);
+        const yt = y + ((<usize>co * P + <usize>(row - row0) * OW + owEnd) << 2);
         const mr = min(rows, coutG - m0);
         const brow = bias + (<usize>co << 2);
         if (paired) {

@@ -195,3 +195,44 @@ describe('rowsPerTile', () => {
     expect(rows).toEqual([[1, 4], [2, 4], [3, 4], [4, 4], [5, 6], [6, 6], [7, 4], [8, 4], [12, 6], [16, 6], [24, 6], [32, 6], [64, 6], [128, 6]]);
   });
 });
+
+// Single-thread runs whose output image is 2 MiB or more go out band by band (gemm-conv-plan.ts BAND_BYTES):
+// bands of 32, 26 and 58 rows leave last bands of 3, 11 and 8 rows; 252 columns end rows in two-row tails;
+// batch 2 runs the bands of each image.
+// The banded result must match the reference and, bit for bit, the same plan run into a tensor in wasm memory
+// (written whole, without bands).
+describe.each(['simd128', 'relaxed'] as const)('banded outputs on %s', (build) => {
+  let ctx: sc.Context;
+  beforeAll(async () => {
+    ctx = await sc.createContext({ build, threads: 1 });
+  });
+
+  it.each([
+    ['conv2d 3x3, 131x252', 'conv2d', [2, 1, 131, 252], [16, 1, 3, 3], { padding: 1, activation: 'relu' }, 32],
+    ['conv2d 3x3 stride 2', 'conv2d', [1, 1, 230, 222], [44, 1, 3, 3], { padding: 1, stride: 2 }, 26],
+    ['conv3d 3x3x3', 'conv3d', [1, 1, 4, 60, 140], [16, 1, 3, 3, 3], { padding: 1 }, 58],
+  ] as const)('%s', (_name, op, xShape, wShape, options, bandRows) => {
+    const x = random([...xShape], xShape[2]!);
+    const w = random([...wShape], wShape[0]!);
+    const b = random([wShape[0]!], 7);
+    const create = op === 'conv3d' ? sc.createConv3d : sc.createConv2d;
+    const plan = create(w, b, options, ctx);
+    const shape = plan.outputShape(x.shape);
+    expect((shape.slice(1).reduce((p, v) => p * v, 1) * 4) / 2 ** 20).toBeGreaterThanOrEqual(2);
+    const out = { data: new Float32Array(shape.reduce((p, v) => p * v, 1)).fill(NaN), shape };
+    plan.run(x, out);
+    const inputBefore = Float32Array.from(x.data);
+    plan.run(x, out); // the second run reuses the band buffer and its views
+    expect(x.data).toEqual(inputBefore);
+    expect(plan.info.kernel).toMatch(new RegExp(`gemm-[46]x8-packed-a-cf \\(direct.*, output in bands of ${bandRows} rows\\)`));
+    const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), options);
+    expectConvClose(out, referenceConv(op, x, w, b, options), bound.data, wShape.slice(1).reduce((p, k) => p * k, 1));
+    const resident = ctx.tensor([...shape]);
+    plan.run(x, resident);
+    let differing = 0; // counted by hand: toEqual on a million elements takes seconds
+    for (let i = 0; i < out.data.length; i++) if (!Object.is(out.data[i], resident.data[i])) differing++;
+    expect(differing).toBe(0);
+    resident.dispose();
+    plan.dispose();
+  });
+});

@@ -72,6 +72,13 @@ interface Prepared {
   padTogether: boolean;
   /** Channels-last on the channels-first direct path: one image's channels-first output, transposed after (else 0). */
   yCf: number;
+  /**
+   * Output rows per band of a banded run (bandRowsFor), 0 where runs are not banded; the band buffer (heap
+   * block, allocated with the staging on the first run that needs it) and its per-channel views.
+   */
+  bandRows: number;
+  band: number;
+  bandViews: Float32Array[];
 }
 
 /** Argument positions the plan patches per image. */
@@ -79,6 +86,28 @@ const ARG_X = 0;
 const ARG_Y = 3;
 /** conv_direct_cf's `src`: the unpadded image its threads copy into the padded one together, or 0. */
 const ARG_PAD_SRC = 24;
+/** conv_direct_cf's unit range and output band (first row, rows per channel in y). */
+const ARG_UNITS_BEGIN = 20;
+const ARG_UNITS_END = 21;
+const ARG_ROW0 = 26;
+const ARG_BAND_ROWS = 27;
+
+/**
+ * Bytes of output a band holds. A large output written whole to the staging buffer and then copied out ran at
+ * 0.75 of the microkernel's L1 speed (sep_spatial, 11.6 MB), against 0.89 for an output the size of a band:
+ * written band by band into one buffer that stays in L2 and copied out from there, the kernel's stores and the
+ * copy's loads hit the cache instead of memory.
+ */
+const BAND_BYTES = 512 * 1024;
+/** Output images from which `run` goes band by band (smaller ones stay in L2 as they are). */
+const BANDED_FROM_BYTES = 2 * 1024 * 1024;
+
+/** Rows per band (even: the direct path's two-row tail tiles stay inside a band), or 0 for no bands. */
+function bandRowsFor(outChannels: number, rows: number, rowLength: number): number {
+  if (outChannels * rows * rowLength * 4 < BANDED_FROM_BYTES) return 0;
+  const band = Math.max(2, Math.floor(BAND_BYTES / (outChannels * rowLength * 4)) & ~1);
+  return band < rows ? band : 0;
+}
 
 function hasPadding(p: ConvParams): boolean {
   return p.padBefore.some((v) => v > 0) || p.padAfter.some((v) => v > 0);
@@ -105,6 +134,8 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
   private workspaceBytes = 0;
   private cachedCalls = 1;
   private lastStrategy: Strategy | 'inPlace' = 'im2col';
+  /** Rows per output band of the last shape prepared (0: not banded). */
+  private lastBandRows = 0;
 
   constructor(rt: WasmRuntime, params: ConvParams) {
     super(rt, params);
@@ -170,7 +201,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const how = { direct: `${strided ? 'direct strided' : 'direct stride-1'}${via}`, im2col: 'packed im2col', inPlace: 'direct 1x1' }[this.lastStrategy];
     return {
       backend: 'wasm',
-      kernel: `${kernel} (${how}${this.params.paddingMode === 'zeros' ? '' : `, ${this.params.paddingMode} pad copy`})`,
+      kernel: `${kernel} (${how}${this.params.paddingMode === 'zeros' ? '' : `, ${this.params.paddingMode} pad copy`}${this.lastBandRows ? `, output in bands of ${this.lastBandRows} rows` : ''})`,
       weightBytes: this.weightBytes,
       workspaceBytes: this.workspaceBytes,
       threads: this.cachedCalls,
@@ -246,6 +277,11 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const queueBytes = queueBytesFor(threads);
     const offsetBytes = strategy === 'direct' ? K * 4 : 0;
     const yCfBytes = this.viaChannelsFirst ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
+    // Bands need the row-major units of one group; channels-last runs transpose a whole image after.
+    // With threads, a band per job cost more in wake-ups than it saved (paired, 2 threads: sep_spatial 1.00x,
+    // resnet_stem 0.96x), so only single-thread runs go by bands.
+    const bandRows = strategy === 'direct' && p.groups === 1 && !yCfBytes && threads === 1 ? bandRowsFor(p.outChannels, OD * OH, OW) : 0;
+    const bandBytes = bandRows * p.outChannels * OW * 4;
     // Staging for `run` (allocated on its first call) counts too, so a refused shape allocates nothing.
     heap.ensureFits([
       [shapeSize(g.inputShape) * 4, 'input'],
@@ -255,6 +291,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       [offsetBytes, 'workspace'],
       [yCfBytes, 'workspace'],
       [queueBytes, 'workspace'],
+      [bandBytes, 'workspace'],
     ]);
     const panels = Array.from({ length: threads }, () => (panelBytes ? heap.alloc(panelBytes, 'workspace') : 0));
     const padded = paddedLen ? heap.alloc(paddedLen * 4, 'workspace') : 0;
@@ -263,7 +300,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const offsets = offsetBytes ? heap.alloc(offsetBytes, 'workspace') : 0;
     const yCf = yCfBytes ? heap.alloc(yCfBytes, 'workspace') : 0;
     const queue = workQueueFor(this.rt, threads);
-    this.workspaceBytes = panelBytes * panels.length + paddedLen * 4 + offsetBytes + yCfBytes + queueBytes;
+    this.workspaceBytes = panelBytes * panels.length + paddedLen * 4 + offsetBytes + yCfBytes + queueBytes + bandBytes;
     const padTogether = strategy === 'direct' && queue !== 0 && padded !== 0 && !this.viaChannelsFirst && p.paddingMode === 'zeros';
 
     const [D, H, W] = to3d(needsPadded ? paddedSize : g.inSize, 1);
@@ -277,7 +314,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
         fn: 'conv_direct_cf',
         // Units in row-major order with one group (assembly/direct.ts has the measurements), else tile-major.
         args: [0, this.weights, this.bias, 0, p.inChannels, D, H, phases * segment, SD, SH, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi,
-          0, units, queue, tile, 0, p.groups === 1 ? 1 : 0],
+          0, units, queue, tile, 0, p.groups === 1 ? 1 : 0, 0, 0],
       }));
       // With threads, they copy a zero-padded input into the padded image together (assembly/direct.ts
       // padTogether); the copy's geometry goes after the queue block's queues.
@@ -297,12 +334,13 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     }
     this.cachedCalls = calls.length;
     this.lastStrategy = inPlace ? 'inPlace' : strategy;
-    return { x: 0, y: 0, strategy, panels, padded, phases, segment, offsets, calls, yCf, queue, padTogether };
+    this.lastBandRows = bandRows;
+    return { x: 0, y: 0, strategy, panels, padded, phases, segment, offsets, calls, yCf, queue, padTogether, bandRows, band: 0, bandViews: [] };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.padded, prep.offsets, prep.yCf, prep.queue, ...prep.panels]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.x, prep.y, prep.band, prep.padded, prep.offsets, prep.yCf, prep.queue, ...prep.panels]) if (ptr) heap.release(ptr);
   }
 
   protected releaseWeights(): void {
@@ -314,34 +352,97 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
   protected compute(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
     const { kernels } = this.rt;
     const p = g.params;
-    const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
-    const padCopy = needsPadCopy(g);
+    for (let n = 0; n < g.batch; n++) {
+      const dst = y + n * outImage;
+      this.setImage(g, prep, x, n, prep.yCf || dst);
+      runCalls(this.rt, prep.calls, prep.queue);
+      if (prep.yCf) kernels.transpose_block(prep.yCf, outImage / 4 / p.outChannels, dst, p.outChannels, p.outChannels, outImage / 4 / p.outChannels);
+    }
+  }
+
+  /**
+   * A large output not in wasm memory goes out band by band (BAND_BYTES says why): each band of output rows
+   * is computed into one buffer and copied from there into `out`, instead of the whole output into the
+   * staging buffer and then out.
+   */
+  protected override execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
+    const { memory } = this.rt;
+    if (!prep.bandRows || out.buffer === memory.buffer) {
+      super.execute(g, prep, input, out);
+      return;
+    }
+    let x = input.buffer === memory.buffer ? input.byteOffset : -1;
+    if (x < 0) {
+      x = this.stageInput(prep, input.byteLength);
+      new Float32Array(memory.buffer, x, input.length).set(input);
+    }
+    const channels = g.params.outChannels;
+    const B = prep.bandRows;
+    const [OD, OH, OW] = to3d(g.outSize, 1);
+    const R = OD * OH;
+    prep.band ||= this.rt.heap.alloc(channels * B * OW * 4, 'workspace'); // counted in prepare's ensureFits
+    // Views made once per buffer (memory growth replaces it), so a run allocates nothing: a band's rows of
+    // each channel, then the same for the last band's (R % B) rows.
+    if (prep.bandViews[0]?.buffer !== memory.buffer) {
+      const view = (c: number, rows: number) => new Float32Array(memory.buffer, prep.band + c * B * OW * 4, rows * OW);
+      prep.bandViews = Array.from({ length: 2 * channels }, (_, i) => view(i % channels, i < channels ? B : R % B));
+    }
+    const tiles = this.channelTiles;
+    const calls = prep.calls;
+    for (let n = 0; n < g.batch; n++) {
+      this.setImage(g, prep, x, n, prep.band);
+      const padSrc = calls[0]!.args[ARG_PAD_SRC]!;
+      for (let r0 = 0; r0 < R; r0 += B) {
+        const r1 = Math.min(R, r0 + B);
+        for (const call of calls) {
+          call.args[ARG_UNITS_BEGIN] = r0 * tiles;
+          call.args[ARG_UNITS_END] = r1 * tiles;
+          call.args[ARG_ROW0] = r0;
+          call.args[ARG_BAND_ROWS] = B;
+          // The threads pad the input together in the first band's call only.
+          call.args[ARG_PAD_SRC] = r0 === 0 ? padSrc : 0;
+        }
+        runCalls(this.rt, calls, prep.queue, r0 * tiles);
+        const at = n * channels * R * OW + r0 * OW;
+        const views = r1 - r0 === B ? 0 : channels;
+        for (let c = 0; c < channels; c++) out.set(prep.bandViews[views + c]!, at + c * R * OW);
+      }
+    }
+    // Unbanded runs (resident outputs, chains) see the whole range again.
+    for (const call of calls) {
+      call.args[ARG_UNITS_BEGIN] = 0;
+      call.args[ARG_UNITS_END] = R * tiles;
+      call.args[ARG_ROW0] = 0;
+      call.args[ARG_BAND_ROWS] = 0;
+    }
+  }
+
+  /** Points the calls at image n of the input at `x` (padding it first where the kernels read a padded copy) and at output `y`. */
+  private setImage(g: ConvGeometry, prep: Prepared, x: number, n: number, y: number): void {
+    const { kernels } = this.rt;
+    const p = g.params;
+    const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const [D, H, W] = to3d(g.inSize, 1);
     const [PD, PH, PW] = to3d(p.padBefore, 0);
     const [QD, QH] = to3d(p.padAfter, 0);
-    for (let n = 0; n < g.batch; n++) {
-      let src = x + n * inImage;
-      let shared = 0; // the image the direct kernel's threads pad together (else 0)
-      if (padCopy) {
-        padImage(kernels, g, src, prep.padded);
-        src = prep.padded;
-      } else if (prep.padTogether) {
-        shared = src;
-        src = prep.padded;
-      } else if (prep.padded) {
-        const copy = this.viaChannelsFirst ? kernels.copy_cl_into_padded_cf : kernels.copy_into_padded;
-        copy(src, prep.padded, p.inChannels, D, H, W, PD, PH, PW, D + PD + QD, H + PH + QH, prep.phases, prep.segment);
-        src = prep.padded;
-      }
-      const dst = y + n * outImage;
-      for (const call of prep.calls) {
-        call.args[ARG_X] = src;
-        call.args[ARG_Y] = prep.yCf || dst;
-        if (prep.strategy === 'direct') call.args[ARG_PAD_SRC] = shared;
-      }
-      runCalls(this.rt, prep.calls, prep.queue);
-      if (prep.yCf) kernels.transpose_block(prep.yCf, outImage / 4 / p.outChannels, dst, p.outChannels, p.outChannels, outImage / 4 / p.outChannels);
+    let src = x + n * inImage;
+    let shared = 0; // the image the direct kernel's threads pad together (else 0)
+    if (needsPadCopy(g)) {
+      padImage(kernels, g, src, prep.padded);
+      src = prep.padded;
+    } else if (prep.padTogether) {
+      shared = src;
+      src = prep.padded;
+    } else if (prep.padded) {
+      const copy = this.viaChannelsFirst ? kernels.copy_cl_into_padded_cf : kernels.copy_into_padded;
+      copy(src, prep.padded, p.inChannels, D, H, W, PD, PH, PW, D + PD + QD, H + PH + QH, prep.phases, prep.segment);
+      src = prep.padded;
+    }
+    for (const call of prep.calls) {
+      call.args[ARG_X] = src;
+      call.args[ARG_Y] = y;
+      if (prep.strategy === 'direct') call.args[ARG_PAD_SRC] = shared;
     }
   }
 }
