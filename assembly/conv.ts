@@ -2,7 +2,7 @@
 // tiling inside wasm so the JS boundary is crossed once per image.
 // A convolution is a GEMM per group: (output channels) x (output pixels) x (Cin/groups * kernel taps).
 // Weights arrive prepacked by the plan (gemm.ts pack_a / pack_b_8); `panel` is the plan's bounded workspace.
-import { gemm_4x8_packed_a, gemm_6x8_packed_a, gemm_6x8_packed_b } from './gemm';
+import { gemm_packed_a, gemm_6x8_packed_b } from './gemm';
 import { im2col_cf, im2col_cl } from './im2col';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
 
@@ -54,8 +54,7 @@ function gemmCfPixels(
         for (let n0 = 0; n0 < cnt; n0 += 8) {
           const b = panel + <usize>(n0 >> 3) * chunk;
           const c = crow + (<usize>n0 << 2);
-          if (rows == 6) gemm_6x8_packed_a(mr, min(8, cnt - n0), K, a, b, 32, c, ldc, brow, lo, hi);
-          else gemm_4x8_packed_a(mr, min(8, cnt - n0), K, a, b, 32, c, ldc, brow, lo, hi);
+          gemm_packed_a(rows, mr, min(8, cnt - n0), K, a, b, 32, c, ldc, brow, lo, hi);
         }
       }
     }

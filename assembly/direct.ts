@@ -13,7 +13,7 @@
 // Weights are the GEMM path's packed A panels ([tile][c][taps][rows], gemm.ts pack_a), so a plan can take
 // either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
 import { clampv, madd, storePartial } from './simd';
-import { gemm_4x8_packed_a, gemm_6x8_packed_a, storeRows4x8, storeRows6x8 } from './gemm';
+import { gemm_packed_a, storeRows4x8, storeRows6x8 } from './gemm';
 import { chunkEnd, finish, firstChunk, nextChunk, waitFinished } from './schedule';
 
 // Byte offsets of each reduction step (c, a, b, e) inside one group's padded image [cinG][Dp][Hp][SW * segW],
@@ -285,8 +285,7 @@ function directUnits(
           const mr = min(rows, coutG - m0);
           const brow = bias + (<usize>co << 2);
           if (gathered) {
-            if (rows == 6) gemm_6x8_packed_a(mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
-            else gemm_4x8_packed_a(mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
+            gemm_packed_a(rows, mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
           } else if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
           else direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
         }

@@ -91,17 +91,19 @@ export function storeRows6x8(
 // The 4-row variant of gemm_6x8_packed_a, for output-channel counts a 6-row tile would pad by a third or
 // more (4 or 8 channels per group), and on the SIMD128 build from 36 channels per group: the plan picks the
 // panel height (see gemm-conv-plan.ts rowsPerTile).
+// lda: bytes from one step's four weights to the next (16 on 4-row panels, 24 for the first four rows of a
+// 6-row panel: gemm_packed_a).
 export function gemm_4x8_packed_a(
   mr: i32, nr: i32, k: i32,
-  a: usize, b: usize, ldb: usize, c: usize, ldc: usize,
+  a: usize, lda: usize, b: usize, ldb: usize, c: usize, ldc: usize,
   bias: usize, lo: f32, hi: f32,
 ): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const end = a + <usize>k * 16;
-  for (; a < end; a += 16) {
+  const end = a + <usize>k * lda;
+  for (; a < end; a += lda) {
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let av = v128.load32_splat(a);
@@ -141,6 +143,20 @@ export function storeRows4x8(
   if (mr < 4) return;
   bv = v128.load32_splat(bias, 12);
   storePartial8(c + 3 * ldc, clampv(f32x4.add(c30, bv), vlo, vhi), clampv(f32x4.add(c31, bv), vlo, vhi), nr);
+}
+
+// One tile on a panel of `rows` (6 or 4) output channels of which mr are real: a 6-row panel's last tile with
+// at most four channels (64 channels: 10 tiles of 6 and one of 4) runs the 4x8 kernel on its first four rows
+// instead of computing two rows for nothing.
+// @ts-ignore: decorator
+@inline
+export function gemm_packed_a(
+  rows: i32, mr: i32, nr: i32, k: i32,
+  a: usize, b: usize, ldb: usize, c: usize, ldc: usize,
+  bias: usize, lo: f32, hi: f32,
+): void {
+  if (rows == 6 && mr > 4) gemm_6x8_packed_a(mr, nr, k, a, b, ldb, c, ldc, bias, lo, hi);
+  else gemm_4x8_packed_a(mr, nr, k, a, <usize>rows << 2, b, ldb, c, ldc, bias, lo, hi);
 }
 
 export function gemm_6x8_packed_b(

@@ -35,7 +35,7 @@
 // outBase is the phase's first output pixel (rd*OH*OW + rh*OW + rw); phase pixel (jd, jh, jw) is output
 // pixel outBase + jd*SD*OH*OW + jh*SH*OW + jw*SW and reads padded pixel (jd*Hp + jh)*Wp + jw + tap offset.
 import { madd, clampv, storePartial8 } from './simd';
-import { gemm_4x8_packed_a, gemm_6x8_packed_a } from './gemm';
+import { gemm_packed_a } from './gemm';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
 
 const HEADER: i32 = 8;
@@ -295,8 +295,7 @@ function tconvCfUnits(
               // Stride-1 phases store straight to the output; strided ones through the tile buffer.
               const dst = step == 4 ? cp : panel;
               const ldd = step == 4 ? ldc : 32;
-              if (rows == 6) gemm_6x8_packed_a(mr, nr, K, a, bt, 32, dst, ldd, bc, lo, hi);
-              else gemm_4x8_packed_a(mr, nr, K, a, bt, 32, dst, ldd, bc, lo, hi);
+              gemm_packed_a(rows, mr, nr, K, a, bt, 32, dst, ldd, bc, lo, hi);
               if (step != 4) scatterTile(panel, mr, nr, cp, ldc, step);
             } else {
               const bp = xg + ((<usize>((jd * Hp + jh) * Wp + jw0)) << 2);

@@ -21,7 +21,7 @@
 // test/winograd.test.ts checks exactly that bound. NaN propagates to the outputs whose window holds it; an
 // infinite input can give NaN where the direct sum gives +-Inf (Inf - Inf inside the transforms).
 import { clampv, storePartial8 } from './simd';
-import { gemm_4x8_packed_a, gemm_6x8_packed_a } from './gemm';
+import { gemm_packed_a } from './gemm';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
 
 // One row of four patches (image row at q, patch columns starting 8 floats apart), with B^T applied along the
@@ -114,8 +114,7 @@ function transformedGemms(count: i32, u: usize, uStride: usize, rows: i32, C: i3
       for (let n0 = 0; n0 < nt; n0 += 8) {
         const nr = min(8, nt - n0);
         const o = <usize>n0 << 2;
-        if (rows == 6) gemm_6x8_packed_a(mr, nr, C, ap, b + o, ld, cp + o, ld, zeros, -Infinity, Infinity);
-        else gemm_4x8_packed_a(mr, nr, C, ap, b + o, ld, cp + o, ld, zeros, -Infinity, Infinity);
+        gemm_packed_a(rows, mr, nr, C, ap, b + o, ld, cp + o, ld, zeros, -Infinity, Infinity);
       }
     }
   }
