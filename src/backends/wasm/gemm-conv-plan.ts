@@ -14,6 +14,7 @@ import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { inputInMemory } from './resident.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 import type { WasmBuild } from './module.js';
@@ -372,11 +373,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       super.execute(g, prep, input, out);
       return;
     }
-    let x = input.buffer === memory.buffer ? input.byteOffset : -1;
-    if (x < 0) {
-      x = this.stageInput(prep, input.byteLength);
-      new Float32Array(memory.buffer, x, input.length).set(input);
-    }
+    const x = inputInMemory(memory, input, (bytes) => this.stageInput(prep, bytes));
     const channels = g.params.outChannels;
     const B = prep.bandRows;
     const [OD, OH, OW] = to3d(g.outSize, 1);

@@ -32,16 +32,18 @@ export function runInPlaceOrStaged(
   stageOutput: (bytes: number) => number,
   compute: (src: number, dst: number) => void,
 ): void {
-  // Both offsets are read before any staging: an allocation may grow the memory and detach the views.
-  const inPlace = (t: Float32Array) => t.buffer === memory.buffer;
-  const srcInPlace = inPlace(input) ? input.byteOffset : -1;
-  const dstInPlace = inPlace(out) ? out.byteOffset : -1;
-  let src = srcInPlace;
-  if (src < 0) {
-    src = stageInput(input.byteLength);
-    new Float32Array(memory.buffer, src, input.length).set(input);
-  }
+  // The output's offset is read before any staging: an allocation may grow the memory and detach the views.
+  const dstInPlace = out.buffer === memory.buffer ? out.byteOffset : -1;
+  const src = inputInMemory(memory, input, stageInput);
   const dst = dstInPlace >= 0 ? dstInPlace : stageOutput(out.byteLength);
   compute(src, dst);
   if (dstInPlace < 0) out.set(new Float32Array(memory.buffer, dst, out.length));
+}
+
+/** The byte offset of `input` in wasm memory: its own where it is there already, else staged (copied) there. */
+export function inputInMemory(memory: WebAssembly.Memory, input: Float32Array, stageInput: (bytes: number) => number): number {
+  if (input.buffer === memory.buffer) return input.byteOffset;
+  const src = stageInput(input.byteLength);
+  new Float32Array(memory.buffer, src, input.length).set(input);
+  return src;
 }
