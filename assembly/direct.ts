@@ -284,9 +284,8 @@ function directUnits(
           const yt = y + ((<usize>co * P + <usize>(row - row0) * OW + ow) << 2);
           const mr = min(rows, coutG - m0);
           const brow = bias + (<usize>co << 2);
-          if (gathered) {
-            gemm_packed_a(rows, mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
-          } else if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          if (gathered) gemm_packed_a(rows, mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
+          else if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
           else direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
         }
       }

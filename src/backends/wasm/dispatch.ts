@@ -26,16 +26,14 @@ export function threadsFor(rt: WasmRuntime, macs: number): number {
 
 /**
  * Runs `calls`, one per thread. With a `queue` block (see workQueueFor), every call covers the whole range of
- * units, from `firstUnit`, and the threads claim chunks of it as they go (assembly/schedule.ts); the block's two
- * queues, its count and its failure word are reset here.
+ * units, from 0, and the threads claim chunks of it as they go (assembly/schedule.ts); the block's two queues,
+ * its count and its failure word are reset here.
  */
-export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 0, firstUnit = 0): void {
+export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 0): void {
   if (queue) {
     const words = rt.heap.i32;
     const q = queue >> 2;
     words.fill(0, q, q + 8);
-    // The threads claim from the queue, not from their calls' first unit.
-    words[q] = firstUnit;
     words[q + 1] = calls.length;
     words[q + 5] = calls.length;
   }

@@ -385,34 +385,29 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       const view = (c: number, rows: number) => new Float32Array(memory.buffer, prep.band + c * B * OW * 4, rows * OW);
       prep.bandViews = Array.from({ length: 2 * channels }, (_, i) => view(i % channels, i < channels ? B : R % B));
     }
+    // One thread (bandRowsFor's caller says why): a single call and no work queue, so the call's own unit range
+    // is what it computes, and nobody pads the input together (padTogether needs a queue).
+    const call = prep.calls[0]!;
     const tiles = this.channelTiles;
-    const calls = prep.calls;
     for (let n = 0; n < g.batch; n++) {
       this.setImage(g, prep, x, n, prep.band);
-      const padSrc = calls[0]!.args[ARG_PAD_SRC]!;
       for (let r0 = 0; r0 < R; r0 += B) {
         const r1 = Math.min(R, r0 + B);
-        for (const call of calls) {
-          call.args[ARG_UNITS_BEGIN] = r0 * tiles;
-          call.args[ARG_UNITS_END] = r1 * tiles;
-          call.args[ARG_ROW0] = r0;
-          call.args[ARG_BAND_ROWS] = B;
-          // The threads pad the input together in the first band's call only.
-          call.args[ARG_PAD_SRC] = r0 === 0 ? padSrc : 0;
-        }
-        runCalls(this.rt, calls, prep.queue, r0 * tiles);
+        call.args[ARG_UNITS_BEGIN] = r0 * tiles;
+        call.args[ARG_UNITS_END] = r1 * tiles;
+        call.args[ARG_ROW0] = r0;
+        call.args[ARG_BAND_ROWS] = B;
+        runCalls(this.rt, prep.calls);
         const at = n * channels * R * OW + r0 * OW;
         const views = r1 - r0 === B ? 0 : channels;
         for (let c = 0; c < channels; c++) out.set(prep.bandViews[views + c]!, at + c * R * OW);
       }
     }
     // Unbanded runs (resident outputs, chains) see the whole range again.
-    for (const call of calls) {
-      call.args[ARG_UNITS_BEGIN] = 0;
-      call.args[ARG_UNITS_END] = R * tiles;
-      call.args[ARG_ROW0] = 0;
-      call.args[ARG_BAND_ROWS] = 0;
-    }
+    call.args[ARG_UNITS_BEGIN] = 0;
+    call.args[ARG_UNITS_END] = R * tiles;
+    call.args[ARG_ROW0] = 0;
+    call.args[ARG_BAND_ROWS] = 0;
   }
 
   /** Points the calls at image n of the input at `x` (padding it first where the kernels read a padded copy) and at output `y`. */
