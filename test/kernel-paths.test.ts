@@ -196,15 +196,21 @@ describe('rowsPerTile', () => {
   });
 });
 
-// Single-thread runs whose output image is 2 MiB or more go out band by band (gemm-conv-plan.ts BAND_BYTES):
-// bands of 32, 26 and 58 rows leave last bands of 3, 11 and 8 rows; 252 columns end rows in two-row tails;
-// batch 2 runs the bands of each image.
+// Runs whose output image is 2 MiB or more go out band by band (gemm-conv-plan.ts BAND_BYTES): bands of 32, 26
+// and 58 rows leave last bands of 3, 11 and 8 rows; 252 columns end rows in two-row tails; batch 2 runs the
+// bands of each image. With two threads, two buffers alternate and the copy of one band overlaps the next band's
+// kernels (output-bands.ts); the threads pad the input together with the first band of each image.
 // The banded result must match the reference and, bit for bit, the same plan run into a tensor in wasm memory
 // (written whole, without bands).
-describe.each(['simd128', 'relaxed'] as const)('banded outputs on %s', (build) => {
+describe.each([
+  ['simd128', 1],
+  ['relaxed', 1],
+  ['simd128', 2],
+  ['relaxed', 2],
+] as const)('banded outputs on %s, %i thread(s)', (build, threads) => {
   let ctx: sc.Context;
   beforeAll(async () => {
-    ctx = await sc.createContext({ build, threads: 1 });
+    ctx = await sc.createContext({ build, threads });
   });
 
   it.each([
@@ -225,6 +231,7 @@ describe.each(['simd128', 'relaxed'] as const)('banded outputs on %s', (build) =
     plan.run(x, out); // the second run reuses the band buffer and its views
     expect(x.data).toEqual(inputBefore);
     expect(plan.info.kernel).toMatch(new RegExp(`gemm-[46]x8-packed-a-cf \\(direct.*, output in bands of ${bandRows} rows\\)`));
+    expect(plan.info.threads).toBe(threads);
     const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), options);
     expectConvClose(out, referenceConv(op, x, w, b, options), bound.data, wShape.slice(1).reduce((p, k) => p * k, 1));
     const resident = ctx.tensor([...shape]);

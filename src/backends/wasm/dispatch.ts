@@ -13,7 +13,7 @@ export interface KernelCall {
 /** What plans need from a thread pool (src/backends/wasm/thread-pool.ts). */
 export interface KernelPool {
   readonly size: number;
-  run(calls: readonly KernelCall[], failWord?: number): void;
+  run(calls: readonly KernelCall[], failWord?: number, meanwhile?: () => void): void;
 }
 
 /** Below this many multiply-accumulates per thread, waking threads (13-35 us measured here) costs more than it saves. */
@@ -25,23 +25,27 @@ export function threadsFor(rt: WasmRuntime, macs: number): number {
 }
 
 /**
- * Runs `calls`, one per thread. With a `queue` block (see workQueueFor), every call covers the whole range of
- * units, from 0, and the threads claim chunks of it as they go (assembly/schedule.ts); the block's two queues,
- * its count and its failure word are reset here.
+ * Runs `calls`, one per thread. With a `queue` block (see workQueueFor), every call covers a range of units
+ * that starts at `begin` (0 unless the calls say otherwise), and the threads claim chunks of it as they go
+ * (assembly/schedule.ts); the block's two queues, its count and its failure word are reset here.
+ * `meanwhile` is host work done on this thread while the others compute (before the calls when there are no
+ * others): see ThreadPool.run.
  */
-export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 0): void {
+export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 0, begin = 0, meanwhile?: () => void): void {
   if (queue) {
     const words = rt.heap.i32;
     const q = queue >> 2;
     words.fill(0, q, q + 8);
+    words[q] = begin;
     words[q + 1] = calls.length;
     words[q + 5] = calls.length;
   }
   if (calls.length > 1 && rt.pool) {
     // A failing call sets the block's failure word, so that the others pass its barrier (schedule.ts).
-    rt.pool.run(calls, queue ? (queue >> 2) + 7 : 0);
+    rt.pool.run(calls, queue ? (queue >> 2) + 7 : 0, meanwhile);
     return;
   }
+  meanwhile?.();
   for (const call of calls) (rt.kernels[call.fn] as (...args: number[]) => void)(...call.args);
 }
 

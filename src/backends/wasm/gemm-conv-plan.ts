@@ -15,6 +15,7 @@ import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { inputInMemory } from './resident.js';
+import { OutputBands } from './output-bands.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 import type { WasmBuild } from './module.js';
@@ -74,12 +75,11 @@ interface Prepared {
   /** Channels-last on the channels-first direct path: one image's channels-first output, transposed after (else 0). */
   yCf: number;
   /**
-   * Output rows per band of a banded run (bandRowsFor), 0 where runs are not banded; the band buffer (heap
-   * block, allocated with the staging on the first run that needs it) and its per-channel views.
+   * Output rows per band of a banded run (bandRowsFor), 0 where runs are not banded; its band buffers, made
+   * with the staging on the first run that needs them (counted in prepare).
    */
   bandRows: number;
-  band: number;
-  bandViews: Float32Array[];
+  bands: OutputBands | null;
 }
 
 /** Argument positions the plan patches per image. */
@@ -96,11 +96,15 @@ const ARG_BAND_ROWS = 27;
 /**
  * Bytes of output a band holds. A large output written whole to the staging buffer and then copied out ran at
  * 0.75 of the microkernel's L1 speed (sep_spatial, 11.6 MB), against 0.89 for an output the size of a band:
- * written band by band into one buffer that stays in L2 and copied out from there, the kernel's stores and the
+ * written band by band into a buffer that stays in L2 and copied out from there, the kernel's stores and the
  * copy's loads hit the cache instead of memory.
  */
 const BAND_BYTES = 512 * 1024;
-/** Output images from which `run` goes band by band (smaller ones stay in L2 as they are). */
+/**
+ * Output images from which `run` goes band by band (smaller ones stay in L2 as they are). Batches of smaller
+ * images in bands of whole images gained nothing (paired, relaxed, resnet_3x3 batch 8: one thread 0.99-1.00x,
+ * two threads 0.99-1.04x).
+ */
 const BANDED_FROM_BYTES = 2 * 1024 * 1024;
 
 /** Rows per band (even: the direct path's two-row tail tiles stay inside a band), or 0 for no bands. */
@@ -278,11 +282,11 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const queueBytes = queueBytesFor(threads);
     const offsetBytes = strategy === 'direct' ? K * 4 : 0;
     const yCfBytes = this.viaChannelsFirst ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
-    // Bands need the row-major units of one group; channels-last runs transpose a whole image after.
-    // With threads, a band per job cost more in wake-ups than it saved (paired, 2 threads: sep_spatial 1.00x,
-    // resnet_stem 0.96x), so only single-thread runs go by bands.
-    const bandRows = strategy === 'direct' && p.groups === 1 && !yCfBytes && threads === 1 ? bandRowsFor(p.outChannels, OD * OH, OW) : 0;
-    const bandBytes = bandRows * p.outChannels * OW * 4;
+    // Bands need the row-major units of one group; channels-last runs transpose a whole image after. With
+    // threads, two buffers, so that copying one band out overlaps computing the next (output-bands.ts).
+    const bandRows = strategy === 'direct' && p.groups === 1 && !yCfBytes ? bandRowsFor(p.outChannels, OD * OH, OW) : 0;
+    const bandBuffers = threads > 1 ? 2 : 1;
+    const bandBytes = OutputBands.bytesFor(bandBuffers, p.outChannels, bandRows, OW);
     // Staging for `run` (allocated on its first call) counts too, so a refused shape allocates nothing.
     heap.ensureFits([
       [shapeSize(g.inputShape) * 4, 'input'],
@@ -336,12 +340,13 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     this.cachedCalls = calls.length;
     this.lastStrategy = inPlace ? 'inPlace' : strategy;
     this.lastBandRows = bandRows;
-    return { x: 0, y: 0, strategy, panels, padded, phases, segment, offsets, calls, yCf, queue, padTogether, bandRows, band: 0, bandViews: [] };
+    return { x: 0, y: 0, strategy, panels, padded, phases, segment, offsets, calls, yCf, queue, padTogether, bandRows, bands: null };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.band, prep.padded, prep.offsets, prep.yCf, prep.queue, ...prep.panels]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.x, prep.y, prep.padded, prep.offsets, prep.yCf, prep.queue, ...prep.panels]) if (ptr) heap.release(ptr);
+    prep.bands?.release();
   }
 
   protected releaseWeights(): void {
@@ -364,8 +369,9 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
 
   /**
    * A large output not in wasm memory goes out band by band (BAND_BYTES says why): each band of output rows
-   * is computed into one buffer and copied from there into `out`, instead of the whole output into the
-   * staging buffer and then out.
+   * is computed into a band buffer and copied from there into `out`, instead of the whole output into the
+   * staging buffer and then out. With threads, this thread copies each band out while the others start on the
+   * next (output-bands.ts).
    */
   protected override execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
     const { memory } = this.rt;
@@ -374,40 +380,43 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       return;
     }
     const x = inputInMemory(memory, input, (bytes) => this.stageInput(prep, bytes));
-    const channels = g.params.outChannels;
-    const B = prep.bandRows;
     const [OD, OH, OW] = to3d(g.outSize, 1);
     const R = OD * OH;
-    prep.band ||= this.rt.heap.alloc(channels * B * OW * 4, 'workspace'); // counted in prepare's ensureFits
-    // Views made once per buffer (memory growth replaces it), so a run allocates nothing: a band's rows of
-    // each channel, then the same for the last band's (R % B) rows.
-    if (prep.bandViews[0]?.buffer !== memory.buffer) {
-      const view = (c: number, rows: number) => new Float32Array(memory.buffer, prep.band + c * B * OW * 4, rows * OW);
-      prep.bandViews = Array.from({ length: 2 * channels }, (_, i) => view(i % channels, i < channels ? B : R % B));
-    }
-    // One thread (bandRowsFor's caller says why): a single call and no work queue, so the call's own unit range
-    // is what it computes, and nobody pads the input together (padTogether needs a queue).
-    const call = prep.calls[0]!;
+    const B = prep.bandRows;
+    const bands = (prep.bands ??= new OutputBands(this.rt.heap, prep.calls.length > 1 ? 2 : 1, g.params.outChannels, B, R, OW));
     const tiles = this.channelTiles;
-    for (let n = 0; n < g.batch; n++) {
-      this.setImage(g, prep, x, n, prep.band);
-      for (let r0 = 0; r0 < R; r0 += B) {
-        const r1 = Math.min(R, r0 + B);
-        call.args[ARG_UNITS_BEGIN] = r0 * tiles;
-        call.args[ARG_UNITS_END] = r1 * tiles;
-        call.args[ARG_ROW0] = r0;
-        call.args[ARG_BAND_ROWS] = B;
-        runCalls(this.rt, prep.calls);
-        const at = n * channels * R * OW + r0 * OW;
-        const views = r1 - r0 === B ? 0 : channels;
-        for (let c = 0; c < channels; c++) out.set(prep.bandViews[views + c]!, at + c * R * OW);
+    const { calls, queue } = prep;
+    try {
+      let k = 0;
+      for (let n = 0; n < g.batch; n++) {
+        for (let r0 = 0; r0 < R; r0 += B, k++) {
+          const y = bands.buffer(k);
+          if (r0 === 0) this.setImage(g, prep, x, n, y);
+          const r1 = Math.min(R, r0 + B);
+          for (const call of calls) {
+            call.args[ARG_Y] = y;
+            // The input is padded (together) once per image, by its first band's calls.
+            if (r0 > 0) call.args[ARG_PAD_SRC] = 0;
+            call.args[ARG_UNITS_BEGIN] = r0 * tiles;
+            call.args[ARG_UNITS_END] = r1 * tiles;
+            call.args[ARG_ROW0] = r0;
+            call.args[ARG_BAND_ROWS] = B;
+          }
+          runCalls(this.rt, calls, queue, r0 * tiles, bands.flush);
+          bands.computed(out, k, n, r0);
+        }
+      }
+      bands.flush();
+    } finally {
+      bands.clear();
+      // Unbanded runs (resident outputs, chains) see the whole range again.
+      for (const call of calls) {
+        call.args[ARG_UNITS_BEGIN] = 0;
+        call.args[ARG_UNITS_END] = R * tiles;
+        call.args[ARG_ROW0] = 0;
+        call.args[ARG_BAND_ROWS] = 0;
       }
     }
-    // Unbanded runs (resident outputs, chains) see the whole range again.
-    call.args[ARG_UNITS_BEGIN] = 0;
-    call.args[ARG_UNITS_END] = R * tiles;
-    call.args[ARG_ROW0] = 0;
-    call.args[ARG_BAND_ROWS] = 0;
   }
 
   /** Points the calls at image n of the input at `x` (padding it first where the kernels read a padded copy) and at output `y`. */

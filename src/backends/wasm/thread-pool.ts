@@ -54,8 +54,11 @@ export interface ThreadPool {
    * finished. At most `size` calls. Throws the first error (the caller's own, else the lowest worker's) after
    * every call has finished, so the pool is idle again and usable. `failWord` (an i32 index into the memory,
    * 0 for none) is set to 1 as soon as a call fails, so that calls waiting for each other (a barrier) let go.
+   * `meanwhile`, when given, runs on the calling thread after the workers are woken and before calls[0]: host
+   * work that overlaps the workers' start (a plan copying out its previous output band). If it throws, the
+   * run fails like a failing call.
    */
-  run(calls: ReadonlyArray<ThreadCall>, failWord?: number): void;
+  run(calls: ReadonlyArray<ThreadCall>, failWord?: number, meanwhile?: () => void): void;
   /** Stops the workers. Idempotent; `run()` afterwards throws DISPOSED. */
   terminate(): void;
 }
@@ -178,7 +181,7 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
   const spinMs = spinMicros / 1000;
 
   const fns = new Int32Array(threads);
-  const run = (calls: ReadonlyArray<ThreadCall>, failWord = 0): void => {
+  const run = (calls: ReadonlyArray<ThreadCall>, failWord = 0, meanwhile?: () => void): void => {
     if (terminated) throw new SimdconvError('DISPOSED', 'pool', 'a live thread pool', 'a pool after terminate()');
     const n = calls.length;
     if (n === 0) return;
@@ -209,6 +212,7 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
     let error: unknown;
     let failed = false;
     try {
+      meanwhile?.();
       local[fns[0]!]!(...calls[0]!.args);
     } catch (e) {
       failed = true;
