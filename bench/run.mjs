@@ -1,7 +1,7 @@
 // `npm run bench`: simdconv's layer suite against its peers and a measured wasm SIMD ceiling.
 //   node bench/run.mjs [--layers a,b] [--quick] [--peers | --no-peers] [--backend wasm|webgpu]
 // Each thread count runs in its own child process (bench/suite.mjs), started with
-// --experimental-wasm-relaxed-simd where this Node needs it; the processes take turns layer by layer, so
+// --experimental-wasm-relaxed-simd where this Node needs it; the processes take turns round by round, so
 // that a layer's thread counts are measured close together. Prints progress as results arrive, then a
 // markdown table; writes bench/results/latest.json and latest.svg.
 import { fork } from 'node:child_process';
@@ -79,7 +79,7 @@ function startSuite(threads) {
     }
     const done = suite.pending;
     suite.pending = null;
-    done?.();
+    done?.(m);
   });
   child.on('exit', (code) => {
     suite.exitCode = code ?? 1;
@@ -90,7 +90,7 @@ function startSuite(threads) {
   return suite;
 }
 
-// Sends one request and waits for its reply ('peak' or 'layer-done'), or for the process to end.
+// Sends one request and waits for its reply (resolved with it), or for the process to end (undefined).
 function ask(suite, message) {
   if (suite.exitCode != null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -103,7 +103,13 @@ const suites = THREADS.map(startSuite);
 // The ceilings one process at a time, then each layer at every thread count before the next layer.
 for (const suite of suites) await ask(suite, { type: 'peak' });
 for (const l of suiteLayers) {
-  for (const suite of suites) await ask(suite, { type: 'layer', name: l.name });
+  let rounds = 0;
+  for (const suite of suites) rounds = Math.max(rounds, (await ask(suite, { type: 'prepare', name: l.name }))?.rounds ?? 0);
+  // Round by round, the processes in turn: one process's rounds never run while the other's plans sleep.
+  for (let round = 0; round < rounds; round++) {
+    for (const suite of suites) await ask(suite, { type: 'round', round });
+  }
+  for (const suite of suites) await ask(suite, { type: 'finish' });
 }
 for (const suite of suites) {
   if (suite.exitCode == null) suite.child.send({ type: 'exit' });

@@ -1,11 +1,13 @@
 // One thread count's share of the benchmark, run in its own process (onnxruntime-web fixes its thread count
-// per process) and driven by run.mjs over IPC: 'peak' measures the wasm ceiling, 'layer' one layer, 'exit'
-// ends it. run.mjs keeps one such process per thread count alive and asks them for each layer in turn, so a
-// layer's 1-thread and 2-thread figures are measured within seconds of each other rather than minutes apart
-// (this shared machine's slow spells last minutes: with the thread counts run one after the other, a spell
-// over one of them moved 2t / 1t between 1.2x and 1.9x on the same build). For a layer, each config is
-// created, verified once against the float64 reference and warmed up; then all of the layer's configs
-// are timed with benchmark.js in interleaved rounds, and each reports the median of all its samples.
+// per process) and driven by run.mjs over IPC: 'peak' measures the wasm ceiling; 'prepare', 'round' and
+// 'finish' measure one layer; 'exit' ends it. run.mjs keeps one such process per thread count alive and has
+// them take turns round by round, so a layer's 1-thread and 2-thread figures are measured in the same
+// stretch of time (this shared machine's slow spells last minutes: with the thread counts run one after the
+// other, a spell over one of them moved 2t / 1t between 1.2x and 1.9x on the same build; with each process
+// running all of a layer's rounds in turn, r3's 2t / 1t read 1.30x in a full run against 1.88x in one
+// process). For a layer, each config is created, verified once against the float64 reference and warmed
+// up; then all of the layer's configs are timed with benchmark.js in interleaved rounds, and each reports
+// the median of all its samples.
 // Interleaving spreads the slow spells (steal time, or a busy neighbour on the host
 // core: the same config measured 15 and 26 GFLOP/s a second apart) over every config alike, so the ratios
 // between configs hold better than when each is timed in one stretch. Ten short rounds rather than three
@@ -78,29 +80,46 @@ async function prepare(l, config, ref) {
   }
 }
 
-async function measureLayer(l, ref) {
+// A layer's state between requests: its configs, prepared, and the ceilings sampled so far.
+let current = null;
+let meter;
+
+async function prepareLayer(name) {
+  const l = layers.find((layer) => layer.name === name);
+  const { x, w } = makeTensors(l);
+  let ref;
+  const lazyRef = () => (ref ??= reference(l, x, w));
   const prepared = [];
-  for (const config of configs) prepared.push(await prepare(l, config, ref));
-  const ceilings = [];
-  let spinning = true; // whether the last config timed may have left threads spinning (and at the start)
-  for (let round = 0; round < timing.rounds; round++) {
-    ceilings.push(meter.sample());
-    for (const [i, p] of prepared.entries()) {
-      if (p.result) continue;
-      if (round >= SLOW_ROUNDS && median(p.samples) * 1e3 > SLOW_MS) continue;
-      try {
-        // ONNX Runtime's pool threads spin for a while after a run: let them go idle before the next config
-        // is timed, or it would share the CPUs with them (at 2 threads it then measured at half speed).
-        if (spinning) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-        spinning = Boolean(configs[i].spins);
-        const s = await samples(p.peer);
-        p.samples.push(...s);
-        p.roundMedians.push(median(s) * 1e3);
-      } catch (e) {
-        p.result = { status: 'n/a', reason: e?.message ?? String(e) };
-      }
+  for (const config of configs) prepared.push(await prepare(l, config, lazyRef));
+  current = { l, prepared, ceilings: [] };
+}
+
+// One round: the ceiling, then every config still timed, one after another.
+async function measureRound(round) {
+  const { prepared, ceilings } = current;
+  ceilings.push(meter.sample());
+  // The other process (or this one's last config) may have left threads spinning.
+  let spinning = true;
+  for (const [i, p] of prepared.entries()) {
+    if (p.result) continue;
+    if (round >= SLOW_ROUNDS && median(p.samples) * 1e3 > SLOW_MS) continue;
+    try {
+      // ONNX Runtime's pool threads spin for a while after a run: let them go idle before the next config
+      // is timed, or it would share the CPUs with them (at 2 threads it then measured at half speed).
+      if (spinning) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      spinning = Boolean(configs[i].spins);
+      const s = await samples(p.peer);
+      p.samples.push(...s);
+      p.roundMedians.push(median(s) * 1e3);
+    } catch (e) {
+      p.result = { status: 'n/a', reason: e?.message ?? String(e) };
     }
   }
+}
+
+async function finishLayer() {
+  const { l, prepared, ceilings } = current;
+  current = null;
   const results = prepared.map((p) => {
     if (p.result) return p.result;
     const medianMs = median(p.samples) * 1e3;
@@ -117,16 +136,6 @@ async function measureLayer(l, ref) {
     }
   }
   const ceiling = { simd128: median(ceilings.map((c) => c.simd128)), relaxed: ceilings[0].relaxed && median(ceilings.map((c) => c.relaxed)) };
-  return { results, ceiling };
-}
-
-let meter;
-async function measure(name) {
-  const l = layers.find((layer) => layer.name === name);
-  let ref;
-  const { x, w } = makeTensors(l);
-  const lazyRef = () => (ref ??= reference(l, x, w));
-  const { results, ceiling } = await measureLayer(l, lazyRef);
   for (const [i, config] of configs.entries()) {
     await send({ type: 'result', layer: l.name, label: config.label, threads, ceiling, ...results[i] });
   }
@@ -138,9 +147,15 @@ process.on('message', async (m) => {
     const peak = await measurePeak();
     meter = await createPeakMeter();
     await send({ type: 'peak', peak });
-  } else if (m.type === 'layer') {
-    await measure(m.name);
-    await send({ type: 'layer-done', layer: m.name });
+  } else if (m.type === 'prepare') {
+    await prepareLayer(m.name);
+    await send({ type: 'prepared', rounds: timing.rounds });
+  } else if (m.type === 'round') {
+    await measureRound(m.round);
+    await send({ type: 'round-done' });
+  } else if (m.type === 'finish') {
+    await finishLayer();
+    await send({ type: 'layer-done' });
   } else if (m.type === 'exit') {
     // onnxruntime-web's worker threads outlive its sessions.
     process.exit(0);
