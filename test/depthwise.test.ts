@@ -299,6 +299,51 @@ describe('depthwise kernels', () => {
     if (threaded.every((ctx) => ctx.threads === 2)) expect(splits).toBeGreaterThan(0);
   });
 
+  it('stage large channels-first runs chunk by chunk of channels, 1 and 2 threads, batch and multiplier', async () => {
+    const next = rng(13);
+    const threaded = [await sc.createContext({ build: 'simd128', threads: 2 }), await sc.createContext({ build: 'relaxed', threads: 2 })];
+    try {
+      // [channels, multiplier, stride, height, width]: chunks that split an image unevenly (the last is short),
+      // cross into the next image of the batch, and with stride 2 read the even/odd split per channel.
+      for (const [c, m, stride, h, w] of [[40, 1, 1, 61, 63], [23, 2, 2, 70, 66], [17, 3, 1, 61, 75]] as const) {
+        const cs: Case = {
+          op: 'conv2d',
+          input: randomTensor([2, c, h, w], next),
+          weight: randomTensor([c * m, 1, 3, 3], next),
+          bias: randomTensor([c * m], next),
+          options: { groups: c, stride, padding: 1, activation: 'relu' },
+        };
+        cs.input.data[5] = NaN;
+        cs.input.data[cs.input.data.length - 7] = Infinity;
+        const expected = reference(cs);
+        for (const ctx of [...builds(), ...threaded]) {
+          const plan = ctx.createPlan(resolveConvParams(cs.op, cs.weight, cs.bias, cs.options));
+          try {
+            const inputBefore = Float32Array.from(cs.input.data);
+            const staged = plan.run(cs.input);
+            expect(cs.input.data).toEqual(inputBefore);
+            const chunk = Number(/staged in chunks of (\d+) channels/.exec(plan.info.kernel)?.[1]);
+            expect(chunk, `${ctx.build} ${ctx.threads}t ${c}: ${plan.info.kernel}`).toBeGreaterThan(0);
+            expect(chunk).toBeLessThan(c);
+            expectConvClose(staged, expected.value, expected.bound, 9);
+            const again = plan.run(cs.input);
+            expect(Buffer.compare(Buffer.from(again.data.buffer), Buffer.from(staged.data.buffer))).toBe(0);
+            // Into a tensor in wasm memory the run is whole images again, with the same bits.
+            const resident = ctx.tensor([...staged.shape]);
+            plan.run(cs.input, resident);
+            expect(plan.info.kernel).not.toMatch(/chunks/);
+            expect(Buffer.compare(Buffer.from(resident.data.slice().buffer), Buffer.from(staged.data.buffer))).toBe(0);
+            resident.dispose();
+          } finally {
+            plan.dispose();
+          }
+        }
+      }
+    } finally {
+      for (const ctx of threaded) ctx.dispose();
+    }
+  });
+
   it('run resident inside a chain (pointwise then depthwise), both layouts', () => {
     const next = rng(9);
     for (const ctx of builds()) {

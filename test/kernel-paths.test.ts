@@ -153,7 +153,7 @@ describe.each(['simd128', 'relaxed'] as const)('gathered receptive fields on %s'
         const rows = build === 'simd128' && cout >= 36 ? 4 : 6;
         expect(plan.info.kernel).toMatch(new RegExp(`gemm-${rows}x8-packed-a-cf \\(direct`));
         const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), options);
-        expectConvClose(y, referenceConv(op, x, w, b, options), bound.data, 5 * kernel.reduce((p, k) => p * k, 1));
+        expectConvClose(y, referenceConv(op, x, w, b, options), bound.data, 5 * kernel.reduce<number>((p, k) => p * k, 1));
         plan.dispose();
       }
     }
@@ -233,7 +233,7 @@ describe.each([
     expect(plan.info.kernel).toMatch(new RegExp(`gemm-[46]x8-packed-a-cf \\(direct.*, output in bands of ${bandRows} rows\\)`));
     expect(plan.info.threads).toBe(threads);
     const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), options);
-    expectConvClose(out, referenceConv(op, x, w, b, options), bound.data, wShape.slice(1).reduce((p, k) => p * k, 1));
+    expectConvClose(out, referenceConv(op, x, w, b, options), bound.data, wShape.slice(1).reduce<number>((p, k) => p * k, 1));
     const resident = ctx.tensor([...shape]);
     plan.run(x, resident);
     let differing = 0; // counted by hand: toEqual on a million elements takes seconds
