@@ -328,12 +328,19 @@ describe('depthwise kernels', () => {
             expectConvClose(staged, expected.value, expected.bound, 9);
             const again = plan.run(cs.input);
             expect(Buffer.compare(Buffer.from(again.data.buffer), Buffer.from(staged.data.buffer))).toBe(0);
-            // Into a tensor in wasm memory the run is whole images again, with the same bits.
-            const resident = ctx.tensor([...staged.shape]);
-            plan.run(cs.input, resident);
-            expect(plan.info.kernel).not.toMatch(/chunks/);
-            expect(Buffer.compare(Buffer.from(resident.data.slice().buffer), Buffer.from(staged.data.buffer))).toBe(0);
-            resident.dispose();
+            // With the input, the output or both in wasm memory: chunks while one side is staged, whole images
+            // when neither is; the same bits every way.
+            const residentIn = ctx.tensor([...cs.input.shape], cs.input.data);
+            const residentOut = ctx.tensor([...staged.shape]);
+            const same = (t: sc.Tensor) => Buffer.compare(Buffer.from(t.data.slice().buffer), Buffer.from(staged.data.buffer));
+            for (const [x, into, chunked] of [[cs.input, residentOut, true], [residentIn, undefined, true], [residentIn, residentOut, false]] as const) {
+              residentOut.data.fill(NaN);
+              const y = plan.run(x, into);
+              expect(plan.info.kernel.includes('chunks'), plan.info.kernel).toBe(chunked);
+              expect(same(y)).toBe(0);
+            }
+            residentIn.dispose();
+            residentOut.dispose();
           } finally {
             plan.dispose();
           }

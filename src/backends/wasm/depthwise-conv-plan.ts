@@ -38,11 +38,13 @@ const ARG_CO_END = 28;
 /**
  * Input plus output bytes per chunk of a staged channels-first run. Channel c of the output reads only
  * channel c of the input (c / M with a multiplier), so `run` stages the input, computes and copies the output
- * out chunk by chunk of channels: each chunk's copy in, kernel and copy out meet in L2 instead of memory, and
- * with threads the calling thread copies the next chunk in and the last one out while the others compute.
+ * out chunk by chunk of channels (whichever of the two is not in wasm memory already): each chunk's copy in,
+ * kernel and copy out meet in L2 instead of memory, and with threads the calling thread copies the next chunk
+ * in and the last one out while the others compute.
  * Copies were a third of a one-thread run of 144 channels of 56x56 (profiled: kernel 60%, copy in 16%, copy
- * out 18%). Paired against whole-image staging (144 ch 56x56 k3, both orders, relaxed and SIMD128): one
- * thread 1.00-1.03x, two threads 1.17-1.27x; 256 KiB to 1 MiB per chunk measured alike.
+ * out 18%). Paired against whole images (144 ch 56x56 k3, both orders, relaxed and SIMD128): input and output
+ * staged, one thread 1.00-1.03x, two threads 1.17-1.27x; input in wasm memory (the benchmark's setting), one
+ * thread 1.03-1.05x, two threads 1.16-1.18x. 256 KiB to 1 MiB per chunk measured alike.
  */
 const CHUNK_BYTES = 512 * 1024;
 
@@ -80,7 +82,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   private readonly weightBytes: number;
   private workspaceBytes = 0;
   private threads = 1;
-  /** Input channels per chunk of the last staged run (0: whole images). */
+  /** Input channels per chunk of the last run with a staged input or output (0: whole images). */
   private lastChunk = 0;
 
   constructor(rt: WasmRuntime, params: ConvParams) {
@@ -203,7 +205,14 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
 
   protected override execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
     const memory = this.rt.memory;
-    const chunk = input.buffer === memory.buffer || out.buffer === memory.buffer ? 0 : this.chunkChannelsFor(g);
+    // Offsets are read before any staging: an allocation may grow the memory and detach the views.
+    const inputResident = input.buffer === memory.buffer;
+    const outResident = out.buffer === memory.buffer;
+    const inputAt = input.byteOffset;
+    const outAt = out.byteOffset;
+    // A resident input is read in place when its guard span lies inside memory (compute says why).
+    const inPlace = inputResident && inputAt >= prep.before && inputAt + input.byteLength + prep.after <= memory.buffer.byteLength;
+    const chunk = (inputResident && !inPlace) || (inputResident && outResident) ? 0 : this.chunkChannelsFor(g);
     this.lastChunk = chunk;
     if (!chunk) {
       super.execute(g, prep, input, out);
@@ -213,8 +222,8 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const C = g.params.inChannels;
     const inPlane = shapeSize(g.inSize);
     const outPlane = shapeSize(g.outSize);
-    const x = this.staging(prep, input.byteLength);
-    const y = this.stageOutput(prep, out.byteLength);
+    const x = inputResident ? inputAt : this.staging(prep, input.byteLength);
+    const y = outResident ? outAt : this.stageOutput(prep, out.byteLength);
     const buffer = memory.buffer;
     const perImage = Math.ceil(C / chunk);
     const steps = g.batch * perImage;
@@ -223,11 +232,13 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const first = (s: number) => Math.floor(s / perImage) * C + (s % perImage) * chunk;
     const last = (s: number) => Math.min(first(s) + chunk, Math.floor(s / perImage) * C + C);
     const copyIn = (s: number) => {
+      if (inputResident) return;
       const i0 = first(s) * inPlane;
       const i1 = last(s) * inPlane;
       new Float32Array(buffer, x + i0 * 4, i1 - i0).set(input.subarray(i0, i1));
     };
     const copyOut = (s: number) => {
+      if (outResident) return;
       const o0 = first(s) * M * outPlane;
       const o1 = last(s) * M * outPlane;
       out.set(new Float32Array(buffer, y + o0 * 4, o1 - o0), o0);
