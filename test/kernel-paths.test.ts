@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
 import { referenceConv } from '../src/reference.js';
-import { rowsPerTile } from '../src/backends/wasm/gemm-conv-plan.js';
+import { recutRowLength, rowsPerTile } from '../src/backends/wasm/gemm-conv-plan.js';
 import type { ConvOptions, Tensor } from '../src/types.js';
 import { randomTensor, rng } from './helpers/random.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
@@ -242,4 +242,52 @@ describe.each([
     resident.dispose();
     plan.dispose();
   });
+});
+
+// A 1x1 stride-1 unpadded convolution's pixels are cut into rows of a multiple of 8 dividing their count
+// (gemm-conv-plan.ts recutRowLength), so no row ends in a short tile: small and gathered (37 channels) cases,
+// conv3d, and an output large enough to go out in bands of the re-cut rows, on one and two threads.
+describe.each([
+  ['simd128', 1],
+  ['relaxed', 1],
+  ['simd128', 2],
+  ['relaxed', 2],
+] as const)('1x1 pixels in re-cut rows on %s, %i thread(s)', (build, threads) => {
+  let ctx: sc.Context;
+  beforeAll(async () => {
+    ctx = await sc.createContext({ build, threads });
+  });
+
+  it.each([
+    ['conv2d 4x6 -> rows of 8', 'conv2d', [2, 5, 4, 6], 7, 8, ''],
+    ['conv2d 28x28 -> rows of 56, gathered', 'conv2d', [1, 40, 28, 28], 37, 56, ''],
+    ['conv3d 2x3x4 -> rows of 8', 'conv3d', [2, 5, 2, 3, 4], 6, 8, ''],
+    ['conv2d 100x100 -> rows of 200, banded', 'conv2d', [1, 3, 100, 100], 64, 200, ', output in bands of 10 rows'],
+  ] as const)('%s', (_name, op, xShape, cout, rowLength, bands) => {
+    const x = random([...xShape], cout);
+    const kernel = xShape.slice(2).map(() => 1);
+    const w = random([cout, xShape[1]!, ...kernel], cout + 1);
+    const b = random([cout], 3);
+    const plan = (op === 'conv3d' ? sc.createConv3d : sc.createConv2d)(w, b, { activation: 'relu' }, ctx);
+    const y = plan.run(x);
+    expect(plan.info.kernel).toMatch(new RegExp(`packed-a-cf \\(direct stride-1, rows of ${rowLength} pixels${bands}\\)$`));
+    const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), {});
+    expectConvClose(y, referenceConv(op, x, w, b, { activation: 'relu' }), bound.data, xShape[1]!);
+    const resident = ctx.tensor([...y.shape]);
+    plan.run(x, resident);
+    let differing = 0;
+    for (let i = 0; i < y.data.length; i++) if (!Object.is(y.data[i], resident.data[i])) differing++;
+    expect(differing).toBe(0);
+    resident.dispose();
+    plan.dispose();
+  });
+});
+
+it('re-cuts 1x1 rows only into multiples of 8 that divide the pixels', () => {
+  expect(recutRowLength(784, 28)).toBe(56);
+  expect(recutRowLength(120, 10)).toBe(24);
+  expect(recutRowLength(40, 20)).toBe(8); // no multiple of 8 from 20 up divides 40 but 40 itself, one row
+  expect(recutRowLength(196, 14)).toBe(0); // 196 = 4 x 49: none divides
+  expect(recutRowLength(3136, 56)).toBe(0); // rows already end in whole tiles
+  expect(recutRowLength(10000, 100)).toBe(200);
 });
