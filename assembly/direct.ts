@@ -192,6 +192,37 @@ export function direct_tile_6x4x2(
   storeRows6x8(mr, 8, tile, 32, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
 }
 
+// The 4-row panels' two-row tail (the SIMD128 build's, gemm-conv-plan.ts rowsPerTile): eight accumulators like
+// its 4x8 tile, where that tile computed 8 pixels to store 1..4 (a quarter of the tiles of a 28-wide layer).
+export function direct_tile_4x4x2(
+  mr: i32, steps: i32, x: usize, d1: usize, offsets: usize, a: usize, tile: usize, bias: usize, lo: f32, hi: f32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = offsets + (<usize>steps << 2);
+  for (let t = offsets; t < end; t += 4) {
+    const src = x + <usize>load<u32>(t);
+    const b0 = v128.load(src);
+    const b1 = v128.load(src + d1);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
+    a += 16;
+  }
+  storeRows4x8(mr, 8, tile, 32, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31);
+}
+
 // One image, or one thread's share of it: the work units [uBegin, uEnd) of the channelTiles x rows units, a row
 // being one (od, oh) of the OD*OH output rows and tile t the channels of panel t % mTiles in group t / mTiles.
 // Units are numbered row-major (unit = row * channelTiles + tile) when rowMajor is set, else tile-major (unit =
@@ -207,7 +238,7 @@ export function direct_tile_6x4x2(
 // (assembly/schedule.ts) the threads claim chunks of [uBegin, uEnd) as they go; without one this call
 // computes the whole range.
 // x: padded image [cin][Dp][Hp][Wq] (Wq = SW * segW, split by width phase); y: output [cout][OD][OH][OW];
-// tile: this thread's buffer, max(192, 32 * cin / groups * taps) bytes: direct_tile_6x4x2's tile and
+// tile: this thread's buffer, max(192, 32 * cin / groups * taps) bytes: the two-row tail tiles and
 // gather_tile's panel. With threads, `src` (else 0) is the unpadded image,
 // which the threads first copy into x together (padTogether). With bandRows > 0, y holds only output rows
 // [row0, row0 + bandRows) of each channel ([cout][bandRows][OW]) and the units lie in those rows: the plan
@@ -265,8 +296,8 @@ function directUnits(
       const od = row / OH;
       const oh = row - od * OH;
       const xrow = xg + ((<usize>(od * SD * Hp + oh * SH) * Wq) << 2);
-      // Rows ending in 1..4 pixels end in 6x4x2 tiles (below) on 6-channel panels.
-      const owEnd = rows == 6 && (OW & 7) != 0 && (OW & 7) <= 4 ? OW & ~7 : OW;
+      // Rows ending in 1..4 pixels end in two-row tiles (below).
+      const owEnd = (OW & 7) != 0 && (OW & 7) <= 4 ? OW & ~7 : OW;
       // Pixel tiles outside, channel tiles inside: every channel tile reuses the pixel tile's receptive field
       // (cinG x taps pieces of 32 bytes) while the weight panels stream past it sequentially from L2. The other
       // order swept a whole row's receptive field per panel, which with the panel overflowed L1. With enough
@@ -290,8 +321,9 @@ function directUnits(
         }
       }
       if (owEnd == OW) continue;
-      // The last 1..4 pixels: rows 2j and 2j + 1 share 6x4x2 tiles where this call has the tile in both rows
-      // (the even row computes it); elsewhere a row's tail is a 6x4 tile of its own.
+      // The last 1..4 pixels: rows 2j and 2j + 1 share two-row tiles (6x4x2, or 4x4x2 on 4-row panels) where
+      // this call has the tile in both rows (the even row computes it); elsewhere a row's tail is a 6x4 tile of
+      // its own (a 4x8 one on 4-row panels).
       const pair = row ^ 1;
       let pBegin = 0, pEnd = 0;
       if (pair < R) {
@@ -312,10 +344,13 @@ function directUnits(
         const mr = min(rows, coutG - m0);
         const brow = bias + (<usize>co << 2);
         if (paired) {
-          direct_tile_6x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);
+          if (rows == 6) direct_tile_6x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);
+          else direct_tile_4x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);
           scatterPairTile(tile, mr, nr, yt, ldc, <usize>OW << 2);
-        } else {
+        } else if (rows == 6) {
           direct_tile_6x4(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+        } else {
+          direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
         }
       }
     }

@@ -86,10 +86,11 @@ describe.each(['simd128', 'relaxed'] as const)('kernel paths on %s', (build) => 
   });
 });
 
-// Rows ending in 1-4 pixels end in two-row tiles on 6-channel panels (assembly/direct.ts direct_tile_6x4x2):
-// output widths 9-12 (1-4 past a multiple of 8), even and odd row counts (the last of an odd count has no
-// partner and takes a 6x4 tile), 5 and 13 output channels (short panels), strided rows, and conv3d with odd OH,
-// whose pairs cross depth slices. Threads, whose chunks can split a pair, are in threads.test.ts.
+// Rows ending in 1-4 pixels end in two-row tiles (assembly/direct.ts direct_tile_6x4x2, and direct_tile_4x4x2
+// on the SIMD128 build's 4-row panels from 36 channels): output widths 9-12 (1-4 past a multiple of 8), even
+// and odd row counts (the last of an odd count has no partner and takes a 6x4 or 4x8 tile), 5, 8, 13, 37 and 40
+// output channels (short panels of both heights), strided rows, and conv3d with odd OH, whose pairs cross
+// depth slices. Threads, whose chunks can split a pair, are in threads.test.ts.
 describe.each(['simd128', 'relaxed'] as const)('two-row tails on %s', (build) => {
   let ctx: sc.Context;
   beforeAll(async () => {
@@ -101,7 +102,7 @@ describe.each(['simd128', 'relaxed'] as const)('two-row tails on %s', (build) =>
     ['conv2d 3x3, stride (2,1), dilation (2,1)', 'conv2d', [3, 3], { padding: [2, 1], stride: [2, 1], dilation: [2, 1] }],
     ['conv3d 3x3x3', 'conv3d', [3, 3, 3], { padding: 1 }],
   ] as const)('%s', (_name, op, kernel, options) => {
-    for (const cout of [5, 13]) {
+    for (const cout of [5, 8, 13, 37, 40]) {
       for (const ow of [9, 10, 11, 12]) {
         for (const rows of [4, 5]) {
           const spatial = op === 'conv3d' ? [3, rows, ow] : [rows * ('stride' in options ? options.stride[0] : 1), ow];
@@ -110,7 +111,7 @@ describe.each(['simd128', 'relaxed'] as const)('two-row tails on %s', (build) =>
           const b = random([cout], rows);
           const plan = op === 'conv3d' ? sc.createConv3d(w, b, options, ctx) : sc.createConv2d(w, b, options, ctx);
           const y = plan.run(x);
-          expect(plan.info.kernel).toMatch(/gemm-6x8-packed-a-cf \(direct/);
+          expect(plan.info.kernel).toMatch(new RegExp(`gemm-${rowsPerTile(cout, build)}x8-packed-a-cf \\(direct`));
           expect(y.shape.at(-1)).toBe(ow);
           const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), options);
           expectConvClose(y, referenceConv(op, x, w, b, options), bound.data, 7 * kernel.reduce((p, k) => p * k, 1));
