@@ -137,10 +137,6 @@ export function recutRowLength(pixels: number, rowLength: number): number {
   return below;
 }
 
-function unstridedParams(p: ConvParams): boolean {
-  return p.stride.every((v) => v === 1);
-}
-
 function hasPadding(p: ConvParams): boolean {
   return p.padBefore.some((v) => v > 0) || p.padAfter.some((v) => v > 0);
 }
@@ -289,7 +285,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const needsPadded = p.paddingMode !== 'zeros' || (strategy === 'direct' && (hasPadding(p) || phases > 1 || this.viaChannelsFirst));
     // The direct path reads an unpadded 1x1 stride-1 input in rows of its own length (recutRowLength).
     const pixels = shapeSize(g.outSize);
-    const recut = strategy === 'direct' && !needsPadded && p.kernel.every((k) => k === 1) && unstridedParams(p) ? recutRowLength(pixels, g.outSize[g.outSize.length - 1]!) : 0;
+    const recut = strategy === 'direct' && !needsPadded && p.kernel.every((k) => k === 1) && p.stride.every((v) => v === 1) ? recutRowLength(pixels, g.outSize[g.outSize.length - 1]!) : 0;
     const segment = recut || Math.ceil(paddedSize[paddedSize.length - 1]! / phases);
     const paddedLen = needsPadded ? (p.inChannels * shapeSize(paddedSize) / paddedSize[paddedSize.length - 1]!) * phases * segment : 0;
     const [OD, OH, OW] = recut ? [1, pixels / recut, recut] : to3d(g.outSize, 1);
