@@ -6,7 +6,7 @@
  * - channels-first: weights stay in PyTorch's [C*M][taps] order; the kernel vectorises along the output width
  *   and reads edge columns with masked vector loads at their true positions, so the input buffer carries
  *   guard bytes before and after it (never read into a result; they only keep the loads inside memory).
- *   Threads split the output channels. A staged run (input and output outside wasm memory) goes chunk by
+ *   Threads split the output channels. A run with its input or output outside wasm memory goes chunk by
  *   chunk of channels (CHUNK_BYTES).
  * - channels-last: weights are packed once as [taps][C*M rounded up to 4] so each tap is one vector load.
  *   Threads split the output rows.
@@ -210,9 +210,8 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const outResident = out.buffer === memory.buffer;
     const inputAt = input.byteOffset;
     const outAt = out.byteOffset;
-    // A resident input is read in place when its guard span lies inside memory (compute says why).
-    const inPlace = inputResident && inputAt >= prep.before && inputAt + input.byteLength + prep.after <= memory.buffer.byteLength;
-    const chunk = (inputResident && !inPlace) || (inputResident && outResident) ? 0 : this.chunkChannelsFor(g);
+    // A resident input goes in chunks only where the kernel can read it in place (guardsFit).
+    const chunk = inputResident && (outResident || !this.guardsFit(prep, inputAt, input.byteLength)) ? 0 : this.chunkChannelsFor(g);
     this.lastChunk = chunk;
     if (!chunk) {
       super.execute(g, prep, input, out);
@@ -285,12 +284,17 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     return (prep.y ||= this.rt.heap.alloc(bytes, 'output'));
   }
 
+  /** Whether the guard span around an input of `bytes` at byte offset `src` lies inside memory. */
+  private guardsFit(prep: Prepared, src: number, bytes: number): boolean {
+    return src >= prep.before && src + bytes + prep.after <= this.rt.memory.buffer.byteLength;
+  }
+
   /** The kernels, after moving the input into the guarded staging block when its guard span leaves memory. */
   protected compute(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
     const bytes = shapeSize(g.inputShape) * 4;
     let x = src;
     // The masked edge loads need the guard span around the input to lie inside memory; copy when it does not.
-    if (!prep.paddedBlock && (src < prep.before || src + bytes + prep.after > this.rt.memory.buffer.byteLength)) {
+    if (!prep.paddedBlock && !this.guardsFit(prep, src, bytes)) {
       x = this.staging(prep, bytes);
       new Uint8Array(this.rt.memory.buffer).copyWithin(x, src, src + bytes);
     }
