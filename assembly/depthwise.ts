@@ -30,6 +30,7 @@
 // Both: bias is the accumulators' initial value, then the NaN-propagating clamp to [lo, hi].
 import { madd, storePartial } from './simd';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
+import { dwconvBlocked, dwconv_cf_blocked_applies } from './depthwise-blocked';
 
 // NaN-propagating clamp in two instructions: pmax(v, lo) = v < lo ? lo : v keeps a NaN v (the comparison is
 // false), as does pmin(., hi). f32x4.min/max, NaN-propagating on both operands, cost ~9 x86 instructions
@@ -435,12 +436,18 @@ function cfPlanesSN(
 // the convolution has none), y [C*M][OD][OH][OW]. Reads up to PW elements before x and a few vectors past
 // its end (masked): the host provides guard bytes there. ws: dwconv_cf_workspace(...) bytes.
 // Computes output channels [co0, co1), or with a `queue` (assembly/schedule.ts) the chunks of them it claims.
+// wb: the weights packed for the channel-blocked kernel (depthwise-blocked.ts), or 0. Where that kernel applies
+// (dwconv_cf_blocked_applies) and wb is given, it runs instead, its queue units being blocks of 4 channels.
 export function dwconv_cf(
   x: usize, w: usize, bias: usize, y: usize, ws: usize,
   C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
-  lo: f32, hi: f32, co0: i32, co1: i32, queue: usize,
+  lo: f32, hi: f32, co0: i32, co1: i32, queue: usize, wb: usize,
 ): void {
+  if (wb && dwconv_cf_blocked_applies(D, KD, KW, SW, DW, OW)) {
+    dwconvBlocked(x, wb, bias, y, ws, M, H, W, OH, OW, KH, SH, DH, PH, PW, lo, hi, co0, co1, queue);
+    return;
+  }
   const T = KD * KH * KW;
   const split = SW == 2;
   const oddAt = (W + 1) >> 1;

@@ -6,6 +6,7 @@ export { pad_image } from './pad';
 export { conv_gemm_cf, conv_gemm_cl } from './conv';
 export { conv_direct_cf, direct_tile_6x8, direct_tile_6x4, direct_tile_6x4x2, direct_tile_4x4x2, direct_tile_4x8, direct_tap_offsets, copy_into_padded } from './direct';
 export { dwconv_cf, dwconv_cl, dwconv_cf_workspace, dwconv_cl_workspace, dwconv_pack_cl } from './depthwise';
+export { dwconv_cf_blocked_applies, dwconv_cf_blocked_workspace, dwconv_pack_blocked } from './depthwise-blocked';
 export { tconv_cf, tconv_cl, tconv_pad } from './transposed';
 export { wino_f23_cf, wino_f222_cf } from './winograd';
 export { transpose_block, copy_cl_into_padded_cf } from './layout';

@@ -202,7 +202,7 @@ describe('depthwise kernels', () => {
       { numRuns: 220 },
     );
     // Every kernel family was exercised.
-    for (const k of ['dwconv-cf-4px', 'dwconv-cl-4ch']) expect([...kernels]).toContain(k);
+    for (const k of ['dwconv-cf-4px', 'dwconv-cf-blocked-4ch-8px', 'dwconv-cl-4ch']) expect([...kernels]).toContain(k);
   });
 
   it('cover every width remainder x stride x dilation on the edge blocks (deterministic sweep)', () => {
@@ -223,12 +223,24 @@ describe('depthwise kernels', () => {
             bias: randomTensor([c * m], next),
             options: { groups: c, stride: s, dilation: [1, d], padding: [1, 1 + (w % 2)], layout, activation: w % 4 === 0 ? 'relu' : 'none' },
           };
-          const expected = reference(cs);
-          for (const ctx of builds()) {
-            try {
-              check(ctx, cs, expected);
-            } catch (e) {
-              throw new Error(`${ctx.build}: ${describeCase(cs)}\n${(e as Error).message}`);
+          // Stride 1 in 2-D takes the channel-blocked kernel at these widths; the same rows as a 3-D input of
+          // depth 2 keep the per-plane kernel's edge blocks covered for it too.
+          const volume: Case = {
+            op: 'conv3d',
+            input: randomTensor(layout === 'channels-first' ? [1, c, 2, 4, width] : [1, 2, 4, width, c], next),
+            weight: randomTensor([c * m, 1, 1, k, k], next),
+            bias: cs.bias,
+            options: { ...cs.options, stride: [1, s, s], dilation: [1, 1, d], padding: [0, 1, 1 + (w % 2)] },
+          };
+          for (const one of s === 1 ? [cs, volume] : [cs]) {
+            const expected = reference(one);
+            for (const ctx of builds()) {
+              try {
+                const kernel = check(ctx, one, expected);
+                if (layout === 'channels-first' && one === volume) expect(kernel).toMatch(/^dwconv-cf-4px/);
+              } catch (e) {
+                throw new Error(`${ctx.build}: ${describeCase(one)}\n${(e as Error).message}`);
+              }
             }
           }
         }
@@ -239,10 +251,10 @@ describe('depthwise kernels', () => {
   it('name the kernel path in info.kernel', () => {
     const ctx = contexts.relaxed!;
     const next = rng(5);
-    const name = (options: PlanOptions, m = 1, op: ConvOp = 'conv2d') => {
+    const name = (options: PlanOptions, m = 1, op: ConvOp = 'conv2d', width = 8, context = ctx) => {
       const kernel = op === 'conv1d' ? [3] : op === 'conv2d' ? [3, 3] : [3, 3, 3];
-      const plan = ctx.createPlan(resolveConvParams(op, randomTensor([4 * m, 1, ...kernel], next), null, { groups: 4, ...options }));
-      const spatial = kernel.map(() => 8);
+      const plan = context.createPlan(resolveConvParams(op, randomTensor([4 * m, 1, ...kernel], next), null, { groups: 4, ...options }));
+      const spatial = kernel.map((_, i) => (i === kernel.length - 1 ? width : 8));
       plan.run(randomTensor(options.layout === 'channels-last' ? [...spatial, 4] : [4, ...spatial], next));
       const kernelName = plan.info.kernel;
       expect(plan.info.backend).toBe('wasm');
@@ -251,10 +263,19 @@ describe('depthwise kernels', () => {
       plan.dispose();
       return kernelName;
     };
-    expect(name({ padding: 1 })).toBe('dwconv-cf-4px (stride 1)');
+    // Stride 1, 3 wide: channel-blocked up to 64 output columns (32 on the SIMD128 build), per plane beyond.
+    expect(name({ padding: 1 })).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
+    expect(name({ padding: 1 }, 1, 'conv2d', 64)).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
+    expect(name({ padding: 1 }, 1, 'conv2d', 65)).toBe('dwconv-cf-4px (stride 1)');
+    expect(name({ padding: 1 }, 1, 'conv2d', 32, contexts.simd128!)).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
+    expect(name({ padding: 1 }, 1, 'conv2d', 33, contexts.simd128!)).toBe('dwconv-cf-4px (stride 1)');
+    expect(name({ padding: 1 }, 3)).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
+    expect(name({ padding: [1, 0], dilation: [2, 1] })).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
+    expect(name({ padding: 1, dilation: [1, 2] })).toBe('dwconv-cf-4px (stride 1)');
     expect(name({ padding: 1, stride: 2 })).toBe('dwconv-cf-4px (stride 2, even/odd split)');
     expect(name({ padding: 1, stride: 3 })).toBe('dwconv-cf-4px (stride 3, lane gather)');
-    expect(name({ padding: 1, paddingMode: 'reflect' })).toBe('dwconv-cf-4px (stride 1, reflect pad copy)');
+    expect(name({ padding: 1, paddingMode: 'reflect' })).toBe('dwconv-cf-blocked-4ch-8px (stride 1, reflect pad copy)');
+    expect(name({ padding: 1, paddingMode: 'reflect' }, 1, 'conv2d', 80)).toBe('dwconv-cf-4px (stride 1, reflect pad copy)');
     expect(name({ padding: 1, layout: 'channels-last' })).toBe('dwconv-cl-4ch');
     expect(name({ padding: 1, layout: 'channels-last', paddingMode: 'circular' })).toBe('dwconv-cl-4ch (circular pad copy)');
     expect(name({ padding: 1, layout: 'channels-last' }, 2)).toBe('dwconv-cl-4ch (multiplier 2, swizzle)');
@@ -272,10 +293,12 @@ describe('depthwise kernels', () => {
     let splits = 0;
     try {
       for (const layout of ['channels-first', 'channels-last'] as const) {
-        for (const [stride, m, c] of [[1, 1, 64], [2, 2, 64], [3, 3, 96]] as const) {
+        // [stride, multiplier, channels, height, width]; the 28x27 maps run channel-blocked (2 threads claim
+        // blocks of 4 channels; 770 channels end in a block of 2).
+        for (const [stride, m, c, h, w] of [[1, 1, 64, 128, 127], [2, 2, 64, 128, 127], [3, 3, 96, 128, 127], [1, 1, 770, 28, 27], [1, 2, 385, 28, 27]] as const) {
           const cs: Case = {
             op: 'conv2d',
-            input: randomTensor(layout === 'channels-first' ? [1, c, 128, 127] : [1, 128, 127, c], next),
+            input: randomTensor(layout === 'channels-first' ? [1, c, h, w] : [1, h, w, c], next),
             weight: randomTensor([c * m, 1, 3, 3], next),
             bias: randomTensor([c * m], next),
             options: { groups: c, stride, padding: 1, layout, activation: 'relu6' },
@@ -284,7 +307,7 @@ describe('depthwise kernels', () => {
           for (const ctx of threaded) {
             const plan = ctx.createPlan(resolveConvParams(cs.op, cs.weight, cs.bias, cs.options));
             expectConvClose(plan.run(cs.input), expected.value, expected.bound, 9);
-            expect(plan.info.kernel).toMatch(/^dwconv-/);
+            expect(plan.info.kernel).toMatch(layout === 'channels-last' ? /^dwconv-cl/ : w < 32 ? /^dwconv-cf-blocked/ : /^dwconv-cf-4px/);
             // The dispatcher's threshold decides; these layers are above it for two threads.
             const macs = expected.value.data.length * 9;
             expect(plan.info.threads).toBe(Math.max(1, Math.min(ctx.threads, Math.floor(macs / MIN_MACS_PER_THREAD))));
@@ -305,7 +328,9 @@ describe('depthwise kernels', () => {
     try {
       // [channels, multiplier, stride, height, width]: chunks that split an image unevenly (the last is short),
       // cross into the next image of the batch, and with stride 2 read the even/odd split per channel.
-      for (const [c, m, stride, h, w] of [[40, 1, 1, 61, 63], [23, 2, 2, 70, 66], [17, 3, 1, 61, 75]] as const) {
+      // The first runs per plane (width 67 > 64), the last two channel-blocked (chunks of multiples of 4 channels,
+      // the last short), with a multiplier.
+      for (const [c, m, stride, h, w] of [[40, 1, 1, 61, 67], [23, 2, 2, 70, 66], [17, 3, 1, 61, 31], [26, 2, 1, 97, 29]] as const) {
         const cs: Case = {
           op: 'conv2d',
           input: randomTensor([2, c, h, w], next),

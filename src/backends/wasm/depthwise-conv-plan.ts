@@ -6,8 +6,10 @@
  * - channels-first: weights stay in PyTorch's [C*M][taps] order; the kernel vectorises along the output width
  *   and reads edge columns with masked vector loads at their true positions, so the input buffer carries
  *   guard bytes before and after it (never read into a result; they only keep the loads inside memory).
- *   Threads split the output channels. A run with its input or output outside wasm memory goes chunk by
- *   chunk of channels (CHUNK_BYTES).
+ *   Narrow 2-D maps with a kernel 3 wide at stride 1 run channel-blocked instead (assembly/depthwise-blocked.ts
+ *   says where and why), on weights packed once more as [C*M / 4][taps][4] when the plan is made.
+ *   Threads split the output channels (blocks of 4 on the blocked path). A run with its input or output
+ *   outside wasm memory goes chunk by chunk of channels (CHUNK_BYTES).
  * - channels-last: weights are packed once as [taps][C*M rounded up to 4] so each tap is one vector load.
  *   Threads split the output rows.
  *
@@ -62,6 +64,8 @@ interface Prepared {
   calls: KernelCall[];
   /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
   queue: number;
+  /** Whether the calls take the channel-blocked path: their queue units are then blocks of 4 output channels. */
+  blocked: boolean;
 }
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
@@ -76,6 +80,8 @@ export function isDepthwise(p: ConvParams): boolean {
 
 export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   private readonly weights: number;
+  /** The channels-first weights packed for the channel-blocked kernel, where it can apply (else 0). */
+  private readonly blockedWeights: number = 0;
   private readonly bias: number;
   private readonly channelsLast: boolean;
   private readonly multiplier: number;
@@ -84,6 +90,8 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   private threads = 1;
   /** Input channels per chunk of the last run with a staged input or output (0: whole images). */
   private lastChunk = 0;
+  /** Whether the last run took the channel-blocked path. */
+  private lastBlocked = false;
 
   constructor(rt: WasmRuntime, params: ConvParams) {
     super(rt, params);
@@ -114,6 +122,15 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       this.weights = heap.alloc(src.length * 4, 'weight');
       heap.f32(this.weights, src.length).set(src);
       this.weightBytes = src.length * 4 + biasLen * 4;
+      // Whether the blocked path applies also depends on the output width, known per input shape.
+      const [, , KW] = to3d(params.kernel, 1);
+      const [, , SW] = to3d(params.stride, 1);
+      const [, , DW] = to3d(params.dilation, 1);
+      if (params.kernel.length <= 2 && KW === 3 && SW === 1 && DW === 1) {
+        this.blockedWeights = heap.alloc(cmp * taps * 4, 'weight');
+        exported(rt, 'dwconv_pack_blocked')(this.weights, cm, taps, this.blockedWeights);
+        this.weightBytes += cmp * taps * 4;
+      }
     }
   }
 
@@ -125,7 +142,9 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     } else {
       const sw = p.stride[p.stride.length - 1]!;
       const chunks = this.lastChunk ? `, staged in chunks of ${this.lastChunk} channels` : '';
-      kernel = `dwconv-cf-4px (stride ${sw}${sw === 2 ? ', even/odd split' : sw > 2 ? ', lane gather' : ''}${chunks})`;
+      kernel = this.lastBlocked
+        ? `dwconv-cf-blocked-4ch-8px (stride 1${chunks})`
+        : `dwconv-cf-4px (stride ${sw}${sw === 2 ? ', even/odd split' : sw > 2 ? ', lane gather' : ''}${chunks})`;
     }
     return {
       backend: 'wasm',
@@ -161,12 +180,16 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       before = align16(PW * 4) + 16;
       after = align16(Math.max(0, maxPos - (W - 1)) * 4) + 32;
     }
+    const blocked = this.blockedWeights !== 0 && exported(this.rt, 'dwconv_cf_blocked_applies')(D, KD, KW, SW, DW, OW) === 1;
     const wsBytes = this.channelsLast
       ? exported(this.rt, 'dwconv_cl_workspace')(C, M, OD, OH, OW, KD, KH, KW)
-      : exported(this.rt, 'dwconv_cf_workspace')(D, H, W, OD, OH, OW, KD, KH, KW, SW, DW, PW);
-    // Work units: output channels (channels-first) or output rows (channels-last). Every thread's call covers
-    // them all and claims chunks from the queue.
-    const units = this.channelsLast ? OD * OH : p.outChannels;
+      : Math.max(
+          exported(this.rt, 'dwconv_cf_workspace')(D, H, W, OD, OH, OW, KD, KH, KW, SW, DW, PW),
+          blocked ? exported(this.rt, 'dwconv_cf_blocked_workspace')(OH, OW, KH, SH, DH) : 0,
+        );
+    // Work units: output channels (channels-first; blocks of 4 on the blocked path) or output rows
+    // (channels-last). Every thread's call covers them all and claims chunks from the queue.
+    const units = this.channelsLast ? OD * OH : blocked ? Math.ceil(p.outChannels / 4) : p.outChannels;
     const threads = Math.min(units, threadsFor(this.rt, (DEPTHWISE_MAC_COST * g.macs) / g.batch));
     const workspaces = Array.from({ length: threads }, () => heap.alloc(wsBytes, 'workspace'));
     const queue = workQueueFor(this.rt, threads);
@@ -178,9 +201,14 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const fn = this.channelsLast ? 'dwconv_cl' : 'dwconv_cf';
     const calls = workspaces.map((ws): KernelCall => ({
       fn,
-      args: [0, this.weights, this.bias, 0, ws, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, p.clamp.min, p.clamp.max, 0, units, queue],
+      args: [
+        ...[0, this.weights, this.bias, 0, ws, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW],
+        ...[p.clamp.min, p.clamp.max, 0, this.channelsLast ? units : p.outChannels, queue],
+        // dwconv_cf's last argument: the blocked path's weights, or 0 for the per-plane kernel.
+        ...(this.channelsLast ? [] : [blocked ? this.blockedWeights : 0]),
+      ],
     }));
-    return { xBlock: 0, y: 0, paddedBlock, before: padCopy ? 16 : before, after, workspaces, calls, queue };
+    return { xBlock: 0, y: 0, paddedBlock, before: padCopy ? 16 : before, after, workspaces, calls, queue, blocked };
   }
 
   protected releasePrepared(prep: Prepared): void {
@@ -189,6 +217,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   }
 
   protected releaseWeights(): void {
+    if (this.blockedWeights) this.rt.heap.release(this.blockedWeights);
     this.rt.heap.release(this.weights);
     this.rt.heap.release(this.bias);
   }
@@ -211,8 +240,9 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const inputAt = input.byteOffset;
     const outAt = out.byteOffset;
     // A resident input goes in chunks only where the kernel can read it in place (guardsFit).
-    const chunk = inputResident && (outResident || !this.guardsFit(prep, inputAt, input.byteLength)) ? 0 : this.chunkChannelsFor(g);
+    const chunk = inputResident && (outResident || !this.guardsFit(prep, inputAt, input.byteLength)) ? 0 : this.chunkChannelsFor(g, prep);
     this.lastChunk = chunk;
+    this.lastBlocked = prep.blocked;
     if (!chunk) {
       super.execute(g, prep, input, out);
       return;
@@ -261,7 +291,8 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
           call.args[ARG_CO_BEGIN] = c0 * M;
           call.args[ARG_CO_END] = c1 * M;
         }
-        runCalls(this.rt, calls, prep.queue, c0 * M, meanwhile);
+        // The blocked path's units are blocks of 4 output channels (chunkChannelsFor keeps c0 * M a multiple of 4).
+        runCalls(this.rt, calls, prep.queue, prep.blocked ? (c0 * M) / 4 : c0 * M, meanwhile);
       }
       copyOut(steps - 1);
     } finally {
@@ -272,11 +303,18 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     }
   }
 
-  /** Input channels per chunk of a staged channels-first run, or 0 to run whole images. */
-  private chunkChannelsFor(g: ConvGeometry): number {
+  /**
+   * Input channels per chunk of a staged channels-first run, or 0 to run whole images. On the blocked path a
+   * multiple of 4 per thread: every chunk starts on a block of 4 output channels, and the threads get as many
+   * blocks each (with 20 channels, 5 blocks, two threads ran 0.98-1.00x the per-plane kernel; 16 channels:
+   * see the measurements in assembly/depthwise-blocked.ts).
+   */
+  private chunkChannelsFor(g: ConvGeometry, prep: Prepared): number {
     if (this.channelsLast || needsPadCopy(g)) return 0;
     const perChannel = (shapeSize(g.inSize) + this.multiplier * shapeSize(g.outSize)) * 4;
-    const chunk = Math.max(1, Math.floor(CHUNK_BYTES / perChannel));
+    const fit = Math.floor(CHUNK_BYTES / perChannel);
+    const unit = prep.blocked ? 4 * prep.calls.length : 1;
+    const chunk = Math.max(unit, fit - (fit % unit));
     return chunk < g.params.inChannels ? chunk : 0;
   }
 

@@ -1,0 +1,243 @@
+// Depthwise 3-wide, stride-1 convolution, channels-first in and out, computed channel-blocked: four output
+// channels at a time, one per vector lane (NCHW4c inside the kernel only). Why: the per-plane kernel
+// (depthwise.ts dwconv_cf) vectorises along the width, so a narrow map spends most of its time in masked edge
+// blocks and short rows (one thread, relaxed: 144 ch 56x56 27 GFLOP/s, 512 ch 14x14 12, 1024 ch 7x7 7); with
+// lanes across channels every pixel is a full vector whatever the width, and the borders are the zero frame of
+// a padded copy, so there are no edge blocks at all.
+//
+// Per block of four output channels:
+// 1. Transpose-pad: the four input planes (lane i reads input channel (co + i) / M) go into the thread's
+//    workspace as [Hs][Wq][4], inside a frame of zeros that is written once per call and never overwritten.
+// 2. Output rows in steps of 8 pixels: a runtime loop over the KH kernel rows loads the 10 consecutive pixel
+//    vectors the 8 pixels' three taps read and the row's three weight vectors, and does 24 multiply-adds into
+//    8 accumulators (bias first). Eight accumulators because each takes 3 dependent multiply-adds per kernel
+//    row: with 4 (4 pixels per step) the chains held it to about one multiply-add per cycle (35 against 38
+//    GFLOP/s for the 8-pixel step, compute alone, 56x56).
+// 3. Clamp, transpose the 8 pixel vectors back into 4 channel rows, store (partial at the row's end).
+// Weights are packed once per plan as [ceil(C*M / 4)][KH * 3][4] (dwconv_pack_blocked), zero past C*M.
+import { clampv, madd, storePartial8 } from './simd';
+import { chunkEnd, firstChunk, nextChunk } from './schedule';
+
+// Widest output the blocked kernel is chosen for. Kernels alone, one thread, per-plane / blocked GFLOP/s
+// (3x3 pad 1, no activation; relu6 in brackets):
+//   relaxed: 1024 ch 7x7 7.2 / 19.1 [7.0 / 17.1], 512 ch 14x14 12.2 / 24.6 [12.3 / 22.3], 96 ch 28x28
+//   19.1 / 26.8 [19.2 / 24.2], 144 ch 56x56 26.6 / 28.8 [26.7 / 26.9], 64 ch 64x64 27.3 / 29.3, 64 ch 80x80
+//   29.4 / 29.2, 32 ch 112x112 31.1 / 29.1;
+//   SIMD128: 7x7 6.7 / 15.4, 14x14 11.2 / 18.7, 28x28 16.9 / 20.0, 56x56 22.7 / 21.6.
+const MAX_OW = ASC_FEATURE_RELAXED_SIMD ? 64 : 32;
+
+// Whether dwconv_cf takes the blocked path for this geometry: 2-D or 1-D, a kernel 3 wide, stride and dilation
+// 1 along the width, and an output narrow enough that the per-plane kernel's edge blocks and short rows cost
+// more than the blocked kernel's transposes (MAX_OW).
+export function dwconv_cf_blocked_applies(D: i32, KD: i32, KW: i32, SW: i32, DW: i32, OW: i32): i32 {
+  return D == 1 && KD == 1 && KW == 3 && SW == 1 && DW == 1 && OW <= MAX_OW ? 1 : 0;
+}
+
+// The transposed input's rows (those the output rows read) and row width (8-pixel steps read 10 pixels).
+// @ts-ignore: decorator
+@inline
+function scratchRows(OH: i32, KH: i32, SH: i32, DH: i32): i32 {
+  return (OH - 1) * SH + DH * (KH - 1) + 1;
+}
+// @ts-ignore: decorator
+@inline
+function scratchCols(OW: i32): i32 {
+  return ((OW + 7) & ~7) + 2;
+}
+
+// Workspace bytes of the blocked path (the host takes the larger of this and dwconv_cf_workspace).
+export function dwconv_cf_blocked_workspace(OH: i32, OW: i32, KH: i32, SH: i32, DH: i32): i32 {
+  return scratchRows(OH, KH, SH, DH) * scratchCols(OW) * 16 + 48;
+}
+
+// Packs PyTorch's [CM][taps] weights as [ceil(CM / 4)][taps][4], lanes past CM zero.
+export function dwconv_pack_blocked(w: usize, CM: i32, taps: i32, dst: usize): void {
+  for (let cb = 0; cb < CM; cb += 4) {
+    for (let t = 0; t < taps; t++) {
+      for (let i = 0; i < 4; i++) {
+        const c = cb + i;
+        store<f32>(dst, c < CM ? load<f32>(w + (<usize>(c * taps + t) << 2)) : 0);
+        dst += 4;
+      }
+    }
+  }
+}
+
+// Lanes of a 4x4 block: r0..r3 are four rows of four; returns column j (0..3).
+// @ts-ignore: decorator
+@inline
+function lo2(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+}
+// @ts-ignore: decorator
+@inline
+function hi2(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+}
+
+// Input channels of block co (lane i: input channel (co + i) / M, lanes past the block's end repeat the last
+// real one) into the workspace frame: input row h at frame row h + PH, column w at w + PW.
+function transposeIn(
+  x: usize, plane: usize, M: i32, co: i32, lanes: i32, H: i32, W: i32, PH: i32, PW: i32, Hs: i32, rowB: usize, s: usize,
+): void {
+  const p0 = x + <usize>(co / M) * plane;
+  const p1 = x + <usize>((co + min(1, lanes - 1)) / M) * plane;
+  const p2 = x + <usize>((co + min(2, lanes - 1)) / M) * plane;
+  const p3 = x + <usize>((co + min(3, lanes - 1)) / M) * plane;
+  const hEnd = min(H, Hs - PH);
+  for (let h = 0; h < hEnd; h++) {
+    const o = <usize>h * W << 2;
+    let d = s + <usize>(h + PH) * rowB + (<usize>PW << 4);
+    let w = 0;
+    for (; w + 4 <= W; w += 4) {
+      const q = o + (<usize>w << 2);
+      const r0 = v128.load(p0 + q), r1 = v128.load(p1 + q), r2 = v128.load(p2 + q), r3 = v128.load(p3 + q);
+      const t0 = lo2(r0, r1), t1 = lo2(r2, r3), t2 = hi2(r0, r1), t3 = hi2(r2, r3);
+      v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+      v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
+      v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
+      v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+      d += 64;
+    }
+    for (; w < W; w++) {
+      const q = o + (<usize>w << 2);
+      store<f32>(d, load<f32>(p0 + q));
+      store<f32>(d, load<f32>(p1 + q), 4);
+      store<f32>(d, load<f32>(p2 + q), 8);
+      store<f32>(d, load<f32>(p3 + q), 12);
+      d += 16;
+    }
+  }
+}
+
+// Zeroes the workspace's frame: every row outside input rows [0, H) (at PH), and in those the columns left of
+// PW and right of PW + W. The interior is rewritten per block; zeroing the whole workspace per call instead cost
+// a chunked run one 59 KB fill per chunk and thread (144 ch 56x56: 9 chunks).
+function zeroFrame(s: usize, Hs: i32, rowB: usize, H: i32, W: i32, PH: i32, PW: i32): void {
+  const top = min(PH, Hs);
+  const hEnd = min(PH + H, Hs);
+  memory.fill(s, 0, <usize>top * rowB);
+  memory.fill(s + <usize>hEnd * rowB, 0, <usize>(Hs - hEnd) * rowB);
+  const left = <usize>PW << 4;
+  const right = <usize>(PW + W) << 4;
+  for (let r = top; r < hEnd; r++) {
+    const row = s + <usize>r * rowB;
+    memory.fill(row, 0, left);
+    memory.fill(row + right, 0, rowB - right);
+  }
+}
+
+// Eight pixel vectors (lanes = channels) as the block's channel rows: channel i's 8 pixels at q + i * oplane.
+// `full`: store all 8 pixels of all 4 channels; else only the first `lanes` channels and `n` (1..8) pixels.
+// @ts-ignore: decorator
+@inline
+function storeChannelRows(
+  q: usize, oplane: usize, full: bool, lanes: i32, n: i32,
+  a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128,
+): void {
+  const t0 = lo2(a0, a1), t1 = lo2(a2, a3), t2 = hi2(a0, a1), t3 = hi2(a2, a3);
+  const u0 = lo2(a4, a5), u1 = lo2(a6, a7), u2 = hi2(a4, a5), u3 = hi2(a6, a7);
+  if (full) {
+    v128.store(q, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+    v128.store(q, v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), 16);
+    v128.store(q + oplane, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+    v128.store(q + oplane, v128.shuffle<f32>(u0, u1, 2, 3, 6, 7), 16);
+    v128.store(q + 2 * oplane, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+    v128.store(q + 2 * oplane, v128.shuffle<f32>(u2, u3, 0, 1, 4, 5), 16);
+    v128.store(q + 3 * oplane, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+    v128.store(q + 3 * oplane, v128.shuffle<f32>(u2, u3, 2, 3, 6, 7), 16);
+    return;
+  }
+  storePartial8(q, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), n);
+  if (lanes > 1) storePartial8(q + oplane, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), v128.shuffle<f32>(u0, u1, 2, 3, 6, 7), n);
+  if (lanes > 2) storePartial8(q + 2 * oplane, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), v128.shuffle<f32>(u2, u3, 0, 1, 4, 5), n);
+  if (lanes > 3) storePartial8(q + 3 * oplane, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), v128.shuffle<f32>(u2, u3, 2, 3, 6, 7), n);
+}
+
+// One block's output rows from the transposed input at s. The bias vector and the clamp bounds are loaded
+// from memory where they are used (bv: the block's 4 biases; bounds: lo x4 then hi x4): held in registers
+// across the kernel-row loop they took three of the registers the loop needs and made it spill (blocked
+// against per-plane, 144 ch 56x56: 0.99x with them in registers).
+// A row's last step of n < 8 pixels stores all 8 where the overflow stays inside the plane, in pixels this
+// call writes afterwards: partial stores (lane by lane) only near the plane's end. The clamp is skipped
+// without an activation: its 16 instructions per step cost 12-20% (144 ch 56x56, 512 ch 14x14).
+function blockRows(
+  s: usize, rowB: usize, wk0: usize, bv: usize, y: usize, oplane: usize, lanes: i32,
+  OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, bounds: usize, clamped: bool,
+): void {
+  const wEnd = wk0 + <usize>KH * 48;
+  const kStep = <usize>DH * rowB;
+  for (let oh = 0; oh < OH; oh++) {
+    const rowIn = s + <usize>(oh * SH) * rowB;
+    const yr = y + (<usize>(oh * OW) << 2);
+    for (let ow = 0; ow < OW; ow += 8) {
+      const b = v128.load(bv);
+      let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+      let p = rowIn + (<usize>ow << 4);
+      for (let wk = wk0; wk < wEnd; wk += 48) {
+        const k0 = v128.load(wk), k1 = v128.load(wk, 16), k2 = v128.load(wk, 32);
+        const i0 = v128.load(p), i1 = v128.load(p, 16);
+        a0 = madd(i0, k0, a0); a0 = madd(i1, k1, a0); a1 = madd(i1, k0, a1);
+        const i2 = v128.load(p, 32);
+        a0 = madd(i2, k2, a0); a1 = madd(i2, k1, a1); a2 = madd(i2, k0, a2);
+        const i3 = v128.load(p, 48);
+        a1 = madd(i3, k2, a1); a2 = madd(i3, k1, a2); a3 = madd(i3, k0, a3);
+        const i4 = v128.load(p, 64);
+        a2 = madd(i4, k2, a2); a3 = madd(i4, k1, a3); a4 = madd(i4, k0, a4);
+        const i5 = v128.load(p, 80);
+        a3 = madd(i5, k2, a3); a4 = madd(i5, k1, a4); a5 = madd(i5, k0, a5);
+        const i6 = v128.load(p, 96);
+        a4 = madd(i6, k2, a4); a5 = madd(i6, k1, a5); a6 = madd(i6, k0, a6);
+        const i7 = v128.load(p, 112);
+        a5 = madd(i7, k2, a5); a6 = madd(i7, k1, a6); a7 = madd(i7, k0, a7);
+        const i8 = v128.load(p, 128);
+        a6 = madd(i8, k2, a6); a7 = madd(i8, k1, a7);
+        a7 = madd(v128.load(p, 144), k2, a7);
+        p += kStep;
+      }
+      const q = yr + (<usize>ow << 2);
+      const full = lanes == 4 && (oh * OW + ow + 8 <= OH * OW);
+      const n = min(8, OW - ow);
+      if (clamped) {
+        const vlo = v128.load(bounds);
+        const vhi = v128.load(bounds, 16);
+        storeChannelRows(
+          q, oplane, full, lanes, n,
+          clampv(a0, vlo, vhi), clampv(a1, vlo, vhi), clampv(a2, vlo, vhi), clampv(a3, vlo, vhi),
+          clampv(a4, vlo, vhi), clampv(a5, vlo, vhi), clampv(a6, vlo, vhi), clampv(a7, vlo, vhi),
+        );
+      } else {
+        storeChannelRows(q, oplane, full, lanes, n, a0, a1, a2, a3, a4, a5, a6, a7);
+      }
+    }
+  }
+}
+
+// dwconv_cf's blocked path (same arguments; wb: the packed weights): output channels [co0, co1) in blocks of
+// four from co0, which the host keeps a multiple of 4. With a queue the threads claim blocks (units of 4
+// channels, the queue starting at co0 / 4).
+export function dwconvBlocked(
+  x: usize, wb: usize, bias: usize, y: usize, ws: usize, M: i32, H: i32, W: i32, OH: i32, OW: i32,
+  KH: i32, SH: i32, DH: i32, PH: i32, PW: i32, lo: f32, hi: f32, co0: i32, co1: i32, queue: usize,
+): void {
+  const Hs = scratchRows(OH, KH, SH, DH);
+  const rowB = <usize>scratchCols(OW) << 4;
+  const bounds = (ws + 15) & ~15;
+  v128.store(bounds, f32x4.splat(lo));
+  v128.store(bounds, f32x4.splat(hi), 16);
+  const s = bounds + 32;
+  zeroFrame(s, Hs, rowB, H, W, PH, PW);
+  const plane = <usize>H * W << 2;
+  const oplane = <usize>OH * OW << 2;
+  const clamped = lo > -Infinity || hi < Infinity;
+  const b1 = (co1 + 3) >> 2;
+  for (let b = firstChunk(queue, co0 >> 2, b1); b < b1; b = nextChunk(queue, b1)) {
+    const e = chunkEnd(queue, b, b1);
+    for (let blk = b; blk < e; blk++) {
+      const co = blk << 2;
+      const lanes = min(4, co1 - co);
+      transposeIn(x, plane, M, co, lanes, H, W, PH, PW, Hs, rowB, s);
+      blockRows(s, rowB, wb + <usize>co * KH * 12, bias + (<usize>co << 2), y + <usize>co * oplane, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
+    }
+  }
+}
