@@ -1,4 +1,4 @@
-// Depthwise 3-wide, stride-1 convolution, channels-first in and out, computed channel-blocked: four output
+// Depthwise 3-wide, stride-1 or -2 convolution, channels-first in and out, computed channel-blocked: four output
 // channels at a time, one per vector lane (NCHW4c inside the kernel only). Why: the per-plane kernel
 // (depthwise.ts dwconv_cf) vectorises along the width, so a narrow map spends most of its time in masked edge
 // blocks and short rows (one thread, relaxed: 144 ch 56x56 27 GFLOP/s, 512 ch 14x14 12, 1024 ch 7x7 7); with
@@ -7,9 +7,13 @@
 //
 // Per block of four output channels:
 // 1. Transpose-pad: the four input planes (lane i reads input channel (co + i) / M) go into the thread's
-//    workspace as [Hs][Wq][4], inside a frame of zeros that is written once per call and never overwritten.
+//    workspace as [Hs][SW][L][4], inside a frame of zeros that is written once per call and never overwritten.
+//    With stride 2 each row is split by column parity (padded column c at segment c % 2, position c / 2), so
+//    that the taps of 8 consecutive output pixels read consecutive vectors again (kw 0 and 2 the even ones,
+//    kw 1 the odd ones).
 // 2. Output rows in steps of 8 pixels: a runtime loop over the KH kernel rows loads the 10 consecutive pixel
-//    vectors the 8 pixels' three taps read and the row's three weight vectors, and does 24 multiply-adds into
+//    vectors the 8 pixels' three taps read (stride 2: 9 even and 8 odd ones) and the row's three weight
+//    vectors, and does 24 multiply-adds into
 //    8 accumulators (bias first). Eight accumulators because each takes 3 dependent multiply-adds per kernel
 //    row: with 4 (4 pixels per step) the chains held it to about one multiply-add per cycle (35 against 38
 //    GFLOP/s for the 8-pixel step, compute alone, 56x56).
@@ -25,12 +29,17 @@ import { chunkEnd, firstChunk, nextChunk } from './schedule';
 //   29.4 / 29.2, 32 ch 112x112 31.1 / 29.1;
 //   SIMD128: 7x7 6.7 / 15.4, 14x14 11.2 / 18.7, 28x28 16.9 / 20.0, 56x56 22.7 / 21.6.
 const MAX_OW = ASC_FEATURE_RELAXED_SIMD ? 64 : 32;
+// The same for stride 2 (input / output width; relaxed, then SIMD128): 14 -> 7 6.3 / 13.5, SIMD128 4.1 / 5.5;
+// 28 -> 14 10.1 / 16.1, SIMD128 9.3 / 14.3; 56 -> 28 16.2 / 15.5, SIMD128 14.9 / 14.0; 112 -> 56 16.9 / 17.7;
+// 224 -> 112 18.7 / 16.2. The transposes cost four input pixels per output pixel here.
+const MAX_OW_S2 = 16;
 
-// Whether dwconv_cf takes the blocked path for this geometry: 2-D or 1-D, a kernel 3 wide, stride and dilation
-// 1 along the width, and an output narrow enough that the per-plane kernel's edge blocks and short rows cost
-// more than the blocked kernel's transposes (MAX_OW).
+// Whether dwconv_cf takes the blocked path for this geometry: 2-D or 1-D, a kernel 3 wide, dilation 1 and
+// stride 1 or 2 along the width, and (stride 1) an output narrow enough that the per-plane kernel's edge
+// blocks and short rows cost more than the blocked kernel's transposes (MAX_OW).
 export function dwconv_cf_blocked_applies(D: i32, KD: i32, KW: i32, SW: i32, DW: i32, OW: i32): i32 {
-  return D == 1 && KD == 1 && KW == 3 && SW == 1 && DW == 1 && OW <= MAX_OW ? 1 : 0;
+  if (D != 1 || KD != 1 || KW != 3 || DW != 1) return 0;
+  return (SW == 1 && OW <= MAX_OW) || (SW == 2 && OW <= MAX_OW_S2) ? 1 : 0;
 }
 
 // The transposed input's rows (those the output rows read) and row width (8-pixel steps read 10 pixels).
@@ -39,15 +48,16 @@ export function dwconv_cf_blocked_applies(D: i32, KD: i32, KW: i32, SW: i32, DW:
 function scratchRows(OH: i32, KH: i32, SH: i32, DH: i32): i32 {
   return (OH - 1) * SH + DH * (KH - 1) + 1;
 }
+// Positions per row segment (one segment, or two with stride 2): 8-pixel steps read 10 (stride 2: 9 even, 8 odd).
 // @ts-ignore: decorator
 @inline
-function scratchCols(OW: i32): i32 {
+function segmentLength(OW: i32): i32 {
   return ((OW + 7) & ~7) + 2;
 }
 
 // Workspace bytes of the blocked path (the host takes the larger of this and dwconv_cf_workspace).
-export function dwconv_cf_blocked_workspace(OH: i32, OW: i32, KH: i32, SH: i32, DH: i32): i32 {
-  return scratchRows(OH, KH, SH, DH) * scratchCols(OW) * 16 + 48;
+export function dwconv_cf_blocked_workspace(OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, SW: i32): i32 {
+  return scratchRows(OH, KH, SH, DH) * SW * segmentLength(OW) * 16 + 48;
 }
 
 // Packs PyTorch's [CM][taps] weights as [ceil(CM / 4)][taps][4], lanes past CM zero.
@@ -75,55 +85,74 @@ function hi2(a: v128, b: v128): v128 {
   return v128.shuffle<f32>(a, b, 2, 6, 3, 7);
 }
 
+// Byte offset of padded column c in a workspace row (segments of seg bytes).
+// @ts-ignore: decorator
+@inline
+function columnAt(c: i32, SW: i32, seg: usize): usize {
+  return SW == 1 ? <usize>c << 4 : <usize>(c & 1) * seg + (<usize>(c >> 1) << 4);
+}
+
 // Input channels of block co (lane i: input channel (co + i) / M, lanes past the block's end repeat the last
-// real one) into the workspace frame: input row h at frame row h + PH, column w at w + PW.
+// real one) into the workspace frame: input row h at frame row h + PH, column w at padded column c = w + PW
+// (position c of the row, or with stride 2 position c / 2 of segment c % 2, L positions per segment).
 function transposeIn(
   x: usize, plane: usize, M: i32, co: i32, lanes: i32, H: i32, W: i32, PH: i32, PW: i32, Hs: i32, rowB: usize, s: usize,
+  SW: i32, L: i32,
 ): void {
+  const seg = <usize>L << 4;
+  const two: usize = SW == 1 ? 32 : 16; // bytes from column c to c + 2
   const p0 = x + <usize>(co / M) * plane;
   const p1 = x + <usize>((co + min(1, lanes - 1)) / M) * plane;
   const p2 = x + <usize>((co + min(2, lanes - 1)) / M) * plane;
   const p3 = x + <usize>((co + min(3, lanes - 1)) / M) * plane;
   const hEnd = min(H, Hs - PH);
+  const step: usize = <usize>(4 / SW) << 4; // bytes from column c to c + 4 within a segment
   for (let h = 0; h < hEnd; h++) {
     const o = <usize>h * W << 2;
-    let d = s + <usize>(h + PH) * rowB + (<usize>PW << 4);
+    const row = s + <usize>(h + PH) * rowB;
+    let da = row + columnAt(PW, SW, seg);
+    let db = row + columnAt(PW + 1, SW, seg);
     let w = 0;
     for (; w + 4 <= W; w += 4) {
       const q = o + (<usize>w << 2);
       const r0 = v128.load(p0 + q), r1 = v128.load(p1 + q), r2 = v128.load(p2 + q), r3 = v128.load(p3 + q);
       const t0 = lo2(r0, r1), t1 = lo2(r2, r3), t2 = hi2(r0, r1), t3 = hi2(r2, r3);
-      v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-      v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-      v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-      v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
-      d += 64;
+      v128.store(da, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+      v128.store(db, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+      v128.store(da + two, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+      v128.store(db + two, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+      da += step;
+      db += step;
     }
     for (; w < W; w++) {
       const q = o + (<usize>w << 2);
+      const d = row + columnAt(PW + w, SW, seg);
       store<f32>(d, load<f32>(p0 + q));
       store<f32>(d, load<f32>(p1 + q), 4);
       store<f32>(d, load<f32>(p2 + q), 8);
       store<f32>(d, load<f32>(p3 + q), 12);
-      d += 16;
     }
   }
 }
 
-// Zeroes the workspace's frame: every row outside input rows [0, H) (at PH), and in those the columns left of
-// PW and right of PW + W. The interior is rewritten per block; zeroing the whole workspace per call instead cost
-// a chunked run one 59 KB fill per chunk and thread (144 ch 56x56: 9 chunks).
-function zeroFrame(s: usize, Hs: i32, rowB: usize, H: i32, W: i32, PH: i32, PW: i32): void {
+// Zeroes the workspace's frame: every row outside input rows [0, H) (at PH), and in those each segment's
+// positions outside padded columns [PW, PW + W). The interior is rewritten per block; zeroing the whole
+// workspace per call instead cost a chunked run one 59 KB fill per chunk and thread (144 ch 56x56: 9 chunks).
+function zeroFrame(s: usize, Hs: i32, rowB: usize, H: i32, W: i32, PH: i32, PW: i32, SW: i32, L: i32): void {
   const top = min(PH, Hs);
   const hEnd = min(PH + H, Hs);
   memory.fill(s, 0, <usize>top * rowB);
   memory.fill(s + <usize>hEnd * rowB, 0, <usize>(Hs - hEnd) * rowB);
-  const left = <usize>PW << 4;
-  const right = <usize>(PW + W) << 4;
-  for (let r = top; r < hEnd; r++) {
-    const row = s + <usize>r * rowB;
-    memory.fill(row, 0, left);
-    memory.fill(row + right, 0, rowB - right);
+  const seg = <usize>L << 4;
+  for (let q = 0; q < SW; q++) {
+    // Segment q holds padded columns q, q + SW, ...: the interior ones are positions [left, right).
+    const left = <usize>((PW - q + SW - 1) / SW) << 4;
+    const right = <usize>min(L, (PW + W - q + SW - 1) / SW) << 4;
+    for (let r = top; r < hEnd; r++) {
+      const row = s + <usize>r * rowB + <usize>q * seg;
+      memory.fill(row, 0, left);
+      memory.fill(row + right, 0, seg - right);
+    }
   }
 }
 
@@ -213,20 +242,74 @@ function blockRows(
   }
 }
 
+// blockRows for stride 2: the workspace rows are split by column parity (odd: the odd segment's byte offset).
+function blockRowsS2(
+  s: usize, rowB: usize, wk0: usize, bv: usize, y: usize, oplane: usize, lanes: i32,
+  OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, bounds: usize, clamped: bool, odd: usize,
+): void {
+  const wEnd = wk0 + <usize>KH * 48;
+  const kStep = <usize>DH * rowB;
+  for (let oh = 0; oh < OH; oh++) {
+    const rowIn = s + <usize>(oh * SH) * rowB;
+    const yr = y + (<usize>(oh * OW) << 2);
+    for (let ow = 0; ow < OW; ow += 8) {
+      const b = v128.load(bv);
+      let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+      let p = rowIn + (<usize>ow << 4);
+      for (let wk = wk0; wk < wEnd; wk += 48) {
+        const k0 = v128.load(wk), k1 = v128.load(wk, 16), k2 = v128.load(wk, 32);
+        // Pixel j's taps: even j (kw 0), odd j (kw 1), even j + 1 (kw 2).
+        const e0 = v128.load(p), o0 = v128.load(p + odd), e1 = v128.load(p, 16);
+        a0 = madd(e0, k0, a0); a0 = madd(o0, k1, a0); a0 = madd(e1, k2, a0);
+        const o1 = v128.load(p + odd, 16), e2 = v128.load(p, 32);
+        a1 = madd(e1, k0, a1); a1 = madd(o1, k1, a1); a1 = madd(e2, k2, a1);
+        const o2 = v128.load(p + odd, 32), e3 = v128.load(p, 48);
+        a2 = madd(e2, k0, a2); a2 = madd(o2, k1, a2); a2 = madd(e3, k2, a2);
+        const o3 = v128.load(p + odd, 48), e4 = v128.load(p, 64);
+        a3 = madd(e3, k0, a3); a3 = madd(o3, k1, a3); a3 = madd(e4, k2, a3);
+        const o4 = v128.load(p + odd, 64), e5 = v128.load(p, 80);
+        a4 = madd(e4, k0, a4); a4 = madd(o4, k1, a4); a4 = madd(e5, k2, a4);
+        const o5 = v128.load(p + odd, 80), e6 = v128.load(p, 96);
+        a5 = madd(e5, k0, a5); a5 = madd(o5, k1, a5); a5 = madd(e6, k2, a5);
+        const o6 = v128.load(p + odd, 96), e7 = v128.load(p, 112);
+        a6 = madd(e6, k0, a6); a6 = madd(o6, k1, a6); a6 = madd(e7, k2, a6);
+        const o7 = v128.load(p + odd, 112), e8 = v128.load(p, 128);
+        a7 = madd(e7, k0, a7); a7 = madd(o7, k1, a7); a7 = madd(e8, k2, a7);
+        p += kStep;
+      }
+      const q = yr + (<usize>ow << 2);
+      const full = lanes == 4 && (oh * OW + ow + 8 <= OH * OW);
+      const n = min(8, OW - ow);
+      if (clamped) {
+        const vlo = v128.load(bounds);
+        const vhi = v128.load(bounds, 16);
+        storeChannelRows(
+          q, oplane, full, lanes, n,
+          clampv(a0, vlo, vhi), clampv(a1, vlo, vhi), clampv(a2, vlo, vhi), clampv(a3, vlo, vhi),
+          clampv(a4, vlo, vhi), clampv(a5, vlo, vhi), clampv(a6, vlo, vhi), clampv(a7, vlo, vhi),
+        );
+      } else {
+        storeChannelRows(q, oplane, full, lanes, n, a0, a1, a2, a3, a4, a5, a6, a7);
+      }
+    }
+  }
+}
+
 // dwconv_cf's blocked path (same arguments; wb: the packed weights): output channels [co0, co1) in blocks of
 // four from co0, which the host keeps a multiple of 4. With a queue the threads claim blocks (units of 4
 // channels, the queue starting at co0 / 4).
 export function dwconvBlocked(
   x: usize, wb: usize, bias: usize, y: usize, ws: usize, M: i32, H: i32, W: i32, OH: i32, OW: i32,
-  KH: i32, SH: i32, DH: i32, PH: i32, PW: i32, lo: f32, hi: f32, co0: i32, co1: i32, queue: usize,
+  KH: i32, SH: i32, SW: i32, DH: i32, PH: i32, PW: i32, lo: f32, hi: f32, co0: i32, co1: i32, queue: usize,
 ): void {
   const Hs = scratchRows(OH, KH, SH, DH);
-  const rowB = <usize>scratchCols(OW) << 4;
+  const L = segmentLength(OW);
+  const rowB = <usize>(SW * L) << 4;
   const bounds = (ws + 15) & ~15;
   v128.store(bounds, f32x4.splat(lo));
   v128.store(bounds, f32x4.splat(hi), 16);
   const s = bounds + 32;
-  zeroFrame(s, Hs, rowB, H, W, PH, PW);
+  zeroFrame(s, Hs, rowB, H, W, PH, PW, SW, L);
   const plane = <usize>H * W << 2;
   const oplane = <usize>OH * OW << 2;
   const clamped = lo > -Infinity || hi < Infinity;
@@ -236,8 +319,12 @@ export function dwconvBlocked(
     for (let blk = b; blk < e; blk++) {
       const co = blk << 2;
       const lanes = min(4, co1 - co);
-      transposeIn(x, plane, M, co, lanes, H, W, PH, PW, Hs, rowB, s);
-      blockRows(s, rowB, wb + <usize>co * KH * 12, bias + (<usize>co << 2), y + <usize>co * oplane, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
+      transposeIn(x, plane, M, co, lanes, H, W, PH, PW, Hs, rowB, s, SW, L);
+      const wk = wb + <usize>co * KH * 12;
+      const bv = bias + (<usize>co << 2);
+      const yb = y + <usize>co * oplane;
+      if (SW == 1) blockRows(s, rowB, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
+      else blockRowsS2(s, rowB, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped, <usize>L << 4);
     }
   }
 }

@@ -445,7 +445,7 @@ export function dwconv_cf(
   lo: f32, hi: f32, co0: i32, co1: i32, queue: usize, wb: usize,
 ): void {
   if (wb && dwconv_cf_blocked_applies(D, KD, KW, SW, DW, OW)) {
-    dwconvBlocked(x, wb, bias, y, ws, M, H, W, OH, OW, KH, SH, DH, PH, PW, lo, hi, co0, co1, queue);
+    dwconvBlocked(x, wb, bias, y, ws, M, H, W, OH, OW, KH, SH, SW, DH, PH, PW, lo, hi, co0, co1, queue);
     return;
   }
   const T = KD * KH * KW;

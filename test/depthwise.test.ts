@@ -223,8 +223,8 @@ describe('depthwise kernels', () => {
             bias: randomTensor([c * m], next),
             options: { groups: c, stride: s, dilation: [1, d], padding: [1, 1 + (w % 2)], layout, activation: w % 4 === 0 ? 'relu' : 'none' },
           };
-          // Stride 1 in 2-D takes the channel-blocked kernel at these widths; the same rows as a 3-D input of
-          // depth 2 keep the per-plane kernel's edge blocks covered for it too.
+          // Strides 1 and 2 in 2-D take the channel-blocked kernel at (most of) these widths; the same rows as a
+          // 3-D input of depth 2 keep the per-plane kernel's edge blocks covered for them too.
           const volume: Case = {
             op: 'conv3d',
             input: randomTensor(layout === 'channels-first' ? [1, c, 2, 4, width] : [1, 2, 4, width, c], next),
@@ -232,7 +232,7 @@ describe('depthwise kernels', () => {
             bias: cs.bias,
             options: { ...cs.options, stride: [1, s, s], dilation: [1, 1, d], padding: [0, 1, 1 + (w % 2)] },
           };
-          for (const one of s === 1 ? [cs, volume] : [cs]) {
+          for (const one of s <= 2 ? [cs, volume] : [cs]) {
             const expected = reference(one);
             for (const ctx of builds()) {
               try {
@@ -263,7 +263,8 @@ describe('depthwise kernels', () => {
       plan.dispose();
       return kernelName;
     };
-    // Stride 1, 3 wide: channel-blocked up to 64 output columns (32 on the SIMD128 build), per plane beyond.
+    // 3 wide: channel-blocked up to 64 output columns at stride 1 (32 on the SIMD128 build), 16 at stride 2;
+    // per plane beyond.
     expect(name({ padding: 1 })).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
     expect(name({ padding: 1 }, 1, 'conv2d', 64)).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
     expect(name({ padding: 1 }, 1, 'conv2d', 65)).toBe('dwconv-cf-4px (stride 1)');
@@ -272,7 +273,9 @@ describe('depthwise kernels', () => {
     expect(name({ padding: 1 }, 3)).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
     expect(name({ padding: [1, 0], dilation: [2, 1] })).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
     expect(name({ padding: 1, dilation: [1, 2] })).toBe('dwconv-cf-4px (stride 1)');
-    expect(name({ padding: 1, stride: 2 })).toBe('dwconv-cf-4px (stride 2, even/odd split)');
+    expect(name({ padding: 1, stride: 2 })).toBe('dwconv-cf-blocked-4ch-8px (stride 2, parity split)');
+    expect(name({ padding: 1, stride: 2 }, 2, 'conv2d', 32)).toBe('dwconv-cf-blocked-4ch-8px (stride 2, parity split)');
+    expect(name({ padding: 1, stride: 2 }, 1, 'conv2d', 34)).toBe('dwconv-cf-4px (stride 2, even/odd split)');
     expect(name({ padding: 1, stride: 3 })).toBe('dwconv-cf-4px (stride 3, lane gather)');
     expect(name({ padding: 1, paddingMode: 'reflect' })).toBe('dwconv-cf-blocked-4ch-8px (stride 1, reflect pad copy)');
     expect(name({ padding: 1, paddingMode: 'reflect' }, 1, 'conv2d', 80)).toBe('dwconv-cf-4px (stride 1, reflect pad copy)');
@@ -293,9 +296,9 @@ describe('depthwise kernels', () => {
     let splits = 0;
     try {
       for (const layout of ['channels-first', 'channels-last'] as const) {
-        // [stride, multiplier, channels, height, width]; the 28x27 maps run channel-blocked (2 threads claim
-        // blocks of 4 channels; 770 channels end in a block of 2).
-        for (const [stride, m, c, h, w] of [[1, 1, 64, 128, 127], [2, 2, 64, 128, 127], [3, 3, 96, 128, 127], [1, 1, 770, 28, 27], [1, 2, 385, 28, 27]] as const) {
+        // [stride, multiplier, channels, height, width]; the 27-wide maps run channel-blocked (2 threads claim
+        // blocks of 4 channels; 770 and 1202 channels end in a block of 2).
+        for (const [stride, m, c, h, w] of [[1, 1, 64, 128, 127], [2, 2, 64, 128, 127], [3, 3, 96, 128, 127], [1, 1, 770, 28, 27], [1, 2, 385, 28, 27], [2, 1, 1202, 56, 27]] as const) {
           const cs: Case = {
             op: 'conv2d',
             input: randomTensor(layout === 'channels-first' ? [1, c, h, w] : [1, h, w, c], next),
@@ -328,9 +331,10 @@ describe('depthwise kernels', () => {
     try {
       // [channels, multiplier, stride, height, width]: chunks that split an image unevenly (the last is short),
       // cross into the next image of the batch, and with stride 2 read the even/odd split per channel.
-      // The first runs per plane (width 67 > 64), the last two channel-blocked (chunks of multiples of 4 channels,
-      // the last short), with a multiplier.
-      for (const [c, m, stride, h, w] of [[40, 1, 1, 61, 67], [23, 2, 2, 70, 66], [17, 3, 1, 61, 31], [26, 2, 1, 97, 29]] as const) {
+      // The first two run per plane (width 67 > 64; stride 2 at 33 output columns > 16), the last three
+      // channel-blocked (chunks of multiples of 4 channels per thread, the last short), with a multiplier and at
+      // stride 2.
+      for (const [c, m, stride, h, w, blocked] of [[40, 1, 1, 61, 67, false], [23, 2, 2, 70, 66, false], [17, 3, 1, 61, 31, true], [26, 2, 1, 97, 29, true], [62, 1, 2, 100, 27, true]] as const) {
         const cs: Case = {
           op: 'conv2d',
           input: randomTensor([2, c, h, w], next),
@@ -350,6 +354,7 @@ describe('depthwise kernels', () => {
             const chunk = Number(/staged in chunks of (\d+) channels/.exec(plan.info.kernel)?.[1]);
             expect(chunk, `${ctx.build} ${ctx.threads}t ${c}: ${plan.info.kernel}`).toBeGreaterThan(0);
             expect(chunk).toBeLessThan(c);
+            expect(plan.info.kernel.startsWith('dwconv-cf-blocked'), plan.info.kernel).toBe(blocked);
             expectConvClose(staged, expected.value, expected.bound, 9);
             const again = plan.run(cs.input);
             expect(Buffer.compare(Buffer.from(again.data.buffer), Buffer.from(staged.data.buffer))).toBe(0);

@@ -6,7 +6,7 @@
  * - channels-first: weights stay in PyTorch's [C*M][taps] order; the kernel vectorises along the output width
  *   and reads edge columns with masked vector loads at their true positions, so the input buffer carries
  *   guard bytes before and after it (never read into a result; they only keep the loads inside memory).
- *   Narrow 2-D maps with a kernel 3 wide at stride 1 run channel-blocked instead (assembly/depthwise-blocked.ts
+ *   Narrow 2-D maps with a kernel 3 wide at stride 1 or 2 run channel-blocked instead (assembly/depthwise-blocked.ts
  *   says where and why), on weights packed once more as [C*M / 4][taps][4] when the plan is made.
  *   Threads split the output channels (blocks of 4 on the blocked path). A run with its input or output
  *   outside wasm memory goes chunk by chunk of channels (CHUNK_BYTES).
@@ -126,7 +126,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       const [, , KW] = to3d(params.kernel, 1);
       const [, , SW] = to3d(params.stride, 1);
       const [, , DW] = to3d(params.dilation, 1);
-      if (params.kernel.length <= 2 && KW === 3 && SW === 1 && DW === 1) {
+      if (params.kernel.length <= 2 && KW === 3 && (SW === 1 || SW === 2) && DW === 1) {
         this.blockedWeights = heap.alloc(cmp * taps * 4, 'weight');
         exported(rt, 'dwconv_pack_blocked')(this.weights, cm, taps, this.blockedWeights);
         this.weightBytes += cmp * taps * 4;
@@ -143,7 +143,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       const sw = p.stride[p.stride.length - 1]!;
       const chunks = this.lastChunk ? `, staged in chunks of ${this.lastChunk} channels` : '';
       kernel = this.lastBlocked
-        ? `dwconv-cf-blocked-4ch-8px (stride 1${chunks})`
+        ? `dwconv-cf-blocked-4ch-8px (stride ${sw}${sw === 2 ? ', parity split' : ''}${chunks})`
         : `dwconv-cf-4px (stride ${sw}${sw === 2 ? ', even/odd split' : sw > 2 ? ', lane gather' : ''}${chunks})`;
     }
     return {
@@ -185,7 +185,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       ? exported(this.rt, 'dwconv_cl_workspace')(C, M, OD, OH, OW, KD, KH, KW)
       : Math.max(
           exported(this.rt, 'dwconv_cf_workspace')(D, H, W, OD, OH, OW, KD, KH, KW, SW, DW, PW),
-          blocked ? exported(this.rt, 'dwconv_cf_blocked_workspace')(OH, OW, KH, SH, DH) : 0,
+          blocked ? exported(this.rt, 'dwconv_cf_blocked_workspace')(OH, OW, KH, SH, DH, SW) : 0,
         );
     // Work units: output channels (channels-first; blocks of 4 on the blocked path) or output rows
     // (channels-last). Every thread's call covers them all and claims chunks from the queue.
