@@ -183,15 +183,18 @@ function storeChannelRows(
   if (lanes > 3) storePartial8(q + 3 * oplane, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), v128.shuffle<f32>(u2, u3, 2, 3, 6, 7), n);
 }
 
-// One block's output rows from the transposed input at s. The bias vector and the clamp bounds are loaded
-// from memory where they are used (bv: the block's 4 biases; bounds: lo x4 then hi x4): held in registers
-// across the kernel-row loop they took three of the registers the loop needs and made it spill (blocked
-// against per-plane, 144 ch 56x56: 0.99x with them in registers).
+// One block's output rows from the transposed input at s, S the width stride (1, or 2 on rows split by column
+// parity, the odd segment `odd` bytes in). The bias vector and the clamp bounds are loaded from memory where
+// they are used (bv: the block's 4 biases; bounds: lo x4 then hi x4): held in registers across the kernel-row
+// loop they took three of the registers the loop needs and made it spill (blocked against per-plane, 144 ch
+// 56x56: 0.99x with them in registers).
 // A row's last step of n < 8 pixels stores all 8 where the overflow stays inside the plane, in pixels this
 // call writes afterwards: partial stores (lane by lane) only near the plane's end. The clamp is skipped
 // without an activation: its 16 instructions per step cost 12-20% (144 ch 56x56, 512 ch 14x14).
+// @ts-ignore: decorator
+@inline
 function blockRows(
-  s: usize, rowB: usize, wk0: usize, bv: usize, y: usize, oplane: usize, lanes: i32,
+  S: i32, s: usize, rowB: usize, odd: usize, wk0: usize, bv: usize, y: usize, oplane: usize, lanes: i32,
   OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, bounds: usize, clamped: bool,
 ): void {
   const wEnd = wk0 + <usize>KH * 48;
@@ -205,23 +208,45 @@ function blockRows(
       let p = rowIn + (<usize>ow << 4);
       for (let wk = wk0; wk < wEnd; wk += 48) {
         const k0 = v128.load(wk), k1 = v128.load(wk, 16), k2 = v128.load(wk, 32);
-        const i0 = v128.load(p), i1 = v128.load(p, 16);
-        a0 = madd(i0, k0, a0); a0 = madd(i1, k1, a0); a1 = madd(i1, k0, a1);
-        const i2 = v128.load(p, 32);
-        a0 = madd(i2, k2, a0); a1 = madd(i2, k1, a1); a2 = madd(i2, k0, a2);
-        const i3 = v128.load(p, 48);
-        a1 = madd(i3, k2, a1); a2 = madd(i3, k1, a2); a3 = madd(i3, k0, a3);
-        const i4 = v128.load(p, 64);
-        a2 = madd(i4, k2, a2); a3 = madd(i4, k1, a3); a4 = madd(i4, k0, a4);
-        const i5 = v128.load(p, 80);
-        a3 = madd(i5, k2, a3); a4 = madd(i5, k1, a4); a5 = madd(i5, k0, a5);
-        const i6 = v128.load(p, 96);
-        a4 = madd(i6, k2, a4); a5 = madd(i6, k1, a5); a6 = madd(i6, k0, a6);
-        const i7 = v128.load(p, 112);
-        a5 = madd(i7, k2, a5); a6 = madd(i7, k1, a6); a7 = madd(i7, k0, a7);
-        const i8 = v128.load(p, 128);
-        a6 = madd(i8, k2, a6); a7 = madd(i8, k1, a7);
-        a7 = madd(v128.load(p, 144), k2, a7);
+        if (S == 1) {
+          // Pixel j's taps: pixels j, j + 1, j + 2.
+          const i0 = v128.load(p), i1 = v128.load(p, 16);
+          a0 = madd(i0, k0, a0); a0 = madd(i1, k1, a0); a1 = madd(i1, k0, a1);
+          const i2 = v128.load(p, 32);
+          a0 = madd(i2, k2, a0); a1 = madd(i2, k1, a1); a2 = madd(i2, k0, a2);
+          const i3 = v128.load(p, 48);
+          a1 = madd(i3, k2, a1); a2 = madd(i3, k1, a2); a3 = madd(i3, k0, a3);
+          const i4 = v128.load(p, 64);
+          a2 = madd(i4, k2, a2); a3 = madd(i4, k1, a3); a4 = madd(i4, k0, a4);
+          const i5 = v128.load(p, 80);
+          a3 = madd(i5, k2, a3); a4 = madd(i5, k1, a4); a5 = madd(i5, k0, a5);
+          const i6 = v128.load(p, 96);
+          a4 = madd(i6, k2, a4); a5 = madd(i6, k1, a5); a6 = madd(i6, k0, a6);
+          const i7 = v128.load(p, 112);
+          a5 = madd(i7, k2, a5); a6 = madd(i7, k1, a6); a7 = madd(i7, k0, a7);
+          const i8 = v128.load(p, 128);
+          a6 = madd(i8, k2, a6); a7 = madd(i8, k1, a7);
+          a7 = madd(v128.load(p, 144), k2, a7);
+        } else {
+          // Pixel j's taps: even j (kw 0), odd j (kw 1), even j + 1 (kw 2).
+          const q = p + odd;
+          const e0 = v128.load(p), o0 = v128.load(q), e1 = v128.load(p, 16);
+          a0 = madd(e0, k0, a0); a0 = madd(o0, k1, a0); a0 = madd(e1, k2, a0);
+          const o1 = v128.load(q, 16), e2 = v128.load(p, 32);
+          a1 = madd(e1, k0, a1); a1 = madd(o1, k1, a1); a1 = madd(e2, k2, a1);
+          const o2 = v128.load(q, 32), e3 = v128.load(p, 48);
+          a2 = madd(e2, k0, a2); a2 = madd(o2, k1, a2); a2 = madd(e3, k2, a2);
+          const o3 = v128.load(q, 48), e4 = v128.load(p, 64);
+          a3 = madd(e3, k0, a3); a3 = madd(o3, k1, a3); a3 = madd(e4, k2, a3);
+          const o4 = v128.load(q, 64), e5 = v128.load(p, 80);
+          a4 = madd(e4, k0, a4); a4 = madd(o4, k1, a4); a4 = madd(e5, k2, a4);
+          const o5 = v128.load(q, 80), e6 = v128.load(p, 96);
+          a5 = madd(e5, k0, a5); a5 = madd(o5, k1, a5); a5 = madd(e6, k2, a5);
+          const o6 = v128.load(q, 96), e7 = v128.load(p, 112);
+          a6 = madd(e6, k0, a6); a6 = madd(o6, k1, a6); a6 = madd(e7, k2, a6);
+          const o7 = v128.load(q, 112), e8 = v128.load(p, 128);
+          a7 = madd(e7, k0, a7); a7 = madd(o7, k1, a7); a7 = madd(e8, k2, a7);
+        }
         p += kStep;
       }
       const q = yr + (<usize>ow << 2);
@@ -242,57 +267,19 @@ function blockRows(
   }
 }
 
-// blockRows for stride 2: the workspace rows are split by column parity (odd: the odd segment's byte offset).
-function blockRowsS2(
+// blockRows for each stride, compiled as functions of their own (as depthwise.ts does cfPlanesS1 / cfPlanesSN).
+function blockRowsS1(
   s: usize, rowB: usize, wk0: usize, bv: usize, y: usize, oplane: usize, lanes: i32,
-  OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, bounds: usize, clamped: bool, odd: usize,
+  OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, bounds: usize, clamped: bool,
 ): void {
-  const wEnd = wk0 + <usize>KH * 48;
-  const kStep = <usize>DH * rowB;
-  for (let oh = 0; oh < OH; oh++) {
-    const rowIn = s + <usize>(oh * SH) * rowB;
-    const yr = y + (<usize>(oh * OW) << 2);
-    for (let ow = 0; ow < OW; ow += 8) {
-      const b = v128.load(bv);
-      let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
-      let p = rowIn + (<usize>ow << 4);
-      for (let wk = wk0; wk < wEnd; wk += 48) {
-        const k0 = v128.load(wk), k1 = v128.load(wk, 16), k2 = v128.load(wk, 32);
-        // Pixel j's taps: even j (kw 0), odd j (kw 1), even j + 1 (kw 2).
-        const e0 = v128.load(p), o0 = v128.load(p + odd), e1 = v128.load(p, 16);
-        a0 = madd(e0, k0, a0); a0 = madd(o0, k1, a0); a0 = madd(e1, k2, a0);
-        const o1 = v128.load(p + odd, 16), e2 = v128.load(p, 32);
-        a1 = madd(e1, k0, a1); a1 = madd(o1, k1, a1); a1 = madd(e2, k2, a1);
-        const o2 = v128.load(p + odd, 32), e3 = v128.load(p, 48);
-        a2 = madd(e2, k0, a2); a2 = madd(o2, k1, a2); a2 = madd(e3, k2, a2);
-        const o3 = v128.load(p + odd, 48), e4 = v128.load(p, 64);
-        a3 = madd(e3, k0, a3); a3 = madd(o3, k1, a3); a3 = madd(e4, k2, a3);
-        const o4 = v128.load(p + odd, 64), e5 = v128.load(p, 80);
-        a4 = madd(e4, k0, a4); a4 = madd(o4, k1, a4); a4 = madd(e5, k2, a4);
-        const o5 = v128.load(p + odd, 80), e6 = v128.load(p, 96);
-        a5 = madd(e5, k0, a5); a5 = madd(o5, k1, a5); a5 = madd(e6, k2, a5);
-        const o6 = v128.load(p + odd, 96), e7 = v128.load(p, 112);
-        a6 = madd(e6, k0, a6); a6 = madd(o6, k1, a6); a6 = madd(e7, k2, a6);
-        const o7 = v128.load(p + odd, 112), e8 = v128.load(p, 128);
-        a7 = madd(e7, k0, a7); a7 = madd(o7, k1, a7); a7 = madd(e8, k2, a7);
-        p += kStep;
-      }
-      const q = yr + (<usize>ow << 2);
-      const full = lanes == 4 && (oh * OW + ow + 8 <= OH * OW);
-      const n = min(8, OW - ow);
-      if (clamped) {
-        const vlo = v128.load(bounds);
-        const vhi = v128.load(bounds, 16);
-        storeChannelRows(
-          q, oplane, full, lanes, n,
-          clampv(a0, vlo, vhi), clampv(a1, vlo, vhi), clampv(a2, vlo, vhi), clampv(a3, vlo, vhi),
-          clampv(a4, vlo, vhi), clampv(a5, vlo, vhi), clampv(a6, vlo, vhi), clampv(a7, vlo, vhi),
-        );
-      } else {
-        storeChannelRows(q, oplane, full, lanes, n, a0, a1, a2, a3, a4, a5, a6, a7);
-      }
-    }
-  }
+  blockRows(1, s, rowB, 0, wk0, bv, y, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
+}
+
+function blockRowsS2(
+  s: usize, rowB: usize, odd: usize, wk0: usize, bv: usize, y: usize, oplane: usize, lanes: i32,
+  OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, bounds: usize, clamped: bool,
+): void {
+  blockRows(2, s, rowB, odd, wk0, bv, y, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
 }
 
 // dwconv_cf's blocked path (same arguments; wb: the packed weights): output channels [co0, co1) in blocks of
@@ -323,8 +310,8 @@ export function dwconvBlocked(
       const wk = wb + <usize>co * KH * 12;
       const bv = bias + (<usize>co << 2);
       const yb = y + <usize>co * oplane;
-      if (SW == 1) blockRows(s, rowB, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
-      else blockRowsS2(s, rowB, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped, <usize>L << 4);
+      if (SW == 1) blockRowsS1(s, rowB, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
+      else blockRowsS2(s, rowB, <usize>L << 4, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
     }
   }
 }
