@@ -100,9 +100,12 @@ const ARG_BAND_ROWS = 27;
  * Bytes of output a band holds. A large output written whole to the staging buffer and then copied out ran at
  * 0.75 of the microkernel's L1 speed (sep_spatial, 11.6 MB), against 0.89 for an output the size of a band:
  * written band by band into a buffer that stays in L2 and copied out from there, the kernel's stores and the
- * copy's loads hit the cache instead of memory.
+ * copy's loads hit the cache instead of memory. 256 KiB against 512 (paired, both orders): two threads,
+ * sep_spatial relaxed 1.04-1.07x, SIMD128 1.03-1.04x (the copy of the last band, which nothing overlaps, is
+ * half as long), resnet_stem 1.00-1.02x / 0.99-1.00x; one thread 0.99-1.01x on both. 128 KiB: resnet_stem
+ * 0.98x at two threads.
  */
-const BAND_BYTES = 512 * 1024;
+const BAND_BYTES = 256 * 1024;
 /**
  * Output images from which `run` goes band by band (smaller ones stay in L2 as they are). Batches of smaller
  * images in bands of whole images gained nothing (paired, relaxed, resnet_3x3 batch 8: one thread 0.99-1.00x,
