@@ -4,6 +4,10 @@
 // DIR holds a build's .wasm files (simdconv-relaxed.wasm, ...), e.g. the baseline's, saved before a change:
 //   git stash && npm run build:wasm && cp -r wasm /tmp/wasm-a && git stash pop && npm run build:wasm
 //   node bench/ab-builds.mjs --a /tmp/wasm-a --b wasm
+// For a change to the TypeScript side too, DIR may instead be a copy of the whole built package (its dist/ and
+// wasm/ folders): that side then runs its own dist/index.js on its own wasm.
+//   git stash && npm run build && mkdir /tmp/pkg-a && cp -r dist wasm package.json /tmp/pkg-a && git stash pop
+//   npm run build && node bench/ab-builds.mjs --a /tmp/pkg-a --b .
 //
 // Why not two bench runs: on this project's shared 2-vCPU machines a kernel's speed moves by 25% or more from
 // one minute to the next (the same microkernel measured 51% and 79% of the register-only ceiling in two runs
@@ -11,6 +15,8 @@
 // builds run in alternating 30 ms bursts, and the reported ratio is the median of the per-round ratios
 // b/a, which a slow spell shifts for both sides alike. Outputs are compared before timing.
 import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { layers, makeTensors } from './layers.mjs';
@@ -46,20 +52,27 @@ async function main() {
     const m = s.length >> 1;
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
   };
+  // A side's library: the package copy's own dist where DIR has one, else this checkout's.
+  const libraryOf = async (dir) => {
+    const entry = path.resolve(dir, 'dist/index.js');
+    return existsSync(entry) ? import(pathToFileURL(entry).href) : simdconv;
+  };
   const sides = [];
   for (const build of builds) {
     for (const [side, dir] of [['a', args.a], ['b', args.b]]) {
-      const file = path.resolve(dir, `simdconv-${build}${threads > 1 ? '-mt' : ''}.wasm`);
+      const lib = await libraryOf(dir);
+      const wasmDir = existsSync(path.resolve(dir, 'dist/index.js')) ? path.resolve(dir, 'wasm') : dir;
+      const file = path.resolve(wasmDir, `simdconv-${build}${threads > 1 ? '-mt' : ''}.wasm`);
       const artifact = threads > 1 ? `${build}-mt` : build;
-      sides.push({ build, side, ctx: await simdconv.createContext({ build, threads, wasm: { [artifact]: file } }) });
+      sides.push({ build, side, lib, ctx: await lib.createContext({ build, threads, wasm: { [artifact]: file } }) });
     }
   }
   for (const name of args.layers.split(',')) {
     const l = layers.find((x) => x.name === name);
     if (!l) throw new Error(`ab-builds: unknown layer ${name}; known: ${layers.map((x) => x.name).join(', ')}`);
     const { x, w } = makeTensors(l);
-    const runs = sides.map(({ ctx }) => {
-      const plan = simdconv[factory[l.op]](w, null, { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups }, ctx);
+    const runs = sides.map(({ lib, ctx }) => {
+      const plan = lib[factory[l.op]](w, null, { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups }, ctx);
       const input = ctx.tensor(x.shape, x.data);
       const shape = plan.outputShape(x.shape);
       const out = { data: new Float32Array(shape.reduce((p, v) => p * v, 1)), shape };
