@@ -58,7 +58,8 @@ const gflop = (l) => +(l.flops / 1e9).toPrecision(3);
 // One long-lived suite process per thread count (bench/suite.mjs), asked for one thing at a time.
 function startSuite(threads) {
   const child = fork(new URL('./suite.mjs', import.meta.url), [JSON.stringify({ threads, configs, quick: args.quick })], {
-    execArgv: [...process.execArgv, ...relaxedFlag],
+    // --expose-gc: each layer starts on a collected heap (suite.mjs prepareLayer).
+    execArgv: [...process.execArgv, ...relaxedFlag, '--expose-gc'],
   });
   const suite = { threads, child, exitCode: null, pending: null };
   child.on('message', (m) => {

@@ -91,6 +91,11 @@ async function prepareLayer(name) {
   const lazyRef = () => (ref ??= reference(l, x, w));
   const prepared = [];
   for (const config of configs) prepared.push(await prepare(l, config, lazyRef));
+  // Collect the earlier layers' garbage (their outputs and tensors, megabytes each) now, so that no full
+  // collection, whose concurrent marking takes the other CPU, falls into this layer's timing. The suspected
+  // cause of what two full runs showed: a short, memory-bound layer (depthwise, 0.3-0.4 ms a call) 1.5-2x
+  // slower over most of its rounds, once at one thread, once at two, and never when run alone.
+  globalThis.gc?.();
   current = { l, prepared, ceilings: [] };
 }
 
