@@ -13,10 +13,9 @@
 //    kw 1 the odd ones).
 // 2. Output rows in steps of 8 pixels: a runtime loop over the KH kernel rows loads the 10 consecutive pixel
 //    vectors the 8 pixels' three taps read (stride 2: 9 even and 8 odd ones) and the row's three weight
-//    vectors, and does 24 multiply-adds into
-//    8 accumulators (bias first). Eight accumulators because each takes 3 dependent multiply-adds per kernel
-//    row: with 4 (4 pixels per step) the chains held it to about one multiply-add per cycle (35 against 38
-//    GFLOP/s for the 8-pixel step, compute alone, 56x56).
+//    vectors, and does 24 multiply-adds into 8 accumulators (bias first). Eight accumulators because each
+//    takes 3 dependent multiply-adds per kernel row: with 4 (4 pixels per step) the chains held it to about
+//    one multiply-add per cycle (35 against 38 GFLOP/s for the 8-pixel step, compute alone, 56x56).
 // 3. Clamp, transpose the 8 pixel vectors back into 4 channel rows, store (partial at the row's end).
 // Weights are packed once per plan as [ceil(C*M / 4)][KH * 3][4] (dwconv_pack_blocked), zero past C*M.
 import { clampv, madd, storePartial8 } from './simd';
@@ -42,7 +41,7 @@ export function dwconv_cf_blocked_applies(D: i32, KD: i32, KW: i32, SW: i32, DW:
   return (SW == 1 && OW <= MAX_OW) || (SW == 2 && OW <= MAX_OW_S2) ? 1 : 0;
 }
 
-// The transposed input's rows (those the output rows read) and row width (8-pixel steps read 10 pixels).
+// Rows of the transposed input: those the output rows read.
 // @ts-ignore: decorator
 @inline
 function scratchRows(OH: i32, KH: i32, SH: i32, DH: i32): i32 {
@@ -73,7 +72,7 @@ export function dwconv_pack_blocked(w: usize, CM: i32, taps: i32, dst: usize): v
   }
 }
 
-// Lanes of a 4x4 block: r0..r3 are four rows of four; returns column j (0..3).
+// The first step of a 4x4 transpose: lo2 interleaves the low halves of a and b (a0 b0 a1 b1), hi2 the high ones.
 // @ts-ignore: decorator
 @inline
 function lo2(a: v128, b: v128): v128 {
@@ -136,8 +135,8 @@ function transposeIn(
 }
 
 // Zeroes the workspace's frame: every row outside input rows [0, H) (at PH), and in those each segment's
-// positions outside padded columns [PW, PW + W). The interior is rewritten per block; zeroing the whole
-// workspace per call instead cost a chunked run one 59 KB fill per chunk and thread (144 ch 56x56: 9 chunks).
+// positions outside padded columns [PW, PW + W). The interior is rewritten per block; zeroing all of the
+// workspace per call would cost a chunked run a 59 KB fill per chunk and thread (144 ch 56x56: 9 chunks).
 function zeroFrame(s: usize, Hs: i32, rowB: usize, H: i32, W: i32, PH: i32, PW: i32, SW: i32, L: i32): void {
   const top = min(PH, Hs);
   const hEnd = min(PH + H, Hs);
