@@ -122,11 +122,12 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       this.weights = heap.alloc(src.length * 4, 'weight');
       heap.f32(this.weights, src.length).set(src);
       this.weightBytes = src.length * 4 + biasLen * 4;
-      // Whether the blocked path applies also depends on the output width, known per input shape.
-      const [, , KW] = to3d(params.kernel, 1);
+      // Packed where the blocked path can apply at some input shape (the kernel's own predicate, for a
+      // 2-D or 1-D input one column wide); whether it does depends on the output width, known per shape.
+      const [KD, , KW] = to3d(params.kernel, 1);
       const [, , SW] = to3d(params.stride, 1);
       const [, , DW] = to3d(params.dilation, 1);
-      if (params.kernel.length <= 2 && KW === 3 && (SW === 1 || SW === 2) && DW === 1) {
+      if (params.kernel.length <= 2 && exported(rt, 'dwconv_cf_blocked_applies')(1, KD, KW, SW, DW, 1) === 1) {
         this.blockedWeights = heap.alloc(cmp * taps * 4, 'weight');
         exported(rt, 'dwconv_pack_blocked')(this.weights, cm, taps, this.blockedWeights);
         this.weightBytes += cmp * taps * 4;
@@ -306,8 +307,8 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   /**
    * Input channels per chunk of a staged channels-first run, or 0 to run whole images. On the blocked path a
    * multiple of 4 per thread: every chunk starts on a block of 4 output channels, and the threads get as many
-   * blocks each (with 20 channels, 5 blocks, two threads ran 0.98-1.00x the per-plane kernel; 16 channels:
-   * see the measurements in assembly/depthwise-blocked.ts).
+   * blocks each (paired against the per-plane kernel, two threads, 144 ch 56x56: chunks of 20 channels, 5
+   * blocks, 0.98-1.00x; of 16, 0.96-1.01x).
    */
   private chunkChannelsFor(g: ConvGeometry, prep: Prepared): number {
     if (this.channelsLast || needsPadCopy(g)) return 0;
