@@ -1,60 +1,155 @@
-// Work sharing between the threads that run one set of kernel calls: guided self-scheduling over a queue in
-// shared memory. Every thread gets the same call over the whole range of work units and claims chunks of it
-// until none are left; a chunk is half of what remains divided among the threads (at least one unit),
-// so chunks are large at first and shrink towards the end, where they even out the finish.
-// Why not equal static ranges: on a shared machine a thread can lose its core for milliseconds, and the
-// others then wait for its half (2-thread runs of the dense layers measured 6-11% of their time waiting).
+// Work sharing between the threads that run one set of kernel calls: each thread sweeps a region of its own
+// and steals from the others when it runs dry. Every thread gets the same call over the whole range of work
+// units [begin, end); the first claim takes a ticket, and ticket i owns the i-th of `threads` equal regions of
+// the range. A thread claims chunks from the front of its region (a quarter of what is left, at least one
+// unit); once it is empty, it takes half of what is left in the fullest other region, from the back, as its new
+// region. So each thread sweeps long contiguous runs of units (the callers' unit order keeps weights and inputs
+// hot along them), and a thread that loses its core for milliseconds on a shared machine has its work taken
+// over instead of waited for.
+// Why not one shared queue handing out shrinking chunks in order (guided self-scheduling, what this replaced):
+// the threads' chunks then interleave over the whole range, so every chunk boundary re-reads a halo of input
+// rows or a run of input channels that the other thread also reads. Paired at 2 threads against it
+// (bench/ab-builds.mjs, relaxed): sep_spatial 1.085x, grouped 1.086x, depthwise 1.024x, resnet_3x3 1.018x,
+// dilated 1.019x, resnet_3x3 batch 8 1.019x, the other layers 0.997-1.009x. Nor a
+// static split: a thread slowed by the shared machine then holds up the others (6-11% of a two-thread run).
 //
-// A queue is two i32s the host writes before each run: [next unit, threads]. Chunks are contiguous, taken in
-// order, so a thread still sweeps neighbouring units (the callers' unit order keeps weights and inputs hot).
-// The host's queue block (64 bytes) holds two queues, at 0 and 16 bytes, a count at 24 (see finish()) and a
-// failure word at 28: the second queue and the count serve work that must be complete before the first
-// queue's starts.
+// A queue is a header of two i32s [ticket, threads] (the host writes them before each run: ticket 0, the
+// number of calls) and one region per thread on a cache line of its own: an i64 holding next | (end + 1) << 32,
+// 0 until the first thread that needs it sets it (the owner, or a thief that got there first). The host's
+// queue block (dispatch.ts) holds two queues: the first's header at byte 0, the second's at byte 16, a count at
+// 24 (see finish()), a failure word at 28 and 32 bytes the plan may use; then the first queue's regions on the
+// following `threads` cache lines and the second's on the `threads` after them. The second queue and the count
+// serve work that must be complete before the first queue's starts.
+//
+// The claim state of the current loop lives in this instance's globals: each thread runs its own instance of
+// the module, so they are per thread; one loop over a queue ends before the next begins.
+let ownRegion: usize = 0;
+let regionsOf: usize = 0;
+let loopThreads: i32 = 0;
+let loopBegin: i32 = 0;
+let loopEnd: i32 = 0;
+let claimedEnd: i32 = 0;
 
-// The end of the chunk that starts at unit u: half of what remains per thread, at least one unit.
+// The first region of the queue whose header is at q: the first queue's (header at a line's start) on the next
+// line, the second's (header 16 bytes in) `threads` lines further.
 // @ts-ignore: decorator
 @inline
-function guidedEnd(u: i32, end: i32, threads: i32): i32 {
-  return min(end, u + max(1, (end - u) / (threads << 1)));
+function regions(q: usize, threads: i32): usize {
+  const line = q & ~(<usize>63);
+  return line + 64 + (q == line ? 0 : <usize>threads << 6);
 }
 
-// Claims the next chunk of [.., end): returns its first unit, or `end` when the work is all taken.
-function claim(queue: usize, end: i32): i32 {
-  const threads = load<i32>(queue, 4);
-  if (ASC_FEATURE_THREADS) {
-    for (;;) {
-      const u = atomic.load<i32>(queue);
-      if (u >= end) return end;
-      if (atomic.cmpxchg<i32>(queue, u, guidedEnd(u, end, threads)) == u) return u;
+// @ts-ignore: decorator
+@inline
+function pack(next: i32, end: i32): i64 {
+  return <i64><u32>next | (<i64>(end + 1) << 32);
+}
+
+// @ts-ignore: decorator
+@inline
+function nextOf(word: i64): i32 {
+  return <i32>word;
+}
+
+// @ts-ignore: decorator
+@inline
+function endOf(word: i64): i32 {
+  return <i32>(word >>> 32) - 1;
+}
+
+// @ts-ignore: decorator
+@inline
+function atomicLoad(p: usize): i64 {
+  if (ASC_FEATURE_THREADS) return atomic.load<i64>(p);
+  return load<i64>(p);
+}
+
+// Sets *p from `expected` to `replacement`; false if another thread changed it first.
+// @ts-ignore: decorator
+@inline
+function atomicSwap(p: usize, expected: i64, replacement: i64): bool {
+  if (ASC_FEATURE_THREADS) return atomic.cmpxchg<i64>(p, expected, replacement) == expected;
+  if (load<i64>(p) != expected) return false;
+  store<i64>(p, replacement);
+  return true;
+}
+
+// Region j's word, set to its initial bounds first if no thread has touched it yet.
+function regionWord(j: i32): i64 {
+  const p = regionsOf + (<usize>j << 6);
+  const word = atomicLoad(p);
+  if (word != 0) return word;
+  const span = <i64>(loopEnd - loopBegin);
+  const a = loopBegin + <i32>(span * j / loopThreads);
+  const b = loopBegin + <i32>(span * (j + 1) / loopThreads);
+  atomicSwap(p, 0, pack(a, b)); // fails only where another thread set it, to the same bounds or past them
+  return atomicLoad(p);
+}
+
+// Claims the next chunk: from this thread's region, else from the back of the fullest other one. Returns the
+// chunk's first unit (its end in claimedEnd), or the loop's end when all the work is taken.
+function claim(): i32 {
+  for (;;) {
+    const word = regionWord(<i32>((ownRegion - regionsOf) >> 6));
+    const next = nextOf(word), end = endOf(word);
+    if (next < end) {
+      const e = next + max(1, (end - next) >> 2);
+      if (atomicSwap(ownRegion, word, pack(e, end))) {
+        claimedEnd = e;
+        return next;
+      }
+      continue; // a thief took some of the back
     }
+    // Empty: steal half of what is left in the fullest region.
+    let victim = -1, most = 0;
+    let victimWord: i64 = 0;
+    for (let j = 0; j < loopThreads; j++) {
+      const w = regionWord(j);
+      const left = endOf(w) - nextOf(w);
+      if (left > most) {
+        most = left;
+        victim = j;
+        victimWord = w;
+      }
+    }
+    if (victim < 0) return loopEnd;
+    const vEnd = endOf(victimWord);
+    const from = vEnd - max(1, most >> 1);
+    if (!atomicSwap(regionsOf + (<usize>victim << 6), victimWord, pack(nextOf(victimWord), from))) continue;
+    // [from, vEnd) is this thread's alone now; nobody else touches an empty region, so a plain swap does.
+    const e = from + max(1, (vEnd - from) >> 2);
+    atomicSwap(ownRegion, word, pack(e, vEnd));
+    claimedEnd = e;
+    return from;
   }
-  const u = load<i32>(queue);
-  if (u < end) store<i32>(queue, guidedEnd(u, end, threads));
-  return min(u, end);
 }
 
 // A call's loop over its chunks of the units [begin, end), the same with or without a queue:
 //   for (let b = firstChunk(queue, begin, end); b < end; b = nextChunk(queue, end)) work(b, chunkEnd(queue, b, end));
-// With a queue the chunks are claimed (the queue starts at `begin`); with queue = 0 there is one chunk, all of it.
+// With a queue the chunks are claimed; with queue = 0 there is one chunk, all of it.
 
-// @ts-ignore: decorator
-@inline
 export function firstChunk(queue: usize, begin: i32, end: i32): i32 {
-  return queue ? claim(queue, end) : begin;
+  if (!queue) return begin;
+  loopThreads = load<i32>(queue, 4);
+  const ticket = ASC_FEATURE_THREADS ? atomic.add<i32>(queue, 1) : load<i32>(queue);
+  if (!ASC_FEATURE_THREADS) store<i32>(queue, ticket + 1);
+  regionsOf = regions(queue, loopThreads);
+  ownRegion = regionsOf + (<usize>min(ticket, loopThreads - 1) << 6);
+  loopBegin = begin;
+  loopEnd = end;
+  return claim();
 }
 
 // @ts-ignore: decorator
 @inline
 export function nextChunk(queue: usize, end: i32): i32 {
-  return queue ? claim(queue, end) : end;
+  return queue ? claim() : end;
 }
 
-// The end of the chunk that starts at `begin`: the same function of begin as the claim used, so claiming needs
-// no second return value.
 // @ts-ignore: decorator
 @inline
 export function chunkEnd(queue: usize, begin: i32, end: i32): i32 {
-  return queue ? guidedEnd(begin, end, load<i32>(queue, 4)) : end;
+  return queue ? claimedEnd : end;
 }
 
 // Counts `n` units of the block's first-phase work as finished (the count at byte 24).

@@ -161,11 +161,13 @@ describe('thread pool', () => {
     // conv_direct_cf's threads copy channels into the padded image, then wait until all are copied
     // (assembly/direct.ts padTogether). Channel 1's destination lies 2 GiB past channel 0's, beyond the memory:
     // whichever thread claims it traps, and the failure word must release the thread waiting for it.
-    const block = heap.alloc(64);
+    // The queue block (src/backends/wasm/dispatch.ts): a header line, then each queue's regions for 2 threads.
+    const block = heap.alloc(64 * 5);
     const src = heap.alloc(64);
     const padded = heap.alloc(64);
-    const words = new Int32Array(memory.buffer, block, 16);
+    const words = new Int32Array(memory.buffer, block, 16 * 5);
     for (let attempt = 0; attempt < 20; attempt++) {
+      words.fill(0);
       words.set([0, 2, 0, 0, 0, 2, 0, 0, /* D H W */ 1, 1, 1, /* PD PH PW */ 0, 0, 0, /* SW segW */ 1, 1]);
       // x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, uBegin, uEnd (no units), queue, tile, src, rowMajor
       const args = [padded, 0, 0, 0, 2, 1, 1 << 15, 1 << 14, 1, 1, 6, 1, 1, 1, 0, 1, 1, 6, 0, 0, 0, 0, block, 0, src, 1];

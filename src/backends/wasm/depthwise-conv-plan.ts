@@ -293,7 +293,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
           call.args[ARG_CO_END] = c1 * M;
         }
         // The blocked path's units are blocks of 4 output channels (chunkChannelsFor keeps c0 * M a multiple of 4).
-        runCalls(this.rt, calls, prep.queue, prep.blocked ? (c0 * M) / 4 : c0 * M, meanwhile);
+        runCalls(this.rt, calls, prep.queue, meanwhile);
       }
       copyOut(steps - 1);
     } finally {

@@ -25,20 +25,19 @@ export function threadsFor(rt: WasmRuntime, macs: number): number {
 }
 
 /**
- * Runs `calls`, one per thread. With a `queue` block (see workQueueFor), every call covers a range of units
- * that starts at `begin` (0 unless the calls say otherwise), and the threads claim chunks of it as they go
- * (assembly/schedule.ts); the block's two queues, its count and its failure word are reset here.
- * `meanwhile` is host work done on this thread while the others compute (before the calls when there are no
- * others): see ThreadPool.run.
+ * Runs `calls`, one per thread. With a `queue` block (see workQueueFor), every call covers the same range of
+ * units, and the threads claim chunks of it as they go (assembly/schedule.ts); the block's two queues, their
+ * regions, its count and its failure word are reset here. `meanwhile` is host work done on this thread while
+ * the others compute (before the calls when there are no others): see ThreadPool.run.
  */
-export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 0, begin = 0, meanwhile?: () => void): void {
+export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 0, meanwhile?: () => void): void {
   if (queue) {
     const words = rt.heap.i32;
     const q = queue >> 2;
     words.fill(0, q, q + 8);
-    words[q] = begin;
     words[q + 1] = calls.length;
     words[q + 5] = calls.length;
+    words.fill(0, q + LINE_WORDS, q + LINE_WORDS * (1 + 2 * calls.length));
   }
   if (calls.length > 1 && rt.pool) {
     // A failing call sets the block's failure word, so that the others pass its barrier (schedule.ts).
@@ -49,19 +48,19 @@ export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 
   for (const call of calls) (rt.kernels[call.fn] as (...args: number[]) => void)(...call.args);
 }
 
-/**
- * Bytes of a queue block: two queues, a count and a failure word (assembly/schedule.ts) in the first 32 bytes,
- * then 32 bytes the plan may use (the direct path keeps its pad copy's geometry there); alone on a cache line
- * so that claiming does not slow its neighbours.
- */
-const QUEUE_BYTES = 64;
+const LINE_WORDS = 16;
 
-/** Workspace bytes of the queue block for `threads` calls: none for one thread. */
+/**
+ * Bytes of a queue block for `threads` calls: a header line (two queue headers, a count and a failure word in
+ * the first 32 bytes, then 32 bytes the plan may use; the direct path keeps its pad copy's geometry there),
+ * then each queue's per-thread regions, one cache line each (assembly/schedule.ts), so that one thread's
+ * claims do not slow another's. None for one thread.
+ */
 export function queueBytesFor(threads: number): number {
-  return threads > 1 ? QUEUE_BYTES : 0;
+  return threads > 1 ? LINE_WORDS * 4 * (1 + 2 * threads) : 0;
 }
 
-/** A queue block in wasm memory for `threads` calls sharing one range, or 0 (static ranges) for one thread. */
+/** A queue block in wasm memory for `threads` calls sharing one range, or 0 (one call does it all) for one thread. */
 export function workQueueFor(rt: WasmRuntime, threads: number): number {
-  return threads > 1 ? rt.heap.alloc(QUEUE_BYTES, 'workspace') : 0;
+  return threads > 1 ? rt.heap.alloc(queueBytesFor(threads), 'workspace') : 0;
 }

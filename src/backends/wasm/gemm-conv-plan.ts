@@ -433,7 +433,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
             call.args[ARG_ROW0] = r0;
             call.args[ARG_BAND_ROWS] = B;
           }
-          runCalls(this.rt, calls, queue, r0 * tiles, bands.flush);
+          runCalls(this.rt, calls, queue, bands.flush);
           bands.computed(out, k, n, r0);
         }
       }

@@ -12,8 +12,10 @@
  * the caller never hangs and rethrows it. The atomics order the plain memory accesses, wasm's included, so
  * a worker sees everything the caller wrote before dispatching and the caller sees the workers' results.
  *
- * The kernels never allocate and keep no mutable static data (all scratch comes from the host heap, one
- * region per slice): that is what makes several instances on one memory safe. Instantiating re-applies the
+ * The kernels never allocate and keep no mutable data in memory outside what the host hands them (all scratch
+ * comes from the host heap, one region per slice): that is what makes several instances on one memory safe.
+ * Their only mutable state of their own is in wasm globals, which are per instance, hence per thread
+ * (assembly/schedule.ts keeps a thread's claims there). Instantiating re-applies the
  * module's active data segments, which only rewrites identical constants below `heap_base()`.
  *
  * Blocking needs Atomics.wait, which Node allows on every thread and browsers only in workers (and only with
