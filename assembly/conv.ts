@@ -5,6 +5,7 @@
 import { gemm_packed_a, gemm_6x8_packed_b } from './gemm';
 import { im2col_cf, im2col_cl } from './im2col';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
+import { copyFloats } from './simd';
 
 // Channels-first. The panel always holds packed micro-panels (see im2col_cf); for a 1x1 kernel that is a plain
 // repack of the input, which pays for itself: reading B in place would touch one page per input channel.
@@ -104,7 +105,7 @@ function gemmClPixels(
         lda = <usize>cin << 2;
         tail = panel;
         tailLda = <usize>K << 2;
-        for (let r = full; r < cnt; r++) memory.copy(panel + <usize>(r - full) * tailLda, a + <usize>r * lda, tailLda);
+        for (let r = full; r < cnt; r++) copyFloats(panel + <usize>(r - full) * tailLda, a + <usize>r * lda, K);
       } else {
         im2col_cl(x + (<usize>(g * cinG) << 2), cin, cinG, D, H, W, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, OH, OW, p0, cnt, panel, K);
         a = panel;

@@ -12,7 +12,7 @@
 //
 // Weights are the GEMM path's packed A panels ([tile][c][taps][rows], gemm.ts pack_a), so a plan can take
 // either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
-import { clampv, madd, storePartial } from './simd';
+import { clampv, copyFloats, madd, storePartial } from './simd';
 import { gemm_packed_a, storeRows4x8, storeRows6x8 } from './gemm';
 import { chunkEnd, finish, firstChunk, nextChunk, waitFinished } from './schedule';
 
@@ -433,7 +433,7 @@ export function copy_into_padded(
       for (let h = 0; h < H; h++) {
         const row = y + ((<usize>(((c * Dp + d + PD) * Hp + h + PH) * Wq)) << 2);
         if (SW == 1) {
-          memory.copy(row + (<usize>PW << 2), x, rowBytes);
+          copyFloats(row + (<usize>PW << 2), x, W);
           x += rowBytes;
         } else {
           let i = 0;

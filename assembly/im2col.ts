@@ -1,6 +1,7 @@
 // Lowering a convolution's receptive fields into GEMM panels, bounded to one block of output pixels at a
 // time so the panel stays in L2. Zero padding is applied here, in-kernel; other padding modes are copied
 // out first by pad.ts. Spatial axes are always 3-D (D, H, W); 1-D and 2-D convolutions use size-1 axes.
+import { copyFloats, zeroFloats } from './simd';
 
 // Channels-first panel, packed for gemm_6x8_packed_a: micro-panels of 8 pixels, [ceil(cnt/8)][K][8], so the
 // microkernel streams its B operand contiguously (32 bytes per reduction step) whatever the input's plane size.
@@ -81,24 +82,6 @@ export function im2col_cf(
       }
     }
   }
-}
-
-// n floats from src to dst (n is one group's channels: often 3 or 4). memory.copy and memory.fill are
-// out-of-line calls in V8, tens of ns each: with 4 channels per group they took most of a grouped layer's time.
-// @ts-ignore: decorator
-@inline
-function copyFloats(dst: usize, src: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
-}
-
-// @ts-ignore: decorator
-@inline
-function zeroFloats(dst: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), f32x4.splat(0));
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
 
 // Channels-last panel: row j = output pixel p0 + j, columns = (a, b, e, c) of the reduction (K = taps*cinG),

@@ -1,3 +1,5 @@
+import { copyFloats } from './simd';
+
 // Copies an image into a larger buffer with reflect / replicate / circular padding (PyTorch's F.pad rules),
 // so the convolution kernels only ever see zero padding. The image is viewed as [outer][D][H][W][inner]:
 // channels-first has outer = C, inner = 1; channels-last has outer = 1, inner = C.
@@ -20,7 +22,7 @@ export function pad_image(
   PD0: i32, PD1: i32, PH0: i32, PH1: i32, PW0: i32, PW1: i32, mode: i32,
 ): void {
   const YD = D + PD0 + PD1, YH = H + PH0 + PH1, YW = W + PW0 + PW1;
-  const bytes = <usize>inner << 2;
+  const bytes = <usize>inner << 2; // one pixel
   for (let o = 0; o < outer; o++) {
     const xo = x + (<usize>o * D * H * W * inner << 2);
     for (let d = 0; d < YD; d++) {
@@ -30,7 +32,7 @@ export function pad_image(
         const srow = xo + (<usize>((sd * H + sh) * W * inner) << 2);
         for (let w = 0; w < YW; w++) {
           const sw = source(mode, w - PW0, W);
-          memory.copy(y, srow + (<usize>(sw * inner) << 2), bytes);
+          copyFloats(y, srow + (<usize>(sw * inner) << 2), inner);
           y += bytes;
         }
       }

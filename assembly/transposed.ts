@@ -34,7 +34,7 @@
 //   [Jd, Jh, Jw, outBase, ntaps, weightOffsetBytes, 0, 0, tapOffsetBytes x ntaps] per phase, back to back.
 // outBase is the phase's first output pixel (rd*OH*OW + rh*OW + rw); phase pixel (jd, jh, jw) is output
 // pixel outBase + jd*SD*OH*OW + jh*SH*OW + jw*SW and reads padded pixel (jd*Hp + jh)*Wp + jw + tap offset.
-import { madd, clampv, storePartial8 } from './simd';
+import { clampv, copyFloats, madd, storePartial8, zeroFloats } from './simd';
 import { gemm_packed_a } from './gemm';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
 
@@ -404,6 +404,7 @@ export function tconv_pad(
 ): void {
   const px = <usize>inner << 2;
   const rowBytes = <usize>Wp * px;
+  const rowFloats = Wp * inner;
   // Columns [lo, hi) of a padded row come from the image, the rest are zero.
   const lo = min(max(-w0, 0), Wp);
   const hi = max(min(W - w0, Wp), lo);
@@ -414,11 +415,11 @@ export function tconv_pad(
       for (let ph = 0; ph < Hp; ph++) {
         const sh = ph + h0;
         if (<u32>sd >= <u32>D || <u32>sh >= <u32>H || hi == lo) {
-          memory.fill(y, 0, rowBytes);
+          zeroFloats(y, rowFloats);
         } else {
-          if (lo > 0) memory.fill(y, 0, <usize>lo * px);
-          memory.copy(y + <usize>lo * px, xo + (<usize>((sd * H + sh) * W + w0 + lo)) * px, <usize>(hi - lo) * px);
-          if (hi < Wp) memory.fill(y + <usize>hi * px, 0, <usize>(Wp - hi) * px);
+          zeroFloats(y, lo * inner);
+          copyFloats(y + <usize>lo * px, xo + (<usize>((sd * H + sh) * W + w0 + lo)) * px, (hi - lo) * inner);
+          zeroFloats(y + <usize>hi * px, (Wp - hi) * inner);
         }
         y += rowBytes;
       }
