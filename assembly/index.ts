@@ -10,6 +10,7 @@ export { dwconv_cf_blocked_applies, dwconv_cf_blocked_workspace, dwconv_pack_blo
 export { tconv_cf, tconv_cl, tconv_pad } from './transposed';
 export { wino_f23_cf, wino_f222_cf } from './winograd';
 export { transpose_block, copy_cl_into_padded_cf } from './layout';
+export { schedule_tally } from './schedule';
 
 export function heap_base(): usize {
   return __heap_base;

@@ -168,3 +168,21 @@ export function waitFinished(queue: usize, total: i32): void {
     while (atomic.load<i32>(queue, 24) < total && atomic.load<i32>(queue, 28) == 0) {}
   }
 }
+
+// Test support (test/thread-pool.test.ts): claims the units [begin, end) like a kernel, after `delay` idle
+// spins, and for each unit adds 1 to tally[u - begin] and stores `id` in owner[u - begin], spinning `work`
+// times per unit, so a test can check that every unit is claimed exactly once, also by a thread that starts
+// late or runs slowly, and that the others took over a slow thread's region.
+export function schedule_tally(queue: usize, begin: i32, end: i32, tally: usize, owner: usize, id: i32, delay: i32, work: i32): void {
+  if (!ASC_FEATURE_THREADS) return; // the single-thread builds have no pool to test
+  for (let i = 0; i < delay; i++) atomic.load<i32>(tally);
+  for (let b = firstChunk(queue, begin, end); b < end; b = nextChunk(queue, end)) {
+    const e = chunkEnd(queue, b, end);
+    for (let u = b; u < e; u++) {
+      const at = <usize>(u - begin) << 2;
+      atomic.add<i32>(tally + at, 1);
+      atomic.store<i32>(owner + at, id);
+      for (let i = 0; i < work; i++) atomic.load<i32>(tally + at);
+    }
+  }
+}

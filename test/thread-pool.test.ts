@@ -157,6 +157,45 @@ describe('thread pool', () => {
     }
   });
 
+  it('the threads claim every unit of a range exactly once, and take over the region of a thread that starts late', () => {
+    // assembly/schedule.ts through schedule_tally: each call claims [begin, end) like a kernel and counts
+    // every unit it gets. The queue block is laid out as src/backends/wasm/dispatch.ts makes it.
+    const block = heap.alloc(64 * (1 + 2 * THREADS));
+    const maxUnits = 3000;
+    const tally = heap.alloc(maxUnits * 4);
+    const owner = heap.alloc(maxUnits * 4);
+    const words = new Int32Array(memory.buffer, block, 16 * (1 + 2 * THREADS));
+    const cases: Array<[begin: number, end: number, calls: number, late: number]> = [
+      [0, 0, 4, -1], [5, 6, 4, -1], [0, 3, 4, -1], [7, 100, 2, -1], [0, 1000, 4, -1], [100, 3100, 3, -1],
+      // One call starts late (10M idle spins, several times the whole range's work on one thread; with more
+      // calls than CPUs the OS decides which of the others run, but the calling thread always does): the others
+      // must not wait for its region.
+      [0, 2000, 2, 1], [0, 2000, 4, 3], [0, 2000, 4, 0],
+    ];
+    for (const [begin, end, n, late] of cases) {
+      const units = end - begin;
+      words.fill(0);
+      words[1] = n;
+      words[5] = n;
+      new Int32Array(memory.buffer, tally, maxUnits).fill(0);
+      new Int32Array(memory.buffer, owner, maxUnits).fill(-1);
+      const calls = Array.from({ length: n }, (_, id) => ({
+        fn: 'schedule_tally',
+        args: [block, begin, end, tally, owner, id, id === late ? 10_000_000 : 0, 2000],
+      }));
+      pool.run(calls);
+      const counts = Array.from(new Int32Array(memory.buffer, tally, units));
+      expect(counts.filter((c) => c !== 1).length, `${begin}..${end} on ${n} calls`).toBe(0);
+      if (late >= 0) {
+        // The late call's region would be the late-th of n: other calls claimed most of it.
+        const owners = new Int32Array(memory.buffer, owner, units);
+        const byLate = owners.filter((o) => o === late).length;
+        expect(byLate, `units the late call ${late} of ${n} claimed`).toBeLessThan(units / n / 2);
+      }
+    }
+    for (const p of [block, tally, owner]) heap.release(p);
+  });
+
   it('a trap in a share of work that the other threads wait for (a barrier) fails the run instead of hanging it', () => {
     // conv_direct_cf's threads copy channels into the padded image, then wait until all are copied
     // (assembly/direct.ts padTogether). Channel 1's destination lies 2 GiB past channel 0's, beyond the memory:
