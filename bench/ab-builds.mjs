@@ -1,6 +1,6 @@
 // A/B of two builds of the wasm kernels on the benchmark's layers, in one process, through the same JS API:
 //   node bench/ab-builds.mjs --a DIR --b DIR [--layers resnet_3x3,dilated] [--builds relaxed,simd128]
-//                            [--seconds 8] [--threads 1]
+//                            [--seconds 8] [--threads 1] [--algorithm winograd]
 // DIR holds a build's .wasm files (simdconv-relaxed.wasm, ...), e.g. the baseline's, saved before a change:
 //   git stash && npm run build:wasm && cp -r wasm /tmp/wasm-a && git stash pop && npm run build:wasm
 //   node bench/ab-builds.mjs --a /tmp/wasm-a --b wasm
@@ -31,6 +31,7 @@ const { values: args } = parseArgs({
     builds: { type: 'string', default: 'relaxed,simd128' },
     seconds: { type: 'string', default: '8' },
     threads: { type: 'string', default: '1' },
+    algorithm: { type: 'string' },
   },
 });
 if (!args.a || !args.b) throw new Error('ab-builds: --a DIR and --b DIR (folders of .wasm builds) are required');
@@ -72,7 +73,7 @@ async function main() {
     if (!l) throw new Error(`ab-builds: unknown layer ${name}; known: ${layers.map((x) => x.name).join(', ')}`);
     const { x, w } = makeTensors(l);
     const runs = sides.map(({ lib, ctx }) => {
-      const plan = lib[factory[l.op]](w, null, { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups }, ctx);
+      const plan = lib[factory[l.op]](w, null, { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups, ...(args.algorithm && { algorithm: args.algorithm }) }, ctx);
       const input = ctx.tensor(x.shape, x.data);
       const shape = plan.outputShape(x.shape);
       const out = { data: new Float32Array(shape.reduce((p, v) => p * v, 1)), shape };

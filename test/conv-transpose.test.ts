@@ -202,6 +202,27 @@ describe('convTranspose wasm kernels: tiles, blocks and plan reuse', () => {
             }
   });
 
+  it('panel heights by build: from 36 channels per group the SIMD128 build packs 4-row panels (every last-panel remainder)', () => {
+    // gemm-conv-plan.ts rowsPerTile: 36-39 channels end 4-row panels in 4, 1, 2, 3 rows and 6-row ones in 6, 1, 2, 3.
+    let seed = 71;
+    for (const ctx of builds())
+      for (const coutG of [31, 36, 37, 38, 39]) {
+        const next = rng(seed++);
+        const c: Case = {
+          op: 'convTranspose2d',
+          input: randomTensor([1, 5, 4, 11], next),
+          weight: randomTensor([5, coutG, 4, 4], next),
+          bias: randomTensor([coutG], next),
+          options: { stride: 2, padding: 1 },
+        };
+        const plan = CREATE[c.op](c.weight, c.bias, c.options, ctx);
+        expectMatchesReference(c, plan.run(c.input));
+        const rows = ctx === simd128 && coutG >= 36 ? 4 : 6;
+        expect(plan.info.kernel).toMatch(new RegExp(`^igemm-${rows}x8-transposed-cf`));
+        plan.dispose();
+      }
+  });
+
   it('reductions spanning several pixel blocks, grouped and dense, both layouts', () => {
     // A block holds ~256 KiB of reduction x pixels: long 1-D rows give several blocks at a small cost.
     let seed = 99;

@@ -285,6 +285,15 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
     expect(runChecked(ctx2, x, w, b, { padding: 1, algorithm: 'winograd' }, c.pad).threads).toBe(2);
   });
 
+  it('panels of 4 rows on the SIMD128 build from 36 output channels, 6 below (every last-panel remainder)', () => {
+    for (const [i, cout] of [31, 36, 37, 38, 39].entries()) {
+      const c: WinogradCase = { cin: 5, cout, h: 9, w: 13, pad: [1, 1], batch: 1, bias: true, activation: 'none', seed: 40 + i };
+      const { x, w, b } = tensors(c);
+      const info = runChecked(ctx, x, w, b, { padding: c.pad, algorithm: 'winograd' }, c.pad);
+      expect(info.kernel).toContain(`gemm-${build === 'simd128' && cout >= 36 ? 4 : 6}x8`);
+    }
+  });
+
   it('spans several blocks of tile rows (large channel counts)', () => {
     const c: WinogradCase = { cin: 96, cout: 7, h: 12, w: 70, pad: [1, 0], batch: 1, bias: false, activation: 'relu', seed: 11 };
     const { x, w, b } = tensors(c);

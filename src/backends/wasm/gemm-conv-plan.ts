@@ -30,7 +30,9 @@ export const PANEL_BYTES = 256 * 1024;
  * 36 panel rows) the 4x8 tile ran faster. Paired, SIMD128, one thread, 4x8 against 6x8: resnet_3x3 1.13x,
  * dilated 1.15x, resnet_stem 1.11x, sep_spatial 1.08x, pointwise 0.98x (L1-resident probe on gathered panels:
  * 21.8 against 17.9 GFLOP/s); below it (LeNet's 6 channels: 0.83x) the usual choice stands. The relaxed build
- * keeps 6x8, which there ran 1.13x the 4x8 on the same probe.
+ * keeps 6x8, which there ran 1.13x the 4x8 on the same probe. On a later machine of this kind (CPU family 26)
+ * the SIMD128 6x8 tile ran 0.64-0.71x the 4x8 on the dense layers; the transposed and Winograd plans, which had
+ * kept 6-row panels on SIMD128 too, ran 1.50x (transposed; 1.48x at two threads) and 1.03-1.08x (Winograd) on 4.
  */
 const SIMD128_4_ROWS_FROM = 36;
 

@@ -111,7 +111,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
 
     // Packed weights: [group][phase][channel tile][tap][ci][tile], the tile being 6 or 4 output channels
     // (channels-first, the GEMM's A) or 8 (channels-last, the GEMM's B), zero-filled past Cout/groups.
-    const tile = this.channelsLast ? 8 : rowsPerTile(coutG);
+    const tile = this.channelsLast ? 8 : rowsPerTile(coutG, rt.build);
     this.tile = tile;
     const tiles = Math.ceil(coutG / tile);
     const phaseTaps = this.phaseTapLists(k);

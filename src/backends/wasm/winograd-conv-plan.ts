@@ -105,7 +105,7 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     this.rank = params.rank as 2 | 3;
     this.count = 4 ** this.rank;
     const count = this.count;
-    this.rows = rowsPerTile(cout);
+    this.rows = rowsPerTile(cout, rt.build);
     this.uStride = Math.ceil(cout / this.rows) * this.rows * cin * 4;
     heap.ensureFits([
       [count * this.uStride, 'weight'],
