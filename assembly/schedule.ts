@@ -116,10 +116,10 @@ function claim(): i32 {
     const vEnd = endOf(victimWord);
     const from = vEnd - max(1, most >> 1);
     if (!atomicSwap(regionsOf + (<usize>victim << 6), victimWord, pack(nextOf(victimWord), from))) continue;
-    // [from, vEnd) is this thread's alone now; nobody else touches an empty region, so a plain swap does.
+    // [from, vEnd) is this thread's alone now: its first chunk, the rest as its region. Nobody else touches an
+    // empty region, unless more calls than `threads` share one; then this thread keeps the whole range.
     const e = from + max(1, (vEnd - from) >> 2);
-    atomicSwap(ownRegion, word, pack(e, vEnd));
-    claimedEnd = e;
+    claimedEnd = atomicSwap(ownRegion, word, pack(e, vEnd)) ? e : vEnd;
     return from;
   }
 }
