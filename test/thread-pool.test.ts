@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, createConv2d, SimdconvError } from '../src/index.js';
+import { queueBytesFor } from '../src/backends/wasm/dispatch.js';
 import { WasmHeap } from '../src/backends/wasm/heap.js';
 import { compileKernels, defaultWasmUrl, instantiateKernels, type KernelExports } from '../src/backends/wasm/module.js';
 import { createWasmRuntime } from '../src/backends/wasm/runtime.js';
@@ -160,11 +161,11 @@ describe('thread pool', () => {
   it('the threads claim every unit of a range exactly once, and take over the region of a thread that starts late', () => {
     // assembly/schedule.ts through schedule_tally: each call claims [begin, end) like a kernel and counts
     // every unit it gets. The queue block is laid out as src/backends/wasm/dispatch.ts makes it.
-    const block = heap.alloc(64 * (1 + 2 * THREADS));
+    const block = heap.alloc(queueBytesFor(THREADS));
     const maxUnits = 3000;
     const tally = heap.alloc(maxUnits * 4);
     const owner = heap.alloc(maxUnits * 4);
-    const words = new Int32Array(memory.buffer, block, 16 * (1 + 2 * THREADS));
+    const words = new Int32Array(memory.buffer, block, queueBytesFor(THREADS) / 4);
     const cases: Array<[begin: number, end: number, calls: number, late: number]> = [
       [0, 0, 4, -1], [5, 6, 4, -1], [0, 3, 4, -1], [7, 100, 2, -1], [0, 1000, 4, -1], [100, 3100, 3, -1],
       // One call starts late (10M idle spins, several times the whole range's work on one thread; with more
@@ -201,10 +202,10 @@ describe('thread pool', () => {
     // (assembly/direct.ts padTogether). Channel 1's destination lies 2 GiB past channel 0's, beyond the memory:
     // whichever thread claims it traps, and the failure word must release the thread waiting for it.
     // The queue block (src/backends/wasm/dispatch.ts): a header line, then each queue's regions for 2 threads.
-    const block = heap.alloc(64 * 5);
+    const block = heap.alloc(queueBytesFor(2));
     const src = heap.alloc(64);
     const padded = heap.alloc(64);
-    const words = new Int32Array(memory.buffer, block, 16 * 5);
+    const words = new Int32Array(memory.buffer, block, queueBytesFor(2) / 4);
     for (let attempt = 0; attempt < 20; attempt++) {
       words.fill(0);
       words.set([0, 2, 0, 0, 0, 2, 0, 0, /* D H W */ 1, 1, 1, /* PD PH PW */ 0, 0, 0, /* SW segW */ 1, 1]);

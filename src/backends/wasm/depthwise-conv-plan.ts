@@ -286,13 +286,13 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
         const n = Math.floor(step / perImage);
         const c0 = first(step) - n * C;
         const c1 = last(step) - n * C;
+        // The blocked path's units are blocks of 4 output channels (chunkChannelsFor keeps c0 * M a multiple of 4).
         for (const call of calls) {
           call.args[ARG_X] = x + n * C * inPlane * 4;
           call.args[ARG_Y] = y + n * C * M * outPlane * 4;
           call.args[ARG_CO_BEGIN] = c0 * M;
           call.args[ARG_CO_END] = c1 * M;
         }
-        // The blocked path's units are blocks of 4 output channels (chunkChannelsFor keeps c0 * M a multiple of 4).
         runCalls(this.rt, calls, prep.queue, meanwhile);
       }
       copyOut(steps - 1);
