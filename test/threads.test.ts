@@ -92,4 +92,33 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     one.dispose();
     plan.dispose();
   });
+
+  // Channels-first, the threads copy each image into the window the phases read together
+  // (assembly/transposed.ts padTogether): padded (a 4-tap kernel at stride 2 and padding 1 reads one value
+  // before the input), cropped (padding 5 leaves the first and last rows and columns unread), per image of a
+  // batch, with a depth axis and with groups. Bit-identical to one thread, whose host copies it.
+  const windowCases: Array<[string, number[], number[], sc.ConvTransposeOptions]> = [
+    ['2-D padded, batch 2', [2, 48, 19, 21], [48, 24, 4, 4], { stride: 2, padding: 1 }],
+    ['2-D cropped', [1, 64, 20, 22], [64, 16, 4, 4], { stride: 2, padding: 5, outputPadding: 1 }],
+    ['3-D padded, batch 2', [2, 16, 7, 8, 9], [16, 16, 4, 4, 4], { stride: 2, padding: 1 }],
+    ['2-D grouped', [1, 64, 24, 25], [64, 16, 3, 3], { stride: [2, 1], padding: 1, groups: 4 }],
+  ];
+  it.each(windowCases)('convTranspose channels-first, shared window copy: %s', (_, xShape, wShape, options) => {
+    const x = random(xShape, 7);
+    const w = random(wShape, 8);
+    const b = random([wShape[1]! * (options.groups ?? 1)], 9);
+    const op = xShape.length === 5 ? 'convTranspose3d' : 'convTranspose2d';
+    const create = (c: sc.Context) => (op === 'convTranspose3d' ? sc.createConvTranspose3d(w, b, options, c) : sc.createConvTranspose2d(w, b, options, c));
+    const plan = create(ctx);
+    const y = plan.run(x);
+    expect(plan.info.threads).toBe(2);
+    const bound = referenceConvTranspose(op, absTensor(x), absTensor(w), absTensor(b), options);
+    const taps = wShape.slice(2).reduce((a, c) => a * c, 1);
+    expectConvClose(y, referenceConvTranspose(op, x, w, b, options), bound.data, (xShape[1]! / (options.groups ?? 1)) * taps);
+    const one = create(single);
+    expect(one.info.threads).toBe(1);
+    expect(y.data).toEqual(one.run(x).data);
+    one.dispose();
+    plan.dispose();
+  });
 });

@@ -28,6 +28,8 @@ interface TransposedKernels {
 /** Argument positions of tconv_cf / tconv_cl that the plan patches per image. */
 const ARG_X = 0;
 const ARG_Y = 4;
+/** tconv_cf's `src`: the image its threads copy into the padded window together, or 0. */
+const ARG_PAD_SRC = 27;
 
 /** One output phase r = o mod s on one axis: the taps t reaching it and the input offset of each (i = j + off). */
 interface AxisPhase {
@@ -65,6 +67,8 @@ interface Prepared {
   calls: KernelCall[];
   /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
   queue: number;
+  /** Channels-first with threads and a padded window: the kernel's threads copy the image into it together. */
+  padTogether: boolean;
   nphases: number;
   /** Window of the input the phases read, per axis (d, h, w): first index and size. */
   start: [number, number, number];
@@ -281,9 +285,13 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     const calls = scratches.map((scratch): KernelCall =>
       this.channelsLast
         ? { fn: 'tconv_cl', args: [...head, Hp, Wp, OH, OW, SD, SH, SW, scratch, block, lo, hi, 0, units, queue] }
-        : { fn: 'tconv_cf', args: [...head, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, scratch, block, this.tile, lo, hi, 0, units, queue] },
+        : { fn: 'tconv_cf', args: [...head, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, scratch, block, this.tile, lo, hi, 0, units, queue, 0] },
     );
-    return { x, y, padded, table, scratches, calls, queue, nphases, start, size, block, workspaceBytes: this.workspaceBytes };
+    // With threads, channels-first, they copy the image into the padded window together (assembly/transposed.ts
+    // padTogether); the copy's geometry goes after the queue block's queues.
+    const padTogether = !this.channelsLast && queue !== 0 && padded !== 0;
+    if (padTogether) heap.i32.set([...inS, ...start], (queue >> 2) + 8);
+    return { x, y, padded, table, scratches, calls, queue, padTogether, nphases, start, size, block, workspaceBytes: this.workspaceBytes };
   }
 
   protected releasePrepared(prep: Prepared): void {
@@ -317,7 +325,11 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
     for (let n = 0; n < g.batch; n++) {
       let xs = src + n * inImage;
-      if (prep.padded) {
+      let shared = 0; // the image the threads pad together (else 0)
+      if (prep.padTogether) {
+        shared = xs;
+        xs = prep.padded;
+      } else if (prep.padded) {
         if (this.channelsLast) k.tconv_pad(xs, prep.padded, 1, cin, D, H, W, d0, h0, w0, Dp, Hp, Wp);
         else k.tconv_pad(xs, prep.padded, cin, 1, D, H, W, d0, h0, w0, Dp, Hp, Wp);
         xs = prep.padded;
@@ -325,6 +337,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
       for (const call of prep.calls) {
         call.args[ARG_X] = xs;
         call.args[ARG_Y] = dst + n * outImage;
+        if (!this.channelsLast) call.args[ARG_PAD_SRC] = shared;
       }
       runCalls(this.rt, prep.calls, prep.queue);
     }
