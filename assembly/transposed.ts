@@ -15,8 +15,9 @@
 // 3-D phases are products of the per-axis ones.
 //
 // Implicit GEMM, no im2col. The host (channels-first with threads: the threads, together) builds a zero-padded
-// (or cropped) copy of the image covering exactly the input range the phases read, so a tap is a constant offset into it; the kernels below walk the taps
-// and channels as the reduction (K = taps * Cin/g), reading the padded input in place:
+// (or cropped) copy of the image covering exactly the input range the phases read, so a tap is a constant
+// offset into it; the kernels below walk the taps and channels as the reduction (K = taps * Cin/g), reading the
+// padded input in place:
 // - channels-first: C = A[Cout/g x K] * B[K x pixels]; A are weights packed per phase [tap][ci][rows] (6 output
 //   channels per panel, or 4: gemm-conv-plan.ts rowsPerTile), B rows are input rows shifted by each tap's
 //   offset; a tile is 8 consecutive phase pixels of one output row, stored with the phase's output stride
