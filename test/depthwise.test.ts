@@ -333,8 +333,19 @@ describe('depthwise kernels', () => {
       // cross into the next image of the batch, and with stride 2 read the even/odd split per channel.
       // The first two run per plane (width 67 > 64; stride 2 at 33 output columns > 16), the last three
       // channel-blocked (chunks of multiples of 4 channels per thread, the last short), with a multiplier and at
-      // stride 2.
-      for (const [c, m, stride, h, w, blocked] of [[40, 1, 1, 61, 67, false], [23, 2, 2, 70, 66, false], [17, 3, 1, 61, 31, true], [26, 2, 1, 97, 29, true], [62, 1, 2, 100, 27, true]] as const) {
+      // stride 2. The first and the last three are large enough for two threads (`split`): chunks of 1 MiB then.
+      const cases = [
+        [40, 1, 1, 61, 67, false, true],
+        [23, 2, 2, 70, 66, false, false],
+        [17, 3, 1, 61, 31, true, false],
+        [26, 2, 1, 97, 29, true, false],
+        [62, 1, 2, 100, 27, true, false],
+        [64, 2, 1, 48, 30, true, true],
+        [160, 1, 2, 124, 31, true, true],
+        // Planes larger than a chunk: still a channel per thread.
+        [4, 1, 1, 380, 380, false, true],
+      ] as const;
+      for (const [c, m, stride, h, w, blocked, split] of cases) {
         const cs: Case = {
           op: 'conv2d',
           input: randomTensor([2, c, h, w], next),
@@ -350,11 +361,14 @@ describe('depthwise kernels', () => {
           try {
             const inputBefore = Float32Array.from(cs.input.data);
             const staged = plan.run(cs.input);
-            expect(cs.input.data).toEqual(inputBefore);
+            // Bit for bit (toEqual walks a million-element array for seconds).
+            expect(Buffer.compare(Buffer.from(cs.input.data.buffer), Buffer.from(inputBefore.buffer))).toBe(0);
             const chunk = Number(/staged in chunks of (\d+) channels/.exec(plan.info.kernel)?.[1]);
             expect(chunk, `${ctx.build} ${ctx.threads}t ${c}: ${plan.info.kernel}`).toBeGreaterThan(0);
             expect(chunk).toBeLessThan(c);
+            expect(chunk).toBeGreaterThanOrEqual(plan.info.threads * (blocked ? 4 : 1));
             expect(plan.info.kernel.startsWith('dwconv-cf-blocked'), plan.info.kernel).toBe(blocked);
+            expect(plan.info.threads).toBe(split && ctx.threads === 2 ? 2 : 1);
             expectConvClose(staged, expected.value, expected.bound, 9);
             const again = plan.run(cs.input);
             expect(Buffer.compare(Buffer.from(again.data.buffer), Buffer.from(staged.data.buffer))).toBe(0);

@@ -38,7 +38,7 @@ const ARG_CO_BEGIN = 27;
 const ARG_CO_END = 28;
 
 /**
- * Input plus output bytes per chunk of a staged channels-first run. Channel c of the output reads only
+ * Input plus output bytes per chunk and thread of a staged channels-first run. Channel c of the output reads only
  * channel c of the input (c / M with a multiplier), so `run` stages the input, computes and copies the output
  * out chunk by chunk of channels (whichever of the two is not in wasm memory already): each chunk's copy in,
  * kernel and copy out meet in L2 instead of memory, and with threads the calling thread copies the next chunk
@@ -53,6 +53,21 @@ const ARG_CO_END = 28;
  * relaxed / SIMD128: one thread 0.99x / 1.02x, two threads 1.02x / 1.01x and 1.02x / 0.98x.
  */
 const CHUNK_BYTES = 512 * 1024;
+/**
+ * The chunk size above is per thread: with two, a chunk of 512 KiB split 144 ch 56x56 into 8-9 steps of 16-20
+ * channels, and every step's barrier and last unit cost more than the chunk's cache gain.
+ */
+const chunkBytesFor = (threads: number) => CHUNK_BYTES * threads;
+/**
+ * Widest output the blocked path takes with threads. Where it gains little on one thread (144 ch 56x56,
+ * relaxed: 1.08x the per-plane kernel), its units of 4 channels are too coarse to share a staged run's chunks.
+ * Paired at two threads on 144 ch 56x56, output staged, against the blocked path in 512 KiB chunks: per-plane
+ * in 512 KiB chunks 1.05x, blocked in 1 MiB 1.04x, per-plane in 1 MiB (as now) 1.14-1.20x, in 2 MiB 1.17x;
+ * SIMD128 (per-plane either way) 1 MiB 1.05-1.08x, 2 MiB 1.09x; one thread 1.00x. With a resident output the
+ * two kernels measured alike at two threads (0.141-0.145 ms). On narrower maps the blocked path stays: 1.4-2.7x
+ * the per-plane kernel at 7x7 to 28x28 (assembly/depthwise-blocked.ts).
+ */
+const BLOCKED_MAX_OW_THREADED = 32;
 
 interface Prepared {
   /** Staging for `run` (heap block; the input starts `before` bytes in), allocated on first use. */
@@ -190,7 +205,11 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       before = align16(PW * 4) + 16;
       after = align16(Math.max(0, maxPos - (W - 1)) * 4) + 32;
     }
-    const blocked = this.blockedWeights !== 0 && exported(this.rt, 'dwconv_cf_blocked_applies')(D, KD, KW, SW, DW, OW) === 1;
+    const wanted = threadsFor(this.rt, (DEPTHWISE_MAC_COST * g.macs) / g.batch);
+    const blocked =
+      this.blockedWeights !== 0 &&
+      (wanted === 1 || OW <= BLOCKED_MAX_OW_THREADED) &&
+      exported(this.rt, 'dwconv_cf_blocked_applies')(D, KD, KW, SW, DW, OW) === 1;
     const wsBytes = this.channelsLast
       ? exported(this.rt, 'dwconv_cl_workspace')(C, M, OD, OH, OW, KD, KH, KW)
       : Math.max(
@@ -200,7 +219,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     // Work units: output channels (channels-first; blocks of 4 on the blocked path) or output rows
     // (channels-last). Every thread's call covers them all and claims chunks from the queue.
     const units = this.channelsLast ? OD * OH : blocked ? Math.ceil(p.outChannels / 4) : p.outChannels;
-    const threads = Math.min(units, threadsFor(this.rt, (DEPTHWISE_MAC_COST * g.macs) / g.batch));
+    const threads = Math.min(units, wanted);
     const workspaces = Array.from({ length: threads }, () => heap.alloc(wsBytes, 'workspace'));
     const queue = workQueueFor(this.rt, threads);
     this.threads = threads;
@@ -323,14 +342,16 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
    * Input channels per chunk of a staged channels-first run, or 0 to run whole images. On the blocked path a
    * multiple of 4 per thread: every chunk starts on a block of 4 output channels, and the threads get as many
    * blocks each (paired against the per-plane kernel, two threads, 144 ch 56x56: chunks of 20 channels, 5
-   * blocks, 0.98-1.00x; of 16, 0.96-1.01x).
+   * blocks, 0.98-1.00x; of 16, 0.96-1.01x). On the per-plane path at least a channel per thread: planes larger
+   * than a chunk went one channel at a time, which one thread computes while the others wait (paired, two
+   * threads, SIMD128: 16 ch 400x400 2.05x, 32 ch 224x224 1.81x, with the chunk size per thread).
    */
   private chunkChannelsFor(g: ConvGeometry, prep: Prepared): number {
     if (this.channelsLast || needsPadCopy(g)) return 0;
     const perChannel = (shapeSize(g.inSize) + this.multiplier * shapeSize(g.outSize)) * 4;
-    const fit = Math.floor(CHUNK_BYTES / perChannel);
-    const unit = prep.blocked ? 4 * prep.calls.length : 1;
-    const chunk = Math.max(unit, fit - (fit % unit));
+    const threads = prep.calls.length;
+    const fit = Math.floor(chunkBytesFor(threads) / perChannel);
+    const chunk = prep.blocked ? Math.max(4 * threads, fit - (fit % (4 * threads))) : Math.max(threads, fit);
     return chunk < g.params.inChannels ? chunk : 0;
   }
 
