@@ -12,6 +12,7 @@ import { groupedBarChart, pairedColor } from './chart.mjs';
 import { OWN_CONFIGS, PEER_CONFIGS, THREADS } from './configs.mjs';
 import { layers } from './layers.mjs';
 import { relaxedSimdValidates } from './peers/wasm-peak.mjs';
+import { describeCoreSpeeds, measureCoreSpeeds } from './core-speed.mjs';
 
 const started = performance.now();
 const startLoad = os.loadavg()[0];
@@ -100,6 +101,9 @@ function ask(suite, message) {
   });
 }
 
+// Before and after the suite (the CPUs' difference drifts): bounds what "vs own 1t" can reach on this machine.
+const coreSpeeds = { start: measureCoreSpeeds() };
+console.log(`one-thread speed by CPU, before the suite: ${describeCoreSpeeds(coreSpeeds.start)}`);
 const suites = THREADS.map(startSuite);
 // The ceilings one process at a time, then each layer at every thread count before the next layer.
 for (const suite of suites) await ask(suite, { type: 'peak' });
@@ -123,6 +127,10 @@ for (const suite of suites) {
     }
   }
 }
+
+await Promise.all(suites.map((suite) => suite.exitCode == null && new Promise((resolve) => suite.child.once('exit', resolve))));
+coreSpeeds.end = measureCoreSpeeds();
+console.log(`one-thread speed by CPU, after the suite: ${describeCoreSpeeds(coreSpeeds.end)}`);
 
 // Ratios: against the best wasm peer at the same thread count; ceilings: the single-thread peak of the
 // config's instruction set sampled during the layer's own rounds (suite.mjs), times its thread count.
@@ -154,7 +162,8 @@ const stealSeconds = startSteal == null ? null : (stealTicks() - startSteal) / 1
 console.log(`\n## Results (${args.quick ? 'quick, ' : ''}backend ${args.backend}, Node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} CPUs)\n`);
 console.log(`wasm ceiling, 1 thread, best moment: SIMD128 ${fixed(peak.simd128, 1)} GFLOP/s, relaxed ${peak.relaxed ? `${fixed(peak.relaxed, 1)} GFLOP/s` : 'n/a'}. "of wasm ceiling" is against the ceiling sampled while the layer ran (the "ceiling" column, 1 thread; 2-thread configs against twice it).`);
 console.log(`Load average (1 min) before the run ${fixed(startLoad, 2)}${startLoad > 0.5 ? ' (other processes were busy)' : ''}, after it ${fixed(load, 2)} (the run's own load included). `
-  + (stealSeconds == null ? 'Steal time not available here.\n' : `Steal time during the run: ${fixed(stealSeconds, 1)} s of ${fixed((performance.now() - started) / 1e3, 0)} s${stealSeconds > 1 ? ' (the hypervisor ran other guests on these CPUs: figures, 2-thread ones most, are less reliable)' : ''}.\n`));
+  + (stealSeconds == null ? 'Steal time not available here.' : `Steal time during the run: ${fixed(stealSeconds, 1)} s of ${fixed((performance.now() - started) / 1e3, 0)} s${stealSeconds > 1 ? ' (the hypervisor ran other guests on these CPUs: figures, 2-thread ones most, are less reliable)' : ''}.`));
+console.log(`One-thread speed by CPU (bench/core-speed.mjs), before the suite: ${describeCoreSpeeds(coreSpeeds.start)}; after it: ${describeCoreSpeeds(coreSpeeds.end)}.\n`);
 console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling | ceiling | vs own 1t | wasm MiB |');
 console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
 const shown = (r) => r.status === 'ok' || !configOf(r).optional;
@@ -176,7 +185,7 @@ const versions = Object.fromEntries(['@tensorflow/tfjs-backend-wasm', 'onnxrunti
   const file = new URL(`../node_modules/${name}/package.json`, import.meta.url);
   return [name, JSON.parse(readFileSync(file, 'utf8')).version];
 }));
-const meta = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: { start: startLoad, end: load }, stealSeconds, versions, seconds };
+const meta = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: { start: startLoad, end: load }, stealSeconds, coreSpeeds, versions, seconds };
 const options = { layers: layerNames, quick: args.quick, peers: configs.some((c) => PEER_CONFIGS.includes(c)), backend: args.backend };
 
 // Written through a .tmp file and a rename, so an interrupted run leaves the last results intact.
