@@ -169,13 +169,18 @@ export function waitFinished(queue: usize, total: i32): void {
   }
 }
 
-// Test support (test/thread-pool.test.ts): claims the units [begin, end) like a kernel, after `delay` idle
-// spins, and for each unit adds 1 to tally[u - begin] and stores `id` in owner[u - begin], spinning `work`
-// times per unit, so a test can check that every unit is claimed exactly once, also by a thread that starts
-// late or runs slowly, and that the others took over a slow thread's region.
-export function schedule_tally(queue: usize, begin: i32, end: i32, tally: usize, owner: usize, id: i32, delay: i32, work: i32): void {
+// Test support (test/thread-pool.test.ts): claims the units [begin, end) like a kernel and for each unit adds 1
+// to tally[u - begin] and stores `id` in owner[u - begin], spinning `work` times per unit, so a test can check
+// that every unit is claimed exactly once and that the others take over a late thread's region. Each call adds
+// 1 to the word at `done` when its loop ends; a call with `late` set first waits until `late` others have
+// (at most 2^31 spins, so a scheduler that never lets the others finish fails the test instead of hanging it).
+// A fixed delay instead made the test depend on the OS: on a loaded 2-CPU machine the calling thread was once
+// descheduled for longer than the late call's delay, which then claimed the whole range.
+export function schedule_tally(queue: usize, begin: i32, end: i32, tally: usize, owner: usize, id: i32, late: i32, work: i32, done: usize): void {
   if (!ASC_FEATURE_THREADS) return; // the single-thread builds have no pool to test
-  for (let i = 0; i < delay; i++) atomic.load<i32>(tally);
+  if (late) {
+    for (let i = 0; i < 0x7fffffff && atomic.load<i32>(done) < late; i++) {}
+  }
   for (let b = firstChunk(queue, begin, end); b < end; b = nextChunk(queue, end)) {
     const e = chunkEnd(queue, b, end);
     for (let u = b; u < e; u++) {
@@ -185,4 +190,5 @@ export function schedule_tally(queue: usize, begin: i32, end: i32, tally: usize,
       for (let i = 0; i < work; i++) atomic.load<i32>(tally + at);
     }
   }
+  atomic.add<i32>(done, 1);
 }

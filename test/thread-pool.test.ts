@@ -165,12 +165,12 @@ describe('thread pool', () => {
     const maxUnits = 3000;
     const tally = heap.alloc(maxUnits * 4);
     const owner = heap.alloc(maxUnits * 4);
+    const done = heap.alloc(16);
     const words = new Int32Array(memory.buffer, block, queueBytesFor(THREADS) / 4);
     const cases: Array<[begin: number, end: number, calls: number, late: number]> = [
       [0, 0, 4, -1], [5, 6, 4, -1], [0, 3, 4, -1], [7, 100, 2, -1], [0, 1000, 4, -1], [100, 3100, 3, -1],
-      // One call starts late (10M idle spins, several times the whole range's work on one thread; with more
-      // calls than CPUs the OS decides which of the others run, but the calling thread always does): the others
-      // must not wait for its region.
+      // One call starts late, once all the others have finished (schedule_tally's `late`): they must have taken
+      // over its region, leaving it nothing; without stealing it would claim its whole region.
       [0, 2000, 2, 1], [0, 2000, 4, 3], [0, 2000, 4, 0],
     ];
     for (const [begin, end, n, late] of cases) {
@@ -180,21 +180,23 @@ describe('thread pool', () => {
       words[5] = n;
       new Int32Array(memory.buffer, tally, maxUnits).fill(0);
       new Int32Array(memory.buffer, owner, maxUnits).fill(-1);
+      new Int32Array(memory.buffer, done, 1)[0] = 0;
       const calls = Array.from({ length: n }, (_, id) => ({
         fn: 'schedule_tally',
-        args: [block, begin, end, tally, owner, id, id === late ? 10_000_000 : 0, 2000],
+        args: [block, begin, end, tally, owner, id, id === late ? n - 1 : 0, 2000, done],
       }));
       pool.run(calls);
       const counts = Array.from(new Int32Array(memory.buffer, tally, units));
       expect(counts.filter((c) => c !== 1).length, `${begin}..${end} on ${n} calls`).toBe(0);
       if (late >= 0) {
-        // The late call's region would be the late-th of n: other calls claimed most of it.
+        // The late call's region is the last of n (its ticket is the last): the others claimed all of it.
         const owners = new Int32Array(memory.buffer, owner, units);
         const byLate = owners.filter((o) => o === late).length;
-        expect(byLate, `units the late call ${late} of ${n} claimed`).toBeLessThan(units / n / 2);
+        expect(byLate, `units the late call ${late} of ${n} claimed`).toBe(0);
+        expect(new Int32Array(memory.buffer, done, 1)[0]).toBe(n);
       }
     }
-    for (const p of [block, tally, owner]) heap.release(p);
+    for (const p of [block, tally, owner, done]) heap.release(p);
   });
 
   it('a trap in a share of work that the other threads wait for (a barrier) fails the run instead of hanging it', () => {
