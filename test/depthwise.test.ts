@@ -331,9 +331,9 @@ describe('depthwise kernels', () => {
     try {
       // [channels, multiplier, stride, height, width]: chunks that split an image unevenly (the last is short),
       // cross into the next image of the batch, and with stride 2 read the even/odd split per channel.
-      // The first two run per plane (width 67 > 64; stride 2 at 33 output columns > 16), the last three
-      // channel-blocked (chunks of multiples of 4 channels per thread, the last short), with a multiplier and at
-      // stride 2. The first and the last three are large enough for two threads (`split`): chunks of 1 MiB then.
+      // The first two and the last run per plane (width 67 > 64; stride 2 at 33 output columns > 16; 380
+      // columns), the others channel-blocked (chunks of multiples of 4 channels per thread, the last short), with
+      // a multiplier and at stride 2. Those marked `split` are large enough for two threads: chunks of 1 MiB then.
       const cases = [
         [40, 1, 1, 61, 67, false, true],
         [23, 2, 2, 70, 66, false, false],
