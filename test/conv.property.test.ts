@@ -18,6 +18,7 @@ import { referenceConv, type Tensor64 } from '../src/reference.js';
 import type { ConvOp } from '../src/shape.js';
 import type { Activation, ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
+import { sameBits } from './helpers/bits.js';
 import { rng, randomTensor } from './helpers/random.js';
 
 const SEED = 0x5eed_c0de;
@@ -319,10 +320,6 @@ function check(backend: Backend, c: ConvCase): void {
   expect(sameBits(c.input.data, snapshot[0].data), 'input unchanged').toBe(true);
   expect(sameBits(c.weight.data, snapshot[1].data), 'weight unchanged').toBe(true);
   if (c.bias) expect(sameBits(c.bias.data, snapshot[2]!.data), 'bias unchanged').toBe(true);
-}
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.compare(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), new Uint8Array(b.buffer, b.byteOffset, b.byteLength)) === 0;
 }
 
 function describeCase(c: ConvCase): string {

@@ -16,6 +16,7 @@ import { referenceConv } from '../src/reference.js';
 import type { ConvOp } from '../src/shape.js';
 import type { ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
 import { absTensor, errorBound, expectConvClose } from './helpers/tolerance.js';
+import { sameBits } from './helpers/bits.js';
 import { rng, randomTensor } from './helpers/random.js';
 
 const SEED = 0x0dd_ba11;
@@ -36,10 +37,6 @@ function filled(shape: readonly number[], value: number): Tensor {
 
 function copy(t: Tensor): Tensor {
   return { data: new Float32Array(t.data), shape: [...t.shape] };
-}
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.compare(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), new Uint8Array(b.buffer, b.byteOffset, b.byteLength)) === 0;
 }
 
 const OP_OF_RANK: Record<1 | 2 | 3, ConvOp> = { 1: 'conv1d', 2: 'conv2d', 3: 'conv3d' };

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, createConv2d, SimdconvError } from '../src/index.js';
 import { queueBytesFor } from '../src/backends/wasm/dispatch.js';
 import { WasmHeap } from '../src/backends/wasm/heap.js';
+import { sameBits } from './helpers/bits.js';
 import { compileKernels, defaultWasmUrl, instantiateKernels, type KernelExports } from '../src/backends/wasm/module.js';
 import { createWasmRuntime } from '../src/backends/wasm/runtime.js';
 import { type ThreadCall, type ThreadPool, createThreadPool, threadSupport } from '../src/backends/wasm/thread-pool.js';
@@ -27,10 +28,6 @@ function expectCode(fn: () => unknown, code: string): void {
     return;
   }
   throw new Error(`expected a SimdconvError ${code}`);
-}
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
 function fill(view: Float32Array, seed: number): void {
