@@ -53,8 +53,10 @@ describe.each([
     const xr = ctx.tensor(x.shape, x.data);
     const yr = ctx.tensor(expected.shape);
     const before = ctx.memoryStats().memoryBytes;
+    expect(xr.data, 'one view while the memory stays').toBe(xr.data);
     const big = ctx.tensor([64, 1024, 1024]); // 256 MiB: forces growth
     expect(ctx.memoryStats().memoryBytes).toBeGreaterThan(before);
+    expect(sameBits(xr.data, x.data), 'a view of the grown memory').toBe(true);
     plan.run(xr, yr);
     expect(sameBits(yr.data, expected.data)).toBe(true);
     for (const t of [big, xr, yr]) t.dispose();

@@ -19,9 +19,15 @@ export function residentTensor(rt: WasmRuntime, shape: readonly number[], values
   const size = checkShape(shape, values);
   const offset = rt.heap.alloc(size * 4, 'shape');
   let disposed = false;
+  // One view, re-made only when growing the memory replaced its buffer: a plan's run reads `data` several
+  // times (validation, then the offsets), and a fresh Float32Array each time was a third of the garbage a run
+  // of a small layer left (1->6 28x28 k5, resident input and output: 124 against 84 scavenges of a 1 MB new
+  // space in 50,000 runs). Not measurably faster: it spares the collector, not the run.
+  let cached: Float32Array | null = null;
   const view = () => {
     if (disposed) throw new SimdconvError('DISPOSED', 'tensor', 'a tensor that has not been disposed', 'a disposed tensor');
-    return rt.heap.f32(offset, size);
+    if (cached?.buffer !== rt.memory.buffer) cached = rt.heap.f32(offset, size);
+    return cached;
   };
   if (values === undefined) view().fill(0);
   else view().set(values);
@@ -33,6 +39,7 @@ export function residentTensor(rt: WasmRuntime, shape: readonly number[], values
     dispose() {
       if (disposed) return;
       disposed = true;
+      cached = null;
       rt.heap.release(offset);
     },
   };
