@@ -66,6 +66,8 @@ interface Prepared {
   /** Its width phases (the direct path's width stride, else 1) and their length: a row holds phases x segment values. */
   phases: number;
   segment: number;
+  /** copy_into_padded's arguments after its two pointers (C, D, H, W, PD, PH, PW, Dp, Hp, phases, segment): made once, not per run. */
+  copyArgs: readonly number[];
   /** direct: the byte offset of each reduction step (channel, tap) in the padded image. */
   offsets: number;
   /** One kernel call per thread, each over all output pixels (im2col) or (channel tile, row) units (direct), claiming chunks from `queue`. */
@@ -345,6 +347,10 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const [KD, KH, KW] = to3d(p.kernel, 1);
     const [DD, DH, DW] = to3d(p.dilation, 1);
     const { min: lo, max: hi } = p.clamp;
+    const [ID, IH, IW] = to3d(g.inSize, 1);
+    const padBefore = to3d(p.padBefore, 0);
+    const padAfter = to3d(p.padAfter, 0);
+    const copyArgs = [p.inChannels, ID, IH, IW, ...padBefore, ID + padBefore[0] + padAfter[0], IH + padBefore[1] + padAfter[1], phases, segment];
     let calls: KernelCall[];
     if (strategy === 'direct') {
       kernels.direct_tap_offsets(p.inChannels / p.groups, KD, KH, KW, DD, DH, DW, D, H, phases, segment, offsets);
@@ -356,11 +362,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       }));
       // With threads, they copy a zero-padded input into the padded image together (assembly/direct.ts
       // padTogether); the copy's geometry goes after the queue block's queues.
-      if (padTogether) {
-        const [ID, IH, IW] = to3d(g.inSize, 1);
-        const [PD, PH, PW] = to3d(p.padBefore, 0);
-        heap.i32.set([ID, IH, IW, PD, PH, PW, phases, segment], (queue >> 2) + 8);
-      }
+      if (padTogether) heap.i32.set([ID, IH, IW, ...padBefore, phases, segment], (queue >> 2) + 8);
     } else {
       // On a padded copy the kernels see no padding.
       const [PD, PH, PW] = needsPadded ? [0, 0, 0] : to3d(p.padBefore, 0);
@@ -374,7 +376,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     this.lastStrategy = inPlace ? 'inPlace' : strategy;
     this.lastBandRows = bandRows;
     this.lastRecut = recut;
-    return { x: 0, y: 0, strategy, panels, padded, phases, segment, offsets, calls, yCf, queue, padTogether, bandRows, bands: null, rows: OD * OH, rowLength: OW };
+    return { x: 0, y: 0, strategy, panels, padded, phases, segment, copyArgs, offsets, calls, yCf, queue, padTogether, bandRows, bands: null, rows: OD * OH, rowLength: OW };
   }
 
   protected releasePrepared(prep: Prepared): void {
@@ -455,11 +457,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
   /** Points the calls at image n of the input at `x` (padding it first where the kernels read a padded copy) and at output `y`. */
   private setImage(g: ConvGeometry, prep: Prepared, x: number, n: number, y: number): void {
     const { kernels } = this.rt;
-    const p = g.params;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
-    const [D, H, W] = to3d(g.inSize, 1);
-    const [PD, PH, PW] = to3d(p.padBefore, 0);
-    const [QD, QH] = to3d(p.padAfter, 0);
     let src = x + n * inImage;
     let shared = 0; // the image the direct kernel's threads pad together (else 0)
     if (needsPadCopy(g)) {
@@ -470,7 +468,8 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       src = prep.padded;
     } else if (prep.padded) {
       const copy = this.viaChannelsFirst ? kernels.copy_cl_into_padded_cf : kernels.copy_into_padded;
-      copy(src, prep.padded, p.inChannels, D, H, W, PD, PH, PW, D + PD + QD, H + PH + QH, prep.phases, prep.segment);
+      const a = prep.copyArgs;
+      copy(src, prep.padded, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!);
       src = prep.padded;
     }
     for (const call of prep.calls) {
