@@ -70,7 +70,8 @@ interface Prepared {
   /** Channels-first with threads and a padded window: the kernel's threads copy the image into it together. */
   padTogether: boolean;
   nphases: number;
-  /** Window of the input the phases read, per axis (d, h, w): first index and size. */
+  /** The input's size per axis (d, h, w), and the window of it the phases read: first index and size. */
+  inSize: [number, number, number];
   start: [number, number, number];
   size: [number, number, number];
   block: number;
@@ -291,7 +292,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     // padTogether); the copy's geometry goes after the queue block's queues.
     const padTogether = !this.channelsLast && queue !== 0 && padded !== 0;
     if (padTogether) heap.i32.set([...inS, ...start], (queue >> 2) + 8);
-    return { x, y, padded, table, scratches, calls, queue, padTogether, nphases, start, size, block, workspaceBytes: this.workspaceBytes };
+    return { x, y, padded, table, scratches, calls, queue, padTogether, nphases, inSize: inS, start, size, block, workspaceBytes: this.workspaceBytes };
   }
 
   protected releasePrepared(prep: Prepared): void {
@@ -317,7 +318,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
   protected compute(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
     const k = this.kernels;
     const p = g.params;
-    const [D, H, W] = to3d(g.inSize, 1);
+    const [D, H, W] = prep.inSize;
     const [Dp, Hp, Wp] = prep.size;
     const [d0, h0, w0] = prep.start;
     const cin = p.inChannels;

@@ -53,6 +53,8 @@ interface Prepared {
   Wq: number;
   /** Width of each of the DW phase segments of a padded row (Wq = DW * segW). */
   segW: number;
+  /** copy_into_padded's arguments after its two pointers (C, D, H, W, PD, PH, PW, Dq, Hq, phases, segW): made once, not per run. */
+  copyArgs: readonly number[];
   /** Channels-last: the channels-first output of one image, transposed into place after the kernels (else 0). */
   yCf: number;
 }
@@ -203,7 +205,10 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
         ? { fn: 'wino_f23_cf', args: [...head, Hq, Wq, cout, OH, OW, tilesW, ...tail, DH, DW, segW, queue] }
         : { fn: 'wino_f222_cf', args: [...head, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, ...tail, queue] };
     });
-    return { x: 0, y: 0, padded, scratches: scratches.flat(), calls, queue, Dq, Hq, Wq, segW, yCf };
+    const D = this.rank === 2 ? 1 : g.inSize[0]!;
+    const [PD, PH, PW] = (this.rank === 2 ? [0, ...p.padBefore] : p.padBefore) as [number, number, number];
+    const copyArgs = [cin, D, H, W, PD, PH, PW, Dq, Hq, DW, segW];
+    return { x: 0, y: 0, padded, scratches: scratches.flat(), calls, queue, Dq, Hq, Wq, segW, copyArgs, yCf };
   }
 
   protected releasePrepared(prep: Prepared): void {
@@ -221,8 +226,6 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
   protected compute(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
     const { kernels } = this.rt;
     const p = g.params;
-    const [D, H, W] = (this.rank === 2 ? [1, ...g.inSize] : g.inSize) as [number, number, number];
-    const [PD, PH, PW] = this.rank === 2 ? [0, ...p.padBefore] : p.padBefore;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
     const cout = p.outChannels;
@@ -231,7 +234,8 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
       const xn = x + n * inImage;
       const yn = y + n * outImage;
       const copy = prep.yCf ? kernels.copy_cl_into_padded_cf : kernels.copy_into_padded;
-      copy(xn, prep.padded, p.inChannels, D, H, W, PD!, PH!, PW!, prep.Dq, prep.Hq, prep.Wq / prep.segW, prep.segW);
+      const a = prep.copyArgs;
+      copy(xn, prep.padded, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!);
       for (const call of prep.calls) call.args[ARG_Y] = prep.yCf || yn;
       runCalls(this.rt, prep.calls, prep.queue);
       if (prep.yCf) kernels.transpose_block(prep.yCf, pixels, yn, cout, cout, pixels);
