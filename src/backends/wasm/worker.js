@@ -61,7 +61,11 @@ function loop(init, fns) {
   const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
   // Generations start at 0 and only the caller bumps them: a job dispatched before this loop started is not missed.
   let gen = 0;
-  const a = [];
+  // An array of tagged values (one string pushed and popped: V8's elements kinds only generalize): filled
+  // with raw doubles it would be a double array, whose spread into the call boxes every argument, garbage
+  // each job (dispatch.ts asTaggedArray says more).
+  const a = [''];
+  a.pop();
   for (;;) {
     // Spin a little (back-to-back jobs are common in one op), then sleep until the generation changes.
     if (Atomics.load(ctrl, slot + GO) === gen && spinMs > 0) {
