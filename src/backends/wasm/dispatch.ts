@@ -19,7 +19,7 @@ export interface KernelCall {
  * small layers, minor GCs counted). An array's elements kind only ever generalizes, so one non-number pushed
  * and popped again does it for good; the spread then passes the elements as they are.
  */
-export function asTaggedArray<T>(values: T[]): T[] {
+function asTaggedArray<T>(values: T[]): T[] {
   (values as unknown[]).push('');
   values.pop();
   return values;
