@@ -240,18 +240,19 @@ export function direct_tile_4x4x2(
 // x: padded image [cin][Dp][Hp][Wq] (Wq = SW * segW, split by width phase); y: output [cout][OD][OH][OW];
 // tile: this thread's buffer, max(192, 32 * cin / groups * taps) bytes: the two-row tail tiles and
 // gather_tile's panel. With threads, `src` (else 0) is the unpadded image,
-// which the threads first copy into x together (padTogether). With bandRows > 0, y holds only output rows
-// [row0, row0 + bandRows) of each channel ([cout][bandRows][OW]) and the units lie in those rows: the plan
-// runs a large output band by band into a buffer that stays in cache (gemm-conv-plan.ts BAND_BYTES).
+// which the threads first copy into x together (padTogether). With bandStride > 0, y holds only the output rows
+// of one band, from row0 on, of each channel (channel co's at y + co * bandStride floats) and the units lie in
+// those rows: the plan runs a large output band by band into a buffer that stays in cache (gemm-conv-plan.ts
+// BAND_BYTES; output-bands.ts says why the stride may be a float longer than the band's rows).
 export function conv_direct_cf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, queue: usize, tile: usize,
-  src: usize, rowMajor: i32, row0: i32, bandRows: i32,
+  src: usize, rowMajor: i32, row0: i32, bandStride: i32,
 ): void {
   if (src) padTogether(src, x, cin, Dp, Hp, Wq, queue);
   for (let b = firstChunk(queue, uBegin, uEnd); b < uEnd; b = nextChunk(queue, uEnd)) {
-    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, chunkEnd(queue, b, uEnd), tile, rowMajor, row0, bandRows);
+    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, chunkEnd(queue, b, uEnd), tile, rowMajor, row0, bandStride);
   }
 }
 
@@ -268,7 +269,7 @@ function directUnits(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, tile: usize, rowMajor: i32,
-  row0: i32, bandRows: i32,
+  row0: i32, bandStride: i32,
 ): void {
   if (uBegin >= uEnd) return;
   const cinG = cin / groups;
@@ -277,8 +278,8 @@ function directUnits(
   const mTiles = (coutG + rows - 1) / rows;
   const panelA = <usize>(cinG * taps * rows) << 2;
   const R = OD * OH;
-  // y holds output rows [row0, row0 + bandRows) of every channel (bandRows 0: all R rows, row0 0).
-  const P = (bandRows ? bandRows : R) * OW;
+  // Floats from one output channel to the next in y: a band's (bandStride), else the whole image's (row0 0).
+  const P = bandStride ? bandStride : R * OW;
   const ldc = <usize>P << 2;
   const T = groups * mTiles;
   // The groups and rows the range can touch: tile-major, the tiles of units uBegin and uEnd - 1 bound the

@@ -1,6 +1,6 @@
 // A/B of two builds of the wasm kernels on the benchmark's layers, in one process, through the same JS API:
 //   node bench/ab-builds.mjs --a DIR --b DIR [--layers resnet_3x3,dilated] [--builds relaxed,simd128]
-//                            [--seconds 8] [--threads 1] [--algorithm winograd]
+//                            [--seconds 8] [--threads 1] [--algorithm winograd] [--offset 1]
 // DIR holds a build's .wasm files (simdconv-relaxed.wasm, ...), e.g. the baseline's, saved before a change:
 //   git stash && npm run build:wasm && cp -r wasm /tmp/wasm-a && git stash pop && npm run build:wasm
 //   node bench/ab-builds.mjs --a /tmp/wasm-a --b wasm
@@ -8,6 +8,10 @@
 // wasm/ folders): that side then runs its own dist/index.js on its own wasm.
 //   git stash && npm run build && mkdir /tmp/pkg-a && cp -r dist wasm package.json /tmp/pkg-a && git stash pop
 //   npm run build && node bench/ab-builds.mjs --a /tmp/pkg-a --b .
+//
+// Layers are the suite's (bench/layers.mjs) or its extraLayers. As in the suite, the input is a tensor in wasm
+// memory and the output a JS array; with --offset N both are JS arrays starting N floats into larger buffers
+// (a subarray, as for one image of a batch), so that the copies into and out of wasm memory are measured too.
 //
 // Why not two bench runs: on this project's shared 2-vCPU machines a kernel's speed moves by 25% or more from
 // one minute to the next (the same microkernel measured 51% and 79% of the register-only ceiling in two runs
@@ -19,7 +23,7 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { layers, makeTensors } from './layers.mjs';
+import { extraLayers, layers, makeTensors } from './layers.mjs';
 import { relaxedSimdValidates } from './peers/wasm-peak.mjs';
 import { factory } from './peers/simdconv.mjs';
 
@@ -32,6 +36,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '8' },
     threads: { type: 'string', default: '1' },
     algorithm: { type: 'string' },
+    offset: { type: 'string' },
   },
 });
 if (!args.a || !args.b) throw new Error('ab-builds: --a DIR and --b DIR (folders of .wasm builds) are required');
@@ -69,14 +74,23 @@ async function main() {
     }
   }
   for (const name of args.layers.split(',')) {
-    const l = layers.find((x) => x.name === name);
-    if (!l) throw new Error(`ab-builds: unknown layer ${name}; known: ${layers.map((x) => x.name).join(', ')}`);
+    const known = [...layers, ...extraLayers];
+    const l = known.find((x) => x.name === name);
+    if (!l) throw new Error(`ab-builds: unknown layer ${name}; known: ${known.map((x) => x.name).join(', ')}`);
     const { x, w } = makeTensors(l);
+    // N floats into a buffer of n + N values.
+    const placed = (n, values) => {
+      const offset = Number(args.offset);
+      const data = new Float32Array(n + offset).subarray(offset);
+      if (values) data.set(values);
+      return data;
+    };
     const runs = sides.map(({ lib, ctx }) => {
       const plan = lib[factory[l.op]](w, null, { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups, ...(args.algorithm && { algorithm: args.algorithm }) }, ctx);
-      const input = ctx.tensor(x.shape, x.data);
+      const input = args.offset === undefined ? ctx.tensor(x.shape, x.data) : { data: placed(x.data.length, x.data), shape: x.shape, dispose() {} };
       const shape = plan.outputShape(x.shape);
-      const out = { data: new Float32Array(shape.reduce((p, v) => p * v, 1)), shape };
+      const size = shape.reduce((p, v) => p * v, 1);
+      const out = { data: args.offset === undefined ? new Float32Array(size) : placed(size), shape };
       return { run: () => plan.run(input, out), plan, input, out, times: [] };
     });
     for (const r of runs) for (let i = 0; i < 3; i++) r.run();

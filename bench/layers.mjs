@@ -43,6 +43,17 @@ export const layers = [
   layer('resnet_3x3_b8', 'conv2d', 8, 64, 64, [56, 56], [3, 3], { padding: 1 }),
 ];
 
+// Not in the suite: layers whose channel planes are odd (147x147, 149x149, 55x55, 227x227 inputs), for A/B runs
+// of the copies into and out of wasm memory (bench/ab-builds.mjs --offset; src/backends/wasm/output-bands.ts).
+export const extraLayers = [
+  layer('inception_stem', 'conv2d', 1, 3, 32, [299, 299], [3, 3], { stride: 2 }),
+  layer('odd_147', 'conv2d', 1, 32, 64, [147, 147], [3, 3], { padding: 1 }),
+  layer('depthwise_147', 'conv2d', 1, 144, 144, [147, 147], [3, 3], { padding: 1, groups: 144 }),
+  layer('alexnet_c1', 'conv2d', 1, 3, 96, [227, 227], [11, 11], { stride: 4 }),
+  layer('odd_55_b3', 'conv2d', 3, 64, 64, [55, 55], [3, 3], { padding: 1 }),
+  layer('transposed_27', 'convTranspose2d', 1, 64, 32, [27, 27], [4, 4], { stride: 2, padding: 1 }),
+];
+
 // mulberry32, seeded from the layer name so that any subset of layers sees the same data.
 function random(seedText) {
   let s = [...seedText].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 0x01000193), 0x811c9dc5);

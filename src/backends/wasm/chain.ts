@@ -10,7 +10,7 @@
 import { type ChainInfo, type ChainStage, ChainBase, checkStages } from '../../chain.js';
 import type { ConvPlan } from '../../plan.js';
 import { type ConvGeometry, shapeSize } from '../../shape.js';
-import { isResidentPlan } from './resident.js';
+import { STAGING_SPARE, isResidentPlan, stagingShift } from './resident.js';
 import type { WasmRuntime } from './runtime.js';
 import { createWasmPlan } from './select.js';
 
@@ -50,10 +50,11 @@ export class WasmResidentChain extends ChainBase<Buffers> {
     const sizes = [shapeSize(geometries[0]!.inputShape), ...geometries.map((g) => shapeSize(g.outputShape))];
     const lengths: [number, number] = [0, 0];
     sizes.forEach((n, i) => (lengths[i % 2] = Math.max(lengths[i % 2]!, n)));
-    const a = this.rt.heap.alloc(lengths[0] * 4, 'input');
+    // A float to spare: the chain's input and output may start a float in (stagingShift).
+    const a = this.rt.heap.alloc(lengths[0] * 4 + STAGING_SPARE, 'input');
     let b: number;
     try {
-      b = this.rt.heap.alloc(lengths[1] * 4, 'input');
+      b = this.rt.heap.alloc(lengths[1] * 4 + STAGING_SPARE, 'input');
     } catch (e) {
       this.rt.heap.release(a);
       throw e;
@@ -67,11 +68,15 @@ export class WasmResidentChain extends ChainBase<Buffers> {
   }
 
   protected execute(geometries: readonly ConvGeometry[], buffers: Buffers, input: Float32Array, out: Float32Array): void {
-    const { heap } = this.rt;
-    heap.f32(buffers.ptr[0], input.length).set(input);
+    const { heap, memory } = this.rt;
+    const last = geometries.length - 1;
+    // The first stage's input and the last one's output start where the copies in and out stay aligned.
+    const inAt = buffers.ptr[0] + stagingShift(memory, input.byteOffset >> 2);
+    const outAt = buffers.ptr[(last + 1) % 2]! + stagingShift(memory, out.byteOffset >> 2);
+    heap.f32(inAt, input.length).set(input);
     geometries.forEach((g, i) => {
-      const src = buffers.ptr[i % 2]!;
-      const dst = buffers.ptr[(i + 1) % 2]!;
+      const src = i === 0 ? inAt : buffers.ptr[i % 2]!;
+      const dst = i === last ? outAt : buffers.ptr[(i + 1) % 2]!;
       const plan = this.plans[i]!;
       if (isResidentPlan(plan)) {
         plan.runResident(g.inputShape, src, dst);
@@ -83,6 +88,6 @@ export class WasmResidentChain extends ChainBase<Buffers> {
       }
     });
     // Views are made after the last stage: a stage's first run may have grown the memory.
-    out.set(heap.f32(buffers.ptr[geometries.length % 2]!, out.length));
+    out.set(heap.f32(outAt, out.length));
   }
 }

@@ -20,6 +20,7 @@ import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { STAGING_SPARE, stagingShift } from './resident.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -280,11 +281,11 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const C = g.params.inChannels;
     const inPlane = shapeSize(g.inSize);
     const outPlane = shapeSize(g.outSize);
-    const x = inputResident ? inputAt : this.staging(prep, input.byteLength);
+    const x = inputResident ? inputAt : this.staging(prep, input.byteLength + STAGING_SPARE) + stagingShift(memory, input.byteOffset >> 2);
     const calls = prep.calls;
     const chunkOutBytes = chunk * M * outPlane * 4;
     if (!outResident && !prep.yChunks.length) {
-      for (let i = calls.length > 1 ? 2 : 1; i > 0; i--) prep.yChunks.push(this.rt.heap.alloc(chunkOutBytes, 'output'));
+      for (let i = calls.length > 1 ? 2 : 1; i > 0; i--) prep.yChunks.push(this.rt.heap.alloc(chunkOutBytes + STAGING_SPARE, 'output'));
     }
     const buffer = memory.buffer;
     const perImage = Math.ceil(C / chunk);
@@ -299,11 +300,13 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       const i1 = last(s) * inPlane;
       new Float32Array(buffer, x + i0 * 4, i1 - i0).set(input.subarray(i0, i1));
     };
+    // Step s's chunk buffer, a float into its block where that keeps the copy out aligned (stagingShift).
+    const chunkAt = (s: number) => prep.yChunks[s % prep.yChunks.length]! + stagingShift(memory, (outAt >> 2) + first(s) * M * outPlane);
     const copyOut = (s: number) => {
       if (outResident) return;
       const o0 = first(s) * M * outPlane;
       const o1 = last(s) * M * outPlane;
-      out.set(new Float32Array(buffer, prep.yChunks[s % prep.yChunks.length]!, o1 - o0), o0);
+      out.set(new Float32Array(buffer, chunkAt(s), o1 - o0), o0);
     };
     let step = 0;
     // The calling thread's share while the others compute step `step` (before it, on one thread).
@@ -320,7 +323,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
         // The blocked path's units are blocks of 4 output channels (chunkChannelsFor keeps c0 * M a multiple of 4).
         // A chunk buffer stands for output channels [c0 * M, c1 * M): the kernels address channel co at
         // y + co * plane, so y lies c0 * M planes before the buffer (wrapping below 0 as wasm's u32 sums do).
-        const y = outResident ? outAt + n * C * M * outPlane * 4 : (prep.yChunks[step % prep.yChunks.length]! - c0 * M * outPlane * 4) >>> 0;
+        const y = outResident ? outAt + n * C * M * outPlane * 4 : (chunkAt(step) - c0 * M * outPlane * 4) >>> 0;
         for (const call of calls) {
           call.args[ARG_X] = x + n * C * inPlane * 4;
           call.args[ARG_Y] = y;
@@ -370,7 +373,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     let x = src;
     // The masked edge loads need the guard span around the input to lie inside memory; copy when it does not.
     if (!prep.paddedBlock && !this.guardsFit(prep, src, bytes)) {
-      x = this.staging(prep, bytes);
+      x = this.staging(prep, bytes + STAGING_SPARE);
       new Uint8Array(this.rt.memory.buffer).copyWithin(x, src, src + bytes);
     }
     this.computeImages(g, prep, x, dst);

@@ -14,7 +14,7 @@ import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
-import { inputInMemory } from './resident.js';
+import { STAGING_SPARE, inputInMemory } from './resident.js';
 import { OutputBands } from './output-bands.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
@@ -94,11 +94,11 @@ const ARG_X = 0;
 const ARG_Y = 3;
 /** conv_direct_cf's `src`: the unpadded image its threads copy into the padded one together, or 0. */
 const ARG_PAD_SRC = 24;
-/** conv_direct_cf's unit range and output band (first row, rows per channel in y). */
+/** conv_direct_cf's unit range and output band (its first row, floats from one channel's rows to the next in y). */
 const ARG_UNITS_BEGIN = 20;
 const ARG_UNITS_END = 21;
 const ARG_ROW0 = 26;
-const ARG_BAND_ROWS = 27;
+const ARG_BAND_STRIDE = 27;
 
 /**
  * Bytes of output a band holds. A large output written whole to the staging buffer and then copied out ran at
@@ -321,11 +321,11 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     // threads, two buffers, so that copying one band out overlaps computing the next (output-bands.ts).
     const bandRows = strategy === 'direct' && p.groups === 1 && !yCfBytes ? bandRowsFor(p.outChannels, OD * OH, OW) : 0;
     const bandBuffers = threads > 1 ? 2 : 1;
-    const bandBytes = OutputBands.bytesFor(bandBuffers, p.outChannels, bandRows, OW);
+    const bandBytes = bandRows ? OutputBands.bytesFor(bandBuffers, p.outChannels, bandRows, OD * OH, OW) : 0;
     // Staging for `run` (allocated on its first call) counts too, so a refused shape allocates nothing.
     heap.ensureFits([
-      [shapeSize(g.inputShape) * 4, 'input'],
-      [shapeSize(g.outputShape) * 4, 'output'],
+      [shapeSize(g.inputShape) * 4 + STAGING_SPARE, 'input'],
+      [shapeSize(g.outputShape) * 4 + STAGING_SPARE, 'output'],
       ...Array.from({ length: threads }, () => [panelBytes, 'workspace'] as const),
       [paddedLen * 4, 'workspace'],
       [offsetBytes, 'workspace'],
@@ -425,7 +425,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
       let k = 0;
       for (let n = 0; n < g.batch; n++) {
         for (let r0 = 0; r0 < R; r0 += B, k++) {
-          const y = bands.buffer(k);
+          const y = bands.target(k, out, n, r0);
           if (r0 === 0) this.setImage(g, prep, x, n, y);
           const r1 = Math.min(R, r0 + B);
           for (const call of calls) {
@@ -435,7 +435,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
             call.args[ARG_UNITS_BEGIN] = r0 * tiles;
             call.args[ARG_UNITS_END] = r1 * tiles;
             call.args[ARG_ROW0] = r0;
-            call.args[ARG_BAND_ROWS] = B;
+            call.args[ARG_BAND_STRIDE] = bands.stride;
           }
           runCalls(this.rt, calls, queue, bands.flush);
           bands.computed(out, k, n, r0);
@@ -449,7 +449,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
         call.args[ARG_UNITS_BEGIN] = 0;
         call.args[ARG_UNITS_END] = R * tiles;
         call.args[ARG_ROW0] = 0;
-        call.args[ARG_BAND_ROWS] = 0;
+        call.args[ARG_BAND_STRIDE] = 0;
       }
     }
   }

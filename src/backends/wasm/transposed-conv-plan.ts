@@ -12,6 +12,7 @@ import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
+import { STAGING_SPARE } from './resident.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -262,15 +263,15 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     // 32 bytes past the window: a channels-first tile of 8 may read up to 7 values beyond its row.
     const paddedBytes = needsCopy ? plane * p.inChannels * 4 + 32 : 0;
     heap.ensureFits([
-      [inLen * 4, 'input'],
-      [outLen * 4, 'output'],
+      [inLen * 4 + STAGING_SPARE, 'input'],
+      [outLen * 4 + STAGING_SPARE, 'output'],
       [paddedBytes, 'workspace'],
       [words.length * 4, 'workspace'],
       ...Array.from({ length: threads }, () => [scratchBytes, 'workspace'] as const),
       [queueBytes, 'workspace'],
     ]);
-    const x = heap.alloc(inLen * 4, 'input');
-    const y = heap.alloc(outLen * 4, 'output');
+    const x = heap.alloc(inLen * 4 + STAGING_SPARE, 'input');
+    const y = heap.alloc(outLen * 4 + STAGING_SPARE, 'output');
     const padded = paddedBytes ? heap.alloc(paddedBytes, 'workspace') : 0;
     const table = heap.alloc(words.length * 4, 'workspace');
     new Int32Array(heap.memory.buffer, table, words.length).set(words);

@@ -9,6 +9,7 @@ import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
 import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
+import { STAGING_SPARE } from './resident.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -182,8 +183,8 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     const paddedBytes = cin * Dq * Hq * Wq * 4;
     const yCfBytes = p.layout === 'channels-last' ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
     heap.ensureFits([
-      [shapeSize(g.inputShape) * 4, 'input'],
-      [shapeSize(g.outputShape) * 4, 'output'],
+      [shapeSize(g.inputShape) * 4 + STAGING_SPARE, 'input'],
+      [shapeSize(g.outputShape) * 4 + STAGING_SPARE, 'output'],
       [paddedBytes, 'workspace'],
       ...(yCfBytes ? [[yCfBytes, 'workspace'] as const] : []),
       ...Array.from({ length: threads }, () => [[vBytes, 'workspace'], [mBytes, 'workspace']] as const).flat(),
