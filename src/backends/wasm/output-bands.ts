@@ -6,13 +6,12 @@
  * other threads start on band k in the other buffer, then joins them; one buffer serves one thread, whose
  * copy runs before the next band's kernels.
  *
- * Alignment. V8 copies out of a SharedArrayBuffer (the threads builds' memory) with relaxed atomic accesses,
- * 8 bytes at a time only where source and destination agree modulo 8 bytes, else byte by byte: 4 MB in
- * pieces of 1000 floats measured 20-21 GB/s aligned and 3.2-3.3 GB/s one float off. A channel's rows start
- * `plane` floats after the previous channel's in the output, so with an odd plane (odd rows and row length:
- * 147x147) every other channel's piece was one float off. So a channel's rows lie `stride` floats apart in a
- * buffer, `stride` of the plane's parity, and each band starts a float into its buffer where its place in the
- * output is an odd float offset: then every piece's source and destination agree. Paired at two threads
+ * Alignment. Copies out of shared memory (with threads) run byte by byte unless source and destination agree
+ * modulo 8 bytes (resident.ts stagingShift has the figures). A channel's rows start `plane` floats after the
+ * previous channel's in the output, so with an odd plane (odd rows and row length: 147x147) every other
+ * channel's piece was one float off. So a channel's rows lie `stride` floats apart in a buffer, `stride` of the
+ * plane's parity, and each band starts a float into its buffer where its place in the output needs it (as
+ * stagingShift decides): then every piece's source and destination agree. Paired at two threads
  * (bench/ab-builds.mjs --offset 0, relaxed / SIMD128): Inception-v3's stem conv (149x149 output) 1.21x / 1.17x,
  * 32->64 147x147 1.03x / 1.02x; even planes 0.98-1.01x.
  *
