@@ -65,21 +65,21 @@ export class OutputBands {
    * bound for `out` (the whole output, channels-first). Channel c's rows go `stride` floats after channel c - 1's.
    */
   target(k: number, out: Float32Array, n: number, r0: number): number {
-    return this.buffers[k % this.count]! + 4 * this.startOf(out, this.offsetOf(n, r0));
+    return this.buffers[k % this.count]! + this.shiftOf(out, this.offsetOf(n, r0));
   }
 
   /** Records that the k-th band of the run (see target) is computed: the next flush copies it into `out`. */
   computed(out: Float32Array, k: number, n: number, r0: number): void {
     const at = this.offsetOf(n, r0);
-    const start = this.startOf(out, at);
+    const shift = this.shiftOf(out, at);
     const last = r0 + this.bandRows > this.rows;
     const memory = this.heap.memory;
     if (this.viewsOf !== memory.buffer) {
       this.views = [];
       this.viewsOf = memory.buffer;
     }
-    const key = (((k % this.count) << 1) | start) * 2 + (last ? 1 : 0);
-    this.pending = this.views[key] ??= this.makeViews(this.buffers[k % this.count]! + 4 * start, last ? this.rows % this.bandRows : this.bandRows);
+    const key = ((k % this.count) * 2 + (shift >> 2)) * 2 + (last ? 1 : 0);
+    this.pending = this.views[key] ??= this.makeViews(this.buffers[k % this.count]! + shift, last ? this.rows % this.bandRows : this.bandRows);
     this.out = out;
     this.at = at;
   }
@@ -111,9 +111,9 @@ export class OutputBands {
     return (n * this.channels * this.rows + r0) * this.rowLength;
   }
 
-  /** Floats (0 or 1) the band starts into its buffer (buffers start on 8-byte boundaries): resident.ts stagingShift. */
-  private startOf(out: Float32Array, at: number): number {
-    return stagingShift(this.heap.memory, (out.byteOffset >> 2) + at) >> 2;
+  /** Bytes (0 or 4) the band starts into its buffer (buffers start on 8-byte boundaries): resident.ts stagingShift. */
+  private shiftOf(out: Float32Array, at: number): 0 | 4 {
+    return stagingShift(this.heap.memory, (out.byteOffset >> 2) + at);
   }
 
   private makeViews(at: number, rows: number): Float32Array[] {
