@@ -1,7 +1,7 @@
 // Builds every wasm variant declared in asconfig.json (SIMD128 and relaxed SIMD today) with asc's API,
-// so `npm install` / `npm test` need no global tools.
+// so `npm install` / `npm test` need no global tools, and puts the thread worker beside them.
 import asc from 'assemblyscript/asc';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 
 const config = JSON.parse(await readFile(new URL('../asconfig.json', import.meta.url), 'utf8'));
 for (const target of Object.keys(config.targets)) {
@@ -14,3 +14,7 @@ for (const target of Object.keys(config.targets)) {
   }
   console.log(`built ${config.targets[target].outFile} (${target}) in ${Math.round(performance.now() - t0)} ms`);
 }
+// The thread-pool worker ships beside the builds, so that one folder (wasm/) is all a user copies where a bundler
+// does not emit assets (init({ wasmBaseUrl })).
+await copyFile(new URL('../src/backends/wasm/worker.js', import.meta.url), new URL('../wasm/simdconv-worker.js', import.meta.url));
+console.log('copied wasm/simdconv-worker.js');

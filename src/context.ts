@@ -4,10 +4,10 @@
  * benchmark comparing the SIMD128 and relaxed builds side by side, say).
  */
 import { SimdconvError, describe } from './errors.js';
-import { JsConvPlan } from './backends/js.js';
-import { detectFeatures, type WasmArtifact, type WasmBuild, type WasmSource } from './backends/wasm/module.js';
+import { WASM_ARTIFACTS, detectFeatures, isWasmSource, relaxedFlagHint, type WasmArtifact, type WasmBuild, type WasmSource } from './backends/wasm/module.js';
 import { createWasmRuntime, type WasmRuntime } from './backends/wasm/runtime.js';
-import { autoThreadCount } from './backends/wasm/thread-pool.js';
+import { autoThreadCount } from './backends/wasm/thread-support.js';
+import { platform } from './platform/platform.js';
 import { createWasmPlan } from './backends/wasm/select.js';
 import { WasmResidentChain } from './backends/wasm/chain.js';
 import { type ChainStage, type ConvChain, HostChain } from './chain.js';
@@ -25,7 +25,12 @@ export interface InitOptions {
   build?: 'auto' | WasmBuild;
   /** Forces the SIMD128 build: bit-identical results across engines (no fused multiply-add). */
   deterministic?: boolean;
-  /** Override where the .wasm files come from (bundlers, CDNs): a URL/path per build, bytes or a compiled module. */
+  /**
+   * A folder (URL, or a path in Node) holding a copy of the package's wasm/ folder: the .wasm builds and the
+   * thread worker. For bundlers that do not emit `new URL(..., import.meta.url)` assets (esbuild) and CDNs.
+   */
+  wasmBaseUrl?: string | URL;
+  /** One build from elsewhere: a URL or path, its bytes, or a compiled WebAssembly.Module (overrides `wasmBaseUrl`). */
   wasm?: Partial<Record<WasmArtifact, WasmSource>>;
   /**
    * Threads for the wasm backend, the calling one included (default 1). 'auto': the core count, at most 8,
@@ -66,7 +71,32 @@ export interface Context extends BackendInfo {
   dispose(): void;
 }
 
-const OPTION_KEYS = new Set(['backend', 'build', 'deterministic', 'wasm', 'threads']);
+const OPTION_KEYS = new Set(['backend', 'build', 'deterministic', 'wasm', 'wasmBaseUrl', 'threads']);
+
+/** `wasm` and `wasmBaseUrl`, checked before anything is fetched. */
+function checkWasmOptions(options: InitOptions): URL | undefined {
+  const { wasm, wasmBaseUrl } = options;
+  if (wasm !== undefined) {
+    if (typeof wasm !== 'object' || wasm === null) throw new SimdconvError('INVALID_ARGUMENT', 'options.wasm', `an object with any of ${WASM_ARTIFACTS.join(', ')}`, describe(wasm));
+    for (const [key, value] of Object.entries(wasm)) {
+      if (!(WASM_ARTIFACTS as readonly string[]).includes(key)) throw new SimdconvError('INVALID_ARGUMENT', `options.wasm.${key}`, `one of ${WASM_ARTIFACTS.join(', ')}`, 'an unknown build');
+      if (value !== undefined && !isWasmSource(value)) {
+        throw new SimdconvError('INVALID_ARGUMENT', `options.wasm.${key}`, 'a URL, a path, an ArrayBuffer, a Uint8Array or a WebAssembly.Module', describe(value));
+      }
+    }
+  }
+  if (wasmBaseUrl === undefined) return undefined;
+  if (!(typeof wasmBaseUrl === 'string' || wasmBaseUrl instanceof URL)) throw new SimdconvError('INVALID_ARGUMENT', 'options.wasmBaseUrl', 'a URL or a path to a folder', describe(wasmBaseUrl));
+  let url: URL;
+  try {
+    url = typeof wasmBaseUrl === 'string' ? platform().resolve(wasmBaseUrl) : new URL(wasmBaseUrl.href);
+  } catch (e) {
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.wasmBaseUrl', 'a URL or a path to a folder', `${describe(wasmBaseUrl)} (${(e as Error).message})`);
+  }
+  // A folder: file names are resolved inside it, not beside it.
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url;
+}
 
 export async function createContext(options: InitOptions = {}): Promise<Context> {
   if (typeof options !== 'object' || options === null) throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an init options object', describe(options));
@@ -81,10 +111,13 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
   if (requestedThreads !== 'auto' && !(Number.isInteger(requestedThreads) && requestedThreads >= 1)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'options.threads', "a positive integer or 'auto'", describe(requestedThreads));
   }
+  const baseUrl = checkWasmOptions(options);
   const f = detectFeatures();
   const features = { simd: f.simd, relaxedSimd: f.relaxed };
 
   if (backend === 'js' || (backend === 'auto' && !f.simd)) {
+    // Loaded only here: the float64 reference is no part of a bundle's start-up.
+    const { JsConvPlan } = await import('./backends/js.js');
     return {
       backend: 'js',
       build: null,
@@ -101,11 +134,11 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
   let build: WasmBuild;
   if (options.deterministic || requestedBuild === 'simd128') build = 'simd128';
   else if (requestedBuild === 'relaxed') {
-    if (!f.relaxed) throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.build', 'an engine with relaxed SIMD', 'no relaxed SIMD support');
+    if (!f.relaxed) throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.build', `an engine with relaxed SIMD${relaxedFlagHint()}`, 'no relaxed SIMD support');
     build = 'relaxed';
   } else build = f.relaxed ? 'relaxed' : 'simd128';
   const threads = requestedThreads === 'auto' ? await autoThreadCount() : requestedThreads;
-  const rt: WasmRuntime = await createWasmRuntime(build, options.wasm?.[build], { threads, sharedSource: options.wasm?.[`${build}-mt`] });
+  const rt: WasmRuntime = await createWasmRuntime(build, { threads, source: options.wasm?.[build], sharedSource: options.wasm?.[`${build}-mt`], baseUrl });
   return {
     backend: 'wasm',
     build,

@@ -14,7 +14,8 @@ import { WasmHeap } from '../src/backends/wasm/heap.js';
 import { sameBits } from './helpers/bits.js';
 import { compileKernels, defaultWasmUrl, instantiateKernels, type KernelExports } from '../src/backends/wasm/module.js';
 import { createWasmRuntime } from '../src/backends/wasm/runtime.js';
-import { type ThreadCall, type ThreadPool, createThreadPool, threadSupport } from '../src/backends/wasm/thread-pool.js';
+import { type ThreadCall, type ThreadPool, createThreadPool } from '../src/backends/wasm/thread-pool.js';
+import { threadSupport } from '../src/backends/wasm/thread-support.js';
 
 const REFLECT = 1;
 const THREADS = 4;
@@ -265,19 +266,22 @@ describe('thread pool', () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..');
     const dir = mkdtempSync(join(tmpdir(), 'simdconv-pool-'));
     try {
-      for (const file of ['src/errors.ts', 'src/backends/wasm/module.ts', 'src/backends/wasm/thread-pool.ts']) {
+      const files = ['src/errors.ts', 'src/platform/platform.ts', 'src/platform/node.ts', 'src/backends/wasm/module.ts', 'src/backends/wasm/thread-support.ts', 'src/backends/wasm/thread-pool.ts'];
+      for (const file of files) {
         const { outputText } = ts.transpileModule(readFileSync(join(root, file), 'utf8'), {
           compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
         });
         mkdirSync(dirname(join(dir, file)), { recursive: true });
         writeFileSync(join(dir, file.replace(/\.ts$/, '.js')), outputText);
       }
-      copyFileSync(join(root, 'src/backends/wasm/worker.js'), join(dir, 'src/backends/wasm/worker.js'));
+      mkdirSync(join(dir, 'wasm'));
+      copyFileSync(join(root, 'src/backends/wasm/worker.js'), join(dir, 'wasm/simdconv-worker.js'));
       writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
       const wasm = fileURLToPath(defaultWasmUrl('simd128-mt'));
       writeFileSync(
         join(dir, 'main.js'),
         `import { readFileSync } from 'node:fs';
+import './src/platform/node.js';
 import { createThreadPool } from './src/backends/wasm/thread-pool.js';
 const module = new WebAssembly.Module(readFileSync(${JSON.stringify(wasm)}));
 const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
@@ -302,9 +306,9 @@ describe('contexts with threads', () => {
     const single = await createWasmRuntime('simd128');
     expect(single.pool).toBeNull();
     expect(single.memory.buffer).toBeInstanceOf(ArrayBuffer);
-    const one = await createWasmRuntime('simd128', undefined, { threads: 1 });
+    const one = await createWasmRuntime('simd128', { threads: 1 });
     expect(one.pool).toBeNull();
-    const two = await createWasmRuntime('simd128', undefined, { threads: 2 });
+    const two = await createWasmRuntime('simd128', { threads: 2 });
     expect(two.pool?.size).toBe(2);
     expect(two.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
     two.pool!.terminate();

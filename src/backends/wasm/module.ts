@@ -4,7 +4,8 @@
  * deprecated upstream since 0.20, and the kernels exchange only numbers and byte offsets, so generated
  * bindings would add a runtime and copies without buying anything.
  */
-import { SimdconvError } from '../../errors.js';
+import { SimdconvError, describe } from '../../errors.js';
+import { platform } from '../../platform/platform.js';
 
 export type WasmBuild = 'relaxed' | 'simd128';
 /** A build's .wasm file: the single-thread one, or its `-mt` twin declaring a shared memory (for thread pools). */
@@ -47,45 +48,155 @@ export function detectFeatures(): { simd: boolean; relaxed: boolean } {
   return { simd: ok(SIMD_PROBE), relaxed: ok(RELAXED_PROBE) };
 }
 
-const BUILD_FILES: Record<WasmArtifact, string> = {
+export const WASM_ARTIFACTS: readonly WasmArtifact[] = ['relaxed', 'simd128', 'relaxed-mt', 'simd128-mt'];
+
+/** The file name of each build in the package's wasm/ folder (and under `wasmBaseUrl`). */
+export const WASM_FILES: Record<WasmArtifact, string> = {
   simd128: 'simdconv-simd128.wasm',
   relaxed: 'simdconv-relaxed.wasm',
   'simd128-mt': 'simdconv-simd128-mt.wasm',
   'relaxed-mt': 'simdconv-relaxed-mt.wasm',
 };
 
-/** Where a build's .wasm lives next to this package (works from src/ under vitest and from dist/). */
+/**
+ * Where a build's .wasm lives in this package. One literal `new URL(..., import.meta.url)` per file: the form
+ * Vite (build and dev server), webpack and Rollup's import-meta-assets plugin recognise, emit and rewrite. A
+ * computed name would defeat them. Throws where import.meta.url is not a URL (an esbuild IIFE bundle).
+ */
 export function defaultWasmUrl(build: WasmArtifact): URL {
-  return new URL(`../../../wasm/${BUILD_FILES[build]}`, import.meta.url);
+  switch (build) {
+    case 'relaxed':
+      return new URL('../../../wasm/simdconv-relaxed.wasm', import.meta.url);
+    case 'simd128':
+      return new URL('../../../wasm/simdconv-simd128.wasm', import.meta.url);
+    case 'relaxed-mt':
+      return new URL('../../../wasm/simdconv-relaxed-mt.wasm', import.meta.url);
+    case 'simd128-mt':
+      return new URL('../../../wasm/simdconv-simd128-mt.wasm', import.meta.url);
+  }
 }
 
 export type WasmSource = URL | string | ArrayBuffer | Uint8Array | WebAssembly.Module;
 
-async function loadBytes(source: URL | string): Promise<ArrayBuffer | Uint8Array> {
-  const url = typeof source === 'string' ? new URL(source, import.meta.url) : source;
-  if (url.protocol === 'file:') {
-    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
-    return readFile(url);
-  }
-  const response = await fetch(url);
-  if (!response.ok) throw new SimdconvError('BACKEND_UNAVAILABLE', 'wasm', `a fetchable .wasm at ${url.href}`, `HTTP ${response.status}`);
-  return response.arrayBuffer();
+/** Whether `value` is something a wasm source may be (checked at init, before anything is fetched). */
+export function isWasmSource(value: unknown): value is WasmSource {
+  return (
+    value instanceof URL ||
+    typeof value === 'string' ||
+    value instanceof ArrayBuffer ||
+    value instanceof Uint8Array ||
+    value instanceof WebAssembly.Module
+  );
 }
 
-export async function compileKernels(build: WasmArtifact, source?: WasmSource): Promise<WebAssembly.Module> {
-  if (source instanceof WebAssembly.Module) return source;
-  const bytes = source instanceof ArrayBuffer || source instanceof Uint8Array ? source : await loadBytes(source ?? defaultWasmUrl(build));
-  return WebAssembly.compile(bytes as BufferSource);
+/** Where the kernels come from: per-build overrides (`init({ wasm })`) and a folder holding all files (`wasmBaseUrl`). */
+export interface WasmLocation {
+  readonly source?: WasmSource;
+  /** The `init` option the source came from, for errors ('options.wasm.relaxed'). */
+  readonly argument?: string;
+  readonly baseUrl?: URL;
+}
+
+const BUNDLER_HINT =
+  "; where a bundler does not emit new URL(..., import.meta.url) assets (esbuild, Rollup without " +
+  "@web/rollup-plugin-import-meta-assets), copy node_modules/simdconv/wasm/ to your site and pass " +
+  "init({ wasmBaseUrl: '/that/folder/' }) (README: Bundlers)";
+
+function unavailable(argument: string, expected: string, received: string): SimdconvError {
+  return new SimdconvError('BACKEND_UNAVAILABLE', argument, expected, received);
+}
+
+/** The URL a build is read from, or a SimdconvError saying why there is none. */
+function wasmUrl(build: WasmArtifact, where: WasmLocation): { url: URL; argument: string; packaged: boolean } {
+  if (typeof where.source === 'string' || where.source instanceof URL) {
+    const argument = where.argument ?? 'wasm';
+    try {
+      return { url: typeof where.source === 'string' ? platform().resolve(where.source) : where.source, argument, packaged: false };
+    } catch (e) {
+      throw new SimdconvError('INVALID_ARGUMENT', argument, 'a URL or a path', `${describe(where.source)} (${(e as Error).message})`);
+    }
+  }
+  if (where.baseUrl) return { url: new URL(WASM_FILES[build], where.baseUrl), argument: 'options.wasmBaseUrl', packaged: false };
+  try {
+    return { url: defaultWasmUrl(build), argument: 'wasm', packaged: true };
+  } catch (e) {
+    throw unavailable('wasm', `${WASM_FILES[build]} next to simdconv's code${BUNDLER_HINT}`, `no module URL to find it from (import.meta.url is ${describe(import.meta.url)}: ${(e as Error).message})`);
+  }
+}
+
+const WASM_MAGIC = [0, 0x61, 0x73, 0x6d];
+
+function startsWithWasmMagic(bytes: Uint8Array): boolean {
+  return WASM_MAGIC.every((b, i) => bytes[i] === b);
+}
+
+function describeBytes(bytes: Uint8Array): string {
+  const head = Array.from(bytes.subarray(0, 16), (b) => (b >= 32 && b < 127 ? String.fromCharCode(b) : '.')).join('');
+  return `${bytes.length} bytes starting ${JSON.stringify(head)}`;
+}
+
+/** Node before 22 validates relaxed SIMD only behind a V8 flag: errors about relaxed SIMD name it there. */
+export function relaxedFlagHint(): string {
+  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+  return node && Number(node.split('.')[0]) < 22 ? ` (Node ${node} needs the flag: node --experimental-wasm-relaxed-simd)` : '';
+}
+
+/** Compiles a build from wherever `where` says (the package's own file by default), or throws a SimdconvError. */
+export async function compileKernels(build: WasmArtifact, where: WasmLocation = {}): Promise<WebAssembly.Module> {
+  const { source } = where;
+  if (source instanceof WebAssembly.Module) return checkKernelModule(source, where.argument ?? 'wasm');
+  let bytes: Uint8Array;
+  let argument = where.argument ?? 'wasm';
+  let origin = 'the bytes given';
+  if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
+    bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+  } else {
+    const located = wasmUrl(build, where);
+    argument = located.argument;
+    origin = located.url.href;
+    const expected = `${WASM_FILES[build]} at ${located.url.href}${located.packaged ? BUNDLER_HINT : ''}`;
+    let loaded: ArrayBuffer | Uint8Array;
+    try {
+      loaded = await platform().readBytes(located.url);
+    } catch (e) {
+      throw unavailable(argument, expected, (e as Error).message);
+    }
+    bytes = loaded instanceof Uint8Array ? loaded : new Uint8Array(loaded);
+    if (!startsWithWasmMagic(bytes)) throw unavailable(argument, `${expected} (a WebAssembly module)`, describeBytes(bytes));
+  }
+  if (!startsWithWasmMagic(bytes)) throw new SimdconvError('INVALID_ARGUMENT', argument, 'the bytes of a WebAssembly module', describeBytes(bytes));
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw unavailable(argument, `simdconv's ${build} kernels that this engine compiles${build.startsWith('relaxed') ? relaxedFlagHint() : ''}`, `${(e as Error).message} (compiling ${origin})`);
+  }
+  return checkKernelModule(module, argument);
+}
+
+const REQUIRED_EXPORTS = ['heap_base', 'pack_a', 'conv_gemm_cf'] as const;
+
+/** Some other module in place of simdconv's kernels is refused here, naming the option it came from. */
+function checkKernelModule(module: WebAssembly.Module, argument: string): WebAssembly.Module {
+  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  const missing = REQUIRED_EXPORTS.filter((name) => !exported.has(name));
+  if (missing.length) throw new SimdconvError('INVALID_ARGUMENT', argument, 'a simdconv kernel module', `a module without ${missing.join(', ')}`);
+  return module;
 }
 
 export async function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Promise<KernelExports> {
-  const instance = await WebAssembly.instantiate(module, {
-    env: {
-      memory,
-      abort: (_msg: number, _file: number, line: number, col: number) => {
-        throw new Error(`simdconv wasm abort at ${line}:${col}`);
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, {
+      env: {
+        memory,
+        abort: (_msg: number, _file: number, line: number, col: number) => {
+          throw new Error(`simdconv wasm abort at ${line}:${col}`);
+        },
       },
-    },
-  });
+    });
+  } catch (e) {
+    throw unavailable('wasm', `a simdconv kernel module for a ${memory.buffer instanceof ArrayBuffer ? 'single-thread' : 'shared (-mt)'} memory`, (e as Error).message);
+  }
   return instance.exports as unknown as KernelExports;
 }

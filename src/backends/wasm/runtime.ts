@@ -1,7 +1,8 @@
 /** One instantiated kernel module with its memory and host-side heap. */
 import { WasmHeap } from './heap.js';
 import { type KernelExports, type WasmBuild, type WasmSource, compileKernels, instantiateKernels } from './module.js';
-import { type ThreadPool, createThreadPool, threadSupport } from './thread-pool.js';
+import type { ThreadPool } from './thread-pool.js';
+import { threadSupport } from './thread-support.js';
 
 export interface WasmRuntime {
   readonly build: WasmBuild;
@@ -15,8 +16,12 @@ export interface WasmRuntime {
 export interface WasmRuntimeOptions {
   /** Threads including the caller's (default 1). Above 1: the `-mt` build on a shared memory, with a pool. */
   threads?: number;
+  /** Where the single-thread build comes from (`init({ wasm: { relaxed } })`); the package's file by default. */
+  source?: WasmSource;
   /** Where the `-mt` build comes from (as `source` for the single-thread one). */
   sharedSource?: WasmSource;
+  /** A folder holding every .wasm file and the worker script (`init({ wasmBaseUrl })`). */
+  baseUrl?: URL;
 }
 
 /**
@@ -34,19 +39,23 @@ function warnOnce(message: string): void {
   console.warn(`simdconv: running on one thread: ${message}`);
 }
 
-export async function createWasmRuntime(build: WasmBuild, source?: WasmSource, options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
+export async function createWasmRuntime(build: WasmBuild, options: WasmRuntimeOptions = {}): Promise<WasmRuntime> {
   const threads = options.threads ?? 1;
+  const { baseUrl } = options;
   if (threads > 1) {
     const support = threadSupport();
     if (!support.ok) warnOnce(support.reason);
     else {
       let pool: ThreadPool | null = null;
       try {
-        const module = await compileKernels(`${build}-mt`, options.sharedSource);
+        const module = await compileKernels(`${build}-mt`, { source: options.sharedSource, argument: `options.wasm.${build}-mt`, baseUrl });
         // Shared memories cannot move, so the engine reserves the maximum up front (address space only).
         const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
         const kernels = await instantiateKernels(module, memory);
-        pool = await createThreadPool(module, memory, threads, { exports: kernels as unknown as Record<string, unknown>, spinMicros: SPIN_MICROS });
+        // Loaded only here: a context on one thread never fetches the pool's code.
+        const { createThreadPool } = await import('./thread-pool.js');
+        const workerUrl = baseUrl ? new URL('simdconv-worker.js', baseUrl) : undefined;
+        pool = await createThreadPool(module, memory, threads, { exports: kernels as unknown as Record<string, unknown>, spinMicros: SPIN_MICROS, workerUrl });
         const heap = new WasmHeap(memory, kernels.heap_base());
         return { build, kernels, heap, memory, pool };
       } catch (error) {
@@ -55,7 +64,7 @@ export async function createWasmRuntime(build: WasmBuild, source?: WasmSource, o
       }
     }
   }
-  const module = await compileKernels(build, source);
+  const module = await compileKernels(build, { source: options.source, argument: `options.wasm.${build}`, baseUrl });
   // Growth is on demand (heap.ts); the maximum is wasm32's 4 GiB.
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
   const kernels = await instantiateKernels(module, memory);

@@ -22,7 +22,9 @@
  * cross-origin isolation, which SharedArrayBuffer needs anyway): `threadSupport()` tells why it is unusable.
  */
 import { SimdconvError, describe } from '../../errors.js';
+import { type WorkerHandle, platform } from '../../platform/platform.js';
 import { instantiateKernels } from './module.js';
+import { threadSupport } from './thread-support.js';
 
 // Control block layout: keep in sync with worker.js.
 const REMAINING = 0;
@@ -73,58 +75,8 @@ export interface ThreadPoolOptions {
    * cuts the wake-up latency of back-to-back jobs; 0 always sleeps.
    */
   spinMicros?: number;
-  /** Where worker.js lives (bundlers, CDNs); defaults to the file next to this module. */
-  workerUrl?: URL | string;
-}
-
-interface WorkerHandle {
-  terminate(): void;
-}
-
-const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined';
-
-const COOP_COEP =
-  'serve the page cross-origin isolated (HTTP headers "Cross-Origin-Opener-Policy: same-origin" and ' +
-  '"Cross-Origin-Embedder-Policy: require-corp" or "credentialless")';
-
-let support: { ok: true } | { ok: false; reason: string } | undefined;
-
-/** Whether this thread can run a pool: SharedArrayBuffer, a shared wasm memory, a blocking Atomics.wait, workers. */
-export function threadSupport(): { ok: true } | { ok: false; reason: string } {
-  return (support ??= probeThreads());
-}
-
-function probeThreads(): { ok: true } | { ok: false; reason: string } {
-  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown };
-  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object' || g.crossOriginIsolated === false) {
-    return { ok: false, reason: `SharedArrayBuffer is unavailable: ${COOP_COEP}` };
-  }
-  try {
-    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true } as WebAssembly.MemoryDescriptor);
-  } catch {
-    return { ok: false, reason: 'this engine cannot make a shared WebAssembly.Memory (wasm threads)' };
-  }
-  try {
-    // Throws before comparing when the agent may not block (a browser's main thread); else returns 'not-equal'.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-  } catch {
-    return { ok: false, reason: 'Atomics.wait cannot block on this thread (a browser main thread): run simdconv inside a Worker to use threads' };
-  }
-  if (!isNode && typeof g.Worker !== 'function') return { ok: false, reason: 'Worker is unavailable here' };
-  return { ok: true };
-}
-
-/** 'auto' threads: the core count (Node's os.availableParallelism, navigator.hardwareConcurrency), at most 8; 1 where threads cannot run. */
-export async function autoThreadCount(): Promise<number> {
-  if (!threadSupport().ok) return 1;
-  let cores = 1;
-  if (isNode) {
-    const os = await import(/* @vite-ignore */ 'node:os');
-    cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  } else {
-    cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-  }
-  return Math.max(1, Math.min(8, cores || 1));
+  /** Where the worker script lives (`init({ wasmBaseUrl })`); defaults to the package's wasm/simdconv-worker.js. */
+  workerUrl?: URL;
 }
 
 export async function createThreadPool(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, options: ThreadPoolOptions = {}): Promise<ThreadPool> {
@@ -167,8 +119,8 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
   try {
     const started: Promise<void>[] = [];
     for (let w = 0; w < workers; w++) {
-      const init = { module, memory, control: control as SharedArrayBuffer, index: w, names, argsOffset, messagesOffset, spinMicros };
-      const { handle, ready } = isNode ? await startNodeWorker(options.workerUrl ?? new URL('./worker.js', import.meta.url), init) : startWebWorker(options.workerUrl, init);
+      const init: WorkerInit = { module, memory, control: control as SharedArrayBuffer, index: w, names, argsOffset, messagesOffset, spinMicros };
+      const { handle, ready } = platform().startWorker(options.workerUrl, init);
       handles.push(handle);
       started.push(ready);
     }
@@ -265,44 +217,4 @@ interface WorkerInit {
   argsOffset: number;
   messagesOffset: number;
   spinMicros: number;
-}
-
-type Started = { handle: WorkerHandle; ready: Promise<void> };
-
-async function startNodeWorker(url: URL | string, init: WorkerInit): Promise<Started> {
-  const wt = await import(/* @vite-ignore */ 'node:worker_threads');
-  // No execArgv: V8 flags (--experimental-wasm-relaxed-simd) are process-wide, and loaders are not needed by
-  // a plain-JS worker.
-  const worker = new wt.Worker(typeof url === 'string' ? new URL(url, import.meta.url) : url, { execArgv: [], env: wt.SHARE_ENV });
-  const ready = new Promise<void>((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`worker exited with code ${code} before starting`));
-    worker.once('error', reject);
-    worker.once('exit', onExit);
-    worker.once('message', (m: { ready: boolean; error?: string }) => {
-      worker.off('error', reject);
-      worker.off('exit', onExit);
-      if (!m.ready) return reject(new Error(m.error));
-      // Idle workers must not keep the process alive; ref'd until ready so that awaiting the pool does.
-      worker.unref();
-      resolve();
-    });
-  });
-  worker.postMessage(init);
-  return { handle: { terminate: () => void worker.terminate() }, ready };
-}
-
-function startWebWorker(url: URL | string | undefined, init: WorkerInit): Started {
-  // The literal `new Worker(new URL('./worker.js', import.meta.url), ...)` form lets bundlers find and emit the file.
-  const worker = url === undefined ? new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }) : new Worker(url, { type: 'module' });
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.onerror = (e) => reject(new Error(e.message || 'worker failed to load'));
-    worker.onmessage = (e: MessageEvent<{ ready: boolean; error?: string }>) => {
-      worker.onerror = null;
-      worker.onmessage = null;
-      if (!e.data.ready) reject(new Error(e.data.error));
-      else resolve();
-    };
-  });
-  worker.postMessage(init);
-  return { handle: { terminate: () => worker.terminate() }, ready };
 }

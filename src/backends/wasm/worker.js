@@ -1,8 +1,10 @@
-// A thread-pool worker (see thread-pool.ts for the protocol). Plain JavaScript, no imports of the library, so
-// the same file runs from src/ (vitest) and dist/ alike, under Node's worker_threads and as a browser module
-// worker. It receives the compiled kernel module, the shared WebAssembly.Memory and the shared control block
-// in one message, instantiates the module on that memory, answers { ready: true } and then never returns to
-// its event loop: it blocks in Atomics.wait between jobs until the pool sets the shutdown word.
+// A thread-pool worker (see thread-pool.ts for the protocol). Plain JavaScript with no imports and no top-level
+// await, written for a browser worker's global `self`: the build copies it to wasm/simdconv-worker.js, where
+// bundlers emit it as they find it (a classic or a module worker alike), and Node runs it behind a few lines
+// that give it a `self` (src/platform/node.ts). It receives the compiled kernel module, the shared
+// WebAssembly.Memory and the shared control block in one message, instantiates the module on that memory,
+// answers { ready: true } and then never returns to its event loop: it blocks in Atomics.wait between jobs
+// until the pool sets the shutdown word.
 
 // Control block layout: keep in sync with thread-pool.ts.
 const REMAINING = 0; // workers still running the current job
@@ -19,19 +21,13 @@ const FAIL_WORD = 6; // i32 index in wasm memory set to 1 when a call fails (0: 
 const MAX_ARGS = 40;
 const MESSAGE_BYTES = 1024;
 
-const nodePort = typeof self === 'undefined' ? (await import('node:worker_threads')).parentPort : null;
-
 function post(message) {
-  if (nodePort) nodePort.postMessage(message);
-  else self.postMessage(message);
+  self.postMessage(message);
 }
 
-function onFirstMessage(handler) {
-  if (nodePort) nodePort.once('message', handler);
-  else self.addEventListener('message', (event) => handler(event.data), { once: true });
-}
+self.addEventListener('message', (event) => start(event.data), { once: true });
 
-onFirstMessage(async (init) => {
+async function start(init) {
   let fns;
   try {
     const instance = await WebAssembly.instantiate(init.module, {
@@ -50,7 +46,7 @@ onFirstMessage(async (init) => {
   post({ ready: true });
   // Let the ready message leave before this thread blocks for good (browsers deliver it from the event loop).
   setTimeout(() => loop(init, fns), 0);
-});
+}
 
 function loop(init, fns) {
   const ctrl = new Int32Array(init.control);
@@ -106,6 +102,5 @@ function loop(init, fns) {
     // The last worker to finish wakes the caller; the atomic RMW publishes this thread's memory writes.
     if (Atomics.sub(ctrl, REMAINING, 1) === 1) Atomics.notify(ctrl, REMAINING);
   }
-  if (nodePort) nodePort.close();
-  else self.close();
+  self.close();
 }

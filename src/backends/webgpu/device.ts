@@ -1,9 +1,10 @@
 /**
- * Getting a GPUDevice: `navigator.gpu` in browsers (and Deno); in Node the optional `webgpu` npm package
- * (Dawn), imported dynamically so that browser bundles never see it. Never throws: returns the device or the
- * reason there is none, which the context turns into a fallback warning or a BACKEND_UNAVAILABLE error.
+ * Getting a GPUDevice: `navigator.gpu` in browsers (and Deno); in Node the optional `webgpu` package (Dawn),
+ * which src/platform/node.ts loads. Never throws: returns the device or the reason there is none, which the
+ * context turns into a fallback warning or a BACKEND_UNAVAILABLE error.
  */
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
+import { platform } from '../../platform/platform.js';
 
 export interface AdapterInfo {
   /** Adapter description, e.g. "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)" or a GPU's name; '' where hidden. */
@@ -26,40 +27,6 @@ export type Acquired =
   | { readonly ok: true; readonly device: GPUDevice; readonly info: AdapterInfo; readonly owned: boolean }
   | { readonly ok: false; readonly reason: string };
 
-let nodeGpu: Promise<GPU | string> | null = null;
-
-interface DawnModule {
-  create(options: string[]): GPU;
-  globals: Record<string, unknown>;
-}
-
-/** Node: the `webgpu` package's GPU object, created once per process (or why it cannot be). */
-function loadNodeGpu(): Promise<GPU | string> {
-  nodeGpu ??= (async () => {
-    const specifier = 'webgpu'; // a variable, so bundlers do not try to resolve a Node-only package
-    let mod: DawnModule;
-    try {
-      mod = (await import(specifier)) as DawnModule;
-    } catch (e) {
-      return `the optional 'webgpu' package (Dawn for Node) could not be loaded: ${(e as Error).message}`;
-    }
-    // Dawn's GPUBufferUsage, GPUMapMode, ... as globals, without replacing any the host already has.
-    for (const [key, value] of Object.entries(mod.globals)) {
-      if (!(key in globalThis)) (globalThis as Record<string, unknown>)[key] = value;
-    }
-    try {
-      return mod.create([]);
-    } catch (e) {
-      return `webgpu.create() failed: ${(e as Error).message}`;
-    }
-  })();
-  return nodeGpu;
-}
-
-function isNode(): boolean {
-  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-}
-
 export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
   const legacyFallback = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
@@ -73,13 +40,8 @@ export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
 }
 
 export async function acquireDevice(powerPreference: GPUPowerPreference | undefined): Promise<Acquired> {
-  let gpu: GPU | undefined = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
-  if (!gpu) {
-    if (!isNode()) return { ok: false, reason: 'navigator.gpu is undefined (this browser has no WebGPU, or it is disabled)' };
-    const loaded = await loadNodeGpu();
-    if (typeof loaded === 'string') return { ok: false, reason: loaded };
-    gpu = loaded;
-  }
+  const gpu = await platform().gpu();
+  if (typeof gpu === 'string') return { ok: false, reason: gpu };
   let adapter: GPUAdapter | null;
   try {
     adapter = await gpu.requestAdapter(powerPreference ? { powerPreference } : undefined);
@@ -89,9 +51,10 @@ export async function acquireDevice(powerPreference: GPUPowerPreference | undefi
   if (adapter === null) {
     return {
       ok: false,
-      reason: isNode()
-        ? 'requestAdapter() returned null: no usable GPU or CPU Vulkan driver (scripts/setup-webgpu.sh installs Mesa lavapipe)'
-        : 'requestAdapter() returned null: no usable GPU adapter',
+      reason:
+        platform().name === 'node'
+          ? 'requestAdapter() returned null: no usable GPU or CPU Vulkan driver (on Debian: Mesa lavapipe, package mesa-vulkan-drivers >= 25)'
+          : 'requestAdapter() returned null: no usable GPU adapter',
     };
   }
   const limits = adapter.limits as unknown as Record<string, number>;

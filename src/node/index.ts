@@ -1,0 +1,3 @@
+// The package's `node` export condition for simdconv: Node's platform first (src/platform/node.ts), then the module.
+import '../platform/node.js';
+export * from '../index.js';
