@@ -1,0 +1,138 @@
+/**
+ * The package where users meet it: `npm pack` of the built repository, installed into small apps that each
+ * bundler builds with its default configuration (or the one line of setup the README gives), loaded in headless
+ * Chromium. Every page runs conv2d plans and compares them with a float64 reference
+ * (fixtures/shared/check.js). The README's bundler table is this file's list of cases.
+ *
+ * Needs Chromium and playwright-core (scripts/setup-webgpu.sh installs Chromium). When one is missing: with
+ * SIMDCONV_REQUIRE_BROWSER=1 the tests fail, otherwise they report themselves skipped with the reason.
+ */
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, bin, browserMissing, makeFixture, pack, run, serve, start } from './harness.js';
+
+const REQUIRE = process.env.SIMDCONV_REQUIRE_BROWSER === '1';
+const missing = await browserMissing();
+if (missing && REQUIRE) throw new Error(`SIMDCONV_REQUIRE_BROWSER=1 but ${missing}`);
+if (missing) console.warn(`bundler tests SKIPPED: ${missing}; set SIMDCONV_REQUIRE_BROWSER=1 to make this a failure.`);
+
+const VITE = bin('vite', 'bin/vite.js');
+const WEBPACK = bin('webpack-cli', 'bin/cli.js');
+const ROLLUP = bin('rollup', 'dist/bin/rollup');
+const ESBUILD = bin('esbuild', 'bin/esbuild');
+
+interface CheckResult {
+  ok: boolean;
+  error?: string;
+  info?: { backend: string; build: string | null; threads: number };
+  results?: Array<{ stride: number; ok: boolean; kernel: string; threads: number; worstErrorOverBound: number }>;
+}
+
+let tarball = '';
+let browser: Browser;
+const cleanup: Array<() => unknown> = [];
+
+beforeAll(async () => {
+  if (missing) return;
+  tarball = pack();
+  browser = await Browser.launch();
+  cleanup.push(() => browser.close(), () => rmSync(join(tarball, '..'), { recursive: true, force: true }));
+}, 120_000);
+
+afterAll(async () => {
+  for (const f of cleanup.reverse()) await f();
+});
+
+/** Serves `root` (cross-origin isolated when asked), opens `path` and returns the page's result. */
+async function open(root: string, path = '/', isolated = false): Promise<{ result: CheckResult; logs: string[] }> {
+  const { server, url } = await serve(root, isolated);
+  try {
+    const { result, logs } = await browser.result(new URL(path, url).href);
+    return { result: result as unknown as CheckResult, logs };
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((ok) => server.close(() => ok()));
+  }
+}
+
+function expectConvOk({ result, logs }: { result: CheckResult; logs: string[] }, threads = 1): void {
+  const detail = `${JSON.stringify(result, null, 2)}\n${logs.join('\n')}`;
+  expect(result.ok, detail).toBe(true);
+  expect(result.info, detail).toMatchObject({ backend: 'wasm', build: 'relaxed', threads });
+  expect(result.results?.length, detail).toBe(2);
+}
+
+describe.skipIf(missing !== null)('bundlers, from the packed package, in headless Chromium', () => {
+  it('Vite, no config: vite build', async () => {
+    const dir = makeFixture('vite', tarball);
+    run(dir, VITE, ['build']);
+    expectConvOk(await open(join(dir, 'dist')));
+  });
+
+  it('Vite, no config: the dev server (dependency pre-bundling)', async () => {
+    const dir = makeFixture('vite', tarball);
+    const { child, match } = await start(dir, VITE, ['--port', '0', '--host', '127.0.0.1'], /Local:\s+(http:\/\/\S+)/);
+    try {
+      const { result, logs } = await browser.result(match[1]!);
+      expectConvOk({ result: result as unknown as CheckResult, logs });
+      // The optimizer really bundled the package (not served it file by file).
+      expect(existsSync(join(dir, 'node_modules/.vite/deps/simdconv.js'))).toBe(true);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('webpack 5, no config (single-op import simdconv/conv2d)', async () => {
+    const dir = makeFixture('webpack', tarball, 'src');
+    run(dir, WEBPACK, []);
+    expectConvOk(await open(dir));
+    // The wasm builds and the worker were emitted as assets.
+    expect(readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.wasm')).length).toBeGreaterThan(0);
+  });
+
+  it("Rollup with the README's config (node-resolve, import-meta-assets)", async () => {
+    const dir = makeFixture('rollup', tarball);
+    run(dir, ROLLUP, ['-c']);
+    expectConvOk(await open(dir));
+  });
+
+  it("esbuild --bundle with the README's recipe (copy simdconv/wasm, wasmBaseUrl), ESM and IIFE", async () => {
+    const dir = makeFixture('esbuild', tarball);
+    for (const format of ['esm', 'iife']) {
+      rmSync(join(dir, 'dist'), { recursive: true, force: true });
+      run(dir, ESBUILD, ['main.js', '--bundle', `--format=${format}`, '--outdir=dist', '--log-level=error']);
+      cpSync(join(dir, 'node_modules/simdconv/wasm'), join(dir, 'dist/simdconv'), { recursive: true });
+      expectConvOk(await open(dir));
+    }
+  });
+
+  it('esbuild without the recipe: the error says what to do', async () => {
+    const dir = makeFixture('esbuild', tarball);
+    run(dir, ESBUILD, ['main.js', '--bundle', '--format=esm', '--outdir=dist', '--log-level=error']);
+    const { result } = await open(dir, '/?nobase');
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/^SimdconvError: wasm: expected simdconv-relaxed\.wasm at .*wasmBaseUrl/);
+  });
+
+  it('a plain <script type=module> importing from node_modules, no bundler', async () => {
+    const dir = makeFixture('plain', tarball);
+    expectConvOk(await open(dir));
+  });
+
+  it('threads: 2 in a Worker of a cross-origin isolated page (Vite build)', async () => {
+    const dir = makeFixture('vite-threads', tarball);
+    run(dir, VITE, ['build']);
+    const { result, logs } = await open(join(dir, 'dist'), '/', true);
+    expect((result as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated, logs.join('\n')).toBe(true);
+    expectConvOk({ result, logs }, 2);
+    expect(result.results!.every((r) => r.threads === 2), JSON.stringify(result.results)).toBe(true);
+  });
+
+  it('simdconv/webgpu through Vite on WebGPU (SwiftShader without a GPU)', async () => {
+    const dir = makeFixture('vite-webgpu', tarball);
+    run(dir, VITE, ['build']);
+    const { result, logs } = await open(join(dir, 'dist'));
+    expect(result, logs.join('\n')).toMatchObject({ ok: true, backend: 'webgpu' });
+  });
+});
