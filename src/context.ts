@@ -6,13 +6,11 @@
 import { SimdconvError, describe } from './errors.js';
 import { WASM_ARTIFACTS, detectFeatures, isWasmSource, relaxedFlagHint, type WasmArtifact, type WasmBuild, type WasmSource } from './backends/wasm/module.js';
 import { createWasmRuntime, type WasmRuntime } from './backends/wasm/runtime.js';
-import { autoThreadCount } from './backends/wasm/thread-support.js';
+import type { WasmPlanMaker } from './backends/wasm/select.js';
 import { platform } from './platform/platform.js';
-import { createWasmPlan } from './backends/wasm/select.js';
-import { WasmResidentChain } from './backends/wasm/chain.js';
-import { type ChainStage, type ConvChain, HostChain } from './chain.js';
+import type { ChainStage, ConvChain } from './chain.js';
 import type { ConvPlan } from './plan.js';
-import { residentTensor, hostTensor } from './backends/wasm/resident-tensor.js';
+import { residentTensor } from './backends/wasm/resident-tensor.js';
 import type { ResidentTensor } from './types.js';
 import { type ConvParams } from './shape.js';
 
@@ -50,15 +48,21 @@ export interface BackendInfo {
   readonly threads: number;
 }
 
+/** Makes a chain on a wasm runtime (the composite ops pass src/backends/wasm/chain.ts's). */
+export type WasmChainMaker = (rt: WasmRuntime, stages: readonly ChainStage[]) => ConvChain;
+
 export interface Context extends BackendInfo {
-  /** Makes a plan for resolved parameters; used by the op modules. */
-  createPlan(params: ConvParams): ConvPlan;
+  /**
+   * Makes a plan for resolved parameters; used by the op modules. An op brings its wasm kernel paths
+   * (`wasm`, from src/backends/wasm/select.ts), so that a bundle holds only the paths of the ops it imports.
+   */
+  createPlan(params: ConvParams, wasm: WasmPlanMaker): ConvPlan;
   /**
    * Makes a chain of convolutions run back to back (src/chain.ts), the intermediates kept where this
    * backend's kernels read them: in wasm memory on the wasm backend (no copy through JS between stages).
-   * Used by the composite ops.
+   * Used by the composite ops, which bring the wasm chain (`wasm`).
    */
-  createChain(stages: readonly ChainStage[]): ConvChain;
+  createChain(stages: readonly ChainStage[], wasm: WasmChainMaker): ConvChain;
   /** Bytes of wasm memory in use / at peak / reserved (zeros on the js backend). */
   memoryStats(): { bytesInUse: number; peakBytes: number; memoryBytes: number };
   /**
@@ -117,18 +121,8 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
 
   if (backend === 'js' || (backend === 'auto' && !f.simd)) {
     // Loaded only here: the float64 reference is no part of a bundle's start-up.
-    const { JsConvPlan } = await import('./backends/js.js');
-    return {
-      backend: 'js',
-      build: null,
-      features,
-      threads: 1,
-      dispose: () => {},
-      createPlan: (p) => new JsConvPlan(p),
-      createChain: (s) => new HostChain(s, (p) => new JsConvPlan(p)),
-      memoryStats: () => ({ bytesInUse: 0, peakBytes: 0, memoryBytes: 0 }),
-      tensor: (shape, values) => hostTensor(shape, values),
-    };
+    const { createJsContext } = await import('./backends/js.js');
+    return createJsContext(features);
   }
   if (!f.simd) throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.backend', 'an engine with WebAssembly SIMD for the wasm backend', 'no SIMD support');
   let build: WasmBuild;
@@ -137,7 +131,8 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
     if (!f.relaxed) throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.build', `an engine with relaxed SIMD${relaxedFlagHint()}`, 'no relaxed SIMD support');
     build = 'relaxed';
   } else build = f.relaxed ? 'relaxed' : 'simd128';
-  const threads = requestedThreads === 'auto' ? await autoThreadCount() : requestedThreads;
+  // Loaded only here and for threads > 1: a context on one thread carries no thread code.
+  const threads = requestedThreads === 'auto' ? await (await import('./backends/wasm/thread-support.js')).autoThreadCount() : requestedThreads;
   const rt: WasmRuntime = await createWasmRuntime(build, { threads, source: options.wasm?.[build], sharedSource: options.wasm?.[`${build}-mt`], baseUrl });
   return {
     backend: 'wasm',
@@ -145,8 +140,8 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
     features,
     threads: rt.pool?.size ?? 1,
     dispose: () => rt.pool?.terminate(),
-    createPlan: (p) => createWasmPlan(rt, p),
-    createChain: (s) => new WasmResidentChain(rt, s),
+    createPlan: (p, wasm) => wasm(rt, p),
+    createChain: (s, wasm) => wasm(rt, s),
     memoryStats: () => rt.heap.stats,
     tensor: (shape, values) => residentTensor(rt, shape, values),
   };

@@ -1,3 +1,5 @@
+// The Winograd kernel path comes with the main entry (single-op entries add it with `import 'simdconv/winograd'`).
+import './winograd.js';
 export { init, createContext, getContext, type InitOptions, type BackendInfo, type Context } from './context.js';
 export { SimdconvError, type ErrorCode } from './errors.js';
 export type { Tensor, ResidentTensor, ConvOptions, ConvTransposeOptions, Activation, Algorithm, PaddingMode, Layout, SpatialArg } from './types.js';

@@ -18,6 +18,8 @@ import { convForward, referenceConv, type Tensor64 } from '../src/reference.js';
 import { type ConvOp, resolveConvGeometry, resolveConvParams } from '../src/shape.js';
 import type { Activation, ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
 import { MIN_MACS_PER_THREAD } from '../src/backends/wasm/dispatch.js';
+import { wasmChain } from '../src/backends/wasm/chain.js';
+import { wasmConvPlan } from '../src/backends/wasm/select.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
 import { sameBits } from './helpers/bits.js';
 import { rng, randomTensor } from './helpers/random.js';
@@ -57,7 +59,7 @@ function isDepthwiseCase(c: Case): boolean {
 
 /** Runs `c` on a plan of `ctx`, checks it against the reference and the kernel path; returns info.kernel. */
 function check(ctx: sc.Context, c: Case, expected: { value: Tensor64; bound: Float64Array }): string {
-  const plan = ctx.createPlan(resolveConvParams(c.op, c.weight, c.bias, c.options));
+  const plan = ctx.createPlan(resolveConvParams(c.op, c.weight, c.bias, c.options), wasmConvPlan);
   try {
     const result = plan.run(c.input);
     const kernel = plan.info.kernel;
@@ -254,7 +256,7 @@ describe('depthwise kernels', () => {
     const next = rng(5);
     const name = (options: PlanOptions, m = 1, op: ConvOp = 'conv2d', width = 8, context = ctx) => {
       const kernel = op === 'conv1d' ? [3] : op === 'conv2d' ? [3, 3] : [3, 3, 3];
-      const plan = context.createPlan(resolveConvParams(op, randomTensor([4 * m, 1, ...kernel], next), null, { groups: 4, ...options }));
+      const plan = context.createPlan(resolveConvParams(op, randomTensor([4 * m, 1, ...kernel], next), null, { groups: 4, ...options }), wasmConvPlan);
       const spatial = kernel.map((_, i) => (i === kernel.length - 1 ? width : 8));
       plan.run(randomTensor(options.layout === 'channels-last' ? [...spatial, 4] : [4, ...spatial], next));
       const kernelName = plan.info.kernel;
@@ -286,7 +288,7 @@ describe('depthwise kernels', () => {
     expect(name({ padding: 1 }, 1, 'conv1d')).toMatch(/^dwconv-cf/);
     expect(name({ padding: 1, layout: 'channels-last' }, 3, 'conv3d')).toMatch(/^dwconv-cl/);
     // Transposed depthwise and grouped (not depthwise) convolutions keep their own paths.
-    const grouped = ctx.createPlan(resolveConvParams('conv2d', randomTensor([4, 2, 3, 3], next), null, { groups: 2 }));
+    const grouped = ctx.createPlan(resolveConvParams('conv2d', randomTensor([4, 2, 3, 3], next), null, { groups: 2 }), wasmConvPlan);
     expect(grouped.info.kernel).not.toMatch(/^dwconv-/);
     grouped.dispose();
   });
@@ -309,7 +311,7 @@ describe('depthwise kernels', () => {
           };
           const expected = reference(cs);
           for (const ctx of threaded) {
-            const plan = ctx.createPlan(resolveConvParams(cs.op, cs.weight, cs.bias, cs.options));
+            const plan = ctx.createPlan(resolveConvParams(cs.op, cs.weight, cs.bias, cs.options), wasmConvPlan);
             expectConvClose(plan.run(cs.input), expected.value, expected.bound, 9);
             expect(plan.info.kernel).toMatch(layout === 'channels-last' ? /^dwconv-cl/ : w < 32 ? /^dwconv-cf-blocked/ : /^dwconv-cf-4px/);
             // The dispatcher's threshold decides; these layers are above it for two threads.
@@ -358,7 +360,7 @@ describe('depthwise kernels', () => {
         cs.input.data[cs.input.data.length - 7] = Infinity;
         const expected = reference(cs);
         for (const ctx of [...builds(), ...threaded]) {
-          const plan = ctx.createPlan(resolveConvParams(cs.op, cs.weight, cs.bias, cs.options));
+          const plan = ctx.createPlan(resolveConvParams(cs.op, cs.weight, cs.bias, cs.options), wasmConvPlan);
           try {
             const inputBefore = Float32Array.from(cs.input.data);
             const staged = plan.run(cs.input);
@@ -406,7 +408,7 @@ describe('depthwise kernels', () => {
         const chain = ctx.createChain([
           { name: 'pointwise', params: resolveConvParams('conv2d', pw, null, { layout }) },
           { name: 'depthwise', params: resolveConvParams('conv2d', dw, null, dwOptions) },
-        ]);
+        ], wasmChain);
         const x = randomTensor(layout === 'channels-first' ? [2, 5, 9, 13] : [2, 9, 13, 5], next);
         // Float64 through both stages; the bound is the float64 chain on |x|, |pw|, |dw| with both reductions.
         const dwParams = resolveConvParams('conv2d', dw, null, dwOptions);

@@ -7,17 +7,19 @@ import { describe, expect, it } from 'vitest';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   name: string;
-  exports: Record<string, string | { types: string; default: string }>;
+  exports: Record<string, string | { types: string; node?: string; default: string }>;
 };
 
-const entries = Object.entries(pkg.exports).filter(([, target]) => typeof target !== 'string') as Array<[string, { types: string; default: string }]>;
+const entries = Object.entries(pkg.exports).filter(([, target]) => typeof target !== 'string') as Array<[string, { types: string; node?: string; default: string }]>;
 
 describe('package exports', () => {
   it.each(entries)('%s resolves to built JS and declarations', async (subpath, target) => {
     expect(existsSync(new URL(`../${target.default}`, import.meta.url)), target.default).toBe(true);
     expect(existsSync(new URL(`../${target.types}`, import.meta.url)), target.types).toBe(true);
+    if (target.node) expect(existsSync(new URL(`../${target.node}`, import.meta.url)), target.node).toBe(true);
     const mod = (await import(/* @vite-ignore */ `${pkg.name}${subpath.slice(1)}`)) as Record<string, unknown>;
-    expect(Object.keys(mod).length).toBeGreaterThan(0);
+    // simdconv/winograd installs a kernel path and exports nothing.
+    if (subpath !== './winograd') expect(Object.keys(mod).length).toBeGreaterThan(0);
   });
 
   it('a single-op entry carries init and runs on its own', async () => {
@@ -28,9 +30,17 @@ describe('package exports', () => {
     expect(y.data[0]).toBe(10);
   });
 
-  it('the .wasm builds ship beside dist', () => {
+  it('the .wasm builds and the thread worker ship beside dist', () => {
     for (const build of ['simd128', 'relaxed', 'simd128-mt', 'relaxed-mt']) {
       expect(existsSync(new URL(`../wasm/simdconv-${build}.wasm`, import.meta.url)), build).toBe(true);
+    }
+    expect(existsSync(new URL('../wasm/simdconv-worker.js', import.meta.url))).toBe(true);
+  });
+
+  it("every entry that starts a context has a node variant that installs Node's platform first", () => {
+    for (const [subpath, target] of entries) {
+      if (['./introspect', './reference', './winograd'].includes(subpath)) continue;
+      expect(target.node, subpath).toBe(`./dist/node/${subpath === '.' ? 'index' : subpath.slice(2)}.js`);
     }
   });
 });

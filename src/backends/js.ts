@@ -2,9 +2,12 @@
  * The portable backend: the float64 reference run as a plan. Used where WebAssembly SIMD is missing, or on
  * request (`init({ backend: 'js' })`). Exact to float64 before the final rounding to float32, and slow.
  */
+import { HostChain } from '../chain.js';
+import type { BackendInfo, Context } from '../context.js';
 import { PlanBase, type PlanInfo } from '../plan.js';
 import { convForward, convTransposeForward } from '../reference.js';
 import type { ConvGeometry, ConvParams } from '../shape.js';
+import { hostTensor } from './wasm/resident-tensor.js';
 
 export class JsConvPlan extends PlanBase<null> {
   readonly info: PlanInfo;
@@ -24,4 +27,19 @@ export class JsConvPlan extends PlanBase<null> {
     const result = g.params.transposed ? convTransposeForward(g, input) : convForward(g, input);
     out.set(result.data);
   }
+}
+
+/** The js backend's context: every op and chain on the reference (the ops' wasm paths are not used). */
+export function createJsContext(features: BackendInfo['features']): Context {
+  return {
+    backend: 'js',
+    build: null,
+    features,
+    threads: 1,
+    dispose: () => {},
+    createPlan: (p) => new JsConvPlan(p),
+    createChain: (s) => new HostChain(s, (p) => new JsConvPlan(p)),
+    memoryStats: () => ({ bytesInUse: 0, peakBytes: 0, memoryBytes: 0 }),
+    tensor: (shape, values) => hostTensor(shape, values),
+  };
 }

@@ -5,6 +5,7 @@
  * (N, g, c, *), the two group axes are transposed and the result flattened back, so output channel
  * j = ci*g + gi holds input channel gi*c + ci. With layout 'channels-last' the channel axis is the last one.
  */
+import { wasmConvPlan } from '../backends/wasm/select.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError, describe } from '../errors.js';
 import type { ConvPlan } from '../plan.js';
@@ -151,7 +152,7 @@ function create(weight: Tensor, bias: Tensor | null | undefined, options: Shuffl
   if (options?.groups === undefined) {
     throw new SimdconvError('INVALID_GROUPS', 'options.groups', 'the number of groups (required: the convolution and the shuffle both use it)', 'undefined');
   }
-  return new ShuffledGroupConvPlan(ctx.createPlan(resolveConvParams('conv2d', weight, bias, options)));
+  return new ShuffledGroupConvPlan(ctx.createPlan(resolveConvParams('conv2d', weight, bias, options), wasmConvPlan));
 }
 
 /**

@@ -3,6 +3,7 @@
  * ordinary convolutions. The one-shot form is a plan made, run once and disposed.
  */
 import { type Context, getContext } from '../context.js';
+import { wasmTransposedPlan } from '../backends/wasm/select.js';
 import type { ConvPlan } from '../plan.js';
 import { type ConvTransposeOp, resolveConvTransposeParams } from '../shape.js';
 import type { ConvTransposeOptions, Tensor } from '../types.js';
@@ -16,7 +17,7 @@ export function createConvTransposePlan(
   options?: ConvTransposePlanOptions,
   context?: Context,
 ): ConvPlan {
-  return (context ?? getContext()).createPlan(resolveConvTransposeParams(op, weight, bias, options));
+  return (context ?? getContext()).createPlan(resolveConvTransposeParams(op, weight, bias, options), wasmTransposedPlan);
 }
 
 export function runConvTransposeOnce(

@@ -3,6 +3,7 @@
  * disposed, so both share every check and kernel.
  */
 import { type Context, getContext } from '../context.js';
+import { wasmConvPlan } from '../backends/wasm/select.js';
 import type { ConvPlan } from '../plan.js';
 import { type ConvOp, resolveConvParams } from '../shape.js';
 import type { ConvOptions, Tensor } from '../types.js';
@@ -10,7 +11,7 @@ import type { ConvOptions, Tensor } from '../types.js';
 export type ConvPlanOptions = Omit<ConvOptions, 'out'>;
 
 export function createConvPlan(op: ConvOp, weight: Tensor, bias?: Tensor | null, options?: ConvPlanOptions, context?: Context): ConvPlan {
-  return (context ?? getContext()).createPlan(resolveConvParams(op, weight, bias, options));
+  return (context ?? getContext()).createPlan(resolveConvParams(op, weight, bias, options), wasmConvPlan);
 }
 
 export function runConvOnce(op: ConvOp, input: Tensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions, context?: Context): Tensor {

@@ -37,8 +37,8 @@ const CHROMIUM_ARGS = [
 export function pack(): string {
   const dest = mkdtempSync(join(tmpdir(), 'simdconv-pack-'));
   const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const [{ filename }] = JSON.parse(out) as Array<{ filename: string }>;
-  return join(dest, filename!);
+  const [packed] = JSON.parse(out) as Array<{ filename: string }>;
+  return join(dest, packed!.filename);
 }
 
 /**

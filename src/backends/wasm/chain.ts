@@ -12,7 +12,7 @@ import type { ConvPlan } from '../../plan.js';
 import { type ConvGeometry, shapeSize } from '../../shape.js';
 import { STAGING_SPARE, isResidentPlan, stagingShift } from './resident.js';
 import type { WasmRuntime } from './runtime.js';
-import { createWasmPlan } from './select.js';
+import { wasmConvPlan } from './select.js';
 
 interface Buffers {
   /** Byte offsets of the two ping-pong buffers. */
@@ -30,7 +30,7 @@ export class WasmResidentChain extends ChainBase<Buffers> {
     checkStages(stages);
     const plans: ConvPlan[] = [];
     try {
-      for (const s of stages) plans.push(createWasmPlan(rt, s.params));
+      for (const s of stages) plans.push(wasmConvPlan(rt, s.params));
     } catch (e) {
       for (const p of plans) p.dispose();
       throw e;
@@ -91,3 +91,6 @@ export class WasmResidentChain extends ChainBase<Buffers> {
     out.set(heap.f32(outAt, out.length));
   }
 }
+
+/** The composite ops' chains on wasm: ordinary convolutions, intermediates resident. */
+export const wasmChain = (rt: WasmRuntime, stages: readonly ChainStage[]): WasmResidentChain => new WasmResidentChain(rt, stages);

@@ -2,7 +2,6 @@
 import { WasmHeap } from './heap.js';
 import { type KernelExports, type WasmBuild, type WasmSource, compileKernels, instantiateKernels } from './module.js';
 import type { ThreadPool } from './thread-pool.js';
-import { threadSupport } from './thread-support.js';
 
 export interface WasmRuntime {
   readonly build: WasmBuild;
@@ -43,6 +42,8 @@ export async function createWasmRuntime(build: WasmBuild, options: WasmRuntimeOp
   const threads = options.threads ?? 1;
   const { baseUrl } = options;
   if (threads > 1) {
+    // Loaded only here: a context on one thread never fetches the pool's code.
+    const { threadSupport, createThreadPool } = await import('./thread-pool.js');
     const support = threadSupport();
     if (!support.ok) warnOnce(support.reason);
     else {
@@ -52,8 +53,6 @@ export async function createWasmRuntime(build: WasmBuild, options: WasmRuntimeOp
         // Shared memories cannot move, so the engine reserves the maximum up front (address space only).
         const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
         const kernels = await instantiateKernels(module, memory);
-        // Loaded only here: a context on one thread never fetches the pool's code.
-        const { createThreadPool } = await import('./thread-pool.js');
         const workerUrl = baseUrl ? new URL('simdconv-worker.js', baseUrl) : undefined;
         pool = await createThreadPool(module, memory, threads, { exports: kernels as unknown as Record<string, unknown>, spinMicros: SPIN_MICROS, workerUrl });
         const heap = new WasmHeap(memory, kernels.heap_base());

@@ -5,6 +5,7 @@
  */
 /// <reference types="@webgpu/types" />
 import { type Context, createContext } from '../../context.js';
+import { wasmAnyPlan } from '../wasm/select.js';
 import { SimdconvError, describe } from '../../errors.js';
 import type { ConvPlan, PlanInfo } from '../../plan.js';
 import {
@@ -295,7 +296,7 @@ export class WebGpuPlan implements GpuConvPlan {
   }
 
   private hostPlan(): ConvPlan {
-    this.host ??= this.ctx.hostContext().createPlan(this.params);
+    this.host ??= this.ctx.hostContext().createPlan(this.params, wasmAnyPlan);
     return this.host;
   }
 }
