@@ -51,7 +51,7 @@ if (builds.includes('relaxed') && !(await relaxedSimdValidates()) && !process.ex
 }
 
 async function main() {
-  const simdconv = await import('../dist/index.js');
+  const simdconv = await import('simdconv'); // this checkout, through the package's node export condition
   const threads = Number(args.threads);
   const median = (xs) => {
     const s = [...xs].sort((x, y) => x - y);
@@ -60,8 +60,9 @@ async function main() {
   };
   // A side's library: the package copy's own dist where DIR has one, else this checkout's.
   const libraryOf = async (dir) => {
-    const entry = path.resolve(dir, 'dist/index.js');
-    return existsSync(entry) ? import(pathToFileURL(entry).href) : simdconv;
+    // Node's entry (dist/node/index.js) where the copy has one; older copies load Node's code themselves.
+    const entry = ['dist/node/index.js', 'dist/index.js'].map((f) => path.resolve(dir, f)).find((f) => existsSync(f));
+    return entry ? import(pathToFileURL(entry).href) : simdconv;
   };
   const sides = [];
   for (const build of builds) {

@@ -15,7 +15,7 @@ import { layers, makeTensors } from './layers.mjs';
 const LAYER = 'resnet_3x3';
 
 async function measureHere() {
-  const simdconv = await import('../dist/index.js');
+  const simdconv = await import('simdconv');
   const l = layers.find((layer) => layer.name === LAYER);
   const { x, w } = makeTensors(l);
   // SIMD128: valid without flags on every Node the benchmark supports.

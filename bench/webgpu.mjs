@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { layers, makeTensors } from './layers.mjs';
 
 export async function runWebGpuBench({ layerNames, quick, batches = [1, 16] }) {
-  const { initWebGPU, benchGpuConv } = await import('../dist/webgpu.js');
+  const { initWebGPU, benchGpuConv } = await import('simdconv/webgpu');
   const gpu = await initWebGPU({ fallback: 'none' });
   const { name: adapter, isFallbackAdapter } = gpu.adapterInfo;
   const light = quick || isFallbackAdapter;

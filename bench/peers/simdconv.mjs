@@ -9,7 +9,7 @@ const contexts = new Map(); // build -> context; the runner runs one thread coun
 export const factory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTranspose2d: 'createConvTranspose2d' };
 
 export async function createPeer(l, { threads, build, algorithm }) {
-  const simdconv = await import('../../dist/index.js');
+  const simdconv = await import('simdconv');
   if (algorithm && l.op.startsWith('convTranspose')) return { name: `simdconv ${build} ${algorithm}`, unavailable: `no '${algorithm}' algorithm for transposed convolutions` };
   if (!contexts.has(build)) contexts.set(build, await simdconv.createContext({ build, threads }));
   const { x, w } = makeTensors(l);
