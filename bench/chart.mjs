@@ -1,50 +1,78 @@
-// A grouped bar chart as a self-contained SVG string: one group per layer, one bar per config.
+// Charts for the benchmark's results, as self-contained SVG strings.
 
-// Tableau's paired palette: a dark and a light shade per hue.
-const PAIRS = [['#4e79a7', '#a0cbe8'], ['#f28e2b', '#ffbe7d'], ['#59a14f', '#8cd17d'], ['#b6992d', '#f1ce63'], ['#e15759', '#ff9d9a'], ['#79706e', '#bab0ac'], ['#d37295', '#fabfd2']];
-export const pairedColor = (index, light) => PAIRS[index % PAIRS.length][light ? 1 : 0];
 const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
-// 1, 2 or 5 times a power of ten, giving at most 6 gridlines up to max.
-function niceStep(max) {
-  const power = 10 ** Math.floor(Math.log10(max / 5));
-  return power * [1, 2, 5, 10].find((m) => max / (power * m) <= 6);
-}
-
-/** series: [{ name, color }]; groups: [{ name, values: (number | null)[] }], one value per series, null for no bar. */
-export function groupedBarChart({ title, yLabel, series, groups }) {
-  const bar = 9, gap = 18, left = 56, top = 48, plotH = 300, legendRow = 16;
-  const groupW = Math.max(series.length * bar + gap, 90); // room for a layer name under the bars
-  const width = Math.max(left + groups.length * groupW + 16, left + 4 * 170, 8 * title.length);
-  const height = top + plotH + 40 + Math.ceil(series.length / 4) * legendRow + 16;
-  const maxValue = Math.max(1, ...groups.flatMap((g) => g.values.filter((v) => v != null)));
-  const step = niceStep(maxValue);
-  const yMax = Math.ceil(maxValue / step) * step;
-  const y = (v) => top + plotH - (v / yMax) * plotH;
+/**
+ * Horizontal bars of ratios, one row per layer and one bar per series, with a line at 1x: how many times the
+ * best wasm peer's speed each series reaches. rows: [{ name, values: (number | null)[] }].
+ */
+export function ratioChart({ title, subtitle, series, rows }) {
+  const left = 150, top = subtitle ? 62 : 44, bar = 11, rowGap = 10, right = 70;
+  const rowH = series.length * bar + rowGap;
+  const plotW = 520;
+  const width = left + plotW + right;
+  const height = top + rows.length * rowH + 56;
+  const maxValue = Math.max(2, ...rows.flatMap((r) => r.values.filter((v) => v != null)));
+  const step = maxValue > 6 ? 2 : maxValue > 3 ? 1 : 0.5;
+  const xMax = Math.ceil(maxValue / step) * step;
+  const x = (v) => left + (v / xMax) * plotW;
   const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${left}" y="20" font-size="14" font-weight="bold">${escape(title)}</text>`,
-    `<text transform="translate(14 ${top + plotH / 2}) rotate(-90)" text-anchor="middle">${escape(yLabel)}</text>`,
+    `<text x="12" y="22" font-size="15" font-weight="bold">${escape(title)}</text>`,
   ];
-  for (let v = 0; v <= yMax + 1e-9; v += step) {
-    out.push(`<line x1="${left}" x2="${width - 16}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`,
-      `<text x="${left - 4}" y="${y(v) + 4}" text-anchor="end">${+v.toPrecision(6)}</text>`);
+  if (subtitle) out.push(`<text x="12" y="42" fill="#555">${escape(subtitle)}</text>`);
+  const bottom = top + rows.length * rowH;
+  for (let v = 0; v <= xMax + 1e-9; v += step) {
+    out.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${top - 6}" y2="${bottom}" stroke="#e4e4e4"/>`,
+      `<text x="${x(v)}" y="${bottom + 16}" text-anchor="middle" fill="#555">${+v.toPrecision(3)}x</text>`);
   }
-  groups.forEach((g, gi) => {
-    const x0 = left + gi * groupW + (groupW - series.length * bar) / 2;
-    g.values.forEach((v, si) => {
+  rows.forEach((r, ri) => {
+    const y0 = top + ri * rowH;
+    out.push(`<text x="${left - 8}" y="${y0 + (series.length * bar) / 2 + 4}" text-anchor="end">${escape(r.name)}</text>`);
+    r.values.forEach((v, si) => {
       if (v == null) return;
-      out.push(`<rect x="${x0 + si * bar}" y="${y(v)}" width="${bar - 1}" height="${top + plotH - y(v)}" fill="${series[si].color}"><title>${escape(`${g.name}, ${series[si].name}: ${v.toFixed(1)}`)}</title></rect>`);
+      const y = y0 + si * bar;
+      out.push(`<rect x="${left}" y="${y}" width="${Math.max(1, x(v) - left)}" height="${bar - 2}" fill="${series[si].color}"><title>${escape(`${r.name}, ${series[si].name}: ${v.toFixed(2)}x`)}</title></rect>`,
+        `<text x="${x(v) + 4}" y="${y + bar - 3}" font-size="10" fill="#333">${v.toFixed(2)}x</text>`);
     });
-    out.push(`<text x="${x0 + (series.length * bar) / 2}" y="${top + plotH + 16}" text-anchor="middle">${escape(g.name)}</text>`);
   });
-  out.push(`<line x1="${left}" x2="${width - 16}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);
+  // The peers' level.
+  out.push(`<line x1="${x(1)}" x2="${x(1)}" y1="${top - 10}" y2="${bottom}" stroke="#c0392b" stroke-width="1.5" stroke-dasharray="4 3"/>`,
+    `<text x="${x(1) + 4}" y="${top - 12}" font-size="10" fill="#c0392b">best wasm peer</text>`);
   series.forEach(({ name, color }, si) => {
-    const lx = left + (si % 4) * 170, ly = top + plotH + 40 + Math.floor(si / 4) * legendRow;
-    out.push(`<rect x="${lx}" y="${ly - 9}" width="10" height="10" fill="${color}"/>`,
-      `<text x="${lx + 14}" y="${ly}">${escape(name)}</text>`);
+    const lx = left + si * 200, ly = bottom + 38;
+    out.push(`<rect x="${lx}" y="${ly - 10}" width="11" height="11" fill="${color}"/>`, `<text x="${lx + 16}" y="${ly}">${escape(name)}</text>`);
   });
   out.push('</svg>');
   return out.join('\n');
+}
+
+/**
+ * The chart `npm run bench` writes (bench/results/latest.svg): per layer, simdconv's default (exact) path on the
+ * relaxed build against the best wasm peer (TF.js wasm or ONNX Runtime Web) at 1 and at 2 threads.
+ */
+export function vsPeersChart({ meta, layers }) {
+  const series = [
+    { name: 'simdconv, 1 thread', color: '#4e79a7', label: 'simdconv relaxed', threads: 1 },
+    { name: 'simdconv, 2 threads', color: '#a0cbe8', label: 'simdconv relaxed', threads: 2 },
+  ];
+  const rows = layers.map((l) => ({
+    name: l.name,
+    values: series.map((s) => l.results.find((r) => r.label === s.label && r.threads === s.threads && r.status === 'ok')?.vsBestWasmPeer ?? null),
+  }));
+  return ratioChart({
+    title: 'simdconv against the best wasm peer, per layer (higher is faster)',
+    subtitle: `relaxed SIMD build, default exact path; peers TF.js wasm and ONNX Runtime Web at the same thread count; ${meta.date.slice(0, 10)}, Node ${meta.node}, ${meta.cpu}`,
+    series,
+    rows,
+  });
+}
+
+// `node bench/chart.mjs`: redraws bench/results/latest.svg from latest.json.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const results = JSON.parse(readFileSync(new URL('./results/latest.json', import.meta.url), 'utf8'));
+  writeFileSync(new URL('./results/latest.svg', import.meta.url), `${vsPeersChart(results)}\n`);
+  console.log('wrote bench/results/latest.svg');
 }

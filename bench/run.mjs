@@ -8,7 +8,7 @@ import { fork } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { groupedBarChart, pairedColor } from './chart.mjs';
+import { vsPeersChart } from './chart.mjs';
 import { OWN_CONFIGS, PEER_CONFIGS, THREADS } from './configs.mjs';
 import { layers } from './layers.mjs';
 import { relaxedSimdValidates } from './peers/wasm-peak.mjs';
@@ -196,17 +196,5 @@ const write = (name, text) => {
 };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 write('latest.json', `${JSON.stringify({ meta, options, peak, layers: report }, null, 2)}\n`);
-// One bar per config and thread count that measured something: dark shade 1 thread, light 2 threads.
-const series = configs
-  .flatMap((c, ci) => THREADS.map((t, ti) => ({ name: `${c.label} ${t}t`, color: pairedColor(ci, ti > 0) })))
-  .filter((s) => results.some((r) => configName(r) === s.name && r.status === 'ok'));
-write('latest.svg', groupedBarChart({
-  title: `Convolution throughput, Node ${process.version}, ${meta.date.slice(0, 10)} (wasm ceiling per thread: SIMD128 ${fixed(peak.simd128, 0)}, relaxed ${fixed(peak.relaxed, 0) || 'n/a'} GFLOP/s)`,
-  yLabel: 'GFLOP/s',
-  series,
-  groups: report.map((l) => ({
-    name: l.name,
-    values: series.map((s) => l.results.find((r) => configName(r) === s.name && r.status === 'ok')?.gflops ?? null),
-  })),
-}));
+write('latest.svg', `${vsPeersChart({ meta, layers: report })}\n`);
 console.log(`\nWrote bench/results/latest.json and latest.svg in ${fixed(seconds, 0)} s.`);
