@@ -10,7 +10,7 @@
 import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, bin, browserMissing, makeFixture, pack, run, serve, start } from './harness.js';
+import { Browser, bin, browserMissing, makeFixture, pack, run, start } from './harness.js';
 
 const REQUIRE = process.env.SIMDCONV_REQUIRE_BROWSER === '1';
 const missing = await browserMissing();
@@ -46,14 +46,8 @@ afterAll(async () => {
 
 /** Serves `root` (cross-origin isolated when asked), opens `path` and returns the page's result. */
 async function open(root: string, path = '/', isolated = false): Promise<{ result: CheckResult; logs: string[] }> {
-  const { server, url } = await serve(root, isolated);
-  try {
-    const { result, logs } = await browser.result(new URL(path, url).href);
-    return { result: result as unknown as CheckResult, logs };
-  } finally {
-    server.closeAllConnections();
-    await new Promise<void>((ok) => server.close(() => ok()));
-  }
+  const { result, logs } = await browser.open(root, path, isolated);
+  return { result: result as unknown as CheckResult, logs };
 }
 
 function expectConvOk({ result, logs }: { result: CheckResult; logs: string[] }, threads = 1): void {

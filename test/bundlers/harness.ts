@@ -46,10 +46,16 @@ export function pack(): string {
  * of an ESM app and the tarball unpacked as node_modules/simdconv, as `npm install <tarball>` leaves it.
  */
 export function makeFixture(name: string, tarball: string, checkDir = '.'): string {
+  const dir = makeApp(join(FIXTURES, name), name, tarball);
+  cpSync(join(FIXTURES, 'shared/check.js'), join(dir, checkDir, 'check.js'));
+  return dir;
+}
+
+/** Copies the app at `source` to .fixtures/<name> and installs the tarball there (as makeFixture). */
+export function makeApp(source: string, name: string, tarball: string): string {
   const dir = join(WORK, name);
   rmSync(dir, { recursive: true, force: true });
-  cpSync(join(FIXTURES, name), dir, { recursive: true });
-  cpSync(join(FIXTURES, 'shared/check.js'), join(dir, checkDir, 'check.js'));
+  cpSync(source, dir, { recursive: true });
   if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `fixture-${name}`, private: true, type: 'module' }, null, 2));
   const pkg = join(dir, 'node_modules/simdconv');
   mkdirSync(pkg, { recursive: true });
@@ -194,6 +200,17 @@ export class Browser {
       return { result, logs };
     } finally {
       await page.close();
+    }
+  }
+
+  /** Serves `root` (cross-origin isolated when asked), opens `path` there and returns the page's result. */
+  async open(root: string, path = '/', isolated = false): Promise<{ result: Record<string, unknown>; logs: string[] }> {
+    const { server, url } = await serve(root, isolated);
+    try {
+      return await this.result(new URL(path, url).href);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
     }
   }
 

@@ -1,0 +1,110 @@
+/**
+ * Every example in examples/ runs: the Node ones as a user runs them from a clone (the package by its name,
+ * which resolves to this repository's build), the browser ones built with Vite from the packed package and
+ * loaded in headless Chromium, their results checked.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { init, conv2d } from '../src/index.js';
+import { Browser, ROOT, bin, browserMissing, makeApp, pack, run } from './bundlers/harness.js';
+import type { Tensor } from '../src/types.js';
+
+// The vite-app example's own picture and filter (plain JS), to recompute its result here.
+const { magnitude, sobel, testImage } = (await import(join(ROOT, 'examples/vite-app/image.js'))) as {
+  magnitude: (t: Tensor) => Float32Array;
+  sobel: Tensor;
+  testImage: () => Tensor;
+};
+
+const REQUIRE = process.env.SIMDCONV_REQUIRE_BROWSER === '1';
+const missing = await browserMissing();
+if (missing && REQUIRE) throw new Error(`SIMDCONV_REQUIRE_BROWSER=1 but ${missing}`);
+if (missing) console.warn(`browser examples SKIPPED: ${missing}; set SIMDCONV_REQUIRE_BROWSER=1 to make this a failure.`);
+
+const VITE = bin('vite', 'bin/vite.js');
+
+function node(file: string): string {
+  return execFileSync(process.execPath, [join(ROOT, file)], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+}
+
+describe('Node examples', () => {
+  it('node/one-shot.mjs: the square outline, inside and out', () => {
+    expect(node('examples/node/one-shot.mjs')).toMatch(/output 1x1x64x64: 252 edge pixels/);
+  });
+
+  it('node/plan.mjs: a plan run many times', () => {
+    expect(node('examples/node/plan.mjs')).toMatch(/32->64 3x3 on 56x56: [\d.]+ ms a run, [\d.]+ GFLOP\/s/);
+  });
+
+  it('node/resident.mjs: two layers in wasm memory', () => {
+    expect(node('examples/node/resident.mjs')).toMatch(/^dwconv-.*: output 1x96x112x112, mean 0\.\d{4}$/m);
+  });
+
+  it('framework/mnist-cnn.mjs: the lessons CNN through simdconv/conv2d, ReLUs fused', () => {
+    const out = node('examples/framework/mnist-cnn.mjs');
+    expect(out).toMatch(/layers: Conv2d\+ReLU -> MaxPool2d -> Conv2d\+ReLU -> MaxPool2d -> Linear/);
+    expect(out).toMatch(/logits 1x10: \[(-?\d\.\d{3}, ){9}-?\d\.\d{3}\]/);
+  });
+
+  it('framework/tiny-nn.mjs bundles none of simdconv but conv2d', async () => {
+    const { metafile } = await build({
+      entryPoints: [join(ROOT, 'examples/framework/tiny-nn.mjs')],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      metafile: true,
+      logLevel: 'silent',
+      absWorkingDir: ROOT,
+    });
+    // Modules that left code in the bundle (esbuild lists every file it read among `inputs`, shaken out or not).
+    const inputs = Object.values(metafile.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([f]) => f));
+    expect(inputs.some((f) => f.endsWith('gemm-conv-plan.js'))).toBe(true);
+    for (const absent of ['transposed-conv-plan.js', 'winograd-conv-plan.js', 'backends/wasm/chain.js', 'ops/composite.js', 'introspect.js']) {
+      expect(inputs.filter((f) => f.endsWith(absent)), absent).toEqual([]);
+    }
+  });
+});
+
+let tarball = '';
+let browser: Browser;
+beforeAll(async () => {
+  if (missing) return;
+  tarball = pack();
+  browser = await Browser.launch();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Builds examples/<name> with Vite from the packed package and returns the page's result. */
+async function viteExample(name: string, isolated = false): Promise<{ result: Record<string, unknown>; logs: string[] }> {
+  const dir = makeApp(join(ROOT, 'examples', name), `example-${name}`, tarball);
+  run(dir, VITE, ['build']);
+  return browser.open(join(dir, 'dist'), '/', isolated);
+}
+
+describe.skipIf(missing !== null)('browser examples (Vite build of the packed package, headless Chromium)', () => {
+  it('vite-app: Sobel edges, the same as in Node', async () => {
+    const { result, logs } = await viteExample('vite-app');
+    expect(result, logs.join('\n')).toMatchObject({ ok: true, backend: 'wasm', shape: [1, 2, 192, 192] });
+    await init();
+    const expected = magnitude(conv2d(testImage(), sobel, null, { padding: 'same' })).reduce((a, b) => a + b, 0);
+    expect(Math.abs((result.sum as number) - expected) / expected).toBeLessThan(1e-5);
+  });
+
+  it('worker-threads: threads in a Worker of a cross-origin isolated page', async () => {
+    const { result, logs } = await viteExample('worker-threads', true);
+    expect(result, logs.join('\n')).toMatchObject({ ok: true, crossOriginIsolated: true });
+    expect(result.contextThreads as number).toBeGreaterThanOrEqual(2);
+    expect(result.threads).toBe(result.contextThreads);
+  });
+
+  it('webgpu: two chained convs on WebGPU agree with wasm', async () => {
+    const { result, logs } = await viteExample('webgpu');
+    expect(result, logs.join('\n')).toMatchObject({ ok: true, backend: 'webgpu' });
+    expect(result.maxDiff as number).toBeLessThan(1e-4);
+  });
+});
