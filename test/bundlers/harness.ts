@@ -150,6 +150,7 @@ export function serve(root: string, isolated = false): Promise<{ server: Server;
 
 export type Playwright = typeof import('playwright-core');
 type BrowserContext = Awaited<ReturnType<Playwright['chromium']['launchPersistentContext']>>;
+export type Page = Awaited<ReturnType<BrowserContext['newPage']>>;
 
 /** Why the browser tests cannot run here (no Chromium, no playwright-core), or null. */
 export async function browserMissing(): Promise<string | null> {
@@ -179,7 +180,7 @@ export class Browser {
    * Opens `url` and waits for the page's `window.simdconvResult` (test/bundlers/fixtures/shared/check.js).
    * Returns it with the console lines, page errors and failed requests seen meanwhile.
    */
-  async result(url: string, timeout = 60_000, screenshot?: string): Promise<{ result: Record<string, unknown>; logs: string[] }> {
+  async result(url: string, timeout = 60_000, then?: (page: Page) => Promise<void>): Promise<{ result: Record<string, unknown>; logs: string[] }> {
     const page = await this.context.newPage();
     const logs: string[] = [];
     page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
@@ -196,7 +197,7 @@ export class Browser {
           throw new Error(`${url}: no result within ${timeout} ms (${e.message})\n${logs.join('\n')}`);
         });
       const result = (await handle.jsonValue()) as Record<string, unknown>;
-      if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+      await then?.(page);
       return { result, logs };
     } finally {
       await page.close();
@@ -204,10 +205,10 @@ export class Browser {
   }
 
   /** Serves `root` (cross-origin isolated when asked), opens `path` there and returns the page's result. */
-  async open(root: string, path = '/', isolated = false): Promise<{ result: Record<string, unknown>; logs: string[] }> {
+  async open(root: string, path = '/', isolated = false, timeout?: number, then?: (page: Page) => Promise<void>): Promise<{ result: Record<string, unknown>; logs: string[] }> {
     const { server, url } = await serve(root, isolated);
     try {
-      return await this.result(new URL(path, url).href);
+      return await this.result(new URL(path, url).href, timeout, then);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
