@@ -109,9 +109,11 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
     expect(result.error).toMatch(/^SimdconvError: wasm: expected simdconv-relaxed\.wasm at .*wasmBaseUrl/);
   });
 
-  it('a plain <script type=module> importing from node_modules, no bundler', async () => {
+  it('a plain <script type=module> importing from node_modules, no bundler (wasm and WebGPU)', async () => {
     const dir = makeFixture('plain', tarball);
-    expectConvOk(await open(dir));
+    const page = await open(dir);
+    expectConvOk(page);
+    expect((page.result as unknown as { webgpu: unknown }).webgpu).toMatchObject({ backend: 'webgpu', ok: true });
   });
 
   it('threads: 2 in a Worker of a cross-origin isolated page (Vite build)', async () => {
@@ -123,10 +125,10 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
     expect(result.results!.every((r) => r.threads === 2), JSON.stringify(result.results)).toBe(true);
   });
 
-  it('simdconv/webgpu through Vite on WebGPU (SwiftShader without a GPU)', async () => {
+  it('simdconv/webgpu through Vite on WebGPU (SwiftShader without a GPU): one-shot and chained plans', async () => {
     const dir = makeFixture('vite-webgpu', tarball);
     run(dir, VITE, ['build']);
     const { result, logs } = await open(join(dir, 'dist'));
-    expect(result, logs.join('\n')).toMatchObject({ ok: true, backend: 'webgpu' });
+    expect(result, logs.join('\n')).toMatchObject({ ok: true, backend: 'webgpu', oneShot: { ok: true }, chained: { ok: true } });
   });
 });
