@@ -10,7 +10,7 @@
 import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Browser, bin, browserMissing, makeFixture, pack, run, start } from './harness.js';
+import { Browser, bin, browserMissing, makeFixture, pack, run, serve, start } from './harness.js';
 
 const REQUIRE = process.env.SIMDCONV_REQUIRE_BROWSER === '1';
 const missing = await browserMissing();
@@ -107,6 +107,24 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
     const { result } = await open(dir, '/?nobase');
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/^SimdconvError: wasm: expected simdconv-relaxed\.wasm at .*wasmBaseUrl/);
+  });
+
+  it('wasmBaseUrl on another origin (a CDN with CORS headers): one thread (esbuild) and threads in a Worker (Vite)', async () => {
+    const esbuild = makeFixture('esbuild', tarball);
+    run(esbuild, ESBUILD, ['main.js', '--bundle', '--format=esm', '--outdir=dist', '--log-level=error']);
+    const threads = makeFixture('vite-threads', tarball);
+    run(threads, VITE, ['build']);
+    const cdn = await serve(join(esbuild, 'node_modules/simdconv/wasm'), false, true);
+    try {
+      const base = encodeURIComponent(cdn.url);
+      expectConvOk(await open(esbuild, `/?base=${base}`));
+      const { result, logs } = await open(join(threads, 'dist'), `/?base=${base}`, true);
+      expectConvOk({ result, logs }, 2);
+      expect(result.results!.every((r) => r.threads === 2), JSON.stringify(result.results)).toBe(true);
+    } finally {
+      cdn.server.closeAllConnections();
+      cdn.server.close();
+    }
   });
 
   it('a plain <script type=module> importing from node_modules, no bundler (wasm and WebGPU)', async () => {

@@ -124,9 +124,10 @@ const MIME: Record<string, string> = {
 
 /**
  * Serves `root` on 127.0.0.1 (nothing outside it; '/' is index.html). `isolated` adds the two headers that make a
- * page cross-origin isolated, which SharedArrayBuffer and so wasm threads need.
+ * page cross-origin isolated, which SharedArrayBuffer and so wasm threads need; `cdn` the headers a CDN sends so
+ * that pages of other origins may use the files (CORS, and Cross-Origin-Resource-Policy for isolated pages).
  */
-export function serve(root: string, isolated = false): Promise<{ server: Server; url: string }> {
+export function serve(root: string, isolated = false, cdn = false): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
     const file = resolve(root, `.${path.endsWith('/') ? `${path}index.html` : path}`);
@@ -136,6 +137,7 @@ export function serve(root: string, isolated = false): Promise<{ server: Server;
     }
     const headers: Record<string, string> = { 'cache-control': 'no-store' };
     if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
+    if (cdn) Object.assign(headers, { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' });
     try {
       const body = await readFile(file);
       res.writeHead(200, { ...headers, 'content-type': MIME[extname(file)] ?? 'application/octet-stream' }).end(body);
