@@ -150,6 +150,7 @@ export async function compileKernels(build: WasmArtifact, where: WasmLocation = 
   let origin = 'the bytes given';
   if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
     bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+    if (!startsWithWasmMagic(bytes)) throw new SimdconvError('INVALID_ARGUMENT', argument, 'the bytes of a WebAssembly module', describeBytes(bytes));
   } else {
     const located = wasmUrl(build, where);
     argument = located.argument;
@@ -162,9 +163,9 @@ export async function compileKernels(build: WasmArtifact, where: WasmLocation = 
       throw unavailable(argument, expected, (e as Error).message);
     }
     bytes = loaded instanceof Uint8Array ? loaded : new Uint8Array(loaded);
+    // A dev server's fallback page, say, served in place of a missing file.
     if (!startsWithWasmMagic(bytes)) throw unavailable(argument, `${expected} (a WebAssembly module)`, describeBytes(bytes));
   }
-  if (!startsWithWasmMagic(bytes)) throw new SimdconvError('INVALID_ARGUMENT', argument, 'the bytes of a WebAssembly module', describeBytes(bytes));
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);

@@ -1,4 +1,5 @@
 /** One instantiated kernel module with its memory and host-side heap. */
+import { SimdconvError } from '../../errors.js';
 import { WasmHeap } from './heap.js';
 import { type KernelExports, type WasmBuild, type WasmSource, compileKernels, instantiateKernels } from './module.js';
 import type { ThreadPool } from './thread-pool.js';
@@ -59,6 +60,8 @@ export async function createWasmRuntime(build: WasmBuild, options: WasmRuntimeOp
         return { build, kernels, heap, memory, pool };
       } catch (error) {
         pool?.terminate();
+        // A bad `wasm` option is the caller's to fix; an environment that cannot start threads runs on one.
+        if (error instanceof SimdconvError && error.code === 'INVALID_ARGUMENT') throw error;
         warnOnce(`starting ${threads} threads failed (${error instanceof Error ? error.message : String(error)})`);
       }
     }
