@@ -4,10 +4,10 @@ const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': 
 
 /**
  * Horizontal bars of ratios, one row per layer and one bar per series, with a line at 1x: how many times the
- * best wasm peer's speed each series reaches. rows: [{ name, values: (number | null)[] }].
+ * best wasm peer's speed each series reaches. subtitle: lines; rows: [{ name, values: (number | null)[] }].
  */
-export function ratioChart({ title, subtitle, series, rows }) {
-  const left = 150, top = subtitle ? 62 : 44, bar = 11, rowGap = 10, right = 70;
+export function ratioChart({ title, subtitle = [], series, rows }) {
+  const left = 150, top = 54 + 17 * subtitle.length, bar = 11, rowGap = 10, right = 70;
   const rowH = series.length * bar + rowGap;
   const plotW = 520;
   const width = left + plotW + right;
@@ -21,7 +21,7 @@ export function ratioChart({ title, subtitle, series, rows }) {
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="12" y="22" font-size="15" font-weight="bold">${escape(title)}</text>`,
   ];
-  if (subtitle) out.push(`<text x="12" y="42" fill="#555">${escape(subtitle)}</text>`);
+  subtitle.forEach((line, i) => out.push(`<text x="12" y="${42 + 17 * i}" fill="#555">${escape(line)}</text>`));
   const bottom = top + rows.length * rowH;
   for (let v = 0; v <= xMax + 1e-9; v += step) {
     out.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${top - 6}" y2="${bottom}" stroke="#e4e4e4"/>`,
@@ -63,7 +63,10 @@ export function vsPeersChart({ meta, layers }) {
   }));
   return ratioChart({
     title: 'simdconv against the best wasm peer, per layer (higher is faster)',
-    subtitle: `relaxed SIMD build, default exact path; peers TF.js wasm and ONNX Runtime Web at the same thread count; ${meta.date.slice(0, 10)}, Node ${meta.node}, ${meta.cpu}`,
+    subtitle: [
+      'relaxed SIMD build, default (exact) path, against TF.js wasm and ONNX Runtime Web at the same thread count',
+      `${meta.date.slice(0, 10)}, Node ${meta.node}, ${meta.cpu} (${meta.cpus} vCPUs)`,
+    ],
     series,
     rows,
   });
