@@ -8,6 +8,7 @@ import { WASM_ARTIFACTS, detectFeatures, isWasmSource, relaxedFlagHint, type Was
 import { createWasmRuntime, type WasmRuntime } from './backends/wasm/runtime.js';
 import type { WasmPlanMaker } from './backends/wasm/select.js';
 import { platform } from './platform/platform.js';
+import { autoThreadCount } from './backends/wasm/thread-support.js';
 import type { ChainStage, ConvChain } from './chain.js';
 import type { ConvPlan } from './plan.js';
 import { residentTensor } from './backends/wasm/resident-tensor.js';
@@ -48,8 +49,14 @@ export interface BackendInfo {
   readonly threads: number;
 }
 
-/** Makes a chain on a wasm runtime (the composite ops pass src/backends/wasm/chain.ts's). */
-export type WasmChainMaker = (rt: WasmRuntime, stages: readonly ChainStage[]) => ConvChain;
+/**
+ * How a chain is made on each backend: resident in wasm memory, or on host arrays with the backend's plans. The
+ * composite ops pass src/backends/wasm/chain.ts's `chainMakers`, so that only bundles holding them carry chains.
+ */
+export interface ChainMakers {
+  wasm(rt: WasmRuntime, stages: readonly ChainStage[]): ConvChain;
+  host(stages: readonly ChainStage[], makePlan: (params: ConvParams) => ConvPlan): ConvChain;
+}
 
 export interface Context extends BackendInfo {
   /**
@@ -60,9 +67,9 @@ export interface Context extends BackendInfo {
   /**
    * Makes a chain of convolutions run back to back (src/chain.ts), the intermediates kept where this
    * backend's kernels read them: in wasm memory on the wasm backend (no copy through JS between stages).
-   * Used by the composite ops, which bring the wasm chain (`wasm`).
+   * Used by the composite ops, which bring the chain implementations (`makers`).
    */
-  createChain(stages: readonly ChainStage[], wasm: WasmChainMaker): ConvChain;
+  createChain(stages: readonly ChainStage[], makers: ChainMakers): ConvChain;
   /** Bytes of wasm memory in use / at peak / reserved (zeros on the js backend). */
   memoryStats(): { bytesInUse: number; peakBytes: number; memoryBytes: number };
   /**
@@ -102,6 +109,17 @@ function checkWasmOptions(options: InitOptions): URL | undefined {
   return url;
 }
 
+let jsBackend: ((features: BackendInfo['features']) => Context) | null = null;
+
+/**
+ * The float64 js backend is an add-on, installed by src/js-backend.ts: the main and WebGPU entries import it, a
+ * bundle of single ops (`simdconv/conv2d`) only with `import 'simdconv/js-backend'`. Engines without
+ * WebAssembly SIMD need it.
+ */
+export function installJsBackend(make: (features: BackendInfo['features']) => Context): void {
+  jsBackend = make;
+}
+
 export async function createContext(options: InitOptions = {}): Promise<Context> {
   if (typeof options !== 'object' || options === null) throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an init options object', describe(options));
   for (const key of Object.keys(options)) {
@@ -120,9 +138,13 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
   const features = { simd: f.simd, relaxedSimd: f.relaxed };
 
   if (backend === 'js' || (backend === 'auto' && !f.simd)) {
-    // Loaded only here: the float64 reference is no part of a bundle's start-up.
-    const { createJsContext } = await import('./backends/js.js');
-    return createJsContext(features);
+    if (jsBackend) return jsBackend(features);
+    throw new SimdconvError(
+      'BACKEND_UNAVAILABLE',
+      'options.backend',
+      `${backend === 'js' ? '' : 'an engine with WebAssembly SIMD, or '}the js backend, which this bundle does not hold: import 'simdconv/js-backend' once (the main 'simdconv' entry includes it)`,
+      backend === 'js' ? "backend 'js'" : 'no WebAssembly SIMD in this engine',
+    );
   }
   if (!f.simd) throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.backend', 'an engine with WebAssembly SIMD for the wasm backend', 'no SIMD support');
   let build: WasmBuild;
@@ -131,8 +153,7 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
     if (!f.relaxed) throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.build', `an engine with relaxed SIMD${relaxedFlagHint()}`, 'no relaxed SIMD support');
     build = 'relaxed';
   } else build = f.relaxed ? 'relaxed' : 'simd128';
-  // Loaded only here and for threads > 1: a context on one thread carries no thread code.
-  const threads = requestedThreads === 'auto' ? await (await import('./backends/wasm/thread-support.js')).autoThreadCount() : requestedThreads;
+  const threads = requestedThreads === 'auto' ? await autoThreadCount() : requestedThreads;
   const rt: WasmRuntime = await createWasmRuntime(build, { threads, source: options.wasm?.[build], sharedSource: options.wasm?.[`${build}-mt`], baseUrl });
   return {
     backend: 'wasm',
@@ -141,7 +162,7 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
     threads: rt.pool?.size ?? 1,
     dispose: () => rt.pool?.terminate(),
     createPlan: (p, wasm) => wasm(rt, p),
-    createChain: (s, wasm) => wasm(rt, s),
+    createChain: (s, makers) => makers.wasm(rt, s),
     memoryStats: () => rt.heap.stats,
     tensor: (shape, values) => residentTensor(rt, shape, values),
   };

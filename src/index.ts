@@ -1,5 +1,7 @@
-// The Winograd kernel path comes with the main entry (single-op entries add it with `import 'simdconv/winograd'`).
+// The add-ons come with the main entry (single-op bundles add them with `import 'simdconv/winograd'` and
+// `import 'simdconv/js-backend'`).
 import './winograd.js';
+import './js-backend.js';
 export { init, createContext, getContext, type InitOptions, type BackendInfo, type Context } from './context.js';
 export { SimdconvError, type ErrorCode } from './errors.js';
 export type { Tensor, ResidentTensor, ConvOptions, ConvTransposeOptions, Activation, Algorithm, PaddingMode, Layout, SpatialArg } from './types.js';

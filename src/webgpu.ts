@@ -34,6 +34,9 @@
  *   decomposition on the GEMM kernel (no scatter, no atomics). One pipeline per kernel variant, compiled on
  *   first use and cached per device (sizes are uniforms).
  */
+// The fallback context is the js backend on engines without WebAssembly SIMD.
+import './js-backend.js';
+
 export { initWebGPU } from './backends/webgpu/context.js';
 export type {
   AdapterInfo,

@@ -5,7 +5,7 @@
  * one float into larger arrays (where the staging starts a float in) and must give, bit for bit, what it gives
  * on aligned arrays, without touching the floats around the output or changing the input.
  */
-import { wasmChain } from '../src/backends/wasm/chain.js';
+import { chainMakers } from '../src/backends/wasm/chain.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
 import { WasmHeap } from '../src/backends/wasm/heap.js';
@@ -97,7 +97,7 @@ const cases: [string, number[], Make, RegExp][] = [
       const chain = ctx.createChain([
         { name: 'pointwise', params: resolveConvParams('conv2d', random([6, 5, 1, 1], 9), null, {}) },
         { name: 'depthwise', params: resolveConvParams('conv2d', random([6, 1, 3, 3], 10), null, { groups: 6, padding: 1 }) },
-      ], wasmChain);
+      ], chainMakers);
       return { run: (x, out) => chain.run(x, out), kernel: () => chain.info.stages.map((s) => s.kernel).join(', '), dispose: () => chain.dispose() };
     },
     /dwconv-/,

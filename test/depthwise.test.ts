@@ -18,7 +18,7 @@ import { convForward, referenceConv, type Tensor64 } from '../src/reference.js';
 import { type ConvOp, resolveConvGeometry, resolveConvParams } from '../src/shape.js';
 import type { Activation, ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
 import { MIN_MACS_PER_THREAD } from '../src/backends/wasm/dispatch.js';
-import { wasmChain } from '../src/backends/wasm/chain.js';
+import { chainMakers } from '../src/backends/wasm/chain.js';
 import { wasmConvPlan } from '../src/backends/wasm/select.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
 import { sameBits } from './helpers/bits.js';
@@ -408,7 +408,7 @@ describe('depthwise kernels', () => {
         const chain = ctx.createChain([
           { name: 'pointwise', params: resolveConvParams('conv2d', pw, null, { layout }) },
           { name: 'depthwise', params: resolveConvParams('conv2d', dw, null, dwOptions) },
-        ], wasmChain);
+        ], chainMakers);
         const x = randomTensor(layout === 'channels-first' ? [2, 5, 9, 13] : [2, 9, 13, 5], next);
         // Float64 through both stages; the bound is the float64 chain on |x|, |pw|, |dw| with both reductions.
         const dwParams = resolveConvParams('conv2d', dw, null, dwOptions);

@@ -10,6 +10,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
   exports: Record<string, string | { types: string; node?: string; default: string }>;
 };
 
+const ADD_ONS = ['./winograd', './js-backend'];
 const entries = Object.entries(pkg.exports).filter(([, target]) => typeof target !== 'string') as Array<[string, { types: string; node?: string; default: string }]>;
 
 describe('package exports', () => {
@@ -18,8 +19,8 @@ describe('package exports', () => {
     expect(existsSync(new URL(`../${target.types}`, import.meta.url)), target.types).toBe(true);
     if (target.node) expect(existsSync(new URL(`../${target.node}`, import.meta.url)), target.node).toBe(true);
     const mod = (await import(/* @vite-ignore */ `${pkg.name}${subpath.slice(1)}`)) as Record<string, unknown>;
-    // simdconv/winograd installs a kernel path and exports nothing.
-    if (subpath !== './winograd') expect(Object.keys(mod).length).toBeGreaterThan(0);
+    // The add-ons install a kernel path or a backend and export nothing.
+    if (!ADD_ONS.includes(subpath)) expect(Object.keys(mod).length).toBeGreaterThan(0);
   });
 
   it('a single-op entry carries init and runs on its own', async () => {
@@ -39,7 +40,7 @@ describe('package exports', () => {
 
   it("every entry that starts a context has a node variant that installs Node's platform first", () => {
     for (const [subpath, target] of entries) {
-      if (['./introspect', './reference', './winograd'].includes(subpath)) continue;
+      if (['./introspect', './reference', ...ADD_ONS].includes(subpath)) continue;
       expect(target.node, subpath).toBe(`./dist/node/${subpath === '.' ? 'index' : subpath.slice(2)}.js`);
     }
   });

@@ -69,6 +69,19 @@ describe('the packed package', () => {
     expect(JSON.parse(out)).toEqual({ backend: 'wasm', main: 10, single: 10 });
   });
 
+  it("the js backend comes with the main entry; single-op bundles add it with import 'simdconv/js-backend'", () => {
+    const script = `
+      import { init } from 'simdconv/conv2d';
+      const before = await init({ backend: 'js' }).catch((e) => e.code + ': ' + e.message);
+      await import('simdconv/js-backend');
+      const after = (await init({ backend: 'js' })).backend;
+      const main = (await (await import('simdconv')).init({ backend: 'js' })).backend;
+      console.log(JSON.stringify({ before, after, main }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' }));
+    expect(out.before).toMatch(/^BACKEND_UNAVAILABLE: options\.backend: expected the js backend, which this bundle does not hold: import 'simdconv\/js-backend'/);
+    expect(out).toMatchObject({ after: 'js', main: 'js' });
+  });
+
   it("Winograd comes with the main entry; single-op bundles add it with import 'simdconv/winograd'", () => {
     const script = `
       import { init, createConv2d } from 'simdconv/conv2d';
@@ -88,8 +101,7 @@ describe('the packed package', () => {
 
   /**
    * What a page loads before its first op: the bundle's entry chunk and every chunk it imports statically
-   * (esbuild, minified, code splitting on), gzipped as one. Lazily loaded chunks (the thread pool, the js backend)
-   * and the .wasm are not counted, for either side.
+   * (esbuild, minified, code splitting on), gzipped as one. The .wasm is not counted, for either side.
    */
   async function startupBytes(entry: string): Promise<{ minified: number; gzip: number }> {
     const dir = mkdtempSync(join(tmpdir(), 'simdconv-size-'));

@@ -2,7 +2,6 @@
  * The portable backend: the float64 reference run as a plan. Used where WebAssembly SIMD is missing, or on
  * request (`init({ backend: 'js' })`). Exact to float64 before the final rounding to float32, and slow.
  */
-import { HostChain } from '../chain.js';
 import type { BackendInfo, Context } from '../context.js';
 import { PlanBase, type PlanInfo } from '../plan.js';
 import { convForward, convTransposeForward } from '../reference.js';
@@ -38,7 +37,7 @@ export function createJsContext(features: BackendInfo['features']): Context {
     threads: 1,
     dispose: () => {},
     createPlan: (p) => new JsConvPlan(p),
-    createChain: (s) => new HostChain(s, (p) => new JsConvPlan(p)),
+    createChain: (s, makers) => makers.host(s, (p) => new JsConvPlan(p)),
     memoryStats: () => ({ bytesInUse: 0, peakBytes: 0, memoryBytes: 0 }),
     tensor: (shape, values) => hostTensor(shape, values),
   };

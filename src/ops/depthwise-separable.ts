@@ -10,7 +10,7 @@
  */
 import type { ChainStage } from '../chain.js';
 import { withRenamed } from '../chain.js';
-import { wasmChain } from '../backends/wasm/chain.js';
+import { chainMakers } from '../backends/wasm/chain.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError } from '../errors.js';
 import { checkTensor, resolveConvParams } from '../shape.js';
@@ -107,7 +107,7 @@ function create(
     { name: 'depthwise', params: depthwise, rename: depthwiseRename },
     { name: 'pointwise', params: pointwise, rename: pointwiseRename },
   ];
-  return new ChainCompositePlan(name, ctx.createChain(stages, wasmChain));
+  return new ChainCompositePlan(name, ctx.createChain(stages, chainMakers));
 }
 
 /** The depth multiplier the input implies (weights (C*M, ...) on C input channels), when it divides evenly. */

@@ -14,7 +14,7 @@
  */
 import type { ChainStage } from '../chain.js';
 import { withRenamed } from '../chain.js';
-import { wasmChain } from '../backends/wasm/chain.js';
+import { chainMakers } from '../backends/wasm/chain.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError } from '../errors.js';
 import { resolveConvParams } from '../shape.js';
@@ -89,7 +89,7 @@ function create(
     { name: 'vertical', params: verticalParams, rename: verticalRename },
     { name: 'horizontal', params: horizontalParams, rename: horizontalRename },
   ];
-  return new ChainCompositePlan(NAME, ctx.createChain(stages, wasmChain));
+  return new ChainCompositePlan(NAME, ctx.createChain(stages, chainMakers));
 }
 
 /** Flattened convolution in one call: lateral (Cout, Cin, 1, 1), vertical (Cout, 1, kH, 1), horizontal (Cout, 1, 1, kW). */

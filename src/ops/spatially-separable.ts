@@ -13,7 +13,7 @@
  */
 import type { ChainStage } from '../chain.js';
 import { withRenamed } from '../chain.js';
-import { wasmChain } from '../backends/wasm/chain.js';
+import { chainMakers } from '../backends/wasm/chain.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError, describe } from '../errors.js';
 import { checkTensor, resolveConvParams } from '../shape.js';
@@ -87,7 +87,7 @@ function create(columnWeight: Tensor, rowWeight: Tensor, options: SpatiallySepar
     { name: 'column', params: column, rename: columnRename },
     { name: 'row', params: row, rename: rowRename },
   ];
-  return new ChainCompositePlan(NAME, ctx.createChain(stages, wasmChain));
+  return new ChainCompositePlan(NAME, ctx.createChain(stages, chainMakers));
 }
 
 /** (kH, 1) then (1, kW) convolution in one call. */

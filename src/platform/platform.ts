@@ -36,6 +36,23 @@ export interface Platform {
   gpu(): Promise<GPU | string>;
 }
 
+/**
+ * What to do when one of the package's files (a .wasm build, the worker) is not where its
+ * `new URL(..., import.meta.url)` points: the bundler did not emit it. README: Bundlers.
+ */
+export function missingAssetHint(): string {
+  // Vite's dev server before Vite 8 serves pre-bundled dependencies from node_modules/.vite/deps, away from
+  // their files, and leaves their new URL(...) paths as they were.
+  if (String(import.meta.url).includes('/.vite/deps/')) {
+    return "; Vite's dev server before Vite 8 moves pre-bundled dependencies away from their files: add optimizeDeps: { exclude: ['simdconv'] } to vite.config.js (README: Bundlers)";
+  }
+  return (
+    "; where a bundler does not emit new URL(..., import.meta.url) assets (esbuild, Rollup without " +
+    "@web/rollup-plugin-import-meta-assets), copy node_modules/simdconv/wasm/ to your site and pass " +
+    "init({ wasmBaseUrl: '/that/folder/' }) (README: Bundlers)"
+  );
+}
+
 type WebWorkerGlobal = { Worker?: typeof Worker; location?: { href: string; origin: string }; navigator?: { hardwareConcurrency?: number; gpu?: GPU } };
 const g = globalThis as WebWorkerGlobal;
 
@@ -56,8 +73,7 @@ function startWebWorker(url: URL | undefined, init: unknown): StartedWorker {
     worker.onerror = (e) => {
       e.preventDefault?.();
       const what = `the thread worker script (simdconv-worker.js${url ? ` at ${url.href}` : ''}) did not load`;
-      const fix = url ? '' : ": where a bundler does not emit new Worker(new URL(..., import.meta.url)) files, copy node_modules/simdconv/wasm/ to your site and pass init({ wasmBaseUrl: '/that/folder/' })";
-      reject(new Error(`${what}${e.message ? ` (${e.message})` : ''}${fix}`));
+      reject(new Error(`${what}${e.message ? ` (${e.message})` : ''}${url ? '' : missingAssetHint()}`));
     };
     worker.onmessage = (e: MessageEvent<{ ready: boolean; error?: string }>) => {
       worker.onerror = null;

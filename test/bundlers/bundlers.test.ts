@@ -18,6 +18,11 @@ if (missing && REQUIRE) throw new Error(`SIMDCONV_REQUIRE_BROWSER=1 but ${missin
 if (missing) console.warn(`bundler tests SKIPPED: ${missing}; set SIMDCONV_REQUIRE_BROWSER=1 to make this a failure.`);
 
 const VITE = bin('vite', 'bin/vite.js');
+// Vite before 8 (Rollup and esbuild inside, workers emitted as classic scripts that cannot split code).
+const OLDER_VITES = [
+  ['Vite 6', bin('vite6', 'bin/vite.js')],
+  ['Vite 7', bin('vite7', 'bin/vite.js')],
+] as const;
 const WEBPACK = bin('webpack-cli', 'bin/cli.js');
 const ROLLUP = bin('rollup', 'dist/bin/rollup');
 const ESBUILD = bin('esbuild', 'bin/esbuild');
@@ -74,6 +79,30 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
       expect(existsSync(join(dir, 'node_modules/.vite/deps/simdconv.js'))).toBe(true);
     } finally {
       child.kill();
+    }
+  });
+
+  it.each(OLDER_VITES)('%s, no config: vite build, the page and threads in a Worker', async (_, vite) => {
+    const dir = makeFixture('vite', tarball);
+    run(dir, vite, ['build']);
+    expectConvOk(await open(join(dir, 'dist')));
+    const threads = makeFixture('vite-threads', tarball);
+    run(threads, vite, ['build']);
+    const { result, logs } = await open(join(threads, 'dist'), '/', true);
+    expectConvOk({ result, logs }, 2);
+  });
+
+  it.each(OLDER_VITES)("%s dev server: the README's optimizeDeps.exclude line; without it, an error that names it", async (_, vite) => {
+    for (const [fixture, ok] of [['vite-exclude', true], ['vite', false]] as const) {
+      const dir = makeFixture(fixture, tarball);
+      const { child, match } = await start(dir, vite, ['--port', '0', '--host', '127.0.0.1'], /Local:\s+(http:\/\/\S+)/);
+      try {
+        const { result, logs } = await browser.result(match[1]!);
+        if (ok) expectConvOk({ result: result as unknown as CheckResult, logs });
+        else expect((result as unknown as CheckResult).error).toMatch(/optimizeDeps: \{ exclude: \['simdconv'\] \}/);
+      } finally {
+        child.kill();
+      }
     }
   });
 

@@ -7,7 +7,8 @@
  * A stage whose plan cannot run resident (a kernel path without `runResident`) still works: its input is
  * copied out to JS and its output back in, and `info` reports it with `resident: false`.
  */
-import { type ChainInfo, type ChainStage, ChainBase, checkStages } from '../../chain.js';
+import { type ChainInfo, type ChainStage, ChainBase, HostChain, checkStages } from '../../chain.js';
+import type { ChainMakers } from '../../context.js';
 import type { ConvPlan } from '../../plan.js';
 import { type ConvGeometry, shapeSize } from '../../shape.js';
 import { STAGING_SPARE, isResidentPlan, stagingShift } from './resident.js';
@@ -92,5 +93,8 @@ export class WasmResidentChain extends ChainBase<Buffers> {
   }
 }
 
-/** The composite ops' chains on wasm: ordinary convolutions, intermediates resident. */
-export const wasmChain = (rt: WasmRuntime, stages: readonly ChainStage[]): WasmResidentChain => new WasmResidentChain(rt, stages);
+/** The composite ops' chains: resident on wasm, on host arrays elsewhere (the js backend). */
+export const chainMakers: ChainMakers = {
+  wasm: (rt, stages) => new WasmResidentChain(rt, stages),
+  host: (stages, makePlan) => new HostChain(stages, makePlan),
+};

@@ -5,7 +5,7 @@
  * bindings would add a runtime and copies without buying anything.
  */
 import { SimdconvError, describe } from '../../errors.js';
-import { platform } from '../../platform/platform.js';
+import { missingAssetHint, platform } from '../../platform/platform.js';
 
 export type WasmBuild = 'relaxed' | 'simd128';
 /** A build's .wasm file: the single-thread one, or its `-mt` twin declaring a shared memory (for thread pools). */
@@ -97,11 +97,6 @@ export interface WasmLocation {
   readonly baseUrl?: URL;
 }
 
-const BUNDLER_HINT =
-  "; where a bundler does not emit new URL(..., import.meta.url) assets (esbuild, Rollup without " +
-  "@web/rollup-plugin-import-meta-assets), copy node_modules/simdconv/wasm/ to your site and pass " +
-  "init({ wasmBaseUrl: '/that/folder/' }) (README: Bundlers)";
-
 function unavailable(argument: string, expected: string, received: string): SimdconvError {
   return new SimdconvError('BACKEND_UNAVAILABLE', argument, expected, received);
 }
@@ -120,7 +115,7 @@ function wasmUrl(build: WasmArtifact, where: WasmLocation): { url: URL; argument
   try {
     return { url: defaultWasmUrl(build), argument: 'wasm', packaged: true };
   } catch (e) {
-    throw unavailable('wasm', `${WASM_FILES[build]} next to simdconv's code${BUNDLER_HINT}`, `no module URL to find it from (import.meta.url is ${describe(import.meta.url)}: ${(e as Error).message})`);
+    throw unavailable('wasm', `${WASM_FILES[build]} next to simdconv's code${missingAssetHint()}`, `no module URL to find it from (import.meta.url is ${describe(import.meta.url)}: ${(e as Error).message})`);
   }
 }
 
@@ -155,7 +150,7 @@ export async function compileKernels(build: WasmArtifact, where: WasmLocation = 
     const located = wasmUrl(build, where);
     argument = located.argument;
     origin = located.url.href;
-    const expected = `${WASM_FILES[build]} at ${located.url.href}${located.packaged ? BUNDLER_HINT : ''}`;
+    const expected = `${WASM_FILES[build]} at ${located.url.href}${located.packaged ? missingAssetHint() : ''}`;
     let loaded: ArrayBuffer | Uint8Array;
     try {
       loaded = await platform().readBytes(located.url);

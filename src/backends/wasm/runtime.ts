@@ -2,7 +2,7 @@
 import { SimdconvError } from '../../errors.js';
 import { WasmHeap } from './heap.js';
 import { type KernelExports, type WasmBuild, type WasmSource, compileKernels, instantiateKernels } from './module.js';
-import type { ThreadPool } from './thread-pool.js';
+import { type ThreadPool, createThreadPool, threadSupport } from './thread-pool.js';
 
 export interface WasmRuntime {
   readonly build: WasmBuild;
@@ -43,8 +43,6 @@ export async function createWasmRuntime(build: WasmBuild, options: WasmRuntimeOp
   const threads = options.threads ?? 1;
   const { baseUrl } = options;
   if (threads > 1) {
-    // Loaded only here: a context on one thread never fetches the pool's code.
-    const { threadSupport, createThreadPool } = await import('./thread-pool.js');
     const support = threadSupport();
     if (!support.ok) warnOnce(support.reason);
     else {
