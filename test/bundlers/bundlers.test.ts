@@ -94,7 +94,7 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
 
   it.each(OLDER_VITES)("%s dev server: the README's optimizeDeps.exclude line; without it, an error that names it", async (_, vite) => {
     for (const [fixture, ok] of [['vite-exclude', true], ['vite', false]] as const) {
-      const dir = makeFixture(fixture, tarball);
+      const dir = makeFixture(fixture, tarball, '.', 'vite');
       const { child, match } = await start(dir, vite, ['--port', '0', '--host', '127.0.0.1'], /Local:\s+(http:\/\/\S+)/);
       try {
         const { result, logs } = await browser.result(match[1]!);

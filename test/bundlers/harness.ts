@@ -43,11 +43,15 @@ export function pack(): string {
 
 /**
  * Copies fixture `name` (and shared/check.js into `checkDir` inside it) to .fixtures/<name>, with a package.json
- * of an ESM app and the tarball unpacked as node_modules/simdconv, as `npm install <tarball>` leaves it.
+ * of an ESM app and the tarball unpacked as node_modules/simdconv, as `npm install <tarball>` leaves it. A fixture
+ * without an index.html gets shared/index.html (a module script /main.js); one with `base` is that fixture with
+ * its own files on top (a config file, say).
  */
-export function makeFixture(name: string, tarball: string, checkDir = '.'): string {
-  const dir = makeApp(join(FIXTURES, name), name, tarball);
+export function makeFixture(name: string, tarball: string, checkDir = '.', base?: string): string {
+  const dir = makeApp(join(FIXTURES, base ?? name), name, tarball);
+  if (base) cpSync(join(FIXTURES, name), dir, { recursive: true });
   cpSync(join(FIXTURES, 'shared/check.js'), join(dir, checkDir, 'check.js'));
+  if (!existsSync(join(dir, 'index.html'))) cpSync(join(FIXTURES, 'shared/index.html'), join(dir, 'index.html'));
   return dir;
 }
 
