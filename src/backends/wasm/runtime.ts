@@ -2,7 +2,8 @@
 import { SimdconvError } from '../../errors.js';
 import { WasmHeap } from './heap.js';
 import { type KernelExports, type WasmBuild, type WasmSource, compileKernels, instantiateKernels } from './module.js';
-import { type ThreadPool, createThreadPool, threadSupport } from './thread-pool.js';
+import { type ThreadPool, createThreadPool } from './thread-pool.js';
+import { threadSupport } from './thread-support.js';
 
 export interface WasmRuntime {
   readonly build: WasmBuild;

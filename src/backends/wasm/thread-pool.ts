@@ -26,8 +26,6 @@ import { type WorkerHandle, platform } from '../../platform/platform.js';
 import { instantiateKernels } from './module.js';
 import { threadSupport } from './thread-support.js';
 
-export { threadSupport };
-
 // Control block layout: keep in sync with worker.js.
 const REMAINING = 0;
 const SHUTDOWN = 1;

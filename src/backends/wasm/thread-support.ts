@@ -1,7 +1,4 @@
-/**
- * Whether this thread can run a pool of wasm threads, and how many 'auto' means. Kept apart from the pool
- * itself (thread-pool.ts), which is loaded only when a context asks for more than one thread.
- */
+/** Whether this thread can run a pool of wasm threads (thread-pool.ts), and how many 'auto' means. */
 import { platform } from '../../platform/platform.js';
 
 const COOP_COEP =
