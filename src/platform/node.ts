@@ -8,7 +8,7 @@ import os from 'node:os';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
-import { type Platform, type StartedWorker, setPlatform } from './platform.js';
+import { type Platform, type StartedWorker, browserPlatform, setPlatform } from './platform.js';
 
 /**
  * The worker file is written for a browser's worker global (`self`); in Node a few lines give it one, then
@@ -81,10 +81,7 @@ export const nodePlatform: Platform = {
     return URL.canParse(location) && !/^[a-zA-Z]:[\\/]/.test(location) ? new URL(location) : pathToFileURL(resolvePath(location));
   },
   async readBytes(url) {
-    if (url.protocol === 'file:') return readFile(url);
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
-    return response.arrayBuffer();
+    return url.protocol === 'file:' ? readFile(url) : browserPlatform.readBytes(url);
   },
   async coreCount() {
     return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
