@@ -124,7 +124,7 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
     const dir = makeFixture('esbuild', tarball);
     for (const format of ['esm', 'iife']) {
       rmSync(join(dir, 'dist'), { recursive: true, force: true });
-      run(dir, ESBUILD, ['main.js', '--bundle', `--format=${format}`, '--outdir=dist', '--log-level=error']);
+      run(dir, ESBUILD, ['app.js', '--bundle', `--format=${format}`, '--outfile=main.js', '--log-level=error']);
       cpSync(join(dir, 'node_modules/simdconv/wasm'), join(dir, 'dist/simdconv'), { recursive: true });
       expectConvOk(await open(dir));
     }
@@ -132,7 +132,7 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
 
   it('esbuild without the recipe: the error says what to do', async () => {
     const dir = makeFixture('esbuild', tarball);
-    run(dir, ESBUILD, ['main.js', '--bundle', '--format=esm', '--outdir=dist', '--log-level=error']);
+    run(dir, ESBUILD, ['app.js', '--bundle', '--format=esm', '--outfile=main.js', '--log-level=error']);
     const { result } = await open(dir, '/?nobase');
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(/^SimdconvError: wasm: expected simdconv-relaxed\.wasm at .*wasmBaseUrl/);
@@ -140,7 +140,7 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
 
   it('wasmBaseUrl on another origin (a CDN with CORS headers): one thread (esbuild) and threads in a Worker (Vite)', async () => {
     const esbuild = makeFixture('esbuild', tarball);
-    run(esbuild, ESBUILD, ['main.js', '--bundle', '--format=esm', '--outdir=dist', '--log-level=error']);
+    run(esbuild, ESBUILD, ['app.js', '--bundle', '--format=esm', '--outfile=main.js', '--log-level=error']);
     const threads = makeFixture('vite-threads', tarball);
     run(threads, VITE, ['build']);
     const cdn = await serve(join(esbuild, 'node_modules/simdconv/wasm'), false, true);
