@@ -2,7 +2,8 @@
 // tiling inside wasm so the JS boundary is crossed once per image.
 // A convolution is a GEMM per group: (output channels) x (output pixels) x (Cin/groups * kernel taps).
 // Weights arrive prepacked by the plan (gemm.ts pack_a / pack_b_8); `panel` is the plan's bounded workspace.
-import { gemm_packed_a, gemm_6x8_packed_b } from './gemm';
+import { gemm_packed_a } from './gemm';
+import { gemm_6x8_packed_b } from './gen/tiles';
 import { im2col_cf, im2col_cl } from './im2col';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
 import { copyFloats } from './simd';
@@ -11,7 +12,8 @@ import { copyFloats } from './simd';
 // repack of the input, which pays for itself: reading B in place would touch one page per input channel.
 // Pixels [pBegin, pEnd) of one image; with a `queue` (assembly/schedule.ts) the threads claim 8-pixel blocks of
 // that range as they go, each into its own panel.
-export function conv_gemm_cf(
+// @driver
+export function convGemmCf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
@@ -65,7 +67,8 @@ function gemmCfPixels(
 // Channels-last. `direct` = 1 when the reduction is the input itself (1x1 kernel, stride 1, no padding): A is
 // then read in place, one row per pixel with stride Cin (rows are contiguous, so no repack is needed).
 // Pixels [pBegin, pEnd) of one image; with a `queue` the threads claim 6-pixel blocks of it as they go.
-export function conv_gemm_cl(
+// @driver
+export function convGemmCl(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, D: i32, H: i32, W: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,

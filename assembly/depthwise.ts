@@ -438,7 +438,8 @@ function cfPlanesSN(
 // Computes output channels [co0, co1), or with a `queue` (assembly/schedule.ts) the chunks of them it claims.
 // wb: the weights packed for the channel-blocked kernel (depthwise-blocked.ts), or 0. Where that kernel applies
 // (dwconv_cf_blocked_applies) and wb is given, it runs instead, its queue units being blocks of 4 channels.
-export function dwconv_cf(
+// @driver
+export function dwconvCf(
   x: usize, w: usize, bias: usize, y: usize, ws: usize,
   C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
@@ -810,7 +811,8 @@ function clImageMX(
 // (zero-filled), y [OD][OH][OW][C*M]. Reads up to 3 elements past x's end (discarded lanes).
 // ws: dwconv_cl_workspace(...) bytes. Computes output rows [r0, r1) of the OD*OH rows, or with a `queue` the
 // chunks of them it claims.
-export function dwconv_cl(
+// @driver
+export function dwconvCl(
   x: usize, w: usize, bias: usize, y: usize, ws: usize,
   C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,

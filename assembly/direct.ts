@@ -12,8 +12,9 @@
 //
 // Weights are the GEMM path's packed A panels ([tile][c][taps][rows], gemm.ts pack_a), so a plan can take
 // either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
-import { clampv, copyFloats, madd, storePartial } from './simd';
-import { gemm_packed_a, storeRows4x8, storeRows6x8 } from './gemm';
+import { copyFloats } from './simd';
+import { gemm_packed_a } from './gemm';
+import { direct_tile_4x4x2, direct_tile_4x8, direct_tile_6x4, direct_tile_6x4x2, direct_tile_6x8 } from './gen/tiles';
 import { chunkEnd, finish, firstChunk, nextChunk, waitFinished } from './schedule';
 
 // Byte offsets of each reduction step (c, a, b, e) inside one group's padded image [cinG][Dp][Hp][SW * segW],
@@ -39,189 +40,15 @@ export function direct_tap_offsets(
   }
 }
 
-// One 6-output-channel x 8-pixel tile (gemm.ts explains the shape): accumulates over cinG channels x taps.
-// The body is gemm_6x8_packed_a's with B read through the offset table instead of a packed panel; sharing one
-// body would put a table load in the GEMM's loop or a branch in both (AssemblyScript cannot return the twelve
-// accumulators from a helper).
-// Exported so that Binaryen keeps it a function of its own rather than inlining it into the row loops: inlined,
-// TurboFan allocated registers over the whole driver, ran out of general registers for the six splat bases and
-// spilled accumulators inside the loop (half speed); on its own the loop keeps all twelve in xmm registers.
-export function direct_tile_6x8(
-  mr: i32, nr: i32, steps: i32, x: usize, offsets: usize,
-  a: usize, c: usize, ldc: usize, bias: usize, lo: f32, hi: f32,
-): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  const end = offsets + (<usize>steps << 2);
-  for (let t = offsets; t < end; t += 4) {
-    const src = x + <usize>load<u32>(t);
-    const b0 = v128.load(src);
-    const b1 = v128.load(src, 16);
-    let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    av = v128.load32_splat(a, 16);
-    c40 = madd(av, b0, c40);
-    c41 = madd(av, b1, c41);
-    av = v128.load32_splat(a, 20);
-    c50 = madd(av, b0, c50);
-    c51 = madd(av, b1, c51);
-    a += 24;
-  }
-  storeRows6x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
-}
-
-// The 4-row variant, for 4 or 8 output channels per group (gemm.ts gemm_4x8_packed_a says why).
-export function direct_tile_4x8(
-  mr: i32, nr: i32, steps: i32, x: usize, offsets: usize,
-  a: usize, c: usize, ldc: usize, bias: usize, lo: f32, hi: f32,
-): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const end = offsets + (<usize>steps << 2);
-  for (let t = offsets; t < end; t += 4) {
-    const src = x + <usize>load<u32>(t);
-    const b0 = v128.load(src);
-    const b1 = v128.load(src, 16);
-    let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    a += 16;
-  }
-  storeRows4x8(mr, nr, c, ldc, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31);
-}
-
-// The 6-row tile for a row's last 1..4 pixels (a row of 28 ends in 4): one vector per row, half the
-// multiply-adds of a 6x8 tile there, where the 6x8 tile computed 8 pixels to store 4 (12.5% of a 28-wide layer).
-export function direct_tile_6x4(
-  mr: i32, nr: i32, steps: i32, x: usize, offsets: usize,
-  a: usize, c: usize, ldc: usize, bias: usize, lo: f32, hi: f32,
-): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
-  let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
-  const end = offsets + (<usize>steps << 2);
-  for (let t = offsets; t < end; t += 4) {
-    const b = v128.load(x + <usize>load<u32>(t));
-    c0 = madd(v128.load32_splat(a), b, c0);
-    c1 = madd(v128.load32_splat(a, 4), b, c1);
-    c2 = madd(v128.load32_splat(a, 8), b, c2);
-    c3 = madd(v128.load32_splat(a, 12), b, c3);
-    c4 = madd(v128.load32_splat(a, 16), b, c4);
-    c5 = madd(v128.load32_splat(a, 20), b, c5);
-    a += 24;
-  }
-  const vlo = f32x4.splat(lo);
-  const vhi = f32x4.splat(hi);
-  storePartial(c, clampv(f32x4.add(c0, v128.load32_splat(bias)), vlo, vhi), nr);
-  if (mr < 2) return;
-  storePartial(c + ldc, clampv(f32x4.add(c1, v128.load32_splat(bias, 4)), vlo, vhi), nr);
-  if (mr < 3) return;
-  storePartial(c + 2 * ldc, clampv(f32x4.add(c2, v128.load32_splat(bias, 8)), vlo, vhi), nr);
-  if (mr < 4) return;
-  storePartial(c + 3 * ldc, clampv(f32x4.add(c3, v128.load32_splat(bias, 12)), vlo, vhi), nr);
-  if (mr < 5) return;
-  storePartial(c + 4 * ldc, clampv(f32x4.add(c4, v128.load32_splat(bias, 16)), vlo, vhi), nr);
-  if (mr < 6) return;
-  storePartial(c + 5 * ldc, clampv(f32x4.add(c5, v128.load32_splat(bias, 20)), vlo, vhi), nr);
-}
-
-// The 6x8 tile's shape for rows ending in 1..4 pixels (OW = 28 ends in 4): the last pixels of two output rows,
-// four from each, so that a tail has twelve accumulators like a full tile instead of the 6x4 tile's six (which
-// ran at about half the 6x8 tile's rate and took 17% of conv3d 64->64 28x28's time). `d1` is the byte distance
-// from the first row's pixels to the second's in the padded image. The tile goes to `tile` (6 rows of 8: the
-// first row's four columns, then the second's) for the caller to scatter: every epilogue that stored the two
-// rows in place made TurboFan hoist the six splats above the multiply-adds and spill accumulators.
-export function direct_tile_6x4x2(
-  mr: i32, steps: i32, x: usize, d1: usize, offsets: usize, a: usize, tile: usize, bias: usize, lo: f32, hi: f32,
-): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  const end = offsets + (<usize>steps << 2);
-  for (let t = offsets; t < end; t += 4) {
-    const src = x + <usize>load<u32>(t);
-    const b0 = v128.load(src);
-    const b1 = v128.load(src + d1);
-    let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    av = v128.load32_splat(a, 16);
-    c40 = madd(av, b0, c40);
-    c41 = madd(av, b1, c41);
-    av = v128.load32_splat(a, 20);
-    c50 = madd(av, b0, c50);
-    c51 = madd(av, b1, c51);
-    a += 24;
-  }
-  storeRows6x8(mr, 8, tile, 32, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51);
-}
-
-// The 4-row panels' two-row tail (the SIMD128 build's, gemm-conv-plan.ts rowsPerTile): eight accumulators like
-// its 4x8 tile, where that tile computed 8 pixels to store 1..4 (a quarter of the tiles of a 28-wide layer).
-export function direct_tile_4x4x2(
-  mr: i32, steps: i32, x: usize, d1: usize, offsets: usize, a: usize, tile: usize, bias: usize, lo: f32, hi: f32,
-): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const end = offsets + (<usize>steps << 2);
-  for (let t = offsets; t < end; t += 4) {
-    const src = x + <usize>load<u32>(t);
-    const b0 = v128.load(src);
-    const b1 = v128.load(src + d1);
-    let av = v128.load32_splat(a);
-    c00 = madd(av, b0, c00);
-    c01 = madd(av, b1, c01);
-    av = v128.load32_splat(a, 4);
-    c10 = madd(av, b0, c10);
-    c11 = madd(av, b1, c11);
-    av = v128.load32_splat(a, 8);
-    c20 = madd(av, b0, c20);
-    c21 = madd(av, b1, c21);
-    av = v128.load32_splat(a, 12);
-    c30 = madd(av, b0, c30);
-    c31 = madd(av, b1, c31);
-    a += 16;
-  }
-  storeRows4x8(mr, 8, tile, 32, bias, lo, hi, c00, c01, c10, c11, c20, c21, c30, c31);
-}
+// The tiles (direct_tile_6x8, _4x8, _6x4, _6x4x2, _4x4x2) are generated from the GEMM tiles' template
+// (scripts/templates/tiles.mjs): gemm_6x8_packed_a's body with B read through the offset table. They are
+// exported from the module so that Binaryen keeps each a function of its own rather than inlining it into the
+// row loops: inlined, TurboFan allocated registers over the whole driver, ran out of general registers for the
+// six splat bases and spilled accumulators inside the loop (half speed); on its own the loop keeps all twelve
+// in xmm registers. The two-row tiles (_6x4x2, _4x4x2) cover rows ending in 1..4 pixels with twelve (eight)
+// accumulators like a full tile instead of the 6x4 tile's six (which ran at about half the 6x8 tile's rate and
+// took 17% of conv3d 64->64 28x28's time); they write to a small tile buffer for the caller to scatter: every
+// epilogue that stored the two rows in place made TurboFan hoist the six splats above the multiply-adds.
 
 // One image, or one thread's share of it: the work units [uBegin, uEnd) of the channelTiles x rows units, a row
 // being one (od, oh) of the OD*OH output rows and tile t the channels of panel t % mTiles in group t / mTiles.
@@ -244,7 +71,8 @@ export function direct_tile_4x4x2(
 // of one band, from row0 on, of each channel (channel co's at y + co * bandStride floats) and the units lie in
 // those rows: the plan runs a large output band by band into a buffer that stays in cache (gemm-conv-plan.ts
 // BAND_BYTES; output-bands.ts says why the stride may be a float longer than the band's rows).
-export function conv_direct_cf(
+// @driver
+export function convDirectCf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, queue: usize, tile: usize,

@@ -17,7 +17,8 @@ function source(mode: i32, i: i32, n: i32): i32 {
   return ((i % n) + n) % n;
 }
 
-export function pad_image(
+// @driver
+export function padImage(
   x: usize, y: usize, outer: i32, inner: i32, D: i32, H: i32, W: i32,
   PD0: i32, PD1: i32, PH0: i32, PH1: i32, PW0: i32, PW1: i32, mode: i32,
 ): void {

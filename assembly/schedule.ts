@@ -176,7 +176,8 @@ export function waitFinished(queue: usize, total: i32): void {
 // (at most 2^31 spins, so a scheduler that never lets the others finish fails the test instead of hanging it).
 // A fixed delay instead made the test depend on the OS: on a loaded 2-CPU machine the calling thread was once
 // descheduled for longer than the late call's delay, which then claimed the whole range.
-export function schedule_tally(queue: usize, begin: i32, end: i32, tally: usize, owner: usize, id: i32, late: i32, work: i32, done: usize): void {
+// @driver
+export function scheduleTally(queue: usize, begin: i32, end: i32, tally: usize, owner: usize, id: i32, late: i32, work: i32, done: usize): void {
   if (!ASC_FEATURE_THREADS) return; // the single-thread builds have no pool to test
   if (late) {
     for (let i = 0; i < 0x7fffffff && atomic.load<i32>(done) < late; i++) {}

@@ -90,3 +90,28 @@ export function zeroFloats(dst: usize, n: i32): void {
   for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), z);
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
+
+// Stores the first `n` (0..8) lanes of (v0, v1) at p, p + step, p + 2*step, ...
+// @ts-ignore: decorator
+@inline
+export function storeStrided8(p: usize, v0: v128, v1: v128, n: i32, step: usize): void {
+  if (step == 4) {
+    storePartial8(p, v0, v1, n);
+    return;
+  }
+  store<f32>(p, f32x4.extract_lane(v0, 0));
+  if (n < 2) return;
+  store<f32>(p + step, f32x4.extract_lane(v0, 1));
+  if (n < 3) return;
+  store<f32>(p + 2 * step, f32x4.extract_lane(v0, 2));
+  if (n < 4) return;
+  store<f32>(p + 3 * step, f32x4.extract_lane(v0, 3));
+  if (n < 5) return;
+  store<f32>(p + 4 * step, f32x4.extract_lane(v1, 0));
+  if (n < 6) return;
+  store<f32>(p + 5 * step, f32x4.extract_lane(v1, 1));
+  if (n < 7) return;
+  store<f32>(p + 6 * step, f32x4.extract_lane(v1, 2));
+  if (n < 8) return;
+  store<f32>(p + 7 * step, f32x4.extract_lane(v1, 3));
+}

@@ -35,142 +35,18 @@
 //   [Jd, Jh, Jw, outBase, ntaps, weightOffsetBytes, 0, 0, tapOffsetBytes x ntaps] per phase, back to back.
 // outBase is the phase's first output pixel (rd*OH*OW + rh*OW + rw); phase pixel (jd, jh, jw) is output
 // pixel outBase + jd*SD*OH*OW + jh*SH*OW + jw*SW and reads padded pixel (jd*Hp + jh)*Wp + jw + tap offset.
-import { clampv, copyFloats, madd, storePartial8, zeroFloats } from './simd';
+import { copyFloats, zeroFloats } from './simd';
 import { gemm_packed_a } from './gemm';
+import { tconv_tile_cf, tconv_tile_cl } from './gen/tiles';
 import { chunkEnd, finish, firstChunk, nextChunk, waitFinished } from './schedule';
 
 const HEADER: i32 = 8;
 // Bytes of the output tile buffer at the head of a packed panel (6 rows x 8 lanes).
 export const TILE_BYTES: usize = 192;
 
-// Stores the first `n` (0..8) lanes of (v0, v1) at p, p + step, p + 2*step, ...
-// @ts-ignore: decorator
-@inline
-function storeStrided8(p: usize, v0: v128, v1: v128, n: i32, step: usize): void {
-  if (step == 4) {
-    storePartial8(p, v0, v1, n);
-    return;
-  }
-  store<f32>(p, f32x4.extract_lane(v0, 0));
-  if (n < 2) return;
-  store<f32>(p + step, f32x4.extract_lane(v0, 1));
-  if (n < 3) return;
-  store<f32>(p + 2 * step, f32x4.extract_lane(v0, 2));
-  if (n < 4) return;
-  store<f32>(p + 3 * step, f32x4.extract_lane(v0, 3));
-  if (n < 5) return;
-  store<f32>(p + 4 * step, f32x4.extract_lane(v1, 0));
-  if (n < 6) return;
-  store<f32>(p + 5 * step, f32x4.extract_lane(v1, 1));
-  if (n < 7) return;
-  store<f32>(p + 6 * step, f32x4.extract_lane(v1, 2));
-  if (n < 8) return;
-  store<f32>(p + 7 * step, f32x4.extract_lane(v1, 3));
-}
-
-// Channels-first 4x8 tile reading B in place, for a single 4-channel panel (Cout/groups <= 4, e.g. a generator's
-// RGB output layer): packing B there to share gemm.ts's loop measured 0.65-0.71x, as nothing reuses the pack.
-// a: packed weights [ntaps][cinG][4]; b: the padded input at the tile's first pixel
-// of channel 0 (row stride ldb = one padded channel plane, in bytes); toff: ntaps tap offsets (bytes).
-// c: output of the tile's first channel and pixel; rows ldc apart, lanes `step` bytes apart.
-function tconv_tile_cf(
-  mr: i32, nr: i32, cinG: i32, ntaps: i32, toff: usize,
-  a: usize, b: usize, ldb: usize, c: usize, ldc: usize, step: usize,
-  bias: usize, lo: f32, hi: f32,
-): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const rowBytes = <usize>cinG * ldb;
-  for (let t = 0; t < ntaps; t++) {
-    let bp = b + <usize>load<i32>(toff + (<usize>t << 2));
-    const end = bp + rowBytes;
-    while (bp < end) {
-      const b0 = v128.load(bp);
-      const b1 = v128.load(bp, 16);
-      let av = v128.load32_splat(a);
-      c00 = madd(av, b0, c00);
-      c01 = madd(av, b1, c01);
-      av = v128.load32_splat(a, 4);
-      c10 = madd(av, b0, c10);
-      c11 = madd(av, b1, c11);
-      av = v128.load32_splat(a, 8);
-      c20 = madd(av, b0, c20);
-      c21 = madd(av, b1, c21);
-      av = v128.load32_splat(a, 12);
-      c30 = madd(av, b0, c30);
-      c31 = madd(av, b1, c31);
-      a += 16;
-      bp += ldb;
-    }
-  }
-  const vlo = f32x4.splat(lo);
-  const vhi = f32x4.splat(hi);
-  let bv = v128.load32_splat(bias);
-  storeStrided8(c, clampv(f32x4.add(c00, bv), vlo, vhi), clampv(f32x4.add(c01, bv), vlo, vhi), nr, step);
-  if (mr < 2) return;
-  bv = v128.load32_splat(bias, 4);
-  storeStrided8(c + ldc, clampv(f32x4.add(c10, bv), vlo, vhi), clampv(f32x4.add(c11, bv), vlo, vhi), nr, step);
-  if (mr < 3) return;
-  bv = v128.load32_splat(bias, 8);
-  storeStrided8(c + 2 * ldc, clampv(f32x4.add(c20, bv), vlo, vhi), clampv(f32x4.add(c21, bv), vlo, vhi), nr, step);
-  if (mr < 4) return;
-  bv = v128.load32_splat(bias, 12);
-  storeStrided8(c + 3 * ldc, clampv(f32x4.add(c30, bv), vlo, vhi), clampv(f32x4.add(c31, bv), vlo, vhi), nr, step);
-}
-
-// Channels-last 4x8 tile. x: padded input at the group's first channel; inTab/outTab: 4 byte offsets of the
-// tile's pixels into x and into y (rows >= mr re-read row 0, so every load stays in bounds); b: packed weights
-// [ntaps][cinG][8]; y: output at the tile's first channel.
-function tconv_tile_cl(
-  mr: i32, nr: i32, cinG: i32, ntaps: i32, toff: usize,
-  x: usize, inTab: usize, b: usize, y: usize, outTab: usize,
-  bias: usize, lo: f32, hi: f32,
-): void {
-  const a0 = x + <usize>load<i32>(inTab);
-  const a1 = mr > 1 ? x + <usize>load<i32>(inTab, 4) : a0;
-  const a2 = mr > 2 ? x + <usize>load<i32>(inTab, 8) : a0;
-  const a3 = mr > 3 ? x + <usize>load<i32>(inTab, 12) : a0;
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const kb = <usize>cinG << 2;
-  for (let t = 0; t < ntaps; t++) {
-    let o = <usize>load<i32>(toff + (<usize>t << 2));
-    const end = o + kb;
-    while (o < end) {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
-      let av = v128.load32_splat(a0 + o);
-      c00 = madd(av, b0, c00);
-      c01 = madd(av, b1, c01);
-      av = v128.load32_splat(a1 + o);
-      c10 = madd(av, b0, c10);
-      c11 = madd(av, b1, c11);
-      av = v128.load32_splat(a2 + o);
-      c20 = madd(av, b0, c20);
-      c21 = madd(av, b1, c21);
-      av = v128.load32_splat(a3 + o);
-      c30 = madd(av, b0, c30);
-      c31 = madd(av, b1, c31);
-      b += 32;
-      o += 4;
-    }
-  }
-  const vlo = f32x4.splat(lo);
-  const vhi = f32x4.splat(hi);
-  const bias0 = v128.load(bias);
-  const bias1 = v128.load(bias, 16);
-  storePartial8(y + <usize>load<i32>(outTab), clampv(f32x4.add(c00, bias0), vlo, vhi), clampv(f32x4.add(c01, bias1), vlo, vhi), nr);
-  if (mr < 2) return;
-  storePartial8(y + <usize>load<i32>(outTab, 4), clampv(f32x4.add(c10, bias0), vlo, vhi), clampv(f32x4.add(c11, bias1), vlo, vhi), nr);
-  if (mr < 3) return;
-  storePartial8(y + <usize>load<i32>(outTab, 8), clampv(f32x4.add(c20, bias0), vlo, vhi), clampv(f32x4.add(c21, bias1), vlo, vhi), nr);
-  if (mr < 4) return;
-  storePartial8(y + <usize>load<i32>(outTab, 12), clampv(f32x4.add(c30, bias0), vlo, vhi), clampv(f32x4.add(c31, bias1), vlo, vhi), nr);
-}
+// The tiles tconv_tile_cf (channels-first 4x8 reading B in place, for a single 4-channel panel: packing B
+// there to share gemm.ts's loop measured 0.65-0.71x, as nothing reuses the pack) and tconv_tile_cl
+// (channels-last 4x8) come from the GEMM tiles' template (scripts/templates/tiles.mjs).
 
 // Scatters an 8-wide tile (rows 32 bytes apart) to the output: mr rows ldc apart, nr lanes `step` bytes apart.
 // The packed path computes a strided phase's tile with gemm.ts's microkernel into a small buffer and places it
@@ -216,7 +92,8 @@ function packTile(dst: usize, b: usize, ntaps: i32, toff: usize, cinG: i32, ldb:
 // (assembly/schedule.ts) the chunks of them it claims: balanced whatever the channel count, and each thread
 // packs only its own tiles' B (into its own panel). With a `src` (threads only), the threads first copy the
 // image src into the window x together (padTogether).
-export function tconv_cf(
+// @driver
+export function tconvCf(
   x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
   cin: i32, cout: i32, groups: i32, plane: i32, Hp: i32, Wp: i32,
   OD: i32, OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, panel: usize, blockTiles: i32, rows: i32, lo: f32, hi: f32,
@@ -325,7 +202,8 @@ function tconvCfUnits(
 // [Dp][Hp][Wp][Cin]; y: output [OD][OH][OW][Cout]; scratch: 2 * mc i32 (per-pixel input and output byte
 // offsets of the current block of `mc` phase pixels). Each 8-channel weight panel sweeps a whole block of
 // pixels while it is hot in L1.
-export function tconv_cl(
+// @driver
+export function tconvCl(
   x: usize, w: usize, wGroupBytes: usize, bias: usize, y: usize, table: usize, nphases: i32,
   cin: i32, cout: i32, groups: i32, Hp: i32, Wp: i32,
   OH: i32, OW: i32, SD: i32, SH: i32, SW: i32, scratch: usize, mc: i32, lo: f32, hi: f32,

@@ -206,7 +206,8 @@ function outputTransform(
 // its rows are DH image rows apart. Tile rows count within each phase; the outputs go back DH rows and DW
 // columns apart. Undilated: DH = DW = 1, segW = Wq. A unit is one tile row of one phase, phase-major, each
 // phase counted as many tile rows as phase 0 has (the most): DH * DW * ceil(ceil(OH / DH) / 2) units.
-export function wino_f23_cf(
+// @driver
+export function winoF23Cf(
   x: usize, u: usize, uStride: usize, bias: usize, zeros: usize, y: usize,
   C: i32, Hq: i32, Wq: i32, cout: i32, OH: i32, OW: i32, tilesW: i32, rows: i32,
   v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, DH: i32, DW: i32, segW: i32, queue: usize,
@@ -337,7 +338,8 @@ function outputTransform3d(
 // chunks of them this call claims). x: padded [C][Dq][Hq][Wq];
 // u: 64 packed U_k; v: scratch of 64 matrixStride(C, blockRows * tilesW) bytes plus 1 KiB; m: 64 matrixStride(Cout,
 // blockRows * tilesW) bytes.
-export function wino_f222_cf(
+// @driver
+export function winoF222Cf(
   x: usize, u: usize, uStride: usize, bias: usize, zeros: usize, y: usize,
   C: i32, Dq: i32, Hq: i32, Wq: i32, cout: i32, OD: i32, OH: i32, OW: i32, tilesH: i32, tilesW: i32, rows: i32,
   v: usize, m: usize, blockRows: i32, lo: f32, hi: f32, trBegin: i32, trEnd: i32, queue: usize,

@@ -1,6 +1,8 @@
 // Builds every wasm variant declared in asconfig.json (SIMD128 and relaxed SIMD today) with asc's API,
 // so `npm install` / `npm test` need no global tools, and puts the thread worker beside them.
 import asc from 'assemblyscript/asc';
+// The generated kernel boundary and tiles first (assembly/gen/, src/backends/wasm/gen/): the build compiles them.
+import './gen-kernels.mjs';
 import { copyFile, readFile } from 'node:fs/promises';
 
 const config = JSON.parse(await readFile(new URL('../asconfig.json', import.meta.url), 'utf8'));

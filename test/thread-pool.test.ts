@@ -13,6 +13,8 @@ import { queueBytesFor } from '../src/backends/wasm/dispatch.js';
 import { WasmHeap } from '../src/backends/wasm/heap.js';
 import { sameBits } from './helpers/bits.js';
 import { compileKernels, defaultWasmUrl, instantiateKernels, type KernelExports } from '../src/backends/wasm/module.js';
+import { ConvDirectCfArgs, PadImageArgs, type PadImageFields, ScheduleTallyArgs } from '../src/backends/wasm/gen/kernels.js';
+import type { KernelArgs } from '../src/backends/wasm/kernel-args.js';
 import { createWasmRuntime } from '../src/backends/wasm/runtime.js';
 import { type ThreadCall, type ThreadPool, createThreadPool } from '../src/backends/wasm/thread-pool.js';
 import { threadSupport } from '../src/backends/wasm/thread-support.js';
@@ -67,18 +69,28 @@ describe('thread pool', () => {
     heap.f32(y, C * YH * YW).fill(NaN);
     const calls: ThreadCall[] = [];
     const per = Math.ceil(C / parts);
+    const structs: KernelArgs[] = [];
     for (let c0 = 0; c0 < C; c0 += per) {
       const c = Math.min(per, C - c0);
-      calls.push({ fn: 'pad_image', args: [x + c0 * H * W * 4, y + c0 * YH * YW * 4, c, 1, 1, H, W, 0, 0, p0, p1, q0, q1, REFLECT] });
+      structs.push(padCall({ x: x + c0 * H * W * 4, y: y + c0 * YH * YW * 4, outer: c, H, W, PH0: p0, PH1: p1, PW0: q0, PW1: q1 }));
+      calls.push(structs[structs.length - 1]!);
     }
     run(calls);
     const out = heap.f32(y, C * YH * YW).slice();
-    return { x, y, out, release: () => (heap.release(x), heap.release(y)) };
+    return { x, y, out, release: () => (heap.release(x), heap.release(y), structs.forEach((a) => a.release())) };
+  }
+
+  /** pad_image's argument struct: one channel-first image of 1 x 1 x 1 with no padding, but for `fields`. */
+  function padCall(fields: Partial<PadImageFields>): KernelArgs {
+    return PadImageArgs.create(heap, { x: 0, y: 0, outer: 1, inner: 1, D: 1, H: 1, W: 1, PD0: 0, PD1: 0, PH0: 0, PH1: 0, PW0: 0, PW1: 0, mode: REFLECT, ...fields });
   }
 
   const sequential = (calls: ThreadCall[]) => {
-    for (const c of calls) (kernels[c.fn] as (...a: number[]) => void)(...c.args);
+    for (const c of calls) (kernels[c.driver as keyof KernelExports] as (arg: number) => void)(c.ptr);
   };
+
+  /** A call of an export that ignores its argument. */
+  const noop = (driver = 'heap_base'): ThreadCall => ({ driver, ptr: 0 });
 
   it('runs one call per thread on disjoint slices, matching one thread', () => {
     expect(pool.size).toBe(THREADS);
@@ -95,22 +107,6 @@ describe('thread pool', () => {
     }
   });
 
-  it('packs weight panels on several threads (pack_a), matching one thread', () => {
-    const panel = 18; // rows per call: a multiple of the 6-row panels
-    const m = THREADS * panel;
-    const k = 75;
-    const w = heap.alloc(m * k * 4);
-    fill(heap.f32(w, m * k), 3);
-    const dstOne = heap.alloc(m * k * 4 + 256);
-    const dstMany = heap.alloc(m * k * 4 + 256);
-    const calls = (dst: number): ThreadCall[] =>
-      Array.from({ length: THREADS }, (_, t) => ({ fn: 'pack_a', args: [w + t * panel * k * 4, k, panel, k, 6, dst + t * panel * k * 4] }));
-    sequential(calls(dstOne));
-    pool.run(calls(dstMany));
-    expect(sameBits(heap.f32(dstMany, m * k), heap.f32(dstOne, m * k))).toBe(true);
-    for (const p of [w, dstOne, dstMany]) heap.release(p);
-  });
-
   it('runs fewer calls than threads, and a single call on the calling thread', () => {
     for (const parts of [1, 2, 3]) {
       const one = padByChannels(1, sequential);
@@ -123,10 +119,10 @@ describe('thread pool', () => {
   });
 
   it('rejects bad calls before dispatching anything', () => {
-    expectCode(() => pool.run([{ fn: 'heap_base', args: [] }, { fn: 'no_such_kernel', args: [] }]), 'INVALID_ARGUMENT');
-    expectCode(() => pool.run([{ fn: 'memory', args: [] }]), 'INVALID_ARGUMENT'); // an export, not a function
-    expectCode(() => pool.run(Array.from({ length: THREADS + 1 }, () => ({ fn: 'heap_base', args: [] }))), 'INVALID_ARGUMENT');
-    expectCode(() => pool.run([{ fn: 'heap_base', args: new Array(64).fill(0) }]), 'INVALID_ARGUMENT');
+    expectCode(() => pool.run([noop(), noop('no_such_kernel')]), 'INVALID_ARGUMENT');
+    expectCode(() => pool.run([noop('memory')]), 'INVALID_ARGUMENT'); // an export, not a function
+    expectCode(() => pool.run(Array.from({ length: THREADS + 1 }, () => noop())), 'INVALID_ARGUMENT');
+    for (const ptr of [-1, 0.5, NaN, 2 ** 32]) expectCode(() => pool.run([{ driver: 'heap_base', ptr }]), 'INVALID_ARGUMENT');
     const ok = padByChannels(THREADS, (calls) => pool.run(calls));
     ok.release();
     expect(ok.out.some(Number.isNaN)).toBe(false);
@@ -138,14 +134,16 @@ describe('thread pool', () => {
     const outOfBounds = 0xffff0000; // far past the memory's end: pad_image's loads trap
     for (const bad of [1, THREADS - 1, 0]) {
       let thrown: unknown;
+      const trap = padCall({ x: outOfBounds, y: outOfBounds, H: 8, W: 8, PH0: 1, PH1: 1, PW0: 1, PW1: 1 });
       padByChannels(THREADS, (calls) => {
-        calls[bad] = { fn: 'pad_image', args: [outOfBounds, outOfBounds, 1, 1, 1, 8, 8, 0, 0, 1, 1, 1, 1, REFLECT] };
+        calls[bad] = trap;
         try {
           pool.run(calls);
         } catch (error) {
           thrown = error;
         }
       }).release();
+      trap.release();
       expect(thrown).toBeInstanceOf(WebAssembly.RuntimeError);
       expect(String((thrown as Error).message)).toMatch(/out of bounds/);
       if (bad > 0) expect(String((thrown as Error).message)).toMatch(new RegExp(`worker thread ${bad}`));
@@ -179,11 +177,11 @@ describe('thread pool', () => {
       new Int32Array(memory.buffer, tally, maxUnits).fill(0);
       new Int32Array(memory.buffer, owner, maxUnits).fill(-1);
       new Int32Array(memory.buffer, done, 1)[0] = 0;
-      const calls = Array.from({ length: n }, (_, id) => ({
-        fn: 'schedule_tally',
-        args: [block, begin, end, tally, owner, id, id === late ? n - 1 : 0, 2000, done],
-      }));
+      const calls = Array.from({ length: n }, (_, id) =>
+        ScheduleTallyArgs.create(heap, { queue: block, begin, end, tally, owner, id, late: id === late ? n - 1 : 0, work: 2000, done }),
+      );
       pool.run(calls);
+      for (const call of calls) call.release();
       const counts = Array.from(new Int32Array(memory.buffer, tally, units));
       expect(counts.filter((c) => c !== 1).length, `${begin}..${end} on ${n} calls`).toBe(0);
       if (late >= 0) {
@@ -209,11 +207,13 @@ describe('thread pool', () => {
     for (let attempt = 0; attempt < 20; attempt++) {
       words.fill(0);
       words.set([0, 2, 0, 0, 0, 2, 0, 0, /* D H W */ 1, 1, 1, /* PD PH PW */ 0, 0, 0, /* SW segW */ 1, 1]);
-      // x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, uBegin, uEnd (no units), queue, tile, src, rowMajor
-      const args = [padded, 0, 0, 0, 2, 1, 1 << 15, 1 << 14, 1, 1, 6, 1, 1, 1, 0, 1, 1, 6, 0, 0, 0, 0, block, 0, src, 1];
-      const call = { fn: 'conv_direct_cf', args };
+      const call = ConvDirectCfArgs.create(heap, {
+        ...{ x: padded, w: 0, bias: 0, y: 0, cin: 2, Dp: 1, Hp: 1 << 15, Wq: 1 << 14, SD: 1, SH: 1, cout: 6, OD: 1, OH: 1, OW: 1 },
+        ...{ offsets: 0, taps: 1, groups: 1, rows: 6, lo: 0, hi: 0, uBegin: 0, uEnd: 0 /* no units */, queue: block, tile: 0, src, rowMajor: 1, row0: 0, bandStride: 0 },
+      });
       expect(() => pool.run([call, call], (block >> 2) + 7)).toThrow(/out of bounds/);
       expect(new Int32Array(memory.buffer, block, 8)[7]).toBe(1);
+      call.release();
     }
     for (const p of [block, src, padded]) heap.release(p);
     const again = padByChannels(THREADS, (calls) => pool.run(calls));
@@ -235,28 +235,27 @@ describe('thread pool', () => {
     const hi = heap.alloc(1024);
     const lo = heap.alloc(1024);
     heap.f32(hi, 16).set(Array.from({ length: 16 }, (_, i) => i + 0.5));
-    pool.run([
-      { fn: 'heap_base', args: [] },
-      { fn: 'pad_image', args: [hi, lo, 1, 1, 1, 1, 16, 0, 0, 0, 0, 0, 0, REFLECT] },
-    ]);
+    const copy = padCall({ x: hi, y: lo, W: 16 });
+    pool.run([noop(), copy]);
+    copy.release();
     expect(Array.from(heap.f32(lo, 16))).toEqual(Array.from({ length: 16 }, (_, i) => i + 0.5));
     for (const p of [big, hi, lo]) heap.release(p);
   });
 
   it('terminate is idempotent and later runs throw DISPOSED', async () => {
     const p = await createThreadPool(module, memory, 2);
-    p.run([{ fn: 'heap_base', args: [] }, { fn: 'heap_base', args: [] }]);
+    p.run([noop(), noop()]);
     p.terminate();
     p.terminate();
     expect(p.terminated).toBe(true);
-    expectCode(() => p.run([{ fn: 'heap_base', args: [] }]), 'DISPOSED');
+    expectCode(() => p.run([noop()]), 'DISPOSED');
   });
 
   it('a one-thread pool starts no workers and needs no shared memory', async () => {
     const plain = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
     const p = await createThreadPool(await compileKernels('simd128'), plain, 1);
     expect(p.size).toBe(1);
-    p.run([{ fn: 'heap_base', args: [] }]);
+    p.run([noop()]);
     p.terminate();
     await expect(createThreadPool(module, plain, 2)).rejects.toThrow(SimdconvError);
   });
@@ -266,7 +265,7 @@ describe('thread pool', () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..');
     const dir = mkdtempSync(join(tmpdir(), 'simdconv-pool-'));
     try {
-      const files = ['src/errors.ts', 'src/platform/platform.ts', 'src/platform/node.ts', 'src/backends/wasm/module.ts', 'src/backends/wasm/thread-support.ts', 'src/backends/wasm/thread-pool.ts'];
+      const files = ['src/errors.ts', 'src/platform/platform.ts', 'src/platform/node.ts', 'src/backends/wasm/module.ts', 'src/backends/wasm/gen/kernels.ts', 'src/backends/wasm/kernel-args.ts', 'src/backends/wasm/thread-support.ts', 'src/backends/wasm/thread-pool.ts'];
       for (const file of files) {
         const { outputText } = ts.transpileModule(readFileSync(join(root, file), 'utf8'), {
           compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
@@ -286,7 +285,7 @@ import { createThreadPool } from './src/backends/wasm/thread-pool.js';
 const module = new WebAssembly.Module(readFileSync(${JSON.stringify(wasm)}));
 const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true });
 const pool = await createThreadPool(module, memory, 3);
-pool.run([{ fn: 'heap_base', args: [] }, { fn: 'heap_base', args: [] }, { fn: 'heap_base', args: [] }]);
+pool.run([{ driver: 'heap_base', ptr: 0 }, { driver: 'heap_base', ptr: 0 }, { driver: 'heap_base', ptr: 0 }]);
 console.log('ran on', pool.size);
 `,
       );

@@ -19,7 +19,9 @@
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
-import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { DwconvCfArgs, DwconvClArgs } from './gen/kernels.js';
+import { setArgs } from './kernel-args.js';
 import { STAGING_SPARE, stagingShift } from './resident.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
@@ -31,12 +33,6 @@ import type { WasmRuntime } from './runtime.js';
  */
 const DEPTHWISE_MAC_COST = 3;
 
-
-/** Argument positions the plan patches per image, and the output-channel range a call covers. */
-const ARG_X = 0;
-const ARG_Y = 3;
-const ARG_CO_BEGIN = 27;
-const ARG_CO_END = 28;
 
 /**
  * Input plus output bytes per chunk and thread of a staged channels-first run. Channel c of the output reads only
@@ -86,7 +82,7 @@ interface Prepared {
   after: number;
   workspaces: number[];
   /** One kernel call per thread, each over all the work units, claiming chunks from `queue`. */
-  calls: KernelCall[];
+  calls: Array<DwconvCfArgs | DwconvClArgs>;
   /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
   queue: number;
   /** Whether the calls take the channel-blocked path: their queue units are then blocks of 4 output channels. */
@@ -94,9 +90,6 @@ interface Prepared {
 }
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
-
-type Kernel = (...args: number[]) => number;
-const exported = (rt: WasmRuntime, name: string) => rt.kernels[name] as Kernel;
 
 /** Depthwise: every input channel is its own group (a single channel with groups 1 is a normal convolution). */
 export function isDepthwise(p: ConvParams): boolean {
@@ -139,7 +132,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       const raw = heap.alloc(src.length * 4, 'weight');
       heap.f32(raw, src.length).set(src);
       this.weights = heap.alloc(taps * cmp * 4, 'weight');
-      exported(rt, 'dwconv_pack_cl')(raw, cm, taps, this.weights);
+      rt.kernels.dwconv_pack_cl(raw, cm, taps, this.weights);
       heap.release(raw);
       this.weightBytes = taps * cmp * 4 + biasLen * 4;
     } else {
@@ -152,9 +145,9 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       const [KD, , KW] = to3d(params.kernel, 1);
       const [, , SW] = to3d(params.stride, 1);
       const [, , DW] = to3d(params.dilation, 1);
-      if (params.kernel.length <= 2 && exported(rt, 'dwconv_cf_blocked_applies')(1, KD, KW, SW, DW, 1) === 1) {
+      if (params.kernel.length <= 2 && rt.kernels.dwconv_cf_blocked_applies(1, KD, KW, SW, DW, 1) === 1) {
         this.blockedWeights = heap.alloc(cmp * taps * 4, 'weight');
-        exported(rt, 'dwconv_pack_blocked')(this.weights, cm, taps, this.blockedWeights);
+        rt.kernels.dwconv_pack_blocked(this.weights, cm, taps, this.blockedWeights);
         this.weightBytes += cmp * taps * 4;
       }
     }
@@ -210,12 +203,12 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const blocked =
       this.blockedWeights !== 0 &&
       (wanted === 1 || OW <= BLOCKED_MAX_OW_THREADED) &&
-      exported(this.rt, 'dwconv_cf_blocked_applies')(D, KD, KW, SW, DW, OW) === 1;
+      this.rt.kernels.dwconv_cf_blocked_applies(D, KD, KW, SW, DW, OW) === 1;
     const wsBytes = this.channelsLast
-      ? exported(this.rt, 'dwconv_cl_workspace')(C, M, OD, OH, OW, KD, KH, KW)
+      ? this.rt.kernels.dwconv_cl_workspace(C, M, OD, OH, OW, KD, KH, KW)
       : Math.max(
-          exported(this.rt, 'dwconv_cf_workspace')(D, H, W, OD, OH, OW, KD, KH, KW, SW, DW, PW),
-          blocked ? exported(this.rt, 'dwconv_cf_blocked_workspace')(OH, OW, KH, SH, DH, SW) : 0,
+          this.rt.kernels.dwconv_cf_workspace(D, H, W, OD, OH, OW, KD, KH, KW, SW, DW, PW),
+          blocked ? this.rt.kernels.dwconv_cf_blocked_workspace(OH, OW, KH, SH, DH, SW) : 0,
         );
     // Work units: output channels (channels-first; blocks of 4 on the blocked path) or output rows
     // (channels-last). Every thread's call covers them all and claims chunks from the queue.
@@ -228,22 +221,21 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const paddedBlock = padCopy ? heap.alloc(16 + paddedLen * 4 + after, 'workspace') : 0;
     this.workspaceBytes = wsBytes * workspaces.length + (padCopy ? 16 + paddedLen * 4 + after : 0) + queueBytesFor(threads);
 
-    const fn = this.channelsLast ? 'dwconv_cl' : 'dwconv_cf';
-    const calls = workspaces.map((ws): KernelCall => ({
-      fn,
-      args: [
-        ...[0, this.weights, this.bias, 0, ws, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW],
-        ...[p.clamp.min, p.clamp.max, 0, this.channelsLast ? units : p.outChannels, queue],
-        // dwconv_cf's last argument: the blocked path's weights, or 0 for the per-plane kernel.
-        ...(this.channelsLast ? [] : [blocked ? this.blockedWeights : 0]),
-      ],
-    }));
+    const geometry = { x: 0, w: this.weights, bias: this.bias, y: 0, C, M, D, H, W, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, lo: p.clamp.min, hi: p.clamp.max, queue };
+    // Threads split output rows (channels-last) or output channels (channels-first; blocks of 4 on the blocked
+    // path, whose weights `wb` are 0 where it does not apply).
+    const calls = workspaces.map((ws) =>
+      this.channelsLast
+        ? DwconvClArgs.create(heap, { ...geometry, ws, r0: 0, r1: units })
+        : DwconvCfArgs.create(heap, { ...geometry, ws, co0: 0, co1: p.outChannels, wb: blocked ? this.blockedWeights : 0 }),
+    );
     return { xBlock: 0, y: 0, yChunks: [], paddedBlock, before: padCopy ? 16 : before, after, workspaces, calls, queue, blocked };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
     for (const ptr of [prep.xBlock, prep.y, prep.paddedBlock, prep.queue, ...prep.workspaces, ...prep.yChunks]) if (ptr) heap.release(ptr);
+    for (const call of prep.calls) call.release();
   }
 
   protected releaseWeights(): void {
@@ -324,20 +316,12 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
         // A chunk buffer stands for output channels [c0 * M, c1 * M): the kernels address channel co at
         // y + co * plane, so y lies c0 * M planes before the buffer (wrapping below 0 as wasm's u32 sums do).
         const y = outResident ? outAt + n * C * M * outPlane * 4 : (chunkAt(step) - c0 * M * outPlane * 4) >>> 0;
-        for (const call of calls) {
-          call.args[ARG_X] = x + n * C * inPlane * 4;
-          call.args[ARG_Y] = y;
-          call.args[ARG_CO_BEGIN] = c0 * M;
-          call.args[ARG_CO_END] = c1 * M;
-        }
+        for (const call of calls as DwconvCfArgs[]) setArgs(call, { x: x + n * C * inPlane * 4, y, co0: c0 * M, co1: c1 * M });
         runCalls(this.rt, calls, prep.queue, meanwhile);
       }
       copyOut(steps - 1);
     } finally {
-      for (const call of calls) {
-        call.args[ARG_CO_BEGIN] = 0;
-        call.args[ARG_CO_END] = C * M;
-      }
+      for (const call of calls as DwconvCfArgs[]) setArgs(call, { co0: 0, co1: C * M });
     }
   }
 
@@ -381,7 +365,6 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
 
   /** The kernel calls, from the input at byte offset `x` to the output at `y` (both in wasm memory). */
   private computeImages(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
-    const { kernels } = this.rt;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
     const padCopy = needsPadCopy(g);
@@ -389,12 +372,12 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       let src = x + n * inImage;
       if (padCopy) {
         const padded = prep.paddedBlock + 16;
-        padImage(kernels, g, src, padded);
+        padImage(this.rt, g, src, padded);
         src = padded;
       }
       for (const call of prep.calls) {
-        call.args[ARG_X] = src;
-        call.args[ARG_Y] = y + n * outImage;
+        call.x = src;
+        call.y = y + n * outImage;
       }
       runCalls(this.rt, prep.calls, prep.queue);
     }

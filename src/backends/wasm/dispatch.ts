@@ -1,31 +1,12 @@
 /**
  * Runs a list of kernel calls: one per thread on the pool when there is one, else one after another on this
- * thread. Plans build their call lists once per input shape and only patch pointers per run.
+ * thread. Plans build their calls (argument structs) once per input shape and only set pointers per run.
  */
+import type { KernelArgs } from './kernel-args.js';
 import type { WasmRuntime } from './runtime.js';
 
-export interface KernelCall {
-  readonly fn: string;
-  /** Mutable so a plan can patch per-image pointers in place without allocating. */
-  args: number[];
-  /** Set once runCalls has made `args` an array of tagged values (asTaggedArray). */
-  tagged?: boolean;
-}
-
-/**
- * Turns `values` in place into an array of tagged values (V8's PACKED_ELEMENTS) and returns it. Numbers that
- * are not all small integers (the clamp bounds, +-Infinity) make V8 store an array as raw doubles, and spreading
- * such an array into a call boxes every element: about 700 bytes of garbage per run of every plan (sampled on
- * small layers, minor GCs counted). An array's elements kind only ever generalizes, so one non-number pushed
- * and popped again does it for good; the spread then passes the elements as they are. Paired against the
- * boxing calls (bench/ab-builds.mjs), lenet_c1 (5-7 us a run) ran 1.12x relaxed / 1.08x SIMD128 on one
- * thread and 1.09x on two; the large layers 1.00x.
- */
-function asTaggedArray<T>(values: T[]): T[] {
-  (values as unknown[]).push('');
-  values.pop();
-  return values;
-}
+/** One driver call: its argument struct in wasm memory (kernel-args.ts). */
+export type KernelCall = KernelArgs;
 
 /** What plans need from a thread pool (src/backends/wasm/thread-pool.ts). */
 export interface KernelPool {
@@ -56,18 +37,13 @@ export function runCalls(rt: WasmRuntime, calls: readonly KernelCall[], queue = 
     words[q + 5] = calls.length;
     words.fill(0, q + LINE_WORDS, q + LINE_WORDS * (1 + 2 * calls.length));
   }
-  for (const call of calls) {
-    if (call.tagged) continue;
-    asTaggedArray(call.args);
-    call.tagged = true;
-  }
   if (calls.length > 1 && rt.pool) {
     // A failing call sets the block's failure word, so that the others pass its barrier (schedule.ts).
     rt.pool.run(calls, queue ? (queue >> 2) + 7 : 0, meanwhile);
     return;
   }
   meanwhile?.();
-  for (const call of calls) (rt.kernels[call.fn] as (...args: number[]) => void)(...call.args);
+  for (const call of calls) rt.kernels[call.driver](call.ptr);
 }
 
 const LINE_WORDS = 16;

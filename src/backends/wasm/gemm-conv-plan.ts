@@ -12,8 +12,10 @@
  */
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
-import { needsPadCopy, padImage } from './pad-copy.js';
-import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { type PaddedCopy, copyIntoPadded, needsPadCopy, padImage } from './pad-copy.js';
+import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { ConvDirectCfArgs, ConvGemmCfArgs, ConvGemmClArgs } from './gen/kernels.js';
+import { setArgs } from './kernel-args.js';
 import { STAGING_SPARE, inputInMemory } from './resident.js';
 import { OutputBands } from './output-bands.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
@@ -66,12 +68,12 @@ interface Prepared {
   /** Its width phases (the direct path's width stride, else 1) and their length: a row holds phases x segment values. */
   phases: number;
   segment: number;
-  /** copy_into_padded's arguments after its two pointers (C, D, H, W, PD, PH, PW, Dp, Hp, phases, segment): made once, not per run. */
-  copyArgs: readonly number[];
+  /** copy_into_padded's arguments after its two pointers: made once, not per run. */
+  copy: PaddedCopy;
   /** direct: the byte offset of each reduction step (channel, tap) in the padded image. */
   offsets: number;
   /** One kernel call per thread, each over all output pixels (im2col) or (channel tile, row) units (direct), claiming chunks from `queue`. */
-  calls: KernelCall[];
+  calls: Array<ConvDirectCfArgs | ConvGemmCfArgs | ConvGemmClArgs>;
   /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
   queue: number;
   /** direct, threads, zero padding: the kernel's threads copy the input into `padded` together. */
@@ -88,17 +90,6 @@ interface Prepared {
   rows: number;
   rowLength: number;
 }
-
-/** Argument positions the plan patches per image. */
-const ARG_X = 0;
-const ARG_Y = 3;
-/** conv_direct_cf's `src`: the unpadded image its threads copy into the padded one together, or 0. */
-const ARG_PAD_SRC = 24;
-/** conv_direct_cf's unit range and output band (its first row, floats from one channel's rows to the next in y). */
-const ARG_UNITS_BEGIN = 20;
-const ARG_UNITS_END = 21;
-const ARG_ROW0 = 26;
-const ARG_BAND_STRIDE = 27;
 
 /**
  * Bytes of output a band holds. A large output written whole to the staging buffer and then copied out ran at
@@ -350,38 +341,43 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     const [ID, IH, IW] = to3d(g.inSize, 1);
     const padBefore = to3d(p.padBefore, 0);
     const padAfter = to3d(p.padAfter, 0);
-    const copyArgs = [p.inChannels, ID, IH, IW, ...padBefore, ID + padBefore[0] + padAfter[0], IH + padBefore[1] + padAfter[1], phases, segment];
-    let calls: KernelCall[];
+    const copy: PaddedCopy = { C: p.inChannels, D: ID, H: IH, W: IW, PD: padBefore[0], PH: padBefore[1], PW: padBefore[2], Dp: ID + padBefore[0] + padAfter[0], Hp: IH + padBefore[1] + padAfter[1], SW: phases, segW: segment };
+    let calls: Array<ConvDirectCfArgs | ConvGemmCfArgs | ConvGemmClArgs>;
+    const common = { x: 0, w: this.weights, bias: this.bias, y: 0, cout: p.outChannels, OD, OH, OW, groups: p.groups, lo, hi, queue };
     if (strategy === 'direct') {
       kernels.direct_tap_offsets(p.inChannels / p.groups, KD, KH, KW, DD, DH, DW, D, H, phases, segment, offsets);
-      calls = panels.map((tile) => ({
-        fn: 'conv_direct_cf',
-        // Units in row-major order with one group (assembly/direct.ts has the measurements), else tile-major.
-        args: [0, this.weights, this.bias, 0, p.inChannels, D, H, phases * segment, SD, SH, p.outChannels, OD, OH, OW, offsets, taps, p.groups, this.rows, lo, hi,
-          0, units, queue, tile, 0, p.groups === 1 ? 1 : 0, 0, 0],
-      }));
+      calls = panels.map((tile) =>
+        ConvDirectCfArgs.create(heap, {
+          ...common,
+          ...{ cin: p.inChannels, Dp: D, Hp: H, Wq: phases * segment, SD, SH, offsets, taps, rows: this.rows, tile },
+          // Units in row-major order with one group (assembly/direct.ts has the measurements), else tile-major.
+          ...{ uBegin: 0, uEnd: units, src: 0, rowMajor: p.groups === 1 ? 1 : 0, row0: 0, bandStride: 0 },
+        }),
+      );
       // With threads, they copy a zero-padded input into the padded image together (assembly/direct.ts
       // padTogether); the copy's geometry goes after the queue block's queues.
       if (padTogether) heap.i32.set([ID, IH, IW, ...padBefore, phases, segment], (queue >> 2) + 8);
     } else {
       // On a padded copy the kernels see no padding.
       const [PD, PH, PW] = needsPadded ? [0, 0, 0] : to3d(p.padBefore, 0);
-      const geometry = [p.inChannels, D, H, W, p.outChannels, OD, OH, OW, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, p.groups];
-      calls = panels.map((panel): KernelCall => {
-        const tail = this.channelsLast ? [panel, block, inPlace ? 1 : 0] : [this.rows, panel, block];
-        return { fn: this.channelsLast ? 'conv_gemm_cl' : 'conv_gemm_cf', args: [0, this.weights, this.bias, 0, ...geometry, ...tail, lo, hi, 0, units, queue] };
-      });
+      const geometry = { ...common, cin: p.inChannels, D, H, W, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, pBegin: 0, pEnd: units };
+      calls = panels.map((panel) =>
+        this.channelsLast
+          ? ConvGemmClArgs.create(heap, { ...geometry, panel, mc: block, direct: inPlace ? 1 : 0 })
+          : ConvGemmCfArgs.create(heap, { ...geometry, rows: this.rows, panel, nc: block }),
+      );
     }
     this.cachedCalls = calls.length;
     this.lastStrategy = inPlace ? 'inPlace' : strategy;
     this.lastBandRows = bandRows;
     this.lastRecut = recut;
-    return { x: 0, y: 0, strategy, panels, padded, phases, segment, copyArgs, offsets, calls, yCf, queue, padTogether, bandRows, bands: null, rows: OD * OH, rowLength: OW };
+    return { x: 0, y: 0, strategy, panels, padded, phases, segment, copy, offsets, calls, yCf, queue, padTogether, bandRows, bands: null, rows: OD * OH, rowLength: OW };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
     for (const ptr of [prep.x, prep.y, prep.padded, prep.offsets, prep.yCf, prep.queue, ...prep.panels]) if (ptr) heap.release(ptr);
+    for (const call of prep.calls) call.release();
     prep.bands?.release();
   }
 
@@ -428,14 +424,14 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
           const y = bands.target(k, out, n, r0);
           if (r0 === 0) this.setImage(g, prep, x, n, y);
           const r1 = Math.min(R, r0 + B);
-          for (const call of calls) {
-            call.args[ARG_Y] = y;
+          for (const call of calls as ConvDirectCfArgs[]) {
+            call.y = y;
             // The input is padded (together) once per image, by its first band's calls.
-            if (r0 > 0) call.args[ARG_PAD_SRC] = 0;
-            call.args[ARG_UNITS_BEGIN] = r0 * tiles;
-            call.args[ARG_UNITS_END] = r1 * tiles;
-            call.args[ARG_ROW0] = r0;
-            call.args[ARG_BAND_STRIDE] = bands.stride;
+            if (r0 > 0) call.src = 0;
+            call.uBegin = r0 * tiles;
+            call.uEnd = r1 * tiles;
+            call.row0 = r0;
+            call.bandStride = bands.stride;
           }
           runCalls(this.rt, calls, queue, bands.flush);
           bands.computed(out, k, n, r0);
@@ -445,12 +441,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     } finally {
       bands.clear();
       // Unbanded runs (resident outputs, chains) see the whole range again.
-      for (const call of calls) {
-        call.args[ARG_UNITS_BEGIN] = 0;
-        call.args[ARG_UNITS_END] = R * tiles;
-        call.args[ARG_ROW0] = 0;
-        call.args[ARG_BAND_STRIDE] = 0;
-      }
+      for (const call of calls as ConvDirectCfArgs[]) setArgs(call, { uBegin: 0, uEnd: R * tiles, row0: 0, bandStride: 0 });
     }
   }
 
@@ -461,21 +452,19 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     let src = x + n * inImage;
     let shared = 0; // the image the direct kernel's threads pad together (else 0)
     if (needsPadCopy(g)) {
-      padImage(kernels, g, src, prep.padded);
+      padImage(this.rt, g, src, prep.padded);
       src = prep.padded;
     } else if (prep.padTogether) {
       shared = src;
       src = prep.padded;
     } else if (prep.padded) {
-      const copy = this.viaChannelsFirst ? kernels.copy_cl_into_padded_cf : kernels.copy_into_padded;
-      const a = prep.copyArgs;
-      copy(src, prep.padded, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!);
+      copyIntoPadded(kernels, this.viaChannelsFirst, src, prep.padded, prep.copy);
       src = prep.padded;
     }
     for (const call of prep.calls) {
-      call.args[ARG_X] = src;
-      call.args[ARG_Y] = y;
-      if (prep.strategy === 'direct') call.args[ARG_PAD_SRC] = shared;
+      call.x = src;
+      call.y = y;
+      if (call.driver === 'conv_direct_cf') call.src = shared;
     }
   }
 }

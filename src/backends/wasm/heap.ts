@@ -23,6 +23,8 @@ export class WasmHeap {
   private bytesInUse = 0;
   private peak = 0;
   private words?: Int32Array;
+  private uwords?: Uint32Array;
+  private floatWords?: Float32Array;
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -116,6 +118,18 @@ export class WasmHeap {
   get i32(): Int32Array {
     if (this.words?.buffer !== this.memory.buffer) this.words = new Int32Array(this.memory.buffer);
     return this.words;
+  }
+
+  /** A Uint32Array over all of memory (pointers in argument structs), re-made as `i32` is. */
+  get u32(): Uint32Array {
+    if (this.uwords?.buffer !== this.memory.buffer) this.uwords = new Uint32Array(this.memory.buffer);
+    return this.uwords;
+  }
+
+  /** A Float32Array over all of memory, re-made as `i32` is. */
+  get floats(): Float32Array {
+    if (this.floatWords?.buffer !== this.memory.buffer) this.floatWords = new Float32Array(this.memory.buffer);
+    return this.floatWords;
   }
 
   get stats(): { bytesInUse: number; peakBytes: number; memoryBytes: number } {

@@ -6,25 +6,13 @@
  */
 import { SimdconvError, describe } from '../../errors.js';
 import { missingAssetHint, platform } from '../../platform/platform.js';
+import { KERNEL_ABI, KERNEL_ARITY, type KernelExports } from './gen/kernels.js';
 
 export type WasmBuild = 'relaxed' | 'simd128';
 /** A build's .wasm file: the single-thread one, or its `-mt` twin declaring a shared memory (for thread pools). */
 export type WasmArtifact = WasmBuild | `${WasmBuild}-mt`;
 
-export interface KernelExports {
-  pack_a(w: number, ldw: number, m: number, k: number, rows: number, dst: number): void;
-  pack_b_8(w: number, ldw: number, n: number, k: number, dst: number): void;
-  pad_image(x: number, y: number, outer: number, inner: number, D: number, H: number, W: number, pd0: number, pd1: number, ph0: number, ph1: number, pw0: number, pw1: number, mode: number): void;
-  conv_gemm_cf(...args: number[]): void;
-  conv_gemm_cl(...args: number[]): void;
-  conv_direct_cf(...args: number[]): void;
-  direct_tap_offsets(cinG: number, KD: number, KH: number, KW: number, DD: number, DH: number, DW: number, Dp: number, Hp: number, SW: number, segW: number, dst: number): void;
-  copy_into_padded(x: number, y: number, C: number, D: number, H: number, W: number, PD: number, PH: number, PW: number, Dp: number, Hp: number, SW: number, segW: number): void;
-  copy_cl_into_padded_cf(x: number, y: number, C: number, D: number, H: number, W: number, PD: number, PH: number, PW: number, Dp: number, Hp: number, SW: number, segW: number): void;
-  transpose_block(src: number, srcStride: number, dst: number, dstStride: number, rows: number, cols: number): void;
-  heap_base(): number;
-  [name: string]: unknown;
-}
+export type { KernelExports } from './gen/kernels.js';
 
 // Smallest modules that use one instruction of each feature; validate() tells whether the engine has it.
 // (func (result v128) v128.const 0 ...) and the same with f32x4.relaxed_madd.
@@ -170,13 +158,17 @@ export async function compileKernels(build: WasmArtifact, where: WasmLocation = 
   return checkKernelModule(module, argument);
 }
 
-const REQUIRED_EXPORTS = ['heap_base', 'pack_a', 'conv_gemm_cf'] as const;
-
-/** Some other module in place of simdconv's kernels is refused here, naming the option it came from. */
+/**
+ * Some other module in place of simdconv's kernels, or another version's, is refused here, naming the option
+ * it came from: every export gen/kernels.ts declares must be there (instantiateKernels checks the layout).
+ */
 function checkKernelModule(module: WebAssembly.Module, argument: string): WebAssembly.Module {
   const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  const missing = REQUIRED_EXPORTS.filter((name) => !exported.has(name));
-  if (missing.length) throw new SimdconvError('INVALID_ARGUMENT', argument, 'a simdconv kernel module', `a module without ${missing.join(', ')}`);
+  const missing = Object.keys(KERNEL_ARITY).filter((name) => !exported.has(name));
+  if (missing.length) {
+    const expected = missing.includes('heap_base') ? 'a simdconv kernel module' : 'the simdconv kernel module of this version of simdconv';
+    throw new SimdconvError('INVALID_ARGUMENT', argument, expected, `a module without ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}`);
+  }
   return module;
 }
 
@@ -194,5 +186,11 @@ export async function instantiateKernels(module: WebAssembly.Module, memory: Web
   } catch (e) {
     throw unavailable('wasm', `a simdconv kernel module for a ${memory.buffer instanceof ArrayBuffer ? 'single-thread' : 'shared (-mt)'} memory`, (e as Error).message);
   }
-  return instance.exports as unknown as KernelExports;
+  const kernels = instance.exports as unknown as KernelExports;
+  // Argument structs laid out otherwise than gen/kernels.ts says: a module built from other sources.
+  const abi = kernels.kernel_abi() >>> 0;
+  if (abi !== KERNEL_ABI) {
+    throw new SimdconvError('INVALID_ARGUMENT', 'wasm', `the simdconv kernel module of this version (kernel_abi ${KERNEL_ABI})`, `a module with kernel_abi ${abi}`);
+  }
+  return kernels;
 }

@@ -4,7 +4,9 @@
  */
 import type { ConvGeometry } from '../../shape.js';
 import { to3d } from '../../shape.js';
-import type { KernelExports } from './module.js';
+import type { KernelExports, PadImageFields } from './gen/kernels.js';
+import { setArgs } from './kernel-args.js';
+import type { WasmRuntime } from './runtime.js';
 
 const MODE_CODE = { zeros: 0, reflect: 1, replicate: 2, circular: 3 } as const;
 
@@ -13,28 +15,48 @@ export function needsPadCopy(g: ConvGeometry): boolean {
   return MODE_CODE[g.params.paddingMode] !== 0;
 }
 
-/**
- * pad_image's arguments after its two pointers, per geometry: plans keep one geometry per input shape, so
- * a run looks them up instead of building them (four small arrays a run).
- */
-const padArgs = new WeakMap<ConvGeometry, readonly number[]>();
+/** pad_image's fields but the two pointers, per geometry: a run looks them up instead of building them. */
+const fieldsOf = new WeakMap<ConvGeometry, Omit<PadImageFields, 'x' | 'y'>>();
 
-function padArgsFor(g: ConvGeometry): readonly number[] {
-  let args = padArgs.get(g);
-  if (!args) {
-    const p = g.params;
-    const [D, H, W] = to3d(g.inSize, 1);
-    const [PD, PH, PW] = to3d(p.padBefore, 0);
-    const [QD, QH, QW] = to3d(p.padAfter, 0);
-    const [outer, inner] = p.layout === 'channels-last' ? [1, p.inChannels] : [p.inChannels, 1];
-    args = [outer, inner, D, H, W, PD, QD, PH, QH, PW, QW, MODE_CODE[p.paddingMode]];
-    padArgs.set(g, args);
-  }
-  return args;
+function padFields(g: ConvGeometry): Omit<PadImageFields, 'x' | 'y'> {
+  const known = fieldsOf.get(g);
+  if (known) return known;
+  const p = g.params;
+  const [D, H, W] = to3d(g.inSize, 1);
+  const [PD0, PH0, PW0] = to3d(p.padBefore, 0);
+  const [PD1, PH1, PW1] = to3d(p.padAfter, 0);
+  const [outer, inner] = p.layout === 'channels-last' ? [1, p.inChannels] : [p.inChannels, 1];
+  const fields = { outer, inner, D, H, W, PD0, PD1, PH0, PH1, PW0, PW1, mode: MODE_CODE[p.paddingMode] };
+  fieldsOf.set(g, fields);
+  return fields;
 }
 
 /** Pads the image at byte offset `src` into `dst`, per the geometry's padding mode and layout. */
-export function padImage(kernels: KernelExports, g: ConvGeometry, src: number, dst: number): void {
-  const a = padArgsFor(g);
-  kernels.pad_image(src, dst, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+export function padImage(rt: WasmRuntime, g: ConvGeometry, src: number, dst: number): void {
+  const args = rt.padArgs;
+  setArgs(args, padFields(g));
+  args.x = src;
+  args.y = dst;
+  rt.kernels.pad_image(args.ptr);
+}
+
+/** copy_into_padded's and copy_cl_into_padded_cf's geometry after their two pointers (assembly/direct.ts, layout.ts). */
+export interface PaddedCopy {
+  C: number;
+  D: number;
+  H: number;
+  W: number;
+  PD: number;
+  PH: number;
+  PW: number;
+  Dp: number;
+  Hp: number;
+  SW: number;
+  segW: number;
+}
+
+/** Copies a zero-padded image into `dst` (its borders already zero), split by width phase; from channels-last with `fromChannelsLast`. */
+export function copyIntoPadded(kernels: KernelExports, fromChannelsLast: boolean, src: number, dst: number, c: PaddedCopy): void {
+  const copy = fromChannelsLast ? kernels.copy_cl_into_padded_cf : kernels.copy_into_padded;
+  copy(src, dst, c.C, c.D, c.H, c.W, c.PD, c.PH, c.PW, c.Dp, c.Hp, c.SW, c.segW);
 }

@@ -1,5 +1,6 @@
 /** One instantiated kernel module with its memory and host-side heap. */
 import { SimdconvError } from '../../errors.js';
+import { PadImageArgs } from './gen/kernels.js';
 import { WasmHeap } from './heap.js';
 import { type KernelExports, type WasmBuild, type WasmSource, compileKernels, instantiateKernels } from './module.js';
 import { type ThreadPool, createThreadPool } from './thread-pool.js';
@@ -12,6 +13,8 @@ export interface WasmRuntime {
   readonly memory: WebAssembly.Memory;
   /** Worker threads sharing `memory`, or null when single-threaded. */
   readonly pool: ThreadPool | null;
+  /** The argument struct of the host's pad_image calls (pad-copy.ts), one per runtime: they run on this thread only. */
+  readonly padArgs: PadImageArgs;
 }
 
 export interface WasmRuntimeOptions {
@@ -55,8 +58,8 @@ export async function createWasmRuntime(build: WasmBuild, options: WasmRuntimeOp
         const kernels = await instantiateKernels(module, memory);
         const workerUrl = baseUrl ? new URL('simdconv-worker.js', baseUrl) : undefined;
         pool = await createThreadPool(module, memory, threads, { exports: kernels as unknown as Record<string, unknown>, spinMicros: SPIN_MICROS, workerUrl });
-        const heap = new WasmHeap(memory, kernels.heap_base());
-        return { build, kernels, heap, memory, pool };
+        const { heap, padArgs } = hostMemory(memory, kernels);
+        return { build, kernels, heap, memory, pool, padArgs };
       } catch (error) {
         pool?.terminate();
         // A bad `wasm` option is the caller's to fix; an environment that cannot start threads runs on one.
@@ -69,6 +72,14 @@ export async function createWasmRuntime(build: WasmBuild, options: WasmRuntimeOp
   // Growth is on demand (heap.ts); the maximum is wasm32's 4 GiB.
   const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
   const kernels = await instantiateKernels(module, memory);
-  const heap = new WasmHeap(memory, kernels.heap_base());
-  return { build, kernels, heap, memory, pool: null };
+  const { heap, padArgs } = hostMemory(memory, kernels);
+  return { build, kernels, heap, memory, pool: null, padArgs };
+}
+
+/** The heap, above the runtime's own argument structs, which sit right after the module's data. */
+function hostMemory(memory: WebAssembly.Memory, kernels: KernelExports): { heap: WasmHeap; padArgs: PadImageArgs } {
+  const base = Math.ceil(kernels.heap_base() / 64) * 64;
+  const heap = new WasmHeap(memory, base + Math.ceil(PadImageArgs.bytes / 64) * 64);
+  const zero = { x: 0, y: 0, outer: 0, inner: 0, D: 0, H: 0, W: 0, PD0: 0, PD1: 0, PH0: 0, PH1: 0, PW0: 0, PW1: 0, mode: 0 };
+  return { heap, padArgs: PadImageArgs.at(heap, base, zero) };
 }

@@ -3,9 +3,9 @@
  * split one op into slices that run concurrently and still return synchronously.
  *
  * Protocol (no timeouts, failure-aware): a SharedArrayBuffer control block holds a header (the count of
- * workers still busy, a shutdown word) and one cache-line slot per worker (generation, function index, arg
- * count, error flag, error length, sleeping flag), then each worker's Float64 arguments and an error-message
- * area. `run()` writes each worker's call, bumps its generation with Atomics.add and wakes it with
+ * workers still busy, a shutdown word) and one cache-line slot per worker (generation, function index, the
+ * call's one argument: a pointer to its argument struct, error flag, error length, sleeping flag, failure
+ * word), then each worker's error-message area. `run()` writes each worker's call, bumps its generation with Atomics.add and wakes it with
  * Atomics.notify; runs calls[0] itself; then spins briefly and Atomics.wait's until the busy count is zero.
  * A worker spins briefly after a job, then sleeps in Atomics.wait on its generation. A call that throws or
  * traps in a worker is caught there: the worker writes its error flag and message before counting down, so
@@ -33,20 +33,18 @@ const HEADER_INTS = 16;
 const SLOT_INTS = 16;
 const GO = 0;
 const FN = 1;
-const NARGS = 2;
+const ARG = 2;
 const ERROR = 3;
 const ERROR_LENGTH = 4;
 const SLEEPING = 5;
 const FAIL_WORD = 6;
-/** The most arguments one call may pass. */
-export const MAX_ARGS = 40;
 const MESSAGE_BYTES = 1024;
 
+/** A call of an exported kernel function with one argument (a driver and its argument struct: kernel-args.ts). */
 export interface ThreadCall {
-  /** The name of an exported kernel function. */
-  readonly fn: string;
-  /** Its arguments: numbers only (byte offsets, sizes, f32/f64 scalars); no i64 parameters. */
-  readonly args: readonly number[];
+  readonly driver: string;
+  /** The argument: the struct's byte offset in wasm memory. */
+  readonly ptr: number;
 }
 
 export interface ThreadPool {
@@ -90,17 +88,15 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
     .filter((e) => e.kind === 'function')
     .map((e) => e.name);
   const index = new Map(names.map((name, i) => [name, i]));
-  const exports = options.exports ?? (await instantiateKernels(module, memory));
-  const local = names.map((name) => exports[name] as (...args: number[]) => void);
+  const exports = options.exports ?? ((await instantiateKernels(module, memory)) as unknown as Record<string, unknown>);
+  const local = names.map((name) => exports[name] as (arg: number) => void);
   const spinMicros = Math.max(0, options.spinMicros ?? 0);
   const workers = threads - 1;
 
-  const argsOffset = (HEADER_INTS + workers * SLOT_INTS) * 4;
-  const messagesOffset = argsOffset + workers * MAX_ARGS * 8;
+  const messagesOffset = (HEADER_INTS + workers * SLOT_INTS) * 4;
   // One thread needs no shared control block (nor SharedArrayBuffer at all).
-  const control = workers > 0 ? new SharedArrayBuffer(messagesOffset + workers * MESSAGE_BYTES) : new ArrayBuffer(argsOffset);
+  const control = workers > 0 ? new SharedArrayBuffer(messagesOffset + workers * MESSAGE_BYTES) : new ArrayBuffer(messagesOffset);
   const ctrl = new Int32Array(control);
-  const argv = new Float64Array(control, argsOffset, workers * MAX_ARGS);
   const messages = new Uint8Array(control, messagesOffset, workers * MESSAGE_BYTES);
 
   const handles: WorkerHandle[] = [];
@@ -119,7 +115,7 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
   try {
     const started: Promise<void>[] = [];
     for (let w = 0; w < workers; w++) {
-      const init: WorkerInit = { module, memory, control: control as SharedArrayBuffer, index: w, names, argsOffset, messagesOffset, spinMicros };
+      const init: WorkerInit = { module, memory, control: control as SharedArrayBuffer, index: w, names, messagesOffset, spinMicros };
       const { handle, ready } = platform().startWorker(options.workerUrl, init);
       handles.push(handle);
       started.push(ready);
@@ -142,10 +138,10 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
     if (n > threads) throw new SimdconvError('INVALID_ARGUMENT', 'calls', `at most ${threads} calls (the pool size)`, `${n} calls`);
     for (let i = 0; i < n; i++) {
       const call = calls[i]!;
-      const f = index.get(call?.fn);
-      if (f === undefined) throw new SimdconvError('INVALID_ARGUMENT', `calls[${i}].fn`, 'the name of an exported kernel function', describe(call?.fn));
-      if (!Array.isArray(call.args) || call.args.length > MAX_ARGS) {
-        throw new SimdconvError('INVALID_ARGUMENT', `calls[${i}].args`, `an array of at most ${MAX_ARGS} numbers`, describe(call.args));
+      const f = index.get(call?.driver);
+      if (f === undefined) throw new SimdconvError('INVALID_ARGUMENT', `calls[${i}].driver`, 'the name of an exported kernel function', describe(call?.driver));
+      if (!Number.isInteger(call.ptr) || call.ptr < 0 || call.ptr > 0xffffffff) {
+        throw new SimdconvError('INVALID_ARGUMENT', `calls[${i}].ptr`, 'a byte offset in wasm memory', describe(call.ptr));
       }
       fns[i] = f;
     }
@@ -154,12 +150,10 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
     for (let i = 1; i < n; i++) {
       const w = i - 1;
       const slot = HEADER_INTS + w * SLOT_INTS;
-      const args = calls[i]!.args;
       ctrl[slot + FN] = fns[i]!;
-      ctrl[slot + NARGS] = args.length;
+      ctrl[slot + ARG] = calls[i]!.ptr;
       ctrl[slot + ERROR] = 0;
       ctrl[slot + FAIL_WORD] = failWord;
-      for (let k = 0; k < args.length; k++) argv[w * MAX_ARGS + k] = args[k]!;
       Atomics.add(ctrl, slot + GO, 1); // publishes the plain stores above
       if (Atomics.load(ctrl, slot + SLEEPING) !== 0) Atomics.notify(ctrl, slot + GO);
     }
@@ -167,7 +161,7 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
     let failed = false;
     try {
       meanwhile?.();
-      local[fns[0]!]!(...calls[0]!.args);
+      local[fns[0]!]!(calls[0]!.ptr);
     } catch (e) {
       failed = true;
       error = e;
@@ -190,7 +184,7 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
           const text = decoder.decode(messages.slice(start, start + ctrl[slot + ERROR_LENGTH]!));
           const cut = text.indexOf('\n');
           const name = text.slice(0, cut);
-          const message = `${text.slice(cut + 1)} (in ${calls[i]!.fn} on worker thread ${i})`;
+          const message = `${text.slice(cut + 1)} (in ${calls[i]!.driver} on worker thread ${i})`;
           error = name === 'RuntimeError' ? new WebAssembly.RuntimeError(message) : new Error(message);
         }
       }
@@ -214,7 +208,6 @@ interface WorkerInit {
   control: SharedArrayBuffer;
   index: number;
   names: string[];
-  argsOffset: number;
   messagesOffset: number;
   spinMicros: number;
 }

@@ -10,7 +10,8 @@
 import { SimdconvError } from '../../errors.js';
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
-import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { TconvCfArgs, TconvClArgs } from './gen/kernels.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
 import { STAGING_SPARE } from './resident.js';
 import { WasmPlan } from './wasm-plan.js';
@@ -21,16 +22,6 @@ const BLOCK_BYTES = 256 * 1024;
 
 /** The 6 x 8 output tile buffer at the head of a channels-first panel (assembly/transposed.ts TILE_BYTES). */
 const TILE_BYTES = 192;
-
-interface TransposedKernels {
-  tconv_pad(x: number, y: number, outer: number, inner: number, D: number, H: number, W: number, d0: number, h0: number, w0: number, Dp: number, Hp: number, Wp: number): void;
-}
-
-/** Argument positions of tconv_cf / tconv_cl that the plan patches per image. */
-const ARG_X = 0;
-const ARG_Y = 4;
-/** tconv_cf's `src`: the image its threads copy into the padded window together, or 0. */
-const ARG_PAD_SRC = 27;
 
 /** One output phase r = o mod s on one axis: the taps t reaching it and the input offset of each (i = j + off). */
 interface AxisPhase {
@@ -65,7 +56,7 @@ interface Prepared {
   /** One panel (channels-first) or offset-table scratch (channels-last) per thread; 0 where none is needed. */
   scratches: number[];
   /** One kernel call per thread, each over all the work units, claiming chunks from `queue`. */
-  calls: KernelCall[];
+  calls: Array<TconvCfArgs | TconvClArgs>;
   /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
   queue: number;
   /** Channels-first with threads and a padded window: the kernel's threads copy the image into it together. */
@@ -80,7 +71,6 @@ interface Prepared {
 }
 
 export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
-  private readonly kernels: TransposedKernels;
   private readonly axes: [AxisPhase[], AxisPhase[], AxisPhase[]];
   private readonly channelsLast: boolean;
   /** Output channels per weight panel: 8 channels-last, rowsPerTile (6 or 4) channels-first. */
@@ -97,7 +87,6 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
   constructor(rt: WasmRuntime, params: ConvParams) {
     super(rt, params);
     if (!params.transposed) throw new Error('WasmTransposedConvPlan: transposed parameters expected');
-    this.kernels = rt.kernels as unknown as TransposedKernels;
     const { heap } = rt;
     const { groups, inChannels: cin, outChannels: cout } = params;
     const cinG = cin / groups;
@@ -283,11 +272,12 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     const [OD, OH, OW] = outS;
     const [SD, SH, SW] = st;
     const { min: lo, max: hi } = p.clamp;
-    const head = [0, this.weights, this.groupBytes, this.bias, 0, table, nphases, p.inChannels, p.outChannels, p.groups];
-    const calls = scratches.map((scratch): KernelCall =>
+    const common = { x: 0, w: this.weights, wGroupBytes: this.groupBytes, bias: this.bias, y: 0, table, nphases, cin: p.inChannels, cout: p.outChannels, groups: p.groups };
+    const geometry = { ...common, Hp, Wp, OH, OW, SD, SH, SW, lo, hi, queue };
+    const calls = scratches.map((scratch) =>
       this.channelsLast
-        ? { fn: 'tconv_cl', args: [...head, Hp, Wp, OH, OW, SD, SH, SW, scratch, block, lo, hi, 0, units, queue] }
-        : { fn: 'tconv_cf', args: [...head, plane, Hp, Wp, OD, OH, OW, SD, SH, SW, scratch, block, this.tile, lo, hi, 0, units, queue, 0] },
+        ? TconvClArgs.create(heap, { ...geometry, scratch, mc: block, tBegin: 0, tEnd: units })
+        : TconvCfArgs.create(heap, { ...geometry, plane, OD, panel: scratch, blockTiles: block, rows: this.tile, uBegin: 0, uEnd: units, src: 0 }),
     );
     // With threads, channels-first, they copy the image into the padded window together (assembly/transposed.ts
     // padTogether); the copy's geometry goes after the queue block's queues.
@@ -299,6 +289,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
     for (const ptr of [prep.x, prep.y, prep.padded, prep.table, prep.queue, ...prep.scratches]) if (ptr) heap.release(ptr);
+    for (const call of prep.calls) call.release();
   }
 
   protected releaseWeights(): void {
@@ -317,7 +308,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
 
   /** Runs every image from wasm address `src` to `dst`. */
   protected compute(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
-    const k = this.kernels;
+    const k = this.rt.kernels;
     const p = g.params;
     const [D, H, W] = prep.inSize;
     const [Dp, Hp, Wp] = prep.size;
@@ -337,9 +328,9 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
         xs = prep.padded;
       }
       for (const call of prep.calls) {
-        call.args[ARG_X] = xs;
-        call.args[ARG_Y] = dst + n * outImage;
-        if (!this.channelsLast) call.args[ARG_PAD_SRC] = shared;
+        call.x = xs;
+        call.y = dst + n * outImage;
+        if (call.driver === 'tconv_cf') call.src = shared;
       }
       runCalls(this.rt, prep.calls, prep.queue);
     }

@@ -7,7 +7,9 @@
  * inputs V, products M). */
 import type { PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
-import { type KernelCall, queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
+import { WinoF222CfArgs, WinoF23CfArgs } from './gen/kernels.js';
+import { type PaddedCopy, copyIntoPadded } from './pad-copy.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
 import { STAGING_SPARE } from './resident.js';
 import { LazyStagedWasmPlan } from './wasm-plan.js';
@@ -46,7 +48,7 @@ interface Prepared {
   /** Per thread: its V block, then its M block. */
   scratches: number[];
   /** One kernel call per thread, each over all the work units, claiming chunks from `queue`. */
-  calls: KernelCall[];
+  calls: Array<WinoF23CfArgs | WinoF222CfArgs>;
   /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
   queue: number;
   Dq: number;
@@ -55,7 +57,7 @@ interface Prepared {
   /** Width of each of the DW phase segments of a padded row (Wq = DW * segW). */
   segW: number;
   /** copy_into_padded's arguments after its two pointers (C, D, H, W, PD, PH, PW, Dq, Hq, phases, segW): made once, not per run. */
-  copyArgs: readonly number[];
+  copy: PaddedCopy;
   /** Channels-last: the channels-first output of one image, transposed into place after the kernels (else 0). */
   yCf: number;
 }
@@ -82,9 +84,6 @@ function transformKernel(g: ArrayLike<number>, rank: 2 | 3): Float64Array {
       }
   return u;
 }
-
-/** Argument position of the output, patched per image. */
-const ARG_Y = 5;
 
 export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
   private readonly u: number;
@@ -199,22 +198,22 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     this.workspaceBytes = paddedBytes + threads * (vBytes + mBytes) + yCfBytes + queueBytes;
     this.threads = threads;
     const { min: lo, max: hi } = p.clamp;
-    const head = [padded, this.u, this.uStride, this.bias, this.zeros, 0, cin];
-    const calls = scratches.map(([v, m]): KernelCall => {
-      const tail = [this.rows, v, m, blockRows, lo, hi, 0, units];
-      return this.rank === 2
-        ? { fn: 'wino_f23_cf', args: [...head, Hq, Wq, cout, OH, OW, tilesW, ...tail, DH, DW, segW, queue] }
-        : { fn: 'wino_f222_cf', args: [...head, Dq, Hq, Wq, cout, OD, OH, OW, tilesH, tilesW, ...tail, queue] };
-    });
+    const common = { x: padded, u: this.u, uStride: this.uStride, bias: this.bias, zeros: this.zeros, y: 0, C: cin, Hq, Wq, cout, OH, OW, tilesW, rows: this.rows, blockRows, lo, hi, queue };
+    const calls = scratches.map(([v, m]) =>
+      this.rank === 2
+        ? WinoF23CfArgs.create(heap, { ...common, v, m, uBegin: 0, uEnd: units, DH, DW, segW })
+        : WinoF222CfArgs.create(heap, { ...common, v, m, Dq, OD, tilesH, trBegin: 0, trEnd: units }),
+    );
     const D = this.rank === 2 ? 1 : g.inSize[0]!;
     const [PD, PH, PW] = (this.rank === 2 ? [0, ...p.padBefore] : p.padBefore) as [number, number, number];
-    const copyArgs = [cin, D, H, W, PD, PH, PW, Dq, Hq, DW, segW];
-    return { x: 0, y: 0, padded, scratches: scratches.flat(), calls, queue, Dq, Hq, Wq, segW, copyArgs, yCf };
+    const copy: PaddedCopy = { C: cin, D, H, W, PD, PH, PW, Dp: Dq, Hp: Hq, SW: DW, segW };
+    return { x: 0, y: 0, padded, scratches: scratches.flat(), calls, queue, Dq, Hq, Wq, segW, copy, yCf };
   }
 
   protected releasePrepared(prep: Prepared): void {
     const { heap } = this.rt;
     for (const ptr of [prep.x, prep.y, prep.padded, prep.yCf, prep.queue, ...prep.scratches]) if (ptr) heap.release(ptr);
+    for (const call of prep.calls) call.release();
   }
 
   protected releaseWeights(): void {
@@ -234,10 +233,8 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     for (let n = 0; n < g.batch; n++) {
       const xn = x + n * inImage;
       const yn = y + n * outImage;
-      const copy = prep.yCf ? kernels.copy_cl_into_padded_cf : kernels.copy_into_padded;
-      const a = prep.copyArgs;
-      copy(xn, prep.padded, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!);
-      for (const call of prep.calls) call.args[ARG_Y] = prep.yCf || yn;
+      copyIntoPadded(kernels, prep.yCf !== 0, xn, prep.padded, prep.copy);
+      for (const call of prep.calls) call.y = prep.yCf || yn;
       runCalls(this.rt, prep.calls, prep.queue);
       if (prep.yCf) kernels.transpose_block(prep.yCf, pixels, yn, cout, cout, pixels);
     }

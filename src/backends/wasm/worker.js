@@ -10,15 +10,14 @@
 const REMAINING = 0; // workers still running the current job
 const SHUTDOWN = 1; // 1: leave the loop
 const HEADER_INTS = 16; // one cache line
-const SLOT_INTS = 16; // per worker, one cache line: [go, fn, nargs, error, errorLength, sleeping, failWord]
+const SLOT_INTS = 16; // per worker, one cache line: [go, fn, arg, error, errorLength, sleeping, failWord]
 const GO = 0;
 const FN = 1;
-const NARGS = 2;
+const ARG = 2; // the call's one argument: its argument struct's byte offset
 const ERROR = 3;
 const ERROR_LENGTH = 4;
 const SLEEPING = 5;
 const FAIL_WORD = 6; // i32 index in wasm memory set to 1 when a call fails (0: none), so barriers let go
-const MAX_ARGS = 40;
 const MESSAGE_BYTES = 1024;
 
 function post(message) {
@@ -50,18 +49,12 @@ async function start(init) {
 
 function loop(init, fns) {
   const ctrl = new Int32Array(init.control);
-  const args = new Float64Array(init.control, init.argsOffset + init.index * MAX_ARGS * 8, MAX_ARGS);
   const message = new Uint8Array(init.control, init.messagesOffset + init.index * MESSAGE_BYTES, MESSAGE_BYTES);
   const slot = HEADER_INTS + init.index * SLOT_INTS;
   const spinMs = init.spinMicros / 1000;
   const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
   // Generations start at 0 and only the caller bumps them: a job dispatched before this loop started is not missed.
   let gen = 0;
-  // An array of tagged values (one string pushed and popped: V8's elements kinds only generalize): filled
-  // with raw doubles it would be a double array, whose spread into the call boxes every argument, garbage
-  // each job (dispatch.ts asTaggedArray says more).
-  const a = [''];
-  a.pop();
   for (;;) {
     // Spin a little (back-to-back jobs are common in one op), then sleep until the generation changes.
     if (Atomics.load(ctrl, slot + GO) === gen && spinMs > 0) {
@@ -79,11 +72,7 @@ function loop(init, fns) {
     gen = Atomics.load(ctrl, slot + GO);
     if (Atomics.load(ctrl, SHUTDOWN) !== 0) break;
     try {
-      const fn = fns[ctrl[slot + FN]];
-      const n = ctrl[slot + NARGS];
-      a.length = n;
-      for (let i = 0; i < n; i++) a[i] = args[i];
-      fn(...a);
+      fns[ctrl[slot + FN]](ctrl[slot + ARG] >>> 0);
     } catch (error) {
       // "name\nmessage": the caller rebuilds a WebAssembly.RuntimeError for traps, as on one thread.
       let text;

@@ -1,0 +1,75 @@
+/**
+ * Argument structs of the kernel drivers: one block of wasm memory per call, with a named, typed field per
+ * parameter of the driver's kernel in assembly/ (field i at byte 4 * i). The declarations are generated from
+ * the kernels' signatures (gen/kernels.ts, scripts/gen-kernels.mjs); a plan creates a struct per call once
+ * per input shape, sets the fields that change per run by name, and runCalls / the thread pool pass its
+ * pointer. docs/ARCHITECTURE.md, "The kernel boundary".
+ */
+import type { DriverName } from './gen/kernels.js';
+import type { WasmHeap } from './heap.js';
+
+export interface KernelArgs<D extends DriverName = DriverName> {
+  /** The export that runs this struct. */
+  readonly driver: D;
+  /** Byte offset of the struct in wasm memory: the one argument of the driver. */
+  readonly ptr: number;
+  /** Frees the struct's memory. */
+  release(): void;
+}
+
+export interface ArgsType<D extends DriverName, F> {
+  readonly driver: D;
+  /** Bytes of one struct. */
+  readonly bytes: number;
+  /** Allocates a struct on the heap and writes every field. */
+  create(heap: WasmHeap, fields: F): KernelArgs<D> & F;
+  /** A struct at `ptr`, memory the heap does not manage (`release` does nothing), with every field written. */
+  at(heap: WasmHeap, ptr: number, fields: F): KernelArgs<D> & F;
+}
+
+/** Writes several fields at once. */
+export function setArgs<F>(args: F, values: Partial<F>): void {
+  Object.assign(args as object, values);
+}
+
+/**
+ * A struct type from its driver, field names (space-separated, in order) and one letter per field for how the
+ * host writes it: 'u' pointer (u32), 'i' i32, 'f' f32. Called by gen/kernels.ts only.
+ */
+export function defineArgs<D extends DriverName, F>(driver: D, names: string, types: string): ArgsType<D, F> {
+  const fields = names.split(' ');
+  const bytes = fields.length * 4;
+  class Args implements KernelArgs {
+    readonly driver = driver;
+    constructor(
+      readonly heap: WasmHeap,
+      readonly ptr: number,
+    ) {}
+    release(): void {
+      this.heap.release(this.ptr);
+    }
+  }
+  fields.forEach((name, i) => {
+    const view = types[i] === 'f' ? 'floats' : types[i] === 'i' ? 'i32' : 'u32';
+    Object.defineProperty(Args.prototype, name, {
+      get(this: Args) {
+        return this.heap[view][(this.ptr >> 2) + i];
+      },
+      set(this: Args, value: number) {
+        this.heap[view][(this.ptr >> 2) + i] = value;
+      },
+    });
+  });
+  return {
+    driver,
+    bytes,
+    create(heap, values) {
+      return this.at(heap, heap.alloc(bytes, 'workspace'), values);
+    },
+    at(heap, ptr, values) {
+      const args = new Args(heap, ptr);
+      Object.assign(args, values);
+      return args as unknown as KernelArgs<D> & F;
+    },
+  };
+}
