@@ -1,6 +1,6 @@
 /**
  * Copies between JS arrays and a shared wasm memory keep source and destination aligned alike modulo 8 bytes
- * (src/backends/wasm/resident.ts stagingShift, output-bands.ts): V8 copies shared memory byte by byte otherwise.
+ * (src/backends/wasm/staging.ts stagingShift, output-bands.ts): V8 copies shared memory byte by byte otherwise.
  * The invariant is checked on the band buffers directly; every plan kind is then run with its input and output
  * one float into larger arrays (where the staging starts a float in) and must give, bit for bit, what it gives
  * on aligned arrays, without touching the floats around the output or changing the input.
@@ -10,7 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
 import { WasmHeap } from '../src/backends/wasm/heap.js';
 import { OutputBands } from '../src/backends/wasm/output-bands.js';
-import { runInPlaceOrStaged, stagingShift } from '../src/backends/wasm/resident.js';
+import { runJob } from '../src/backends/wasm/runner.js';
+import type { WasmRuntime } from '../src/backends/wasm/runtime.js';
+import { Staging, stagingShift } from '../src/backends/wasm/staging.js';
 import { resolveConvParams } from '../src/shape.js';
 import type { Tensor } from '../src/types.js';
 import { sameBits } from './helpers/bits.js';
@@ -33,7 +35,9 @@ describe('copy alignment', () => {
       const out = new Float32Array(40).subarray(outOffset, outOffset + 20);
       const seen: number[] = [];
       // Staging blocks at 64-byte boundaries, as the heap gives them.
-      runInPlaceOrStaged(memory, input, out, () => 1024, () => 2048, (src, dst) => seen.push(src, dst));
+      const heap = new WasmHeap(memory, 1024);
+      const job = { batch: 1, staging: new Staging(heap), images: (src: number, dst: number) => void seen.push(src, dst) };
+      runJob({ memory, heap } as unknown as WasmRuntime, job, input, out);
       expect(((seen[0]! - input.byteOffset) & 7) + ((seen[1]! - out.byteOffset) & 7)).toBe(0);
     }
   });

@@ -11,7 +11,8 @@ import { type ChainInfo, type ChainStage, ChainBase, HostChain, checkStages } fr
 import type { ChainMakers } from '../../context.js';
 import type { ConvPlan } from '../../plan.js';
 import { type ConvGeometry, shapeSize } from '../../shape.js';
-import { STAGING_SPARE, isResidentPlan, stagingShift } from './resident.js';
+import { isResidentPlan } from './resident.js';
+import { STAGING_SPARE, stagingShift } from './staging.js';
 import type { WasmRuntime } from './runtime.js';
 import { wasmConvPlan } from './select.js';
 

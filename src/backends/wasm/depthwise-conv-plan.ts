@@ -22,7 +22,8 @@ import { needsPadCopy, padImage } from './pad-copy.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { DwconvCfArgs, DwconvClArgs } from './gen/kernels.js';
 import { setArgs } from './kernel-args.js';
-import { STAGING_SPARE, stagingShift } from './resident.js';
+import type { ChannelChunks, RunJob } from './runner.js';
+import { STAGING_SPARE, Staging } from './staging.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -66,20 +67,10 @@ const chunkBytesFor = (threads: number) => CHUNK_BYTES * threads;
  */
 const BLOCKED_MAX_OW_THREADED = 32;
 
-interface Prepared {
-  /** Staging for `run` (heap block; the input starts `before` bytes in), allocated on first use. */
-  xBlock: number;
-  y: number;
-  /**
-   * The output chunks of a chunked run with its output outside wasm memory: two buffers of one chunk each with
-   * threads (one is copied out while the kernels fill the other), one for one thread; allocated on first use.
-   */
-  yChunks: number[];
+/** One input shape's buffers and calls. */
+interface Shape {
   /** Padded copy for non-zero padding modes (heap block, data 16 bytes in), else 0. */
   paddedBlock: number;
-  /** Guard bytes the channels-first kernel may read before / after its input buffer. */
-  before: number;
-  after: number;
   workspaces: number[];
   /** One kernel call per thread, each over all the work units, claiming chunks from `queue`. */
   calls: Array<DwconvCfArgs | DwconvClArgs>;
@@ -87,6 +78,12 @@ interface Prepared {
   queue: number;
   /** Whether the calls take the channel-blocked path: their queue units are then blocks of 4 output channels. */
   blocked: boolean;
+  /** Input staging with the guard bytes the channels-first kernel may read before / after it. */
+  staging: Staging;
+}
+
+interface Prepared extends Shape {
+  readonly job: RunJob;
 }
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
@@ -229,12 +226,14 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
         ? DwconvClArgs.create(heap, { ...geometry, ws, r0: 0, r1: units })
         : DwconvCfArgs.create(heap, { ...geometry, ws, co0: 0, co1: p.outChannels, wb: blocked ? this.blockedWeights : 0 }),
     );
-    return { xBlock: 0, y: 0, yChunks: [], paddedBlock, before: padCopy ? 16 : before, after, workspaces, calls, queue, blocked };
+    const shape: Shape = { paddedBlock, workspaces, calls, queue, blocked, staging: new Staging(heap, padCopy ? 16 : before, after) };
+    const job = { batch: g.batch, staging: shape.staging, images: (src: number, dst: number) => this.compute(g, shape, src, dst), chunks: this.chunksFor(g, shape) };
+    return { ...shape, job };
   }
 
-  protected releasePrepared(prep: Prepared): void {
+  protected releaseWorkspace(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.xBlock, prep.y, prep.paddedBlock, prep.queue, ...prep.workspaces, ...prep.yChunks]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.paddedBlock, prep.queue, ...prep.workspaces]) if (ptr) heap.release(ptr);
     for (const call of prep.calls) call.release();
   }
 
@@ -244,85 +243,39 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     this.rt.heap.release(this.bias);
   }
 
-  /** The staging buffer for the input, with guard bytes around it; returns the input's byte offset. */
-  private staging(prep: Prepared, bytes: number): number {
-    if (!prep.xBlock) prep.xBlock = this.rt.heap.alloc(prep.before + bytes + prep.after, 'input');
-    return prep.xBlock + prep.before;
-  }
-
-  protected stageInput(prep: Prepared, bytes: number): number {
-    return this.staging(prep, bytes);
-  }
-
-  protected override execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
-    const memory = this.rt.memory;
-    // Offsets are read before any staging: an allocation may grow the memory and detach the views.
-    const inputResident = input.buffer === memory.buffer;
-    const outResident = out.buffer === memory.buffer;
-    const inputAt = input.byteOffset;
-    const outAt = out.byteOffset;
-    // A resident input goes in chunks only where the kernel can read it in place (guardsFit).
-    const chunk = inputResident && (outResident || !this.guardsFit(prep, inputAt, input.byteLength)) ? 0 : this.chunkChannelsFor(g, prep);
-    this.lastChunk = chunk;
-    this.lastBlocked = prep.blocked;
-    if (!chunk) {
-      super.execute(g, prep, input, out);
-      return;
-    }
+  /**
+   * Channels-first runs with the input or output outside wasm memory go chunk by chunk of channels (runner.ts;
+   * CHUNK_BYTES says why). A resident input goes in chunks only where the kernel can read it in place (guardsFit).
+   */
+  private chunksFor(g: ConvGeometry, shape: Shape): ChannelChunks {
     const M = this.multiplier;
     const C = g.params.inChannels;
-    const inPlane = shapeSize(g.inSize);
-    const outPlane = shapeSize(g.outSize);
-    const x = inputResident ? inputAt : this.staging(prep, input.byteLength + STAGING_SPARE) + stagingShift(memory, input.byteOffset >> 2);
-    const calls = prep.calls;
-    const chunkOutBytes = chunk * M * outPlane * 4;
-    if (!outResident && !prep.yChunks.length) {
-      for (let i = calls.length > 1 ? 2 : 1; i > 0; i--) prep.yChunks.push(this.rt.heap.alloc(chunkOutBytes + STAGING_SPARE, 'output'));
-    }
-    const buffer = memory.buffer;
-    const perImage = Math.ceil(C / chunk);
-    const steps = g.batch * perImage;
-    // Step s is input channels [first(s), last(s)) counted over the whole batch (image n's start at n * C).
-    // Copies go through views made per chunk: a few small objects per run, like the staged run's one view.
-    const first = (s: number) => Math.floor(s / perImage) * C + (s % perImage) * chunk;
-    const last = (s: number) => Math.min(first(s) + chunk, Math.floor(s / perImage) * C + C);
-    const copyIn = (s: number) => {
-      if (inputResident) return;
-      const i0 = first(s) * inPlane;
-      const i1 = last(s) * inPlane;
-      new Float32Array(buffer, x + i0 * 4, i1 - i0).set(input.subarray(i0, i1));
+    const calls = shape.calls as DwconvCfArgs[];
+    return {
+      channels: C,
+      inPlane: shapeSize(g.inSize),
+      outPerChannel: M * shapeSize(g.outSize),
+      calls,
+      queue: shape.queue,
+      channelsPerChunk: (input, inputResident, outResident) => {
+        const chunk = inputResident && (outResident || !this.guardsFit(shape, input.byteOffset, input.byteLength)) ? 0 : this.chunkChannelsFor(g, shape);
+        this.lastChunk = chunk;
+        this.lastBlocked = shape.blocked;
+        return chunk;
+      },
+      // The blocked path's units are blocks of 4 output channels (chunkChannelsFor keeps c0 * M a multiple of 4).
+      chunk: (x, y, c0, c1) => {
+        for (const call of calls) {
+          call.x = x;
+          call.y = y;
+          call.co0 = c0 * M;
+          call.co1 = c1 * M;
+        }
+      },
+      unchunk: () => {
+        for (const call of calls) setArgs(call, { co0: 0, co1: C * M });
+      },
     };
-    // Step s's chunk buffer, a float into its block where that keeps the copy out aligned (stagingShift).
-    const chunkAt = (s: number) => prep.yChunks[s % prep.yChunks.length]! + stagingShift(memory, (outAt >> 2) + first(s) * M * outPlane);
-    const copyOut = (s: number) => {
-      if (outResident) return;
-      const o0 = first(s) * M * outPlane;
-      const o1 = last(s) * M * outPlane;
-      out.set(new Float32Array(buffer, chunkAt(s), o1 - o0), o0);
-    };
-    let step = 0;
-    // The calling thread's share while the others compute step `step` (before it, on one thread).
-    const meanwhile = () => {
-      if (step > 0) copyOut(step - 1);
-      if (step + 1 < steps) copyIn(step + 1);
-    };
-    try {
-      copyIn(0);
-      for (; step < steps; step++) {
-        const n = Math.floor(step / perImage);
-        const c0 = first(step) - n * C;
-        const c1 = last(step) - n * C;
-        // The blocked path's units are blocks of 4 output channels (chunkChannelsFor keeps c0 * M a multiple of 4).
-        // A chunk buffer stands for output channels [c0 * M, c1 * M): the kernels address channel co at
-        // y + co * plane, so y lies c0 * M planes before the buffer (wrapping below 0 as wasm's u32 sums do).
-        const y = outResident ? outAt + n * C * M * outPlane * 4 : (chunkAt(step) - c0 * M * outPlane * 4) >>> 0;
-        for (const call of calls as DwconvCfArgs[]) setArgs(call, { x: x + n * C * inPlane * 4, y, co0: c0 * M, co1: c1 * M });
-        runCalls(this.rt, calls, prep.queue, meanwhile);
-      }
-      copyOut(steps - 1);
-    } finally {
-      for (const call of calls as DwconvCfArgs[]) setArgs(call, { co0: 0, co1: C * M });
-    }
   }
 
   /**
@@ -333,7 +286,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
    * than a chunk went one channel at a time, which one thread computes while the others wait (paired, two
    * threads, SIMD128: 16 ch 400x400 2.05x, 32 ch 224x224 1.81x, with the chunk size per thread).
    */
-  private chunkChannelsFor(g: ConvGeometry, prep: Prepared): number {
+  private chunkChannelsFor(g: ConvGeometry, prep: Shape): number {
     if (this.channelsLast || needsPadCopy(g)) return 0;
     const perChannel = (shapeSize(g.inSize) + this.multiplier * shapeSize(g.outSize)) * 4;
     const threads = prep.calls.length;
@@ -342,29 +295,25 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     return chunk < g.params.inChannels ? chunk : 0;
   }
 
-  protected stageOutput(prep: Prepared, bytes: number): number {
-    return (prep.y ||= this.rt.heap.alloc(bytes, 'output'));
-  }
-
   /** Whether the guard span around an input of `bytes` at byte offset `src` lies inside memory. */
-  private guardsFit(prep: Prepared, src: number, bytes: number): boolean {
-    return src >= prep.before && src + bytes + prep.after <= this.rt.memory.buffer.byteLength;
+  private guardsFit(prep: Shape, src: number, bytes: number): boolean {
+    return src >= prep.staging.before && src + bytes + prep.staging.after <= this.rt.memory.buffer.byteLength;
   }
 
   /** The kernels, after moving the input into the guarded staging block when its guard span leaves memory. */
-  protected compute(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
+  private compute(g: ConvGeometry, prep: Shape, src: number, dst: number): void {
     const bytes = shapeSize(g.inputShape) * 4;
     let x = src;
     // The masked edge loads need the guard span around the input to lie inside memory; copy when it does not.
     if (!prep.paddedBlock && !this.guardsFit(prep, src, bytes)) {
-      x = this.staging(prep, bytes + STAGING_SPARE);
+      x = prep.staging.input(bytes + STAGING_SPARE);
       new Uint8Array(this.rt.memory.buffer).copyWithin(x, src, src + bytes);
     }
     this.computeImages(g, prep, x, dst);
   }
 
   /** The kernel calls, from the input at byte offset `x` to the output at `y` (both in wasm memory). */
-  private computeImages(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
+  private computeImages(g: ConvGeometry, prep: Shape, x: number, y: number): void {
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
     const padCopy = needsPadCopy(g);

@@ -16,9 +16,11 @@ import { type PaddedCopy, copyIntoPadded, needsPadCopy, padImage } from './pad-c
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { ConvDirectCfArgs, ConvGemmCfArgs, ConvGemmClArgs } from './gen/kernels.js';
 import { setArgs } from './kernel-args.js';
-import { STAGING_SPARE, inputInMemory } from './resident.js';
+
 import { OutputBands } from './output-bands.js';
-import { LazyStagedWasmPlan } from './wasm-plan.js';
+import { WasmPlan } from './wasm-plan.js';
+import type { BandedOutput, RunJob } from './runner.js';
+import { STAGING_SPARE, Staging } from './staging.js';
 import type { WasmRuntime } from './runtime.js';
 import type { WasmBuild } from './module.js';
 
@@ -56,10 +58,8 @@ const DIRECT_MIN_TAPS = 3;
 
 type Strategy = 'direct' | 'im2col';
 
-interface Prepared {
-  /** Input / output staging for `run`, allocated on first use: resident runs (chains) never hold them. */
-  x: number;
-  y: number;
+/** One input shape's buffers and calls. */
+interface Shape {
   strategy: Strategy;
   /** im2col: one panel per thread (six rows when a channels-last 1x1 input is read in place); direct: a gather/tile buffer per thread. */
   panels: number[];
@@ -80,15 +80,13 @@ interface Prepared {
   padTogether: boolean;
   /** Channels-last on the channels-first direct path: one image's channels-first output, transposed after (else 0). */
   yCf: number;
-  /**
-   * Output rows per band of a banded run (bandRowsFor), 0 where runs are not banded; its band buffers, made
-   * with the staging on the first run that needs them (counted in prepare).
-   */
-  bandRows: number;
-  bands: OutputBands | null;
   /** The output rows the kernels see and their length (re-cut for some 1x1 convolutions: recutRowLength). */
   rows: number;
   rowLength: number;
+}
+
+interface Prepared extends Shape {
+  readonly job: RunJob;
 }
 
 /**
@@ -139,7 +137,7 @@ function hasPadding(p: ConvParams): boolean {
   return p.padBefore.some((v) => v > 0) || p.padAfter.some((v) => v > 0);
 }
 
-export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
+export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private readonly weights: number;
   private readonly bias: number;
   private readonly channelsLast: boolean;
@@ -371,14 +369,15 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
     this.lastStrategy = inPlace ? 'inPlace' : strategy;
     this.lastBandRows = bandRows;
     this.lastRecut = recut;
-    return { x: 0, y: 0, strategy, panels, padded, phases, segment, copy, offsets, calls, yCf, queue, padTogether, bandRows, bands: null, rows: OD * OH, rowLength: OW };
+    const shape: Shape = { strategy, panels, padded, phases, segment, copy, offsets, calls, yCf, queue, padTogether, rows: OD * OH, rowLength: OW };
+    const job: RunJob = { batch: g.batch, staging: new Staging(heap), images: (src, dst) => this.compute(g, shape, src, dst) };
+    return { ...shape, job: bandRows ? { ...job, bands: this.bandsFor(g, shape, bandRows) } : job };
   }
 
-  protected releasePrepared(prep: Prepared): void {
+  protected releaseWorkspace(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.padded, prep.offsets, prep.yCf, prep.queue, ...prep.panels]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.padded, prep.offsets, prep.yCf, prep.queue, ...prep.panels]) if (ptr) heap.release(ptr);
     for (const call of prep.calls) call.release();
-    prep.bands?.release();
   }
 
   protected releaseWeights(): void {
@@ -387,7 +386,7 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
   }
 
   /** The kernel calls, from the input at byte offset `x` to the output at `y` (both in wasm memory). */
-  protected compute(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
+  private compute(g: ConvGeometry, prep: Shape, x: number, y: number): void {
     const { kernels } = this.rt;
     const p = g.params;
     const outImage = (shapeSize(g.outputShape) / g.batch) * 4;
@@ -401,52 +400,39 @@ export class WasmGemmConvPlan extends LazyStagedWasmPlan<Prepared> {
 
   /**
    * A large output not in wasm memory goes out band by band (BAND_BYTES says why): each band of output rows
-   * is computed into a band buffer and copied from there into `out`, instead of the whole output into the
-   * staging buffer and then out. With threads, this thread copies each band out while the others start on the
-   * next (output-bands.ts).
+   * is computed into a band buffer and copied from there into `out` (runner.ts), instead of the whole output
+   * into the staging buffer and then out. Bands need the direct path's row-major units.
    */
-  protected override execute(g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {
-    const { memory } = this.rt;
-    if (!prep.bandRows || out.buffer === memory.buffer) {
-      super.execute(g, prep, input, out);
-      return;
-    }
-    const x = inputInMemory(memory, input, (bytes) => this.stageInput(prep, bytes));
-    const { rows: R, rowLength: OW } = prep;
-    const B = prep.bandRows;
-    const bands = (prep.bands ??= new OutputBands(this.rt.heap, prep.calls.length > 1 ? 2 : 1, g.params.outChannels, B, R, OW));
+  private bandsFor(g: ConvGeometry, shape: Shape, bandRows: number): BandedOutput {
     const tiles = this.channelTiles;
-    const { calls, queue } = prep;
-    try {
-      let k = 0;
-      for (let n = 0; n < g.batch; n++) {
-        for (let r0 = 0; r0 < R; r0 += B, k++) {
-          const y = bands.target(k, out, n, r0);
-          if (r0 === 0) this.setImage(g, prep, x, n, y);
-          const r1 = Math.min(R, r0 + B);
-          for (const call of calls as ConvDirectCfArgs[]) {
-            call.y = y;
-            // The input is padded (together) once per image, by its first band's calls.
-            if (r0 > 0) call.src = 0;
-            call.uBegin = r0 * tiles;
-            call.uEnd = r1 * tiles;
-            call.row0 = r0;
-            call.bandStride = bands.stride;
-          }
-          runCalls(this.rt, calls, queue, bands.flush);
-          bands.computed(out, k, n, r0);
+    const calls = shape.calls as ConvDirectCfArgs[];
+    return {
+      channels: g.params.outChannels,
+      rows: shape.rows,
+      rowLength: shape.rowLength,
+      bandRows,
+      calls,
+      queue: shape.queue,
+      band: (x, n, r0, r1, y, stride) => {
+        // The input is padded (together) once per image, by its first band's calls.
+        if (r0 === 0) this.setImage(g, shape, x, n, y);
+        for (const call of calls) {
+          call.y = y;
+          if (r0 > 0) call.src = 0;
+          call.uBegin = r0 * tiles;
+          call.uEnd = r1 * tiles;
+          call.row0 = r0;
+          call.bandStride = stride;
         }
-      }
-      bands.flush();
-    } finally {
-      bands.clear();
-      // Unbanded runs (resident outputs, chains) see the whole range again.
-      for (const call of calls as ConvDirectCfArgs[]) setArgs(call, { uBegin: 0, uEnd: R * tiles, row0: 0, bandStride: 0 });
-    }
+      },
+      unband: () => {
+        for (const call of calls) setArgs(call, { uBegin: 0, uEnd: shape.rows * tiles, row0: 0, bandStride: 0 });
+      },
+    };
   }
 
   /** Points the calls at image n of the input at `x` (padding it first where the kernels read a padded copy) and at output `y`. */
-  private setImage(g: ConvGeometry, prep: Prepared, x: number, n: number, y: number): void {
+  private setImage(g: ConvGeometry, prep: Shape, x: number, n: number, y: number): void {
     const { kernels } = this.rt;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
     let src = x + n * inImage;

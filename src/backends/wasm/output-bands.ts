@@ -7,7 +7,7 @@
  * copy runs before the next band's kernels.
  *
  * Alignment. Copies out of shared memory (with threads) run byte by byte unless source and destination agree
- * modulo 8 bytes (resident.ts stagingShift has the figures). A channel's rows start `plane` floats after the
+ * modulo 8 bytes (staging.ts stagingShift has the figures). A channel's rows start `plane` floats after the
  * previous channel's in the output, so with an odd plane (odd rows and row length: 147x147) every other
  * channel's piece was one float off. So a channel's rows lie `stride` floats apart in a buffer, `stride` of the
  * plane's parity, and each band starts a float into its buffer where its place in the output needs it (as
@@ -20,7 +20,7 @@
  * the buffer).
  */
 import type { WasmHeap } from './heap.js';
-import { stagingShift } from './resident.js';
+import { stagingShift } from './staging.js';
 
 export class OutputBands {
   private readonly buffers: number[];
@@ -111,7 +111,7 @@ export class OutputBands {
     return (n * this.channels * this.rows + r0) * this.rowLength;
   }
 
-  /** Bytes (0 or 4) the band starts into its buffer (buffers start on 8-byte boundaries): resident.ts stagingShift. */
+  /** Bytes (0 or 4) the band starts into its buffer (buffers start on 8-byte boundaries): staging.ts stagingShift. */
   private shiftOf(out: Float32Array, at: number): 0 | 4 {
     return stagingShift(this.heap.memory, (out.byteOffset >> 2) + at);
   }

@@ -13,7 +13,8 @@ import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { TconvCfArgs, TconvClArgs } from './gen/kernels.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
-import { STAGING_SPARE } from './resident.js';
+import type { RunJob } from './runner.js';
+import { STAGING_SPARE, Staging } from './staging.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -47,9 +48,8 @@ export function axisPhases(k: number, s: number, d: number, p: number): AxisPhas
   return phases;
 }
 
-interface Prepared {
-  x: number;
-  y: number;
+/** One input shape's buffers and calls. */
+interface Shape {
   /** Padded image (0: the phases read the input itself). */
   padded: number;
   table: number;
@@ -68,6 +68,10 @@ interface Prepared {
   size: [number, number, number];
   block: number;
   workspaceBytes: number;
+}
+
+interface Prepared extends Shape {
+  readonly job: RunJob;
 }
 
 export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
@@ -259,8 +263,6 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
       ...Array.from({ length: threads }, () => [scratchBytes, 'workspace'] as const),
       [queueBytes, 'workspace'],
     ]);
-    const x = heap.alloc(inLen * 4 + STAGING_SPARE, 'input');
-    const y = heap.alloc(outLen * 4 + STAGING_SPARE, 'output');
     const padded = paddedBytes ? heap.alloc(paddedBytes, 'workspace') : 0;
     const table = heap.alloc(words.length * 4, 'workspace');
     new Int32Array(heap.memory.buffer, table, words.length).set(words);
@@ -283,12 +285,13 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     // padTogether); the copy's geometry goes after the queue block's queues.
     const padTogether = !this.channelsLast && queue !== 0 && padded !== 0;
     if (padTogether) heap.i32.set([...inS, ...start], (queue >> 2) + 8);
-    return { x, y, padded, table, scratches, calls, queue, padTogether, nphases, inSize: inS, start, size, block, workspaceBytes: this.workspaceBytes };
+    const shape: Shape = { padded, table, scratches, calls, queue, padTogether, nphases, inSize: inS, start, size, block, workspaceBytes: this.workspaceBytes };
+    return { ...shape, job: { batch: g.batch, staging: new Staging(heap), images: (src, dst) => this.compute(g, shape, src, dst) } };
   }
 
-  protected releasePrepared(prep: Prepared): void {
+  protected releaseWorkspace(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.padded, prep.table, prep.queue, ...prep.scratches]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.padded, prep.table, prep.queue, ...prep.scratches]) if (ptr) heap.release(ptr);
     for (const call of prep.calls) call.release();
   }
 
@@ -297,17 +300,8 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     this.rt.heap.release(this.bias);
   }
 
-  // Staging is sized by prepare().
-  protected stageInput(prep: Prepared): number {
-    return prep.x;
-  }
-
-  protected stageOutput(prep: Prepared): number {
-    return prep.y;
-  }
-
   /** Runs every image from wasm address `src` to `dst`. */
-  protected compute(g: ConvGeometry, prep: Prepared, src: number, dst: number): void {
+  private compute(g: ConvGeometry, prep: Shape, src: number, dst: number): void {
     const k = this.rt.kernels;
     const p = g.params;
     const [D, H, W] = prep.inSize;

@@ -11,8 +11,9 @@ import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js
 import { WinoF222CfArgs, WinoF23CfArgs } from './gen/kernels.js';
 import { type PaddedCopy, copyIntoPadded } from './pad-copy.js';
 import { rowsPerTile } from './gemm-conv-plan.js';
-import { STAGING_SPARE } from './resident.js';
-import { LazyStagedWasmPlan } from './wasm-plan.js';
+import { STAGING_SPARE, Staging } from './staging.js';
+import { WasmPlan } from './wasm-plan.js';
+import type { RunJob } from './runner.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** Bytes of transformed input (V) per block of tile rows: the block's V and M stay in L2 while 16 GEMMs sweep them. */
@@ -40,9 +41,8 @@ const G = [
   [0, 0, 1],
 ];
 
-interface Prepared {
-  x: number;
-  y: number;
+/** One input shape's buffers and calls. */
+interface Shape {
   /** The zero-padded image [C][Dq][Hq][Wq] (Dq = 1 in 2-D), rounded up to whole tiles. */
   padded: number;
   /** Per thread: its V block, then its M block. */
@@ -60,6 +60,10 @@ interface Prepared {
   copy: PaddedCopy;
   /** Channels-last: the channels-first output of one image, transposed into place after the kernels (else 0). */
   yCf: number;
+}
+
+interface Prepared extends Shape {
+  readonly job: RunJob;
 }
 
 /** The transformed kernel (4 x 4, or 4 x 4 x 4) of one 3x3 (x3) kernel g, G along every axis, in float64. */
@@ -85,7 +89,7 @@ function transformKernel(g: ArrayLike<number>, rank: 2 | 3): Float64Array {
   return u;
 }
 
-export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
+export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
   private readonly u: number;
   /** 2 (F(2x2, 3x3)) or 3 (F(2x2x2, 3x3x3)). */
   private readonly rank: 2 | 3;
@@ -207,12 +211,13 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     const D = this.rank === 2 ? 1 : g.inSize[0]!;
     const [PD, PH, PW] = (this.rank === 2 ? [0, ...p.padBefore] : p.padBefore) as [number, number, number];
     const copy: PaddedCopy = { C: cin, D, H, W, PD, PH, PW, Dp: Dq, Hp: Hq, SW: DW, segW };
-    return { x: 0, y: 0, padded, scratches: scratches.flat(), calls, queue, Dq, Hq, Wq, segW, copy, yCf };
+    const shape: Shape = { padded, scratches: scratches.flat(), calls, queue, Dq, Hq, Wq, segW, copy, yCf };
+    return { ...shape, job: { batch: g.batch, staging: new Staging(heap), images: (src, dst) => this.compute(g, shape, src, dst) } };
   }
 
-  protected releasePrepared(prep: Prepared): void {
+  protected releaseWorkspace(prep: Prepared): void {
     const { heap } = this.rt;
-    for (const ptr of [prep.x, prep.y, prep.padded, prep.yCf, prep.queue, ...prep.scratches]) if (ptr) heap.release(ptr);
+    for (const ptr of [prep.padded, prep.yCf, prep.queue, ...prep.scratches]) if (ptr) heap.release(ptr);
     for (const call of prep.calls) call.release();
   }
 
@@ -223,7 +228,7 @@ export class WasmWinogradConvPlan extends LazyStagedWasmPlan<Prepared> {
     heap.release(this.zeros);
   }
 
-  protected compute(g: ConvGeometry, prep: Prepared, x: number, y: number): void {
+  private compute(g: ConvGeometry, prep: Shape, x: number, y: number): void {
     const { kernels } = this.rt;
     const p = g.params;
     const inImage = (shapeSize(g.inputShape) / g.batch) * 4;
