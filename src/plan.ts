@@ -10,9 +10,85 @@ import { type ConvGeometry, type ConvParams, checkOut, checkTensor, resolveConvG
 export const MAX_TENSOR_BYTES = 2 ** 32;
 import type { Tensor } from './types.js';
 
-export interface PlanInfo {
+/** The kernel paths a plan can take (the strategy of a kernel family for the last input shape). */
+export type KernelPathName =
+  | 'gemm-direct'
+  | 'gemm-im2col'
+  | 'gemm-1x1'
+  | 'depthwise'
+  | 'depthwise-blocked'
+  | 'transposed'
+  | 'winograd'
+  | 'reference'
+  | 'webgpu-gemm'
+  | 'webgpu-depthwise'
+  | 'channel-shuffle'
+  | 'composite';
+
+/** Particulars of a kernel path for the last input shape; a field is absent where it does not apply. */
+export interface KernelFlags {
+  /** GEMM direct path: a stride above 1 (read through the width-phase copy). */
+  readonly strided?: boolean;
+  /** Channels-last tensors on the channels-first kernels, through transposing copies. */
+  readonly viaChannelsFirst?: boolean;
+  /** A reflect / replicate / circular padding mode, run on a padded copy of each image. */
+  readonly padCopy?: 'reflect' | 'replicate' | 'circular';
+  /** GEMM direct path: a 1x1 convolution's pixels re-cut into rows of this many (recutRowLength). */
+  readonly rowLength?: number;
+  /** GEMM direct path: a large output sent out in bands of this many rows. */
+  readonly bandRows?: number;
+  /** Depthwise channels-first: a staged run in chunks of this many channels. */
+  readonly chunkChannels?: number;
+  /** Depthwise channels-first: the width stride, and how the kernel splits a strided row. */
+  readonly stride?: number;
+  readonly split?: 'parity' | 'even/odd' | 'lane gather';
+  /** Depthwise channels-last: the channel multiplier M where above 1. */
+  readonly multiplier?: number;
+  /** Transposed convolutions: the stride phases, one sub-convolution each. */
+  readonly phases?: number;
+  /** Winograd: the transform, 'F(2x2, 3x3)' or 'F(2x2x2, 3x3x3)'. */
+  readonly transform?: string;
+  /** WebGPU: the padding pass's shader, run before the convolution's. */
+  readonly padPass?: string;
+  /** Channel shuffle: the groups. */
+  readonly groups?: number;
+}
+
+/** Which kernel a plan runs, as fields (tests compare these); `describeKernel` makes the display string. */
+export interface KernelInfo {
+  readonly path: KernelPathName;
+  /** The kernel's own name: its export family or shader, e.g. 'gemm-6x8-packed-a-cf', 'dwconv-cf-4px'. */
+  readonly name: string;
+  /** The microkernel's register tile (rows x columns), where the path has one. */
+  readonly tile?: string;
+  /** The layout the kernel computes in. */
+  readonly layout?: 'channels-first' | 'channels-last';
+  readonly flags: KernelFlags;
+}
+
+/** The display string of a kernel, e.g. 'gemm-6x8-packed-a-cf (direct strided, reflect pad copy)'. */
+export function describeKernel(k: KernelInfo): string {
+  const f = k.flags;
+  const d: string[] = [];
+  if (k.path === 'gemm-direct') d.push(`direct ${f.strided ? 'strided' : 'stride-1'}${f.viaChannelsFirst ? ' via channels-first' : ''}`);
+  if (k.path === 'gemm-im2col') d.push('packed im2col');
+  if (k.path === 'gemm-1x1') d.push('direct 1x1');
+  if (f.stride !== undefined) d.push(`stride ${f.stride}`);
+  if (f.split) d.push(f.split === 'lane gather' ? f.split : `${f.split} split`);
+  if (f.multiplier) d.push(`multiplier ${f.multiplier}, swizzle`);
+  if (f.chunkChannels) d.push(`staged in chunks of ${f.chunkChannels} channels`);
+  if (f.groups !== undefined) d.push(`${f.groups} groups, host copy`);
+  if (f.phases !== undefined) d.push(`${k.path === 'webgpu-gemm' ? 'transposed: ' : ''}${f.phases} stride phase${f.phases === 1 ? '' : 's'}`);
+  if (f.padCopy) d.push(`${f.padCopy} pad copy`);
+  if (f.rowLength) d.push(`rows of ${f.rowLength} pixels`);
+  if (f.bandRows) d.push(`output in bands of ${f.bandRows} rows`);
+  const name = f.padPass ? `${f.padPass} + ${k.name}` : k.name;
+  return d.length ? `${name} (${d.join(', ')})` : name;
+}
+
+export interface PlanInfo extends KernelInfo {
   readonly backend: 'wasm' | 'js' | 'webgpu';
-  /** The kernel path chosen, e.g. 'gemm-6x8-packed-a-cf (packed im2col)', 'gemm-6x8-packed-b-cl (direct 1x1)'. */
+  /** The kernel path chosen, as a display string: describeKernel of the fields above (e.g. 'gemm-6x8-packed-a-cf (packed im2col)'). */
   readonly kernel: string;
   /** Bytes of packed weights and bias held by the plan. */
   readonly weightBytes: number;

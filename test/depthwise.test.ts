@@ -14,6 +14,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
+import { describeKernel } from '../src/plan.js';
 import { convForward, referenceConv, type Tensor64 } from '../src/reference.js';
 import { type ConvOp, resolveConvGeometry, resolveConvParams } from '../src/shape.js';
 import type { Activation, ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
@@ -57,20 +58,20 @@ function isDepthwiseCase(c: Case): boolean {
   return groups > 1 && c.weight.shape[1] === 1;
 }
 
-/** Runs `c` on a plan of `ctx`, checks it against the reference and the kernel path; returns info.kernel. */
-function check(ctx: sc.Context, c: Case, expected: { value: Tensor64; bound: Float64Array }): string {
+/** Runs `c` on a plan of `ctx`, checks it against the reference and the kernel path; returns the plan's info. */
+function check(ctx: sc.Context, c: Case, expected: { value: Tensor64; bound: Float64Array }): sc.PlanInfo {
   const plan = ctx.createPlan(resolveConvParams(c.op, c.weight, c.bias, c.options), wasmConvPlan);
   try {
     const result = plan.run(c.input);
-    const kernel = plan.info.kernel;
-    if (isDepthwiseCase(c)) expect(kernel, 'depthwise path').toMatch(/^dwconv-/);
-    else expect(kernel, 'C = 1 is a normal convolution').not.toMatch(/^dwconv-/);
+    const info = plan.info;
+    if (isDepthwiseCase(c)) expect(info.path, 'depthwise path').toMatch(/^depthwise/);
+    else expect(info.path, 'C = 1 is a normal convolution').toMatch(/^gemm-/);
     const taps = c.weight.shape.slice(2).reduce((a, b) => a * b, 1);
     expectConvClose(result, expected.value, expected.bound, taps);
     // A second run on the same plan (cached workspaces, staging reused) gives the same bits.
     const again = plan.run(c.input);
     expect(Buffer.compare(Buffer.from(again.data.buffer), Buffer.from(result.data.buffer))).toBe(0);
-    return kernel;
+    return info;
   } finally {
     plan.dispose();
   }
@@ -196,7 +197,7 @@ describe('depthwise kernels', () => {
         const expected = reference(c);
         for (const ctx of builds()) {
           try {
-            kernels.add(check(ctx, c, expected).replace(/ \(.*/, ''));
+            kernels.add(check(ctx, c, expected).name);
           } catch (e) {
             throw new Error(`${ctx.build}: ${describeCase(c)}\n${(e as Error).message}`);
           }
@@ -240,7 +241,7 @@ describe('depthwise kernels', () => {
             for (const ctx of builds()) {
               try {
                 const kernel = check(ctx, one, expected);
-                if (layout === 'channels-first' && one === volume) expect(kernel).toMatch(/^dwconv-cf-4px/);
+                if (layout === 'channels-first' && one === volume) expect(kernel).toMatchObject({ path: 'depthwise', layout: 'channels-first' });
               } catch (e) {
                 throw new Error(`${ctx.build}: ${describeCase(one)}\n${(e as Error).message}`);
               }
@@ -251,7 +252,7 @@ describe('depthwise kernels', () => {
     }
   });
 
-  it('name the kernel path in info.kernel', () => {
+  it('name the kernel path in info (path, layout, flags; info.kernel derived from them)', () => {
     const ctx = contexts.relaxed!;
     const next = rng(5);
     const name = (options: PlanOptions, m = 1, op: ConvOp = 'conv2d', width = 8, context = ctx) => {
@@ -259,37 +260,38 @@ describe('depthwise kernels', () => {
       const plan = context.createPlan(resolveConvParams(op, randomTensor([4 * m, 1, ...kernel], next), null, { groups: 4, ...options }), wasmConvPlan);
       const spatial = kernel.map((_, i) => (i === kernel.length - 1 ? width : 8));
       plan.run(randomTensor(options.layout === 'channels-last' ? [...spatial, 4] : [4, ...spatial], next));
-      const kernelName = plan.info.kernel;
+      const { path, layout, flags, kernel: display } = plan.info;
+      expect(display).toBe(describeKernel(plan.info));
       expect(plan.info.backend).toBe('wasm');
       expect(plan.info.weightBytes).toBeGreaterThan(0);
       expect(plan.info.workspaceBytes).toBeGreaterThan(0);
       plan.dispose();
-      return kernelName;
+      return { path, layout, flags };
     };
     // 3 wide: channel-blocked up to 64 output columns at stride 1 (32 on the SIMD128 build), 16 at stride 2;
     // per plane beyond.
-    expect(name({ padding: 1 })).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
-    expect(name({ padding: 1 }, 1, 'conv2d', 64)).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
-    expect(name({ padding: 1 }, 1, 'conv2d', 65)).toBe('dwconv-cf-4px (stride 1)');
-    expect(name({ padding: 1 }, 1, 'conv2d', 32, contexts.simd128!)).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
-    expect(name({ padding: 1 }, 1, 'conv2d', 33, contexts.simd128!)).toBe('dwconv-cf-4px (stride 1)');
-    expect(name({ padding: 1 }, 3)).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
-    expect(name({ padding: [1, 0], dilation: [2, 1] })).toBe('dwconv-cf-blocked-4ch-8px (stride 1)');
-    expect(name({ padding: 1, dilation: [1, 2] })).toBe('dwconv-cf-4px (stride 1)');
-    expect(name({ padding: 1, stride: 2 })).toBe('dwconv-cf-blocked-4ch-8px (stride 2, parity split)');
-    expect(name({ padding: 1, stride: 2 }, 2, 'conv2d', 32)).toBe('dwconv-cf-blocked-4ch-8px (stride 2, parity split)');
-    expect(name({ padding: 1, stride: 2 }, 1, 'conv2d', 34)).toBe('dwconv-cf-4px (stride 2, even/odd split)');
-    expect(name({ padding: 1, stride: 3 })).toBe('dwconv-cf-4px (stride 3, lane gather)');
-    expect(name({ padding: 1, paddingMode: 'reflect' })).toBe('dwconv-cf-blocked-4ch-8px (stride 1, reflect pad copy)');
-    expect(name({ padding: 1, paddingMode: 'reflect' }, 1, 'conv2d', 80)).toBe('dwconv-cf-4px (stride 1, reflect pad copy)');
-    expect(name({ padding: 1, layout: 'channels-last' })).toBe('dwconv-cl-4ch');
-    expect(name({ padding: 1, layout: 'channels-last', paddingMode: 'circular' })).toBe('dwconv-cl-4ch (circular pad copy)');
-    expect(name({ padding: 1, layout: 'channels-last' }, 2)).toBe('dwconv-cl-4ch (multiplier 2, swizzle)');
-    expect(name({ padding: 1 }, 1, 'conv1d')).toMatch(/^dwconv-cf/);
-    expect(name({ padding: 1, layout: 'channels-last' }, 3, 'conv3d')).toMatch(/^dwconv-cl/);
+    expect(name({ padding: 1 })).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 1 } });
+    expect(name({ padding: 1 }, 1, 'conv2d', 64)).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 1 } });
+    expect(name({ padding: 1 }, 1, 'conv2d', 65)).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 1 } });
+    expect(name({ padding: 1 }, 1, 'conv2d', 32, contexts.simd128!)).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 1 } });
+    expect(name({ padding: 1 }, 1, 'conv2d', 33, contexts.simd128!)).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 1 } });
+    expect(name({ padding: 1 }, 3)).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 1 } });
+    expect(name({ padding: [1, 0], dilation: [2, 1] })).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 1 } });
+    expect(name({ padding: 1, dilation: [1, 2] })).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 1 } });
+    expect(name({ padding: 1, stride: 2 })).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 2, split: 'parity' } });
+    expect(name({ padding: 1, stride: 2 }, 2, 'conv2d', 32)).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 2, split: 'parity' } });
+    expect(name({ padding: 1, stride: 2 }, 1, 'conv2d', 34)).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 2, split: 'even/odd' } });
+    expect(name({ padding: 1, stride: 3 })).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 3, split: 'lane gather' } });
+    expect(name({ padding: 1, paddingMode: 'reflect' })).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 1, padCopy: 'reflect' } });
+    expect(name({ padding: 1, paddingMode: 'reflect' }, 1, 'conv2d', 80)).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 1, padCopy: 'reflect' } });
+    expect(name({ padding: 1, layout: 'channels-last' })).toEqual({ path: 'depthwise', layout: 'channels-last', flags: {} });
+    expect(name({ padding: 1, layout: 'channels-last', paddingMode: 'circular' })).toEqual({ path: 'depthwise', layout: 'channels-last', flags: { padCopy: 'circular' } });
+    expect(name({ padding: 1, layout: 'channels-last' }, 2)).toEqual({ path: 'depthwise', layout: 'channels-last', flags: { multiplier: 2 } });
+    expect(name({ padding: 1 }, 1, 'conv1d')).toMatchObject({ path: expect.stringMatching(/^depthwise/), layout: 'channels-first' });
+    expect(name({ padding: 1, layout: 'channels-last' }, 3, 'conv3d')).toMatchObject({ path: 'depthwise', layout: 'channels-last' });
     // Transposed depthwise and grouped (not depthwise) convolutions keep their own paths.
     const grouped = ctx.createPlan(resolveConvParams('conv2d', randomTensor([4, 2, 3, 3], next), null, { groups: 2 }), wasmConvPlan);
-    expect(grouped.info.kernel).not.toMatch(/^dwconv-/);
+    expect(grouped.info.path).toMatch(/^gemm-/);
     grouped.dispose();
   });
 
@@ -313,7 +315,7 @@ describe('depthwise kernels', () => {
           for (const ctx of threaded) {
             const plan = ctx.createPlan(resolveConvParams(cs.op, cs.weight, cs.bias, cs.options), wasmConvPlan);
             expectConvClose(plan.run(cs.input), expected.value, expected.bound, 9);
-            expect(plan.info.kernel).toMatch(layout === 'channels-last' ? /^dwconv-cl/ : w < 32 ? /^dwconv-cf-blocked/ : /^dwconv-cf-4px/);
+            expect(plan.info).toMatchObject(layout === 'channels-last' ? { path: 'depthwise', layout } : { path: w < 32 ? 'depthwise-blocked' : 'depthwise', layout });
             // The dispatcher's threshold decides; these layers are above it for two threads.
             const macs = expected.value.data.length * 9;
             expect(plan.info.threads).toBe(Math.max(1, Math.min(ctx.threads, Math.floor(macs / MIN_MACS_PER_THREAD))));
@@ -365,11 +367,11 @@ describe('depthwise kernels', () => {
             const inputBefore = Float32Array.from(cs.input.data);
             const staged = plan.run(cs.input);
             expect(sameBits(cs.input.data, inputBefore)).toBe(true);
-            const chunk = Number(/staged in chunks of (\d+) channels/.exec(plan.info.kernel)?.[1]);
+            const chunk = plan.info.flags.chunkChannels ?? 0;
             expect(chunk, `${ctx.build} ${ctx.threads}t ${c}: ${plan.info.kernel}`).toBeGreaterThan(0);
             expect(chunk).toBeLessThan(c);
             expect(chunk).toBeGreaterThanOrEqual((plan.info.threads ?? 1) * (blocked ? 4 : 1));
-            expect(plan.info.kernel.startsWith('dwconv-cf-blocked'), plan.info.kernel).toBe(blocked);
+            expect(plan.info.path, plan.info.kernel).toBe(blocked ? 'depthwise-blocked' : 'depthwise');
             expect(plan.info.threads).toBe(split && ctx.threads === 2 ? 2 : 1);
             expectConvClose(staged, expected.value, expected.bound, 9);
             const again = plan.run(cs.input);
@@ -382,7 +384,7 @@ describe('depthwise kernels', () => {
             for (const [x, into, chunked] of [[cs.input, residentOut, true], [residentIn, undefined, true], [residentIn, residentOut, false]] as const) {
               residentOut.data.fill(NaN);
               const y = plan.run(x, into);
-              expect(plan.info.kernel.includes('chunks'), plan.info.kernel).toBe(chunked);
+              expect(plan.info.flags.chunkChannels !== undefined, plan.info.kernel).toBe(chunked);
               expect(same(y)).toBe(0);
             }
             residentIn.dispose();
@@ -419,7 +421,7 @@ describe('depthwise kernels', () => {
         const bound = convForward(resolveConvGeometry(dwAbsParams, midAbs.shape), midAbs.data).data;
         const y = chain.run(x);
         expectConvClose(y, expected, bound, 5 + 9 + 2);
-        expect(chain.info.stages[1]!.kernel).toMatch(/^dwconv-/);
+        expect(chain.info.stages[1]!.path).toMatch(/^depthwise/);
         expect(chain.info.stages[1]!.resident).toBe(true);
         chain.dispose();
       }

@@ -3,7 +3,7 @@
  * request (`init({ backend: 'js' })`). Exact to float64 before the final rounding to float32, and slow.
  */
 import type { BackendInfo, Context } from '../context.js';
-import { PlanBase, type PlanInfo } from '../plan.js';
+import { type KernelInfo, PlanBase, type PlanInfo, describeKernel } from '../plan.js';
 import { convForward, convTransposeForward } from '../reference.js';
 import type { ConvGeometry, ConvParams } from '../shape.js';
 import { hostTensor } from './wasm/resident-tensor.js';
@@ -13,7 +13,8 @@ export class JsConvPlan extends PlanBase<null> {
 
   constructor(params: ConvParams) {
     super(params);
-    this.info = { backend: 'js', kernel: params.transposed ? 'reference-transposed-f64' : 'reference-direct-f64', weightBytes: 0, workspaceBytes: 0 };
+    const kernel: KernelInfo = { path: 'reference', name: params.transposed ? 'reference-transposed-f64' : 'reference-direct-f64', flags: {} };
+    this.info = { backend: 'js', ...kernel, kernel: describeKernel(kernel), weightBytes: 0, workspaceBytes: 0 };
   }
 
   protected prepare(): null {

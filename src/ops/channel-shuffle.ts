@@ -5,6 +5,7 @@
  * (N, g, c, *), the two group axes are transposed and the result flattened back, so output channel
  * j = ci*g + gi holds input channel gi*c + ci. With layout 'channels-last' the channel axis is the last one.
  */
+import { type KernelInfo, describeKernel } from '../plan.js';
 import { wasmConvPlan } from '../backends/wasm/select.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError, describe } from '../errors.js';
@@ -125,9 +126,13 @@ class ShuffledGroupConvPlan implements CompositePlan {
   get info(): CompositePlanInfo {
     const conv = this.plan.info;
     const bytes = this.scratch.length * 4;
-    const shuffle = { backend: conv.backend, kernel: `channel-shuffle (${this.plan.params.groups} groups, host copy)`, weightBytes: 0, workspaceBytes: bytes };
+    const kernel: KernelInfo = { path: 'channel-shuffle', name: 'channel-shuffle', flags: { groups: this.plan.params.groups } };
+    const shuffle = { backend: conv.backend, ...kernel, kernel: describeKernel(kernel), weightBytes: 0, workspaceBytes: bytes };
     return {
       backend: conv.backend,
+      path: 'composite',
+      name: NAME,
+      flags: {},
       kernel: `${NAME}: grouped-conv [${conv.kernel}] -> ${shuffle.kernel}`,
       weightBytes: conv.weightBytes,
       workspaceBytes: conv.workspaceBytes + bytes,

@@ -112,6 +112,9 @@ export class ChainCompositePlan implements CompositePlan {
     const where = c.backend === 'wasm' ? (resident ? 'intermediates in wasm memory' : 'some intermediates copied through JS') : 'intermediates in JS arrays';
     return {
       backend: c.backend,
+      path: 'composite',
+      name: this.composite,
+      flags: {},
       kernel: `${this.composite}: ${c.stages.map((s) => `${s.name} [${s.kernel}]`).join(' -> ')} (${where})`,
       weightBytes: c.stages.reduce((sum, s) => sum + s.weightBytes, 0),
       workspaceBytes: c.stages.reduce((sum, s) => sum + s.workspaceBytes, 0) + c.intermediateBytes,

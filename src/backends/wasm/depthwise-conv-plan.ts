@@ -16,7 +16,7 @@
  * Non-zero padding modes run on a padded copy (pad_image), as the GEMM plan does. Workspaces depend on the
  * input shape and are re-sized only when it changes.
  */
-import type { PlanInfo } from '../../plan.js';
+import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
@@ -152,23 +152,21 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
 
   get info(): PlanInfo {
     const p = this.params;
-    let kernel: string;
-    if (this.channelsLast) {
-      kernel = this.multiplier === 1 ? 'dwconv-cl-4ch' : `dwconv-cl-4ch (multiplier ${this.multiplier}, swizzle)`;
-    } else {
-      const sw = p.stride[p.stride.length - 1]!;
-      const chunks = this.lastChunk ? `, staged in chunks of ${this.lastChunk} channels` : '';
-      kernel = this.lastBlocked
-        ? `dwconv-cf-blocked-4ch-8px (stride ${sw}${sw === 2 ? ', parity split' : ''}${chunks})`
-        : `dwconv-cf-4px (stride ${sw}${sw === 2 ? ', even/odd split' : sw > 2 ? ', lane gather' : ''}${chunks})`;
-    }
-    return {
-      backend: 'wasm',
-      kernel: p.paddingMode === 'zeros' ? kernel : `${kernel.replace(/\)$/, '')}${kernel.endsWith(')') ? ', ' : ' ('}${p.paddingMode} pad copy)`,
-      weightBytes: this.weightBytes,
-      workspaceBytes: this.workspaceBytes,
-      threads: this.threads,
-    };
+    const sw = p.stride[p.stride.length - 1]!;
+    const padCopy = p.paddingMode !== 'zeros' ? { padCopy: p.paddingMode } : {};
+    const chunks = this.lastChunk ? { chunkChannels: this.lastChunk } : {};
+    const kernel: KernelInfo = this.channelsLast
+      ? { path: 'depthwise', name: 'dwconv-cl-4ch', tile: '4ch', layout: 'channels-last', flags: { ...(this.multiplier > 1 && { multiplier: this.multiplier }), ...padCopy } }
+      : this.lastBlocked
+        ? { path: 'depthwise-blocked', name: 'dwconv-cf-blocked-4ch-8px', tile: '4ch-8px', layout: 'channels-first', flags: { stride: sw, ...(sw === 2 && { split: 'parity' }), ...chunks, ...padCopy } }
+        : {
+            path: 'depthwise',
+            name: 'dwconv-cf-4px',
+            tile: '4px',
+            layout: 'channels-first',
+            flags: { stride: sw, ...(sw === 2 ? { split: 'even/odd' } : sw > 2 ? { split: 'lane gather' } : {}), ...chunks, ...padCopy },
+          };
+    return { backend: 'wasm', ...kernel, kernel: describeKernel(kernel), weightBytes: this.weightBytes, workspaceBytes: this.workspaceBytes, threads: this.threads };
   }
 
   protected prepare(g: ConvGeometry): Prepared {

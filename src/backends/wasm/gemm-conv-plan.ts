@@ -10,7 +10,7 @@
  * Workspaces depend on the input shape and are re-sized only when it changes, so repeated runs on one shape
  * allocate nothing.
  */
-import type { PlanInfo } from '../../plan.js';
+import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { type PaddedCopy, copyIntoPadded, needsPadCopy, padImage } from './pad-copy.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
@@ -221,17 +221,21 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   }
 
   get info(): PlanInfo {
-    const kernel = this.packsB ? 'gemm-6x8-packed-b-cl' : `gemm-${this.rows}x8-packed-a-cf`;
-    const strided = this.params.stride.some((v) => v > 1);
-    const via = this.viaChannelsFirst ? ' via channels-first' : '';
-    const how = { direct: `${strided ? 'direct strided' : 'direct stride-1'}${via}`, im2col: 'packed im2col', inPlace: 'direct 1x1' }[this.lastStrategy];
-    return {
-      backend: 'wasm',
-      kernel: `${kernel} (${how}${this.params.paddingMode === 'zeros' ? '' : `, ${this.params.paddingMode} pad copy`}${this.lastRecut ? `, rows of ${this.lastRecut} pixels` : ''}${this.lastBandRows ? `, output in bands of ${this.lastBandRows} rows` : ''})`,
-      weightBytes: this.weightBytes,
-      workspaceBytes: this.workspaceBytes,
-      threads: this.cachedCalls,
+    const p = this.params;
+    const path = ({ direct: 'gemm-direct', im2col: 'gemm-im2col', inPlace: 'gemm-1x1' } as const)[this.lastStrategy];
+    const kernel: KernelInfo = {
+      path,
+      name: this.packsB ? 'gemm-6x8-packed-b-cl' : `gemm-${this.rows}x8-packed-a-cf`,
+      tile: this.packsB ? '6x8' : `${this.rows}x8`,
+      layout: this.packsB ? 'channels-last' : 'channels-first',
+      flags: {
+        ...(path === 'gemm-direct' && { strided: p.stride.some((v) => v > 1), viaChannelsFirst: this.viaChannelsFirst }),
+        ...(p.paddingMode !== 'zeros' && { padCopy: p.paddingMode }),
+        ...(this.lastRecut && { rowLength: this.lastRecut }),
+        ...(this.lastBandRows && { bandRows: this.lastBandRows }),
+      },
     };
+    return { backend: 'wasm', ...kernel, kernel: describeKernel(kernel), weightBytes: this.weightBytes, workspaceBytes: this.workspaceBytes, threads: this.cachedCalls };
   }
 
   /** Channels-last 1x1, stride 1, unpadded: the input rows are the GEMM's A operand as they stand. */

@@ -8,7 +8,7 @@
  * shape: the window of the input the phases read (padding or crop), and the phase table the kernel walks.
  */
 import { SimdconvError } from '../../errors.js';
-import type { PlanInfo } from '../../plan.js';
+import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { TconvCfArgs, TconvClArgs } from './gen/kernels.js';
@@ -161,14 +161,16 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
 
   get info(): PlanInfo {
     const layout = this.channelsLast ? 'cl' : 'cf';
+    const tile = `${this.channelsLast ? 4 : this.tile}x8`;
     const phases = this.params.stride.reduce((a, b) => a * b, 1);
-    return {
-      backend: 'wasm',
-      kernel: `igemm-${this.channelsLast ? 4 : this.tile}x8-transposed-${layout} (${phases} stride phase${phases === 1 ? '' : 's'})`,
-      weightBytes: this.weightBytes,
-      workspaceBytes: this.workspaceBytes,
-      threads: this.threads,
+    const kernel: KernelInfo = {
+      path: 'transposed',
+      name: `igemm-${tile}-transposed-${layout}`,
+      tile,
+      layout: this.channelsLast ? 'channels-last' : 'channels-first',
+      flags: { phases },
     };
+    return { backend: 'wasm', ...kernel, kernel: describeKernel(kernel), weightBytes: this.weightBytes, workspaceBytes: this.workspaceBytes, threads: this.threads };
   }
 
   protected prepare(g: ConvGeometry): Prepared {

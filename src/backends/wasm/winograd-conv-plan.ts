@@ -5,7 +5,7 @@
  * microkernels as 16 (64) matrices [Cout][Cin]. Per input shape: the zero-padded image (split into width
  * phases when dilated), rounded up to whole tiles, and per thread the two L2-sized scratch blocks (transformed
  * inputs V, products M). */
-import type { PlanInfo } from '../../plan.js';
+import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { WinoF222CfArgs, WinoF23CfArgs } from './gen/kernels.js';
@@ -144,13 +144,14 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
   }
 
   get info(): PlanInfo {
-    return {
-      backend: 'wasm',
-      kernel: `winograd-${this.rank === 2 ? 'f2x2-3x3' : 'f2x2x2-3x3x3'}-gemm-${this.rows}x8-cf`,
-      weightBytes: this.weightBytes,
-      workspaceBytes: this.workspaceBytes,
-      threads: this.threads,
+    const kernel: KernelInfo = {
+      path: 'winograd',
+      name: `winograd-${this.rank === 2 ? 'f2x2-3x3' : 'f2x2x2-3x3x3'}-gemm-${this.rows}x8-cf`,
+      tile: `${this.rows}x8`,
+      layout: 'channels-first',
+      flags: { transform: this.rank === 2 ? 'F(2x2, 3x3)' : 'F(2x2x2, 3x3x3)' },
     };
+    return { backend: 'wasm', ...kernel, kernel: describeKernel(kernel), weightBytes: this.weightBytes, workspaceBytes: this.workspaceBytes, threads: this.threads };
   }
 
   protected prepare(g: ConvGeometry): Prepared {

@@ -6,7 +6,7 @@
  */
 /// <reference types="@webgpu/types" />
 import { SimdconvError } from '../../errors.js';
-import type { PlanInfo } from '../../plan.js';
+import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, checkOut, resolveConvGeometry, shapeSize } from '../../shape.js';
 import type { Tensor } from '../../types.js';
 import {
@@ -69,14 +69,15 @@ export class GpuKernelPlan {
     const channelsLast = p.layout === 'channels-last';
     const bias = new Float32Array(p.outChannels);
     if (p.bias) bias.set(p.bias);
-    let kernel: string;
+    let kernel: KernelInfo;
     if (isDepthwise(p)) {
       this.gemm = null;
       const dw = lowerDepthwiseWeights(p);
       this.depthwise = dw;
       const variant = { channelsLast, vec4: dw.vec4 };
-      kernel = depthwiseShaderKey(variant);
-      this.pipeline = rt.pipeline(kernel, () => depthwiseShader(variant));
+      const key = depthwiseShaderKey(variant);
+      kernel = { path: 'webgpu-depthwise', name: key, flags: {} };
+      this.pipeline = rt.pipeline(key, () => depthwiseShader(variant));
       this.weightBuffers = [rt.bufferFrom('weight', dw.weights), rt.bufferFrom('bias', bias)];
     } else {
       this.depthwise = null;
@@ -85,16 +86,18 @@ export class GpuKernelPlan {
       const variant = { tileN: gw.tileN, channelsLast, vec4A: gw.vec4A };
       const key = gemmShaderKey(variant);
       this.pipeline = rt.pipeline(key, () => gemmShader(variant));
-      kernel = p.transposed ? `${key} (transposed: ${gw.phases.length} stride phases)` : key;
+      kernel = { path: 'webgpu-gemm', name: key, flags: p.transposed ? { phases: gw.phases.length } : {} };
       this.weightBuffers = [rt.bufferFrom('weight', gw.packedB), rt.bufferFrom('kinfo', gw.kinfo), rt.bufferFrom('bias', bias)];
     }
     this.padPipeline = needsPadPass(p) ? rt.pipeline(padShaderKey(channelsLast), () => padShader(channelsLast)) : null;
-    if (this.padPipeline) kernel = `${padShaderKey(channelsLast)} + ${kernel}`;
+    if (this.padPipeline) kernel = { ...kernel, flags: { ...kernel.flags, padPass: padShaderKey(channelsLast) } };
     const weightBytes = this.weightBuffers.reduce((s, b) => s + b.size, 0);
     const plan = this;
     this.info = {
       backend: 'webgpu',
-      kernel,
+      ...kernel,
+      layout: p.layout,
+      kernel: describeKernel(kernel),
       weightBytes,
       get workspaceBytes() {
         return plan.workspaceBytes;
