@@ -12,13 +12,13 @@ import {
   chooseTileN,
   depthwiseUniforms,
   gemmUniforms,
-  isDepthwise,
   lowerDepthwiseWeights,
   lowerGemmShape,
   lowerGemmWeights,
   needsPadPass,
   padUniforms,
 } from '../src/backends/webgpu/lower.js';
+import { isDepthwise } from '../src/lowering.js';
 import { convForward, convTransposeForward } from '../src/reference.js';
 import { type ConvGeometry, type ConvParams, resolveConvGeometry, resolveConvParams, resolveConvTransposeParams, shapeSize } from '../src/shape.js';
 import type { ConvOptions, ConvTransposeOptions, Tensor } from '../src/types.js';

@@ -17,6 +17,7 @@
  * input shape and are re-sized only when it changes.
  */
 import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
+import { padsByCopy } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
@@ -88,11 +89,6 @@ interface Prepared extends Shape {
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
-/** Depthwise: every input channel is its own group (a single channel with groups 1 is a normal convolution). */
-export function isDepthwise(p: ConvParams): boolean {
-  return !p.transposed && p.groups === p.inChannels && p.groups > 1;
-}
-
 export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   private readonly weights: number;
   /** The channels-first weights packed for the channel-blocked kernel, where it can apply (else 0). */
@@ -153,7 +149,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   get info(): PlanInfo {
     const p = this.params;
     const sw = p.stride[p.stride.length - 1]!;
-    const padCopy = p.paddingMode !== 'zeros' ? { padCopy: p.paddingMode } : {};
+    const padCopy = padsByCopy(p) ? { padCopy: p.paddingMode as 'reflect' | 'replicate' | 'circular' } : {};
     const chunks = this.lastChunk ? { chunkChannels: this.lastChunk } : {};
     const kernel: KernelInfo = this.channelsLast
       ? { path: 'depthwise', name: 'dwconv-cl-4ch', tile: '4ch', layout: 'channels-last', flags: { ...(this.multiplier > 1 && { multiplier: this.multiplier }), ...padCopy } }
@@ -172,7 +168,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   protected prepare(g: ConvGeometry): Prepared {
     const { heap } = this.rt;
     const p = g.params;
-    const padCopy = p.paddingMode !== 'zeros';
+    const padCopy = padsByCopy(p);
     const paddedSize = g.inSize.map((n, i) => n + p.padBefore[i]! + p.padAfter[i]!);
     // What the kernel sees: the padded copy with no padding left, or the input with zero padding.
     const [D, H, W] = to3d(padCopy ? paddedSize : g.inSize, 1);

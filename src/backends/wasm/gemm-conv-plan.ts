@@ -11,6 +11,7 @@
  * allocate nothing.
  */
 import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
+import { hasPadding, padsByCopy } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { type PaddedCopy, copyIntoPadded, needsPadCopy, padImage } from './pad-copy.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
@@ -133,10 +134,6 @@ export function recutRowLength(pixels: number, rowLength: number): number {
   return below;
 }
 
-function hasPadding(p: ConvParams): boolean {
-  return p.padBefore.some((v) => v > 0) || p.padAfter.some((v) => v > 0);
-}
-
 export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private readonly weights: number;
   private readonly bias: number;
@@ -173,7 +170,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const K = cinG * taps;
     this.reduction = K;
     this.channelsLast = params.layout === 'channels-last';
-    this.viaChannelsFirst = this.channelsLast && taps >= DIRECT_MIN_TAPS && params.paddingMode === 'zeros' && (groups > 1 || cinG <= 4);
+    this.viaChannelsFirst = this.channelsLast && taps >= DIRECT_MIN_TAPS && !padsByCopy(params) && (groups > 1 || cinG <= 4);
     const packedB = this.packsB;
 
     this.rows = rowsPerTile(coutG, rt.build);
@@ -230,7 +227,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
       layout: this.packsB ? 'channels-last' : 'channels-first',
       flags: {
         ...(path === 'gemm-direct' && { strided: p.stride.some((v) => v > 1), viaChannelsFirst: this.viaChannelsFirst }),
-        ...(p.paddingMode !== 'zeros' && { padCopy: p.paddingMode }),
+        ...(padsByCopy(p) && { padCopy: p.paddingMode as 'reflect' | 'replicate' | 'circular' }),
         ...(this.lastRecut && { rowLength: this.lastRecut }),
         ...(this.lastBandRows && { bandRows: this.lastBandRows }),
       },
@@ -268,7 +265,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const stridedWidth = p.stride[p.stride.length - 1]! > 1;
     const taps = shapeSize(p.kernel);
     const unstrided = p.stride.every((s) => s === 1);
-    const direct = !this.channelsLast && (taps >= DIRECT_MIN_TAPS || (unstrided && (taps === 2 || !hasPadding(p)))) && (!stridedWidth || p.paddingMode === 'zeros');
+    const direct = !this.channelsLast && (taps >= DIRECT_MIN_TAPS || (unstrided && (taps === 2 || !hasPadding(p)))) && (!stridedWidth || !padsByCopy(p));
     return direct ? 'direct' : 'im2col';
   }
 
@@ -282,7 +279,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     // The direct path reads a width-strided input split into SW phases of `segment` values per row.
     const phases = strategy === 'direct' ? SW : 1;
     // A padded image: always for the non-zero modes; for zeros only where the direct path needs one.
-    const needsPadded = p.paddingMode !== 'zeros' || (strategy === 'direct' && (hasPadding(p) || phases > 1 || this.viaChannelsFirst));
+    const needsPadded = padsByCopy(p) || (strategy === 'direct' && (hasPadding(p) || phases > 1 || this.viaChannelsFirst));
     // The direct path reads an unpadded 1x1 stride-1 input in rows of its own length (recutRowLength).
     const pixels = shapeSize(g.outSize);
     const recut = strategy === 'direct' && !needsPadded && p.kernel.every((k) => k === 1) && p.stride.every((v) => v === 1) ? recutRowLength(pixels, g.outSize[g.outSize.length - 1]!) : 0;
@@ -334,7 +331,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const yCf = yCfBytes ? heap.alloc(yCfBytes, 'workspace') : 0;
     const queue = workQueueFor(this.rt, threads);
     this.workspaceBytes = panelBytes * panels.length + paddedLen * 4 + offsetBytes + yCfBytes + queueBytes + bandBytes;
-    const padTogether = strategy === 'direct' && queue !== 0 && padded !== 0 && !this.viaChannelsFirst && p.paddingMode === 'zeros';
+    const padTogether = strategy === 'direct' && queue !== 0 && padded !== 0 && !this.viaChannelsFirst && !padsByCopy(p);
 
     const [D, H, W] = recut ? [1, pixels / recut, recut] : to3d(needsPadded ? paddedSize : g.inSize, 1);
     const [KD, KH, KW] = to3d(p.kernel, 1);

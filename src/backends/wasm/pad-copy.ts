@@ -2,6 +2,7 @@
  * The reflect / replicate / circular padding modes: one image is copied into a padded buffer
  * (assembly/pad.ts) so the convolution kernels only ever see zero padding.
  */
+import { padsByCopy } from '../../lowering.js';
 import type { ConvGeometry } from '../../shape.js';
 import { to3d } from '../../shape.js';
 import type { KernelExports, PadImageFields } from './gen/kernels.js';
@@ -10,9 +11,9 @@ import type { WasmRuntime } from './runtime.js';
 
 const MODE_CODE = { zeros: 0, reflect: 1, replicate: 2, circular: 3 } as const;
 
-/** Whether the plan's padding mode needs a padded copy of each image. */
+/** Whether the plan's padding mode needs a padded copy of each image (lowering.ts padsByCopy). */
 export function needsPadCopy(g: ConvGeometry): boolean {
-  return MODE_CODE[g.params.paddingMode] !== 0;
+  return padsByCopy(g.params);
 }
 
 /** pad_image's fields but the two pointers, per geometry: a run looks them up instead of building them. */

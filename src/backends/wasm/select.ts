@@ -6,7 +6,8 @@
  */
 import type { ConvPlan } from '../../plan.js';
 import type { ConvParams } from '../../shape.js';
-import { WasmDepthwiseConvPlan, isDepthwise } from './depthwise-conv-plan.js';
+import { isDepthwise } from '../../lowering.js';
+import { WasmDepthwiseConvPlan } from './depthwise-conv-plan.js';
 import { WasmGemmConvPlan } from './gemm-conv-plan.js';
 import type { WasmRuntime } from './runtime.js';
 import { WasmTransposedConvPlan } from './transposed-conv-plan.js';

@@ -9,6 +9,7 @@
  */
 import { SimdconvError } from '../../errors.js';
 import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
+import { type AxisPhase, axisPhases } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { TconvCfArgs, TconvClArgs } from './gen/kernels.js';
@@ -24,29 +25,6 @@ const BLOCK_BYTES = 256 * 1024;
 /** The 6 x 8 output tile buffer at the head of a channels-first panel (assembly/transposed.ts TILE_BYTES). */
 const TILE_BYTES = 192;
 
-/** One output phase r = o mod s on one axis: the taps t reaching it and the input offset of each (i = j + off). */
-interface AxisPhase {
-  readonly taps: readonly number[];
-  readonly offsets: readonly number[];
-}
-
-/** The phases of one axis: y[o] += x[i] w[t] for o = i*s - p + t*d; phase r holds o = r + s*j. */
-export function axisPhases(k: number, s: number, d: number, p: number): AxisPhase[] {
-  const phases: AxisPhase[] = [];
-  for (let r = 0; r < s; r++) {
-    const taps: number[] = [];
-    const offsets: number[] = [];
-    for (let t = 0; t < k; t++) {
-      const v = r + p - t * d;
-      if (((v % s) + s) % s === 0) {
-        taps.push(t);
-        offsets.push(v / s);
-      }
-    }
-    phases.push({ taps, offsets });
-  }
-  return phases;
-}
 
 /** One input shape's buffers and calls. */
 interface Shape {

@@ -6,6 +6,7 @@
  * phases when dilated), rounded up to whole tiles, and per thread the two L2-sized scratch blocks (transformed
  * inputs V, products M). */
 import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
+import { padsByCopy } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { WinoF222CfArgs, WinoF23CfArgs } from './gen/kernels.js';
@@ -29,7 +30,7 @@ export function winogradApplies(p: ConvParams): boolean {
     p.stride.every((s) => s === 1) &&
     (p.rank === 2 || p.dilation.every((d) => d === 1)) &&
     p.groups === 1 &&
-    p.paddingMode === 'zeros'
+    !padsByCopy(p)
   );
 }
 

@@ -6,6 +6,7 @@
  */
 /// <reference types="@webgpu/types" />
 import { SimdconvError } from '../../errors.js';
+import { isDepthwise } from '../../lowering.js';
 import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, checkOut, resolveConvGeometry, shapeSize } from '../../shape.js';
 import type { Tensor } from '../../types.js';
@@ -14,7 +15,6 @@ import {
   type GemmWeights,
   depthwiseUniforms,
   gemmUniforms,
-  isDepthwise,
   lowerDepthwiseWeights,
   lowerGemmShape,
   lowerGemmWeights,

@@ -21,7 +21,8 @@
  * B is packed once per plan as [phase][group][Kp][Np] (K padded to the K tile, Cout/groups to the N tile, with
  * zeros), so the kernel loads B as vec4 without bounds checks.
  */
-import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
+import { axisPhases, padsByCopy } from '../../lowering.js';
+import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 
 export type Vec3 = readonly [number, number, number];
 
@@ -30,22 +31,10 @@ export const TILE_M = 64;
 export const TILE_K = 16;
 export type TileN = 16 | 32 | 64;
 
-export function to3(values: readonly number[], fill: number): [number, number, number] {
-  const v = [...new Array<number>(3 - values.length).fill(fill), ...values];
-  return [v[0]!, v[1]!, v[2]!];
-}
-
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 /** Non-zero padding modes are applied by a pad kernel first; the convolution then reads the padded copy. */
-export function needsPadPass(p: ConvParams): boolean {
-  return !p.transposed && p.paddingMode !== 'zeros' && [...p.padBefore, ...p.padAfter].some((v) => v > 0);
-}
-
-/** groups = Cin, one input channel per group (any channel multiplier): the dedicated depthwise kernel. */
-export function isDepthwise(p: ConvParams): boolean {
-  return !p.transposed && p.groups > 1 && p.inChannels === p.groups;
-}
+export const needsPadPass = padsByCopy;
 
 export interface GemmPhase {
   /** First output index per axis: the residue class this phase writes (0 for a convolution). */
@@ -89,9 +78,9 @@ interface PhaseTaps {
 }
 
 function convTaps(p: ConvParams, prePad: boolean): PhaseTaps[] {
-  const k = to3(p.kernel, 1);
-  const dl = to3(p.dilation, 1);
-  const pb = prePad ? [0, 0, 0] : to3(p.padBefore, 0);
+  const k = to3d(p.kernel, 1);
+  const dl = to3d(p.dilation, 1);
+  const pb = prePad ? [0, 0, 0] : to3d(p.padBefore, 0);
   const taps: Array<{ index: number; off: Vec3 }> = [];
   for (let td = 0; td < k[0]; td++)
     for (let th = 0; th < k[1]; th++)
@@ -103,21 +92,12 @@ function convTaps(p: ConvParams, prePad: boolean): PhaseTaps[] {
 
 /** Stride-phase decomposition of a transposed convolution: one entry per output residue class. */
 function transposedTaps(p: ConvParams): PhaseTaps[] {
-  const k = to3(p.kernel, 1);
-  const st = to3(p.stride, 1);
-  const dl = to3(p.dilation, 1);
-  const pad = to3(p.padBefore, 0);
+  const k = to3d(p.kernel, 1);
+  const st = to3d(p.stride, 1);
+  const dl = to3d(p.dilation, 1);
+  const pad = to3d(p.padBefore, 0);
   // Per axis and residue o0: the taps t with (o0 + pad - t * d) divisible by s, and the input offset.
-  const perAxis = [0, 1, 2].map((a) =>
-    Array.from({ length: st[a]! }, (_, o0) => {
-      const list: Array<{ t: number; off: number }> = [];
-      for (let t = 0; t < k[a]!; t++) {
-        const num = o0 + pad[a]! - t * dl[a]!;
-        if (((num % st[a]!) + st[a]!) % st[a]! === 0) list.push({ t, off: num / st[a]! });
-      }
-      return list;
-    }),
-  );
+  const perAxis = [0, 1, 2].map((a) => axisPhases(k[a]!, st[a]!, dl[a]!, pad[a]!).map((ph) => ph.taps.map((t, i) => ({ t, off: ph.offsets[i]! }))));
   const phases: PhaseTaps[] = [];
   for (let rd = 0; rd < st[0]; rd++)
     for (let rh = 0; rh < st[1]; rh++)
@@ -224,8 +204,8 @@ export interface GemmShape {
 export function lowerGemmShape(w: GemmWeights, g: ConvGeometry): GemmShape {
   const p = g.params;
   const inSize = paddedInSize(g);
-  const outSize = to3(g.outSize, 1);
-  const st = to3(p.stride, 1);
+  const outSize = to3d(g.outSize, 1);
+  const st = to3d(p.stride, 1);
   const nTiles = w.Np / w.tileN;
   const dispatches: GemmDispatch[] = [];
   for (const phase of w.phases) {
@@ -251,10 +231,10 @@ export function lowerGemmShape(w: GemmWeights, g: ConvGeometry): GemmShape {
 /** The input extent the convolution kernel reads (the pad pass's output size when there is one). */
 export function paddedInSize(g: ConvGeometry): Vec3 {
   const p = g.params;
-  const inSize = to3(g.inSize, 1);
+  const inSize = to3d(g.inSize, 1);
   if (!needsPadPass(p)) return inSize;
-  const pb = to3(p.padBefore, 0);
-  const pa = to3(p.padAfter, 0);
+  const pb = to3d(p.padBefore, 0);
+  const pa = to3d(p.padAfter, 0);
   return [inSize[0] + pb[0] + pa[0], inSize[1] + pb[1] + pa[1], inSize[2] + pb[2] + pa[2]];
 }
 
@@ -308,19 +288,19 @@ export function lowerDepthwiseWeights(p: ConvParams): DepthwiseWeights {
 export function depthwiseUniforms(dw: DepthwiseWeights, g: ConvGeometry): { data: ArrayBuffer; invocations: number } {
   const p = g.params;
   const inSize = paddedInSize(g);
-  const outSize = to3(g.outSize, 1);
+  const outSize = to3d(g.outSize, 1);
   const buf = new ArrayBuffer(DEPTHWISE_UNIFORM_BYTES);
   const i = new Int32Array(buf);
   const f = new Float32Array(buf);
   const prod = (v: Vec3): number => v[0] * v[1] * v[2];
-  const kernel = to3(p.kernel, 1);
+  const kernel = to3d(p.kernel, 1);
   const total = g.batch * p.outChannels * prod(outSize);
   const invocations = dw.vec4 ? total / 4 : total;
   i.set([...inSize, prod(inSize)], 0);
   i.set([...outSize, prod(outSize)], 4);
-  i.set([...to3(p.stride, 1), 0], 8);
-  i.set([...(dw.prePad ? [0, 0, 0] : to3(p.padBefore, 0)), 0], 12);
-  i.set([...to3(p.dilation, 1), 0], 16);
+  i.set([...to3d(p.stride, 1), 0], 8);
+  i.set([...(dw.prePad ? [0, 0, 0] : to3d(p.padBefore, 0)), 0], 12);
+  i.set([...to3d(p.dilation, 1), 0], 16);
   i.set([...kernel, prod(kernel)], 20);
   i.set([invocations, p.outChannels, p.outChannels / p.inChannels, p.inChannels], 24);
   f.set([p.clamp.min, p.clamp.max, 0, 0], 28);
@@ -333,7 +313,7 @@ export const PAD_MODE_CODE = { zeros: 0, reflect: 1, replicate: 2, circular: 3 }
 
 export function padUniforms(g: ConvGeometry): { data: ArrayBuffer; invocations: number } {
   const p = g.params;
-  const inSize = to3(g.inSize, 1);
+  const inSize = to3d(g.inSize, 1);
   const outSize = paddedInSize(g);
   const prod = (v: Vec3): number => v[0] * v[1] * v[2];
   const invocations = g.batch * p.inChannels * prod(outSize);
@@ -343,7 +323,7 @@ export function padUniforms(g: ConvGeometry): { data: ArrayBuffer; invocations: 
     prod(inSize),
     ...outSize,
     prod(outSize),
-    ...to3(p.padBefore, 0),
+    ...to3d(p.padBefore, 0),
     0,
     invocations,
     p.inChannels,
