@@ -18,7 +18,7 @@ import { describeKernel } from '../src/plan.js';
 import { convForward, referenceConv, type Tensor64 } from '../src/reference.js';
 import { type ConvOp, resolveConvGeometry, resolveConvParams } from '../src/shape.js';
 import type { Activation, ConvOptions, Layout, PaddingMode, Tensor } from '../src/types.js';
-import { MIN_MACS_PER_THREAD } from '../src/backends/wasm/dispatch.js';
+import { MIN_MACS_PER_THREAD } from '../src/backends/wasm/tile-policy.js';
 import { chainMakers } from '../src/backends/wasm/chain.js';
 import { wasmConvPlan } from '../src/backends/wasm/select.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';

@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
 import { referenceConv } from '../src/reference.js';
-import { recutRowLength, rowsPerTile } from '../src/backends/wasm/gemm-conv-plan.js';
+import { recutRowLength, rowsPerTile } from '../src/backends/wasm/tile-policy.js';
 import type { ConvOptions, Tensor } from '../src/types.js';
 import { sameBits } from './helpers/bits.js';
 import { randomTensor, rng } from './helpers/random.js';

@@ -25,48 +25,9 @@ import { DwconvCfArgs, DwconvClArgs } from './gen/kernels.js';
 import { setArgs } from './kernel-args.js';
 import type { ChannelChunks, RunJob } from './runner.js';
 import { STAGING_SPARE, Staging } from './staging.js';
+import { BLOCKED_MAX_OW_THREADED, DEPTHWISE_CHUNK_BYTES, DEPTHWISE_MAC_COST } from './tile-policy.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
-
-/**
- * A depthwise multiply-add costs about three of the GEMM kernels' (nine per output and a load each: 9-15 GFLOP/s
- * against 25-35), so the threading threshold (dispatch.ts MIN_MACS_PER_THREAD, set in GEMM multiply-adds) counts
- * each three times. With the GEMM's threshold, 144 channels of 56x56 ran on one thread; on two: 1.3-1.8x.
- */
-const DEPTHWISE_MAC_COST = 3;
-
-
-/**
- * Input plus output bytes per chunk and thread of a staged channels-first run. Channel c of the output reads only
- * channel c of the input (c / M with a multiplier), so `run` stages the input, computes and copies the output
- * out chunk by chunk of channels (whichever of the two is not in wasm memory already): each chunk's copy in,
- * kernel and copy out meet in L2 instead of memory, and with threads the calling thread copies the next chunk
- * in and the last one out while the others compute.
- * Copies were a third of a one-thread run of 144 channels of 56x56 (profiled: kernel 60%, copy in 16%, copy
- * out 18%). Paired against whole images (144 ch 56x56 k3, both orders, relaxed and SIMD128): input and output
- * staged, one thread 1.00-1.03x, two threads 1.17-1.27x; input in wasm memory (the benchmark's setting), one
- * thread 1.03-1.05x, two threads 1.16-1.18x. 256 KiB to 1 MiB per chunk measured alike.
- * A staged output goes through buffers of one chunk (two with threads) rather than a whole staged image: the
- * same lines are rewritten every step instead of a new stretch of memory, and the staging holds 2 chunks
- * instead of the whole output (144 ch 56x56: 0.4 against 1.8 MB). Paired against whole-output staging,
- * relaxed / SIMD128: one thread 0.99x / 1.02x, two threads 1.02x / 1.01x and 1.02x / 0.98x.
- */
-const CHUNK_BYTES = 512 * 1024;
-/**
- * The chunk size above is per thread: with two, a chunk of 512 KiB split 144 ch 56x56 into 8-9 steps of 16-20
- * channels, and every step's barrier and last unit cost more than the chunk's cache gain.
- */
-const chunkBytesFor = (threads: number) => CHUNK_BYTES * threads;
-/**
- * Widest output the blocked path takes with threads. Where it gains little on one thread (144 ch 56x56,
- * relaxed: 1.08x the per-plane kernel), its units of 4 channels are too coarse to share a staged run's chunks.
- * Paired at two threads on 144 ch 56x56, output staged, against the blocked path in 512 KiB chunks: per-plane
- * in 512 KiB chunks 1.05x, blocked in 1 MiB 1.04x, per-plane in 1 MiB (as now) 1.14-1.20x, in 2 MiB 1.17x;
- * SIMD128 (per-plane either way) 1 MiB 1.05-1.08x, 2 MiB 1.09x; one thread 1.00x. With a resident output the
- * two kernels measured alike at two threads (0.141-0.145 ms). On narrower maps the blocked path stays: 1.4-2.7x
- * the per-plane kernel at 7x7 to 28x28 (assembly/depthwise-blocked.ts).
- */
-const BLOCKED_MAX_OW_THREADED = 32;
 
 /** One input shape's buffers and calls. */
 interface Shape {
@@ -284,7 +245,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     if (this.channelsLast || needsPadCopy(g)) return 0;
     const perChannel = (shapeSize(g.inSize) + this.multiplier * shapeSize(g.outSize)) * 4;
     const threads = prep.calls.length;
-    const fit = Math.floor(chunkBytesFor(threads) / perChannel);
+    const fit = Math.floor(DEPTHWISE_CHUNK_BYTES * threads / perChannel);
     const chunk = prep.blocked ? Math.max(4 * threads, fit - (fit % (4 * threads))) : Math.max(threads, fit);
     return chunk < g.params.inChannels ? chunk : 0;
   }

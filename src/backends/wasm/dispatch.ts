@@ -3,6 +3,7 @@
  * thread. Plans build their calls (argument structs) once per input shape and only set pointers per run.
  */
 import type { KernelArgs } from './kernel-args.js';
+import { MIN_MACS_PER_THREAD } from './tile-policy.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** One driver call: its argument struct in wasm memory (kernel-args.ts). */
@@ -14,8 +15,6 @@ export interface KernelPool {
   run(calls: readonly KernelCall[], failWord?: number, meanwhile?: () => void): void;
 }
 
-/** Below this many multiply-accumulates per thread, waking threads (13-35 us measured here) costs more than it saves. */
-export const MIN_MACS_PER_THREAD = 1 << 21;
 
 export function threadsFor(rt: WasmRuntime, macs: number): number {
   const size = rt.pool?.size ?? 1;

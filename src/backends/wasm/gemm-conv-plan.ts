@@ -17,44 +17,12 @@ import { type PaddedCopy, copyIntoPadded, needsPadCopy, padImage } from './pad-c
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { ConvDirectCfArgs, ConvGemmCfArgs, ConvGemmClArgs } from './gen/kernels.js';
 import { setArgs } from './kernel-args.js';
-
 import { OutputBands } from './output-bands.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { BandedOutput, RunJob } from './runner.js';
 import { STAGING_SPARE, Staging } from './staging.js';
+import { PANEL_BYTES, bandRowsFor, gemmStrategy, recutRowLength, rowsPerTile, viaChannelsFirst } from './tile-policy.js';
 import type { WasmRuntime } from './runtime.js';
-import type { WasmBuild } from './module.js';
-
-/** Target size of the im2col panel: small enough to stay in L2 while the microkernel sweeps it. */
-export const PANEL_BYTES = 256 * 1024;
-
-/**
- * Output channels per group from which the SIMD128 build's convolution panels have 4 rows: there, with a
- * multiply and an add per product, the 6x8 tile's 24 arithmetic ops, 8 loads and one spilled accumulator per
- * step outrun what the core issues, and on gathered receptive fields (assembly/direct.ts, which gathers from
- * 36 panel rows) the 4x8 tile ran faster. Paired, SIMD128, one thread, 4x8 against 6x8: resnet_3x3 1.13x,
- * dilated 1.15x, resnet_stem 1.11x, sep_spatial 1.08x, pointwise 0.98x (L1-resident probe on gathered panels:
- * 21.8 against 17.9 GFLOP/s); below it (LeNet's 6 channels: 0.83x) the usual choice stands. The relaxed build
- * keeps 6x8, which there ran 1.13x the 4x8 on the same probe. On a later machine of this kind (CPU family 26)
- * the SIMD128 6x8 tile ran 0.64-0.71x the 4x8 on the dense layers; the transposed and Winograd plans, which had
- * kept 6-row panels on SIMD128 too, ran 1.50x (transposed; 1.48x at two threads) and 1.03-1.08x (Winograd) on 4.
- */
-const SIMD128_4_ROWS_FROM = 36;
-
-/**
- * Rows (output channels) per channels-first weight panel: 6 (the 6x8 microkernel, ~1.2x the 4x8's throughput)
- * unless 4-row panels waste less than that gain on padding rows, as with 4 or 8 channels per group, where a
- * 6-row tile computes a third or half of its rows for nothing; on the SIMD128 build, 4 from
- * SIMD128_4_ROWS_FROM channels per group. Without a build, the relaxed build's choice.
- */
-export function rowsPerTile(coutG: number, build: WasmBuild = 'relaxed'): 4 | 6 {
-  if (build === 'simd128' && coutG >= SIMD128_4_ROWS_FROM) return 4;
-  const padded = (rows: number) => Math.ceil(coutG / rows) * rows;
-  return padded(6) / 1.2 <= padded(4) ? 6 : 4;
-}
-
-/** Kernel taps from which the direct path wins whatever the stride and padding (see strategyFor). */
-const DIRECT_MIN_TAPS = 3;
 
 
 type Strategy = 'direct' | 'im2col';
@@ -90,61 +58,11 @@ interface Prepared extends Shape {
   readonly job: RunJob;
 }
 
-/**
- * Bytes of output a band holds. A large output written whole to the staging buffer and then copied out ran at
- * 0.75 of the microkernel's L1 speed (sep_spatial, 11.6 MB), against 0.89 for an output the size of a band:
- * written band by band into a buffer that stays in L2 and copied out from there, the kernel's stores and the
- * copy's loads hit the cache instead of memory. 256 KiB against 512 (paired, both orders): two threads,
- * sep_spatial relaxed 1.04-1.07x, SIMD128 1.03-1.04x (the copy of the last band, which nothing overlaps, is
- * half as long), resnet_stem 1.00-1.02x / 0.99-1.00x; one thread 0.99-1.01x on both. 128 KiB: resnet_stem
- * 0.98x at two threads.
- */
-const BAND_BYTES = 256 * 1024;
-/**
- * Output images from which `run` goes band by band (smaller ones stay in L2 as they are). Batches of smaller
- * images in bands of whole images gained nothing (paired, relaxed, resnet_3x3 batch 8: one thread 0.99-1.00x,
- * two threads 0.99-1.04x).
- */
-const BANDED_FROM_BYTES = 2 * 1024 * 1024;
-
-/** Rows per band (even: the direct path's two-row tail tiles stay inside a band), or 0 for no bands. */
-function bandRowsFor(outChannels: number, rows: number, rowLength: number): number {
-  if (outChannels * rows * rowLength * 4 < BANDED_FROM_BYTES) return 0;
-  const band = Math.max(2, Math.floor(BAND_BYTES / (outChannels * rowLength * 4)) & ~1);
-  return band < rows ? band : 0;
-}
-
-/**
- * Row length for the direct path's view of a 1x1, stride-1 convolution that reads its input as it stands:
- * output pixel i reads input pixel i, so the pixels can be cut into rows of any length. A multiple of 8
- * dividing the pixel count leaves no row a short last tile (28x28: rows of 56 instead of 28, whose last
- * 4 pixels ran an 8-pixel tile on the SIMD128 build's 4-row panels, or the 6x4x2 tail tiles read in place):
- * the smallest such length from the true row length up, else the largest below it; 0 to keep the rows.
- * Paired, both orders (pointwise 256->256 28x28, input in wasm memory): SIMD128 1.14-1.15x on one thread,
- * 1.11-1.12x on two; relaxed 0.97-1.06x on one, 1.04x on two.
- */
-export function recutRowLength(pixels: number, rowLength: number): number {
-  if (rowLength % 8 === 0) return 0;
-  let below = 0;
-  for (let w = 8; w <= pixels / 2; w += 8) {
-    if (pixels % w !== 0) continue;
-    if (w >= rowLength) return w;
-    below = w;
-  }
-  return below;
-}
-
 export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private readonly weights: number;
   private readonly bias: number;
   private readonly channelsLast: boolean;
-  /**
-   * Channels-last tensors on the channels-first direct path, through a transposing pad copy and a transpose of
-   * the output: for few channels per group, where the channels-last GEMM's im2col moves 3-4 values per tap and
-   * its 8-column tiles run half empty. Measured against the channels-last GEMM (relaxed, one thread): grouped
-   * 128->128 g32 56x56 3x3 3.8x, resnet_stem (3 channels) 1.35x, lenet_c1 (1 channel) 8.4x; with 64 channels
-   * per group the channels-first direct path is only ~1.08x ahead before the two transposes.
-   */
+  /** Channels-last tensors on the channels-first direct path (tile-policy.ts viaChannelsFirst). */
   private readonly viaChannelsFirst: boolean;
   private readonly reduction: number;
   /** Channels-first panel height (rowsPerTile); channels-last panels are 8 columns wide. */
@@ -170,7 +88,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const K = cinG * taps;
     this.reduction = K;
     this.channelsLast = params.layout === 'channels-last';
-    this.viaChannelsFirst = this.channelsLast && taps >= DIRECT_MIN_TAPS && !padsByCopy(params) && (groups > 1 || cinG <= 4);
+    this.viaChannelsFirst = viaChannelsFirst(params);
     const packedB = this.packsB;
 
     this.rows = rowsPerTile(coutG, rt.build);
@@ -241,38 +159,10 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     return this.channelsLast && p.kernel.every((k) => k === 1) && p.stride.every((s) => s === 1) && !hasPadding(p);
   }
 
-  /**
-   * Measured side by side (relaxed build, one thread). With the 4x8 tile and channel tiles outside pixel tiles,
-   * direct beat im2col on 3x3 (resnet 64->64: 29 vs 18 GFLOP/s; grouped g32: 13.6 vs 6.7; dilated: 28 vs 24)
-   * but lost on pointwise (10 vs 26), (3,1) and conv3d. With the 6x8 tile swept pixel tile by pixel tile (the
-   * tile's receptive field stays in L1), direct is ahead from 3 taps, 3-D included: sep_spatial (3,1) 25.5-27.1
-   * vs 22.3-25.1, conv3d 3x3x3 20.0-26.0 vs 17.2-25.2 over three runs, never behind.
-   * Since the direct path gathers a pixel tile's receptive field for its channel tiles (assembly/direct.ts
-   * gather_tile), it is ahead from 1 tap too where it reads the input in place (paired, relaxed, one thread):
-   * 1x1 256->256 28x28 1.04-1.05x (two threads 1.03x), 64->256 56x56 1.05x, 96->64 58x56 1.17x, 1x1 groups 3 /
-   * 8 / 32 1.06x / 1.14x / 1.26x, and with few output channels, where im2col repacks the whole input for one or
-   * two panels, 256->6 3.5x, 256->12 2.2x; 1x2 and 2x1 kernels 1.18x unpadded, 1.04x padded. A 1x1 kernel
-   * with padding (0.97x) or a stride (256->512 s2 0.86x, 64->128 s2 0.98x: the phase copy reads the whole
-   * input) stays on im2col, and so do strided 2-tap kernels (not measured; the same copy).
-   * Strided, on the width-phase copy (assembly/direct.ts), against im2col in one run: resnet_stem 7x7 s2
-   * 1.23-1.27x over three runs, 5x5 s2 16->32 1.64x, 3x3 s2 32->64 112x112 1.21x, 3->32 224x224 1.13x,
-   * 256->256 28x28 1.06x, 64->128 56x56 0.95x (noise level), 3x3 s3 1.02x.
-   */
-  private strategyFor(g: ConvGeometry): Strategy {
-    if (this.viaChannelsFirst) return 'direct';
-    const p = g.params;
-    // A width stride needs the phase-split copy, which only the zero padding writes (copy_into_padded).
-    const stridedWidth = p.stride[p.stride.length - 1]! > 1;
-    const taps = shapeSize(p.kernel);
-    const unstrided = p.stride.every((s) => s === 1);
-    const direct = !this.channelsLast && (taps >= DIRECT_MIN_TAPS || (unstrided && (taps === 2 || !hasPadding(p)))) && (!stridedWidth || !padsByCopy(p));
-    return direct ? 'direct' : 'im2col';
-  }
-
   protected prepare(g: ConvGeometry): Prepared {
     const { heap, kernels } = this.rt;
     const p = g.params;
-    const strategy = this.strategyFor(g);
+    const strategy = gemmStrategy(p);
     const inPlace = this.readsInputInPlace(g);
     const paddedSize = g.inSize.map((n, i) => n + p.padBefore[i]! + p.padAfter[i]!);
     const [SD, SH, SW] = to3d(p.stride, 1);

@@ -5,6 +5,7 @@ import { WasmHeap } from './heap.js';
 import { type KernelExports, type WasmBuild, type WasmSource, compileKernels, instantiateKernels } from './module.js';
 import { type ThreadPool, createThreadPool } from './thread-pool.js';
 import { threadSupport } from './thread-support.js';
+import { SPIN_MICROS } from './tile-policy.js';
 
 export interface WasmRuntime {
   readonly build: WasmBuild;
@@ -27,14 +28,6 @@ export interface WasmRuntimeOptions {
   /** A folder holding every .wasm file and the worker script (`init({ wasmBaseUrl })`). */
   baseUrl?: URL;
 }
-
-/**
- * How long the pool's threads busy-wait for the next job before sleeping. A banded run (gemm-conv-plan.ts)
- * hands its workers one job per band, back to back: catching the next one spinning instead of being woken from
- * Atomics.wait (13-35 us each here) measured, paired at 2 threads, relaxed: sep_spatial (27 bands) 1.025x and
- * 1.033x, resnet_stem (7 bands) 1.00x and 1.02x, resnet_3x3 (one job) 1.00x. Idle threads stop within this.
- */
-const SPIN_MICROS = 50;
 
 let warned = false;
 function warnOnce(message: string): void {

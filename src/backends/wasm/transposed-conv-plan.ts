@@ -13,14 +13,12 @@ import { type AxisPhase, axisPhases } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { TconvCfArgs, TconvClArgs } from './gen/kernels.js';
-import { rowsPerTile } from './gemm-conv-plan.js';
+import { PANEL_BYTES, rowsPerTile } from './tile-policy.js';
 import type { RunJob } from './runner.js';
 import { STAGING_SPARE, Staging } from './staging.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
-/** Bytes of input the microkernels sweep per block of pixels: about L2-sized, as PANEL_BYTES for im2col. */
-const BLOCK_BYTES = 256 * 1024;
 
 /** The 6 x 8 output tile buffer at the head of a channels-first panel (assembly/transposed.ts TILE_BYTES). */
 const TILE_BYTES = 192;
@@ -215,13 +213,13 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     if (this.channelsLast) {
       // Pixels per block (a multiple of the 4-row tile) and their two offset tables.
       const pixels = Math.max(...counts[0]!) * Math.max(...counts[1]!) * Math.max(...counts[2]!);
-      block = Math.max(4, Math.floor(BLOCK_BYTES / (maxK * 4) / 4) * 4);
+      block = Math.max(4, Math.floor(PANEL_BYTES / (maxK * 4) / 4) * 4);
       block = Math.min(block, 4096, Math.ceil(pixels / 4) * 4);
       scratchBytes = 2 * block * 4;
     } else {
       // 8-pixel tiles per block, packed into a [K][8] panel each unless one 4-channel panel reads B in place.
       const tiles = Math.max(...counts[0]!) * Math.max(...counts[1]!) * Math.ceil(Math.max(...counts[2]!) / 8);
-      block = Math.max(1, Math.floor(BLOCK_BYTES / (maxK * 4 * 8)));
+      block = Math.max(1, Math.floor(PANEL_BYTES / (maxK * 4 * 8)));
       block = Math.min(block, tiles);
       if (p.outChannels / p.groups > 4) scratchBytes = TILE_BYTES + block * maxK * 32;
     }

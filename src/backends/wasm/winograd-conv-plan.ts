@@ -11,14 +11,12 @@ import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { WinoF222CfArgs, WinoF23CfArgs } from './gen/kernels.js';
 import { type PaddedCopy, copyIntoPadded } from './pad-copy.js';
-import { rowsPerTile } from './gemm-conv-plan.js';
+import { PANEL_BYTES, rowsPerTile } from './tile-policy.js';
 import { STAGING_SPARE, Staging } from './staging.js';
 import { WasmPlan } from './wasm-plan.js';
 import type { RunJob } from './runner.js';
 import type { WasmRuntime } from './runtime.js';
 
-/** Bytes of transformed input (V) per block of tile rows: the block's V and M stay in L2 while 16 GEMMs sweep them. */
-const BLOCK_BYTES = 256 * 1024;
 
 /** Whether the Winograd path computes these parameters (else the plan takes the default path). */
 export function winogradApplies(p: ConvParams): boolean {
@@ -175,7 +173,7 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     const Hq = Math.max(DH * (2 * tilesH + 2), p.padBefore.at(-2)! + H + p.padAfter.at(-2)!);
     const segW = Math.max(2 * tilesW + 2, Math.ceil((p.padBefore.at(-1)! + W + p.padAfter.at(-1)!) / DW));
     const Wq = DW * segW;
-    const blockRows = Math.max(1, Math.min(tileRows, Math.floor(BLOCK_BYTES / (count * cin * tilesW * 4))));
+    const blockRows = Math.max(1, Math.min(tileRows, Math.floor(PANEL_BYTES / (count * cin * tilesW * 4))));
     // Work units: tile rows, phase after phase (assembly/winograd.ts); every thread's call covers them all and
     // claims chunks from the queue.
     const units = tileRows * DH * DW;

@@ -1,0 +1,99 @@
+/**
+ * The wasm backend's tile policy in one place (XNNPACK's gemm-config.c is the model): which panel height a
+ * kernel runs, which strategy the GEMM plan takes, how large its blocks, bands and chunks are, and when work
+ * is split across threads. Plans ask here; they do not decide these themselves. Every number was set by
+ * paired A/B runs: docs/PERFORMANCE.md, "Tuning decisions", has the figures.
+ */
+import { hasPadding, padsByCopy } from '../../lowering.js';
+import { type ConvParams, shapeSize } from '../../shape.js';
+import type { WasmBuild } from './module.js';
+
+/** Target size of an im2col panel, a transposed conv's block of input, a Winograd block of V: L2-sized. */
+export const PANEL_BYTES = 256 * 1024;
+
+/**
+ * From this many output channels per group the SIMD128 build's panels have 4 rows: with a multiply and an add
+ * per product the 6x8 tile issues more than the core does (the relaxed build's fused multiply-add keeps 6x8).
+ */
+const SIMD128_4_ROWS_FROM = 36;
+
+/**
+ * Rows (output channels) per channels-first weight panel: 6 (the 6x8 tile, ~1.2x the 4x8's throughput) unless
+ * 4-row panels waste less than that gain on padding rows (4 or 8 channels per group); on the SIMD128 build, 4
+ * from SIMD128_4_ROWS_FROM channels per group. Without a build, the relaxed build's choice.
+ */
+export function rowsPerTile(coutG: number, build: WasmBuild = 'relaxed'): 4 | 6 {
+  if (build === 'simd128' && coutG >= SIMD128_4_ROWS_FROM) return 4;
+  const padded = (rows: number) => Math.ceil(coutG / rows) * rows;
+  return padded(6) / 1.2 <= padded(4) ? 6 : 4;
+}
+
+/** Kernel taps from which the GEMM plan's direct path wins whatever the stride and padding. */
+const DIRECT_MIN_TAPS = 3;
+
+/**
+ * Channels-last tensors on the channels-first direct path (through transposing copies): for few channels per
+ * group, where the channels-last GEMM's im2col moves 3-4 values per tap and its 8-column tiles run half empty.
+ */
+export function viaChannelsFirst(p: ConvParams): boolean {
+  const cinG = p.inChannels / p.groups;
+  return p.layout === 'channels-last' && shapeSize(p.kernel) >= DIRECT_MIN_TAPS && !padsByCopy(p) && (p.groups > 1 || cinG <= 4);
+}
+
+/**
+ * The GEMM plan's strategy: 'direct' (assembly/direct.ts) from 3 taps, or with fewer at stride 1 where the
+ * input can be read in place (a 1x1 kernel without padding) or padded cheaply (2 taps); 'im2col'
+ * (assembly/conv.ts) otherwise and for channels-last tensors. A width stride needs the phase-split copy,
+ * which only the zero padding writes.
+ */
+export function gemmStrategy(p: ConvParams): 'direct' | 'im2col' {
+  if (viaChannelsFirst(p)) return 'direct';
+  const taps = shapeSize(p.kernel);
+  const unstrided = p.stride.every((s) => s === 1);
+  const stridedWidth = p.stride[p.stride.length - 1]! > 1;
+  const direct = p.layout === 'channels-first' && (taps >= DIRECT_MIN_TAPS || (unstrided && (taps === 2 || !hasPadding(p)))) && (!stridedWidth || !padsByCopy(p));
+  return direct ? 'direct' : 'im2col';
+}
+
+/** Bytes of output a band holds: a band written and copied out stays in L2, a whole large output does not. */
+const BAND_BYTES = 256 * 1024;
+/** Output images from which a run goes band by band (smaller ones stay in L2 as they are). */
+const BANDED_FROM_BYTES = 2 * 1024 * 1024;
+
+/** Rows per output band (even: the direct path's two-row tail tiles stay inside a band), or 0 for no bands. */
+export function bandRowsFor(outChannels: number, rows: number, rowLength: number): number {
+  if (outChannels * rows * rowLength * 4 < BANDED_FROM_BYTES) return 0;
+  const band = Math.max(2, Math.floor(BAND_BYTES / (outChannels * rowLength * 4)) & ~1);
+  return band < rows ? band : 0;
+}
+
+/**
+ * Row length for the direct path's view of a 1x1, stride-1 convolution that reads its input as it stands
+ * (pixel i reads pixel i, so any row length will do): the smallest multiple of 8 dividing the pixel count from
+ * the true row length up, else the largest below it, so that no row ends in a short tile; 0 to keep the rows.
+ */
+export function recutRowLength(pixels: number, rowLength: number): number {
+  if (rowLength % 8 === 0) return 0;
+  let below = 0;
+  for (let w = 8; w <= pixels / 2; w += 8) {
+    if (pixels % w !== 0) continue;
+    if (w >= rowLength) return w;
+    below = w;
+  }
+  return below;
+}
+
+/** Below this many multiply-accumulates per thread, waking threads (13-35 us here) costs more than it saves. */
+export const MIN_MACS_PER_THREAD = 1 << 21;
+
+/** A depthwise multiply-add costs about three GEMM ones: the threading threshold counts each three times. */
+export const DEPTHWISE_MAC_COST = 3;
+
+/** Input plus output bytes per chunk of channels and thread of a staged channels-first depthwise run. */
+export const DEPTHWISE_CHUNK_BYTES = 512 * 1024;
+
+/** Widest output the channel-blocked depthwise kernel takes with threads: its 4-channel units are too coarse beyond. */
+export const BLOCKED_MAX_OW_THREADED = 32;
+
+/** How long pool threads busy-wait for the next job before sleeping: a banded run's jobs come back to back. */
+export const SPIN_MICROS = 50;
