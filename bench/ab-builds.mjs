@@ -66,7 +66,10 @@ async function main() {
   };
   const sides = [];
   for (const build of builds) {
-    for (const [side, dir] of [['a', args.a], ['b', args.b]]) {
+    for (const [side, dir] of [
+      ['a', args.a],
+      ['b', args.b],
+    ]) {
       const lib = await libraryOf(dir);
       const wasmDir = existsSync(path.resolve(dir, 'dist/index.js')) ? path.resolve(dir, 'wasm') : dir;
       const file = path.resolve(wasmDir, `simdconv-${build}${threads > 1 ? '-mt' : ''}.wasm`);
@@ -87,7 +90,12 @@ async function main() {
       return data;
     };
     const runs = sides.map(({ lib, ctx }) => {
-      const plan = lib[factory[l.op]](w, null, { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups, ...(args.algorithm && { algorithm: args.algorithm }) }, ctx);
+      const plan = lib[factory[l.op]](
+        w,
+        null,
+        { stride: l.stride, padding: l.padding, dilation: l.dilation, groups: l.groups, ...(args.algorithm && { algorithm: args.algorithm }) },
+        ctx,
+      );
       const input = args.offset === undefined ? ctx.tensor(x.shape, x.data) : { data: placed(x.data.length, x.data), shape: x.shape, dispose() {} };
       const shape = plan.outputShape(x.shape);
       const size = shape.reduce((p, v) => p * v, 1);

@@ -7,7 +7,11 @@ const escape = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': 
  * best wasm peer's speed each series reaches. subtitle: lines; rows: [{ name, values: (number | null)[] }].
  */
 export function ratioChart({ title, subtitle = [], series, rows }) {
-  const left = 150, top = 54 + 17 * subtitle.length, bar = 11, rowGap = 10, right = 70;
+  const left = 150,
+    top = 54 + 17 * subtitle.length,
+    bar = 11,
+    rowGap = 10,
+    right = 70;
   const rowH = series.length * bar + rowGap;
   const plotW = 520;
   const width = left + plotW + right;
@@ -24,8 +28,10 @@ export function ratioChart({ title, subtitle = [], series, rows }) {
   subtitle.forEach((line, i) => out.push(`<text x="12" y="${42 + 17 * i}" fill="#555">${escape(line)}</text>`));
   const bottom = top + rows.length * rowH;
   for (let v = 0; v <= xMax + 1e-9; v += step) {
-    out.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${top - 6}" y2="${bottom}" stroke="#e4e4e4"/>`,
-      `<text x="${x(v)}" y="${bottom + 16}" text-anchor="middle" fill="#555">${+v.toPrecision(3)}x</text>`);
+    out.push(
+      `<line x1="${x(v)}" x2="${x(v)}" y1="${top - 6}" y2="${bottom}" stroke="#e4e4e4"/>`,
+      `<text x="${x(v)}" y="${bottom + 16}" text-anchor="middle" fill="#555">${+v.toPrecision(3)}x</text>`,
+    );
   }
   rows.forEach((r, ri) => {
     const y0 = top + ri * rowH;
@@ -33,15 +39,20 @@ export function ratioChart({ title, subtitle = [], series, rows }) {
     r.values.forEach((v, si) => {
       if (v == null) return;
       const y = y0 + si * bar;
-      out.push(`<rect x="${left}" y="${y}" width="${Math.max(1, x(v) - left)}" height="${bar - 2}" fill="${series[si].color}"><title>${escape(`${r.name}, ${series[si].name}: ${v.toFixed(2)}x`)}</title></rect>`,
-        `<text x="${x(v) + 4}" y="${y + bar - 3}" font-size="10" fill="#333">${v.toFixed(2)}x</text>`);
+      out.push(
+        `<rect x="${left}" y="${y}" width="${Math.max(1, x(v) - left)}" height="${bar - 2}" fill="${series[si].color}"><title>${escape(`${r.name}, ${series[si].name}: ${v.toFixed(2)}x`)}</title></rect>`,
+        `<text x="${x(v) + 4}" y="${y + bar - 3}" font-size="10" fill="#333">${v.toFixed(2)}x</text>`,
+      );
     });
   });
   // The peers' level.
-  out.push(`<line x1="${x(1)}" x2="${x(1)}" y1="${top - 10}" y2="${bottom}" stroke="#c0392b" stroke-width="1.5" stroke-dasharray="4 3"/>`,
-    `<text x="${x(1) + 4}" y="${top - 12}" font-size="10" fill="#c0392b">best wasm peer</text>`);
+  out.push(
+    `<line x1="${x(1)}" x2="${x(1)}" y1="${top - 10}" y2="${bottom}" stroke="#c0392b" stroke-width="1.5" stroke-dasharray="4 3"/>`,
+    `<text x="${x(1) + 4}" y="${top - 12}" font-size="10" fill="#c0392b">best wasm peer</text>`,
+  );
   series.forEach(({ name, color }, si) => {
-    const lx = left + si * 200, ly = bottom + 38;
+    const lx = left + si * 200,
+      ly = bottom + 38;
     out.push(`<rect x="${lx}" y="${ly - 10}" width="11" height="11" fill="${color}"/>`, `<text x="${lx + 16}" y="${ly}">${escape(name)}</text>`);
   });
   out.push('</svg>');

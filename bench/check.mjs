@@ -13,11 +13,14 @@ export function reference(l, x, w) {
   const [pd, ph, pw] = as3d(l.padding, 0);
   const [dd, dh, dw] = as3d(l.dilation, 1);
   const [OD, OH, OW] = as3d(outSpatial(l), 1);
-  const cig = l.Cin / l.groups, cog = l.Cout / l.groups, taps = KD * KH * KW;
+  const cig = l.Cin / l.groups,
+    cog = l.Cout / l.groups,
+    taps = KD * KH * KW;
   const ref = new Float64Array(l.N * l.Cout * OD * OH * OW);
   const absSum = new Float64Array(ref.length);
   const transposed = l.op === 'convTranspose2d';
-  const xd = x.data, wd = w.data;
+  const xd = x.data,
+    wd = w.data;
   // Output positions o with i = o * s - p + k * d inside [0, size): the contiguous range [lo, hi).
   const range = (s, p, k, d, size, outSize) => {
     const off = k * d - p;
@@ -43,7 +46,8 @@ export function reference(l, x, w) {
                     for (let ih = 0; ih < H; ih++) {
                       const oh = ih * sh - ph + kh * dh;
                       if (oh < 0 || oh >= OH) continue;
-                      const xRow = xBase + (id * H + ih) * W, yRow = yBase + (od * OH + oh) * OW - pw + kw * dw;
+                      const xRow = xBase + (id * H + ih) * W,
+                        yRow = yBase + (od * OH + oh) * OW - pw + kw * dw;
                       for (let iw = 0; iw < W; iw++) {
                         const ow = iw * sw - pw + kw * dw;
                         if (ow < 0 || ow >= OW) continue;
@@ -85,7 +89,8 @@ export function compare(l, y, { ref, absSum }) {
     return `wrong result: expected ${ref.length} floats, got ${y?.length} (${y?.constructor?.name})`;
   }
   const K = (l.Cin / l.groups) * l.kernel.reduce((p, k) => p * k, 1);
-  let worst = -1, worstErr = 0;
+  let worst = -1,
+    worstErr = 0;
   for (let i = 0; i < ref.length; i++) {
     const err = Math.abs(y[i] - ref[i]);
     if (!(err <= K * 2 ** -22 * absSum[i] + 1e-6) && !(err <= worstErr)) [worst, worstErr] = [i, err];

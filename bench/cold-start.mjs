@@ -99,7 +99,14 @@ const session = await ort.InferenceSession.create(new Uint8Array(model), { execu
 done((await session.run({ x: new ort.Tensor('float32', new Float32Array(input), [1, 64, 56, 56]) })).y.data);`,
 };
 
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.bin': 'application/octet-stream' };
+const MIME = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+};
 
 function serve(root) {
   const server = createServer((req, res) => {
@@ -120,7 +127,13 @@ function buildPages() {
   const work = join(ROOT, '.fixtures/cold-start');
   rmSync(work, { recursive: true, force: true });
   const packDir = mkdtempSync(join(tmpdir(), 'simdconv-pack-'));
-  const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  const [{ filename }] = JSON.parse(
+    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  );
   const dists = {};
   for (const [name, main] of Object.entries(PAGES)) {
     const dir = join(work, name);
@@ -133,7 +146,11 @@ function buildPages() {
       mkdirSync(join(dir, 'node_modules/simdconv'), { recursive: true });
       execFileSync('tar', ['-xzf', join(packDir, filename), '-C', join(dir, 'node_modules/simdconv'), '--strip-components=1']);
     }
-    if (name === 'tfjs-wasm') cpSync(join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'), join(dir, 'public/tfjs'), { recursive: true, filter: (f) => !/\.(js|map|ts)$/.test(f) });
+    if (name === 'tfjs-wasm')
+      cpSync(join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'), join(dir, 'public/tfjs'), {
+        recursive: true,
+        filter: (f) => !/\.(js|map|ts)$/.test(f),
+      });
     if (name === 'ort-web') {
       const { x, w } = makeTensors(LAYER);
       writeFileSync(join(dir, 'public/model.onnx'), onnxModel(LAYER, w));
@@ -153,7 +170,15 @@ async function browserSamples() {
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.SIMDCONV_CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      '--disable-dev-shm-usage',
+    ],
   });
   const out = {};
   try {

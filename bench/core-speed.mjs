@@ -26,7 +26,7 @@ async function measureHere() {
   const out = { data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape };
   const burst = (ms) => {
     const times = [];
-    for (const end = performance.now() + ms; performance.now() < end; ) {
+    for (const end = performance.now() + ms; performance.now() < end;) {
       const t0 = performance.now();
       plan.run(input, out);
       times.push(performance.now() - t0);
@@ -47,7 +47,10 @@ export function measureCoreSpeeds() {
   const cpus = [];
   for (let cpu = 0; cpu < count; cpu++) {
     try {
-      const text = execFileSync('taskset', ['-c', String(cpu), process.execPath, fileURLToPath(import.meta.url), '--child'], { encoding: 'utf8', timeout: 60_000 });
+      const text = execFileSync('taskset', ['-c', String(cpu), process.execPath, fileURLToPath(import.meta.url), '--child'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       cpus.push({ cpu, ms: JSON.parse(text.trim().split('\n').pop()).ms });
     } catch (error) {
       return { reason: error.code === 'ENOENT' ? 'taskset not found' : `pinned run on CPU ${cpu} failed: ${error.message.split('\n')[0]}` };

@@ -7,25 +7,19 @@ const prod = (a) => a.reduce((p, v) => p * v, 1);
 export function outSpatial({ op, spatial, kernel, stride, padding, dilation }) {
   return spatial.map((n, i) => {
     const span = dilation[i] * (kernel[i] - 1) + 1;
-    return op === 'convTranspose2d'
-      ? (n - 1) * stride[i] - 2 * padding[i] + span
-      : Math.floor((n + 2 * padding[i] - span) / stride[i]) + 1;
+    return op === 'convTranspose2d' ? (n - 1) * stride[i] - 2 * padding[i] + span : Math.floor((n + 2 * padding[i] - span) / stride[i]) + 1;
   });
 }
 
 export const inputShape = (l) => [l.N, l.Cin, ...l.spatial];
 export const outputShape = (l) => [l.N, l.Cout, ...outSpatial(l)];
-export const weightShape = (l) =>
-  l.op === 'convTranspose2d'
-    ? [l.Cin, l.Cout / l.groups, ...l.kernel]
-    : [l.Cout, l.Cin / l.groups, ...l.kernel];
+export const weightShape = (l) => (l.op === 'convTranspose2d' ? [l.Cin, l.Cout / l.groups, ...l.kernel] : [l.Cout, l.Cin / l.groups, ...l.kernel]);
 
 function layer(name, op, N, Cin, Cout, spatial, kernel, { stride = 1, padding = 0, dilation = 1, groups = 1 } = {}) {
   const perDim = (v) => (Array.isArray(v) ? v : spatial.map(() => v));
   const l = { name, op, N, Cin, Cout, spatial, kernel, stride: perDim(stride), padding: perDim(padding), dilation: perDim(dilation), groups };
-  const macs = op === 'convTranspose2d'
-    ? N * Cin * (Cout / groups) * prod(spatial) * prod(kernel)
-    : N * Cout * prod(outSpatial(l)) * (Cin / groups) * prod(kernel);
+  const macs =
+    op === 'convTranspose2d' ? N * Cin * (Cout / groups) * prod(spatial) * prod(kernel) : N * Cout * prod(outSpatial(l)) * (Cin / groups) * prod(kernel);
   return { ...l, flops: 2 * macs };
 }
 
@@ -61,7 +55,7 @@ function random(seedText) {
     s = (s + 0x6d2b79f5) | 0;
     let t = Math.imul(s ^ (s >>> 15), 1 | s);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (((t ^ (t >>> 14)) >>> 8) / 2 ** 23) - 1; // exact float32 in [-1, 1)
+    return ((t ^ (t >>> 14)) >>> 8) / 2 ** 23 - 1; // exact float32 in [-1, 1)
   };
 }
 

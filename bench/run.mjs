@@ -66,7 +66,9 @@ function startSuite(threads) {
   child.on('message', (m) => {
     if (m.type === 'peak') {
       peaks.push(m.peak);
-      console.log(`wasm ceiling, 1 thread, measured in the ${threads}-thread process: SIMD128 ${fixed(m.peak.simd128, 1)} GFLOP/s, relaxed ${m.peak.relaxed ? `${fixed(m.peak.relaxed, 1)} GFLOP/s` : 'n/a'}`);
+      console.log(
+        `wasm ceiling, 1 thread, measured in the ${threads}-thread process: SIMD128 ${fixed(m.peak.simd128, 1)} GFLOP/s, relaxed ${m.peak.relaxed ? `${fixed(m.peak.relaxed, 1)} GFLOP/s` : 'n/a'}`,
+      );
     } else if (m.type === 'result') {
       const l = layers.find((layer) => layer.name === m.layer);
       if (!results.some((r) => r.layer === m.layer && r.threads === threads)) {
@@ -140,9 +142,7 @@ const peak = {
 };
 const configOf = (r) => configs.find((c) => c.label === r.label);
 const report = suiteLayers.map((l) => {
-  const rows = results
-    .filter((r) => r.layer === l.name)
-    .sort((a, b) => a.threads - b.threads || configs.indexOf(configOf(a)) - configs.indexOf(configOf(b)));
+  const rows = results.filter((r) => r.layer === l.name).sort((a, b) => a.threads - b.threads || configs.indexOf(configOf(a)) - configs.indexOf(configOf(b)));
   const ok = rows.filter((r) => r.status === 'ok');
   for (const r of ok) {
     const { isa } = configOf(r);
@@ -150,29 +150,48 @@ const report = suiteLayers.map((l) => {
     const ceiling = r.ceiling?.[isa] && r.ceiling[isa] * r.threads;
     const single = r.threads > 1 && ok.find((b) => b.threads === 1 && b.label === r.label);
     Object.assign(r, {
-      isa, vsBestWasmPeer: best ? r.gflops / best : null, ofCeiling: ceiling ? r.gflops / ceiling : null,
+      isa,
+      vsBestWasmPeer: best ? r.gflops / best : null,
+      ofCeiling: ceiling ? r.gflops / ceiling : null,
       vsOwnOneThread: single ? r.gflops / single.gflops : null,
     });
   }
-  return { name: l.name, op: l.op, shape: shapeText(l), flops: l.flops, results: rows.map(({ type, layer, ...rest }) => rest) };
+  return { name: l.name, op: l.op, shape: shapeText(l), flops: l.flops, results: rows.map(({ type: _type, layer: _layer, ...rest }) => rest) };
 });
 
 const load = os.loadavg()[0];
 const stealSeconds = startSteal == null ? null : (stealTicks() - startSteal) / 100;
 console.log(`\n## Results (${args.quick ? 'quick, ' : ''}backend ${args.backend}, Node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} CPUs)\n`);
-console.log(`wasm ceiling, 1 thread, best moment: SIMD128 ${fixed(peak.simd128, 1)} GFLOP/s, relaxed ${peak.relaxed ? `${fixed(peak.relaxed, 1)} GFLOP/s` : 'n/a'}. "of wasm ceiling" is against the ceiling sampled while the layer ran (the "ceiling" column, 1 thread; 2-thread configs against twice it).`);
-console.log(`Load average (1 min) before the run ${fixed(startLoad, 2)}${startLoad > 0.5 ? ' (other processes were busy)' : ''}, after it ${fixed(load, 2)} (the run's own load included). `
-  + (stealSeconds == null ? 'Steal time not available here.' : `Steal time during the run: ${fixed(stealSeconds, 1)} s of ${fixed((performance.now() - started) / 1e3, 0)} s${stealSeconds > 1 ? ' (the hypervisor ran other guests on these CPUs: figures, 2-thread ones most, are less reliable)' : ''}.`));
-console.log(`One-thread speed by CPU (bench/core-speed.mjs), before the suite: ${describeCoreSpeeds(coreSpeeds.start)}; after it: ${describeCoreSpeeds(coreSpeeds.end)}.\n`);
+console.log(
+  `wasm ceiling, 1 thread, best moment: SIMD128 ${fixed(peak.simd128, 1)} GFLOP/s, relaxed ${peak.relaxed ? `${fixed(peak.relaxed, 1)} GFLOP/s` : 'n/a'}. "of wasm ceiling" is against the ceiling sampled while the layer ran (the "ceiling" column, 1 thread; 2-thread configs against twice it).`,
+);
+console.log(
+  `Load average (1 min) before the run ${fixed(startLoad, 2)}${startLoad > 0.5 ? ' (other processes were busy)' : ''}, after it ${fixed(load, 2)} (the run's own load included). ` +
+    (stealSeconds == null
+      ? 'Steal time not available here.'
+      : `Steal time during the run: ${fixed(stealSeconds, 1)} s of ${fixed((performance.now() - started) / 1e3, 0)} s${stealSeconds > 1 ? ' (the hypervisor ran other guests on these CPUs: figures, 2-thread ones most, are less reliable)' : ''}.`),
+);
+console.log(
+  `One-thread speed by CPU (bench/core-speed.mjs), before the suite: ${describeCoreSpeeds(coreSpeeds.start)}; after it: ${describeCoreSpeeds(coreSpeeds.end)}.\n`,
+);
 console.log('| layer | GFLOP | config | median ms | GFLOP/s | vs best wasm peer | of wasm ceiling | ceiling | vs own 1t | wasm MiB |');
 console.log('|---|---:|---|---:|---:|---:|---:|---:|---:|---:|');
 const shown = (r) => r.status === 'ok' || !configOf(r).optional;
 for (const l of report) {
   l.results.filter(shown).forEach((r, i) => {
     const head = i === 0 ? `| ${l.name} | ${gflop(l)} ` : '| | ';
-    const cells = r.status === 'ok'
-      ? [fixed(r.medianMs, 3), fixed(r.gflops, 1), r.vsBestWasmPeer == null ? '' : `${fixed(r.vsBestWasmPeer, 2)}x`, r.ofCeiling == null ? '' : `${fixed(100 * r.ofCeiling, 0)}%`, r.ofCeiling == null ? '' : fixed(r.ceiling[r.isa], 1), r.vsOwnOneThread == null ? '' : `${fixed(r.vsOwnOneThread, 2)}x`, r.wasmBytes == null ? '' : fixed(r.wasmBytes / 2 ** 20, 1)]
-      : [`n/a (${r.reason.replaceAll('|', '\\|')})`, '', '', '', '', '', ''];
+    const cells =
+      r.status === 'ok'
+        ? [
+            fixed(r.medianMs, 3),
+            fixed(r.gflops, 1),
+            r.vsBestWasmPeer == null ? '' : `${fixed(r.vsBestWasmPeer, 2)}x`,
+            r.ofCeiling == null ? '' : `${fixed(100 * r.ofCeiling, 0)}%`,
+            r.ofCeiling == null ? '' : fixed(r.ceiling[r.isa], 1),
+            r.vsOwnOneThread == null ? '' : `${fixed(r.vsOwnOneThread, 2)}x`,
+            r.wasmBytes == null ? '' : fixed(r.wasmBytes / 2 ** 20, 1),
+          ]
+        : [`n/a (${r.reason.replaceAll('|', '\\|')})`, '', '', '', '', '', ''];
     console.log(`${head}| ${configName(r)} | ${cells.join(' | ')} |`);
   });
 }
@@ -181,11 +200,23 @@ const hidden = [...new Set(report.flatMap((l) => l.results.filter((r) => !shown(
 if (hidden.length) console.log(`\n${hidden.join(', ')}: shown only for the layers they apply to (the others are n/a in latest.json, with the reason).`);
 
 const seconds = (performance.now() - started) / 1e3;
-const versions = Object.fromEntries(['@tensorflow/tfjs-backend-wasm', 'onnxruntime-web', 'onnxruntime-node', 'benchmark'].map((name) => {
-  const file = new URL(`../node_modules/${name}/package.json`, import.meta.url);
-  return [name, JSON.parse(readFileSync(file, 'utf8')).version];
-}));
-const meta = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: { start: startLoad, end: load }, stealSeconds, coreSpeeds, versions, seconds };
+const versions = Object.fromEntries(
+  ['@tensorflow/tfjs-backend-wasm', 'onnxruntime-web', 'onnxruntime-node', 'benchmark'].map((name) => {
+    const file = new URL(`../node_modules/${name}/package.json`, import.meta.url);
+    return [name, JSON.parse(readFileSync(file, 'utf8')).version];
+  }),
+);
+const meta = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: os.cpus()[0].model,
+  cpus: os.cpus().length,
+  loadavg: { start: startLoad, end: load },
+  stealSeconds,
+  coreSpeeds,
+  versions,
+  seconds,
+};
 const options = { layers: layerNames, quick: args.quick, peers: configs.some((c) => PEER_CONFIGS.includes(c)), backend: args.backend };
 
 // Written through a .tmp file and a rename, so an interrupted run leaves the last results intact.

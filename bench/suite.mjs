@@ -129,7 +129,11 @@ async function finishLayer() {
     if (p.result) return p.result;
     const medianMs = median(p.samples) * 1e3;
     return {
-      status: 'ok', medianMs, gflops: l.flops / (medianMs * 1e6), samples: p.samples.length, roundMedians: p.roundMedians,
+      status: 'ok',
+      medianMs,
+      gflops: l.flops / (medianMs * 1e6),
+      samples: p.samples.length,
+      roundMedians: p.roundMedians,
       ...(p.peer.wasmBytes && { wasmBytes: p.peer.wasmBytes() }),
     };
   });

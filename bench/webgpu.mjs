@@ -5,8 +5,62 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { layers, makeTensors } from './layers.mjs';
 
+const median = (values) => {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+
+/**
+ * Times one layer on a GpuContext through the public API: upload (host -> GPU buffer), compute (dispatches on
+ * a resident input until queue.onSubmittedWorkDone) and readback (copy, mapAsync, copy out), plus the end-to-end
+ * `plan.run(hostInput)`. Medians over `iterations` after `warmup` runs (the first run compiles the pipeline).
+ */
+async function timeLayer(gpu, l, x, w, options, { warmup, iterations }) {
+  const plan = gpu[`create${l.op[0].toUpperCase()}${l.op.slice(1)}`](w, null, options);
+  try {
+    const macs = l.flops / 2;
+    const [upload, compute, readback, endToEnd] = [[], [], [], []];
+    for (let i = 0; i < warmup + iterations; i++) {
+      const timed = i >= warmup;
+      let t = performance.now();
+      await plan.run(x);
+      if (timed) endToEnd.push(performance.now() - t);
+      if (gpu.backend !== 'webgpu') continue;
+      t = performance.now();
+      const xs = gpu.upload(x);
+      await gpu.synchronize();
+      if (timed) upload.push(performance.now() - t);
+      t = performance.now();
+      const y = plan.runResident(xs);
+      await gpu.synchronize();
+      if (timed) compute.push(performance.now() - t);
+      t = performance.now();
+      await y.read();
+      if (timed) readback.push(performance.now() - t);
+      xs.dispose();
+      y.dispose();
+    }
+    const e2e = median(endToEnd);
+    const computeMs = compute.length ? median(compute) : e2e;
+    return {
+      backend: gpu.backend,
+      kernel: plan.info.kernel,
+      macs,
+      uploadMs: upload.length ? median(upload) : 0,
+      computeMs,
+      readbackMs: readback.length ? median(readback) : 0,
+      endToEndMs: e2e,
+      computeGflops: (2 * macs) / (computeMs * 1e6),
+      endToEndGflops: (2 * macs) / (e2e * 1e6),
+    };
+  } finally {
+    plan.dispose();
+  }
+}
+
 export async function runWebGpuBench({ layerNames, quick, batches = [1, 16] }) {
-  const { initWebGPU, benchGpuConv } = await import('simdconv/webgpu');
+  const { initWebGPU } = await import('simdconv/webgpu');
   const gpu = await initWebGPU({ fallback: 'none' });
   const { name: adapter, isFallbackAdapter } = gpu.adapterInfo;
   const light = quick || isFallbackAdapter;
@@ -21,10 +75,12 @@ export async function runWebGpuBench({ layerNames, quick, batches = [1, 16] }) {
       const { x, w } = makeTensors(l);
       const { stride, padding, dilation, groups } = l;
       try {
-        const r = await benchGpuConv(gpu, l.op, x, w, null, { stride, padding, dilation, groups }, bench);
+        const r = await timeLayer(gpu, l, x, w, { stride, padding, dilation, groups }, bench);
         rows.push({ layer: l.name, batch: N, adapter, ...r });
         const f = (v, d = 2) => v.toFixed(d);
-        console.log(`| ${l.name} | ${N} | ${f(r.uploadMs)} | ${f(r.computeMs)} | ${f(r.readbackMs)} | ${f(r.endToEndMs)} | ${f(r.computeGflops, 1)} | ${f(r.endToEndGflops, 1)} | ${r.kernel} |`);
+        console.log(
+          `| ${l.name} | ${N} | ${f(r.uploadMs)} | ${f(r.computeMs)} | ${f(r.readbackMs)} | ${f(r.endToEndMs)} | ${f(r.computeGflops, 1)} | ${f(r.endToEndGflops, 1)} | ${r.kernel} |`,
+        );
       } catch (error) {
         rows.push({ layer: l.name, batch: N, adapter, status: 'n/a', reason: error.message });
         console.log(`| ${l.name} | ${N} | n/a (${error.message}) | | | | | | |`);

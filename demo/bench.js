@@ -21,7 +21,7 @@ export function timeCalls(call, minMs) {
   let reps = 1;
   for (let t0 = performance.now(); performance.now() - t0 < 2; reps++) call();
   const times = [];
-  for (let total = 0; total < minMs || times.length < 3; ) {
+  for (let total = 0; total < minMs || times.length < 3;) {
     const t0 = performance.now();
     for (let i = 0; i < reps; i++) call();
     const dt = performance.now() - t0;
@@ -36,7 +36,7 @@ async function timeGpu(gpu, l, x, w, minMs) {
   try {
     await plan.run(x);
     const times = [];
-    for (let total = 0; total < minMs || times.length < 3; ) {
+    for (let total = 0; total < minMs || times.length < 3;) {
       const t0 = performance.now();
       await plan.run(x);
       const dt = performance.now() - t0;
@@ -50,7 +50,10 @@ async function timeGpu(gpu, l, x, w, minMs) {
 }
 
 function chart(rows, configs) {
-  const left = 120, bar = 10, gap = 10, plotW = 520;
+  const left = 120,
+    bar = 10,
+    gap = 10,
+    plotW = 520;
   const rowH = configs.length * bar + gap;
   const max = Math.max(1, ...rows.flatMap((r) => r.values.filter((v) => v != null)));
   const x = (v) => left + (v / max) * plotW;
@@ -61,12 +64,18 @@ function chart(rows, configs) {
     parts.push(`<text x="${left - 6}" y="${y0 + (configs.length * bar) / 2 + 4}" text-anchor="end">${r.name}</text>`);
     r.values.forEach((v, ci) => {
       if (v == null) return;
-      parts.push(`<rect x="${left}" y="${y0 + ci * bar}" width="${x(v) - left}" height="${bar - 2}" fill="${COLORS[ci]}"/>`,
-        `<text x="${x(v) + 3}" y="${y0 + ci * bar + bar - 3}" font-size="9">${v.toFixed(1)}</text>`);
+      parts.push(
+        `<rect x="${left}" y="${y0 + ci * bar}" width="${x(v) - left}" height="${bar - 2}" fill="${COLORS[ci]}"/>`,
+        `<text x="${x(v) + 3}" y="${y0 + ci * bar + bar - 3}" font-size="9">${v.toFixed(1)}</text>`,
+      );
     });
   });
   const ly = 20 + rows.length * rowH + 14;
-  configs.forEach((c, ci) => parts.push(`<rect x="${left + ci * 140}" y="${ly - 9}" width="10" height="10" fill="${COLORS[ci]}"/><text x="${left + ci * 140 + 14}" y="${ly}">${c}</text>`));
+  configs.forEach((c, ci) =>
+    parts.push(
+      `<rect x="${left + ci * 140}" y="${ly - 9}" width="10" height="10" fill="${COLORS[ci]}"/><text x="${left + ci * 140 + 14}" y="${ly}">${c}</text>`,
+    ),
+  );
   parts.push('</svg>');
   return parts.join('');
 }
@@ -77,7 +86,11 @@ export async function benchmark(root, { gpu, threads, quick, features }) {
   const suite = quick ? layers.filter((l) => QUICK.includes(l.name)) : layers;
   const builds = [...(features.relaxedSimd ? ['relaxed'] : []), 'simd128'];
   const contexts = Object.fromEntries(await Promise.all(builds.map(async (b) => [b, await createContext({ build: b })])));
-  const configs = [...builds.map((b) => `${b}, 1 thread`), ...(threads.ready ? [`${threads.build}, ${threads.count} threads`] : []), ...(gpu ? ['WebGPU'] : [])];
+  const configs = [
+    ...builds.map((b) => `${b}, 1 thread`),
+    ...(threads.ready ? [`${threads.build}, ${threads.count} threads`] : []),
+    ...(gpu ? ['WebGPU'] : []),
+  ];
   const status = root.querySelector('.status');
   const rows = [];
   for (const l of suite) {

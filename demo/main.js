@@ -20,7 +20,13 @@ function startThreads() {
     worker.onmessage = ({ data }) => {
       if (data.type === 'ready') {
         if (data.error || data.threads < 2) return resolve({ ready: false, reason: data.error ?? 'the Worker could start only one thread' });
-        return resolve({ ready: true, count: data.threads, build: 'relaxed', run: (steps, input) => call({ steps, input }), bench: (op, x, w, options, minMs) => call({ type: 'bench', op, x, w, options, minMs }) });
+        return resolve({
+          ready: true,
+          count: data.threads,
+          build: 'relaxed',
+          run: (steps, input) => call({ steps, input }),
+          bench: (op, x, w, options, minMs) => call({ type: 'bench', op, x, w, options, minMs }),
+        });
       }
       pending.get(data.id)?.(data);
       pending.delete(data.id);

@@ -115,7 +115,8 @@ export async function playground(root, { gpu, gpuReason, threads }) {
       const [field] = receptiveField(card.receptive.map((d) => ({ kernel: 3, dilation: d, padding: d })));
       overlayTaps(inputFigs[0], card.input.shape[3], card.receptive, field.size, TAP_COLORS);
       const legend = card.receptive.map((d, i) => `<span style="color:${TAP_COLORS[i]}">●</span> taps at d = ${d}`).join(' ');
-      inputFigs[0].querySelector('figcaption').innerHTML = `${legend}<br><span style="color:#e3342f">□</span> field of the three stacked: ${field.size} x ${field.size}`;
+      inputFigs[0].querySelector('figcaption').innerHTML =
+        `${legend}<br><span style="color:#e3342f">□</span> field of the three stacked: ${field.size} x ${field.size}`;
     }
     section.append(h('div', { class: 'row' }, h('div', { class: 'io' }, h('h3', {}, 'input'), h('div', { class: 'tiles' }, inputFigs))));
     root.append(section);
@@ -138,7 +139,16 @@ export async function playground(root, { gpu, gpuReason, threads }) {
         h('h3', {}, v.label),
         h('code', {}, v.code),
         h('div', { class: 'tiles' }, figures(wasm.y, { show: v.show, scale })),
-        h('div', { class: 'facts' }, h('div', { class: 'formula' }, lines.map((l) => h('div', {}, l))), h('div', {}, `${params.toLocaleString()} weights · ${flops.toLocaleString()} FLOPs`)),
+        h(
+          'div',
+          { class: 'facts' },
+          h(
+            'div',
+            { class: 'formula' },
+            lines.map((l) => h('div', {}, l)),
+          ),
+          h('div', {}, `${params.toLocaleString()} weights · ${flops.toLocaleString()} FLOPs`),
+        ),
         timing,
       );
       if (v.compareWith !== undefined) box.dataset.compareWith = String(v.compareWith);
@@ -149,7 +159,10 @@ export async function playground(root, { gpu, gpuReason, threads }) {
         if (t.error) row(`wasm, ${threads.count} threads`, t.error);
         else {
           result.threads = { ...check(t.y, ref), ms: t.ms, threads: t.threads };
-          row(`wasm, ${threads.count} threads`, `${fmtMs(t.ms)} ${result.threads.ok ? '✓' : '✗'}${t.threads < threads.count ? ' (too small to split: ran on one)' : ''}`);
+          row(
+            `wasm, ${threads.count} threads`,
+            `${fmtMs(t.ms)} ${result.threads.ok ? '✓' : '✗'}${t.threads < threads.count ? ' (too small to split: ran on one)' : ''}`,
+          );
         }
       } else row('wasm, threads', `n/a: ${threads.reason}`);
 

@@ -57,7 +57,7 @@ export function figures(tensor, { show, labels, scale = 1 } = {}) {
         const v = map(d[base + i]);
         return [v, v, v];
       });
-      const name = Array.isArray(show) ? show[c].label : labels?.[c] ?? '';
+      const name = Array.isArray(show) ? show[c].label : (labels?.[c] ?? '');
       out.push(figure(canvas, frames > 1 ? `frame ${f}` : [name, `${W} x ${H}`].filter(Boolean).join(', ')));
     }
   }

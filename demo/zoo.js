@@ -24,7 +24,8 @@ const signed = (s) => (v) => 0.5 + v * s;
 
 /** Area downsampling in JS (setup for the transposed card, not a demonstrated op). */
 function shrink({ data, shape: [, C, H, W] }, f) {
-  const h = H / f, w = W / f;
+  const h = H / f,
+    w = W / f;
   const out = new Float32Array(C * h * w);
   for (let c = 0; c < C; c++)
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) out[(c * h + Math.floor(y / f)) * w + Math.floor(x / f)] += data[(c * H + y) * W + x] / (f * f);
@@ -54,10 +55,16 @@ export function cards() {
   const dw = t([3, 1, 3, 3], [...BOX3, ...BOX3, ...BOX3]);
   const pw = t([3, 3, 1, 1], SEPIA);
   // pointwise after depthwise is one 3x3 convolution whose kernel is their product.
-  const composed = t([3, 3, 3, 3], SEPIA.flatMap((m) => BOX3.map((v) => v * m)));
+  const composed = t(
+    [3, 3, 3, 3],
+    SEPIA.flatMap((m) => BOX3.map((v) => v * m)),
+  );
 
   const four = { data: new Float32Array([...rgb.data, ...luma.data]), shape: [1, 4, 128, 128] };
-  const grouped = t([4, 2, 3, 3], [...BOX3, ...new Array(9).fill(0), ...new Array(9).fill(0), ...LAPLACIAN, ...BOX3, ...new Array(9).fill(0), ...new Array(9).fill(0), ...LAPLACIAN]);
+  const grouped = t(
+    [4, 2, 3, 3],
+    [...BOX3, ...new Array(9).fill(0), ...new Array(9).fill(0), ...LAPLACIAN, ...BOX3, ...new Array(9).fill(0), ...new Array(9).fill(0), ...LAPLACIAN],
+  );
 
   const blurDiff = t([1, 1, 3, 3, 3], [...BOX3.map((v) => -v), ...new Array(9).fill(0), ...BOX3]);
 
@@ -68,12 +75,18 @@ export function cards() {
       text: 'Each output channel is one 5x5 kernel slid over the picture: four classic image filters in one conv2d call (Cout = 4). Padding 2 keeps the size.',
       input: luma,
       variants: [
-        conv('edges, blur, sharpen, emboss', 'conv2d', t([4, 1, 5, 5], [...embed5(LAPLACIAN), ...outer(BINOMIAL5, BINOMIAL5), ...embed5(SHARPEN), ...embed5(EMBOSS)]), { padding: 2 }, [
-          { label: 'edges (Laplacian)', map: abs(3) },
-          { label: 'blur (Gaussian)', map: clamp },
-          { label: 'sharpen', map: clamp },
-          { label: 'emboss', map: signed(0.5) },
-        ]),
+        conv(
+          'edges, blur, sharpen, emboss',
+          'conv2d',
+          t([4, 1, 5, 5], [...embed5(LAPLACIAN), ...outer(BINOMIAL5, BINOMIAL5), ...embed5(SHARPEN), ...embed5(EMBOSS)]),
+          { padding: 2 },
+          [
+            { label: 'edges (Laplacian)', map: abs(3) },
+            { label: 'blur (Gaussian)', map: clamp },
+            { label: 'sharpen', map: clamp },
+            { label: 'emboss', map: signed(0.5) },
+          ],
+        ),
       ],
     },
     {
@@ -83,7 +96,9 @@ export function cards() {
       input: rgb,
       variants: [
         conv('1x1: a colour matrix', 'conv2d', t([3, 3, 1, 1], SEPIA), {}, 'rgb'),
-        conv('3x3 over R, G, B: one edge map', 'conv2d', t([1, 3, 3, 3], [...LAPLACIAN, ...LAPLACIAN, ...LAPLACIAN]), { padding: 1 }, [{ label: 'edges', map: abs(2) }]),
+        conv('3x3 over R, G, B: one edge map', 'conv2d', t([1, 3, 3, 3], [...LAPLACIAN, ...LAPLACIAN, ...LAPLACIAN]), { padding: 1 }, [
+          { label: 'edges', map: abs(2) },
+        ]),
       ],
     },
     {
@@ -96,7 +111,9 @@ export function cards() {
         [2, 1],
         [2, 0],
         [3, 0],
-      ].map(([stride, padding]) => conv(`stride ${stride}, padding ${padding}`, 'conv2d', t([1, 1, 3, 3], BOX3), { stride, padding }, [{ label: '', map: clamp }], { trueSize: true })),
+      ].map(([stride, padding]) =>
+        conv(`stride ${stride}, padding ${padding}`, 'conv2d', t([1, 1, 3, 3], BOX3), { stride, padding }, [{ label: '', map: clamp }], { trueSize: true }),
+      ),
     },
     {
       id: 'dilation',
@@ -114,8 +131,26 @@ export function cards() {
       input: shrink(luma, 4),
       inputScale: 4,
       variants: [
-        conv('stride 2, kernel 4, padding 1', 'convTranspose2d', t([1, 1, 4, 4], outer([1, 3, 3, 1], [1, 3, 3, 1]).map((v) => v / 16)), { stride: 2, padding: 1 }, [{ label: '', map: clamp }]),
-        conv('stride 4, kernel 8, padding 2', 'convTranspose2d', t([1, 1, 8, 8], outer([1, 3, 5, 7, 7, 5, 3, 1], [1, 3, 5, 7, 7, 5, 3, 1]).map((v) => v / 64)), { stride: 4, padding: 2 }, [{ label: '', map: clamp }]),
+        conv(
+          'stride 2, kernel 4, padding 1',
+          'convTranspose2d',
+          t(
+            [1, 1, 4, 4],
+            outer([1, 3, 3, 1], [1, 3, 3, 1]).map((v) => v / 16),
+          ),
+          { stride: 2, padding: 1 },
+          [{ label: '', map: clamp }],
+        ),
+        conv(
+          'stride 4, kernel 8, padding 2',
+          'convTranspose2d',
+          t(
+            [1, 1, 8, 8],
+            outer([1, 3, 5, 7, 7, 5, 3, 1], [1, 3, 5, 7, 7, 5, 3, 1]).map((v) => v / 64),
+          ),
+          { stride: 4, padding: 2 },
+          [{ label: '', map: clamp }],
+        ),
       ],
     },
     {
@@ -167,10 +202,7 @@ export function cards() {
         {
           label: 'groups 2, then shuffle',
           code: 'shuffledGroupConv2d(x, w[4, 2, 3, 3], null, { groups: 2, padding: 1 })',
-          steps: [
-            { op: 'conv2d', weight: grouped, bias: null, options: { groups: 2, padding: 1 } },
-            { shuffle: 2 },
-          ],
+          steps: [{ op: 'conv2d', weight: grouped, bias: null, options: { groups: 2, padding: 1 } }, { shuffle: 2 }],
           run: (sc, x) => sc.shuffledGroupConv2d(x, grouped, null, { groups: 2, padding: 1 }),
           show: [
             { label: '0: blur(R)', map: clamp },

@@ -86,7 +86,14 @@ for (const [file, source] of sources) {
       if (!view) fail(`${file}: driver ${name}: parameter ${p.name} has type ${p.type}; drivers take ${Object.keys(TYPES).join(', ')}`);
       return { ...p, offset: 4 * i, view };
     });
-    drivers.push({ kernel: name, export: snake(name), struct: `${pascal(name)}Args`, fieldsType: `${pascal(name)}Fields`, file: file.replace(/\.ts$/, ''), fields });
+    drivers.push({
+      kernel: name,
+      export: snake(name),
+      struct: `${pascal(name)}Args`,
+      fieldsType: `${pascal(name)}Fields`,
+      file: file.replace(/\.ts$/, ''),
+      fields,
+    });
   }
 }
 drivers.sort((a, b) => a.export.localeCompare(b.export));
@@ -117,7 +124,10 @@ const index = sources.get('index.ts');
 const exported = [];
 for (const m of index.matchAll(/^export \{([^}]*)\} from '\.\/([\w/-]+)';/gm)) {
   const from = m[2];
-  for (const name of m[1].split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of m[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (from === 'gen/drivers') {
       if (name === 'kernel_abi') exported.push({ name, params: [], result: 'u32' });
       continue;
@@ -131,7 +141,8 @@ for (const m of index.matchAll(/^export \{([^}]*)\} from '\.\/([\w/-]+)';/gm)) {
 }
 if (!/export \{[^}]*\bkernel_abi\b[^}]*\} from '\.\/gen\/drivers'/.test(index)) fail('assembly/index.ts must export kernel_abi from ./gen/drivers');
 for (const d of drivers) {
-  if (!new RegExp(`export \\{[^}]*\\b${d.export}\\b[^}]*\\} from '\\./gen/drivers'`).test(index)) fail(`assembly/index.ts does not export the driver ${d.export} from ./gen/drivers`);
+  if (!new RegExp(`export \\{[^}]*\\b${d.export}\\b[^}]*\\} from '\\./gen/drivers'`).test(index))
+    fail(`assembly/index.ts does not export the driver ${d.export} from ./gen/drivers`);
   exported.push({ name: d.export, params: [{ name: 'args', type: 'usize' }], result: 'void', driver: d });
 }
 for (const m of index.matchAll(/^export function (\w+)\(/gm)) exported.push({ name: m[1], ...signature(index, m[1], 'index.ts') });
@@ -152,7 +163,7 @@ for (const e of exported) {
   ts.push(`${doc}  ${e.name}(${e.params.map((p) => `${p.name}: number`).join(', ')}): ${tsType(e.result)};`);
 }
 ts.push('}', '');
-ts.push('/** Each export\'s parameter count (test/kernel-boundary.test.ts checks them against the module). */');
+ts.push("/** Each export's parameter count (test/kernel-boundary.test.ts checks them against the module). */");
 ts.push('export const KERNEL_ARITY: { readonly [name in keyof KernelExports]: number } = {');
 for (const e of exported) ts.push(`  ${e.name}: ${e.params.length},`);
 ts.push('};', '');
@@ -167,7 +178,10 @@ for (const d of drivers) {
   ts.push('}');
   ts.push(`export type ${d.struct} = KernelArgs<'${d.export}'> & ${d.fieldsType};`);
   const types = d.fields.map((f) => f.view[0]).join('');
-  ts.push(`export const ${d.struct} = /* @__PURE__ */ defineArgs<'${d.export}', ${d.fieldsType}>('${d.export}', '${d.fields.map((f) => f.name).join(' ')}', '${types}');`, '');
+  ts.push(
+    `export const ${d.struct} = /* @__PURE__ */ defineArgs<'${d.export}', ${d.fieldsType}>('${d.export}', '${d.fields.map((f) => f.name).join(' ')}', '${types}');`,
+    '',
+  );
 }
 ts.push('');
 const tsKernels = ts.join('\n');

@@ -88,16 +88,24 @@ const OPTION_KEYS = new Set(['backend', 'build', 'deterministic', 'wasm', 'wasmB
 function checkWasmOptions(options: InitOptions): URL | undefined {
   const { wasm, wasmBaseUrl } = options;
   if (wasm !== undefined) {
-    if (typeof wasm !== 'object' || wasm === null) throw new SimdconvError('INVALID_ARGUMENT', 'options.wasm', `an object with any of ${WASM_ARTIFACTS.join(', ')}`, describe(wasm));
+    if (typeof wasm !== 'object' || wasm === null)
+      throw new SimdconvError('INVALID_ARGUMENT', 'options.wasm', `an object with any of ${WASM_ARTIFACTS.join(', ')}`, describe(wasm));
     for (const [key, value] of Object.entries(wasm)) {
-      if (!(WASM_ARTIFACTS as readonly string[]).includes(key)) throw new SimdconvError('INVALID_ARGUMENT', `options.wasm.${key}`, `one of ${WASM_ARTIFACTS.join(', ')}`, 'an unknown build');
+      if (!(WASM_ARTIFACTS as readonly string[]).includes(key))
+        throw new SimdconvError('INVALID_ARGUMENT', `options.wasm.${key}`, `one of ${WASM_ARTIFACTS.join(', ')}`, 'an unknown build');
       if (value !== undefined && !isWasmSource(value)) {
-        throw new SimdconvError('INVALID_ARGUMENT', `options.wasm.${key}`, 'a URL, a path, an ArrayBuffer, a Uint8Array or a WebAssembly.Module', describe(value));
+        throw new SimdconvError(
+          'INVALID_ARGUMENT',
+          `options.wasm.${key}`,
+          'a URL, a path, an ArrayBuffer, a Uint8Array or a WebAssembly.Module',
+          describe(value),
+        );
       }
     }
   }
   if (wasmBaseUrl === undefined) return undefined;
-  if (!(typeof wasmBaseUrl === 'string' || wasmBaseUrl instanceof URL)) throw new SimdconvError('INVALID_ARGUMENT', 'options.wasmBaseUrl', 'a URL or a path to a folder', describe(wasmBaseUrl));
+  if (!(typeof wasmBaseUrl === 'string' || wasmBaseUrl instanceof URL))
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.wasmBaseUrl', 'a URL or a path to a folder', describe(wasmBaseUrl));
   let url: URL;
   try {
     url = typeof wasmBaseUrl === 'string' ? platform().resolve(wasmBaseUrl) : new URL(wasmBaseUrl.href);
@@ -128,7 +136,8 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
   const backend = options.backend ?? 'auto';
   if (!['auto', 'wasm', 'js'].includes(backend)) throw new SimdconvError('INVALID_ARGUMENT', 'options.backend', "'auto', 'wasm' or 'js'", describe(backend));
   const requestedBuild = options.build ?? 'auto';
-  if (!['auto', 'relaxed', 'simd128'].includes(requestedBuild)) throw new SimdconvError('INVALID_ARGUMENT', 'options.build', "'auto', 'relaxed' or 'simd128'", describe(requestedBuild));
+  if (!['auto', 'relaxed', 'simd128'].includes(requestedBuild))
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.build', "'auto', 'relaxed' or 'simd128'", describe(requestedBuild));
   const requestedThreads = options.threads ?? 1;
   if (requestedThreads !== 'auto' && !(Number.isInteger(requestedThreads) && requestedThreads >= 1)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'options.threads', "a positive integer or 'auto'", describe(requestedThreads));
@@ -150,7 +159,8 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
   let build: WasmBuild;
   if (options.deterministic || requestedBuild === 'simd128') build = 'simd128';
   else if (requestedBuild === 'relaxed') {
-    if (!f.relaxed) throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.build', `an engine with relaxed SIMD${relaxedFlagHint()}`, 'no relaxed SIMD support');
+    if (!f.relaxed)
+      throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.build', `an engine with relaxed SIMD${relaxedFlagHint()}`, 'no relaxed SIMD support');
     build = 'relaxed';
   } else build = f.relaxed ? 'relaxed' : 'simd128';
   const threads = requestedThreads === 'auto' ? await autoThreadCount() : requestedThreads;

@@ -39,7 +39,12 @@ function shapeParams(op: AnyConvOp, weightShape: readonly number[], options: Con
 /** Error arguments of the geometry checks, named after introspection's parameters. */
 const RENAME = { 'input.shape': 'inputShape', input: 'inputShape', 'weight.shape': 'weightShape', weight: 'weightShape' };
 
-function geometry(op: unknown, inputShape: unknown, weightShape: readonly number[], options: ConvOptions | ConvTransposeOptions | undefined): ConvGeometry<ConvShapeParams> {
+function geometry(
+  op: unknown,
+  inputShape: unknown,
+  weightShape: readonly number[],
+  options: ConvOptions | ConvTransposeOptions | undefined,
+): ConvGeometry<ConvShapeParams> {
   const p = shapeParams(checkOp(op), weightShape, options);
   if (!Array.isArray(inputShape) || !inputShape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'inputShape', 'an array of non-negative integers', describe(inputShape));
@@ -56,7 +61,12 @@ function geometry(op: unknown, inputShape: unknown, weightShape: readonly number
  * (so it throws the same SimdconvError, with `inputShape` / `weightShape` as the argument names).
  * Weight shapes are PyTorch's: conv (Cout, Cin/groups, *k), transposed (Cin, Cout/groups, *k).
  */
-export function convOutputShape<Op extends AnyConvOp>(op: Op, inputShape: readonly number[], weightShape: readonly number[], options?: OptionsFor<Op>): number[] {
+export function convOutputShape<Op extends AnyConvOp>(
+  op: Op,
+  inputShape: readonly number[],
+  weightShape: readonly number[],
+  options?: OptionsFor<Op>,
+): number[] {
   return [...geometry(op, inputShape, weightShape, options).outputShape];
 }
 
@@ -173,14 +183,17 @@ export interface ReceptiveFieldAxis extends Omit<ReceptiveFieldStep, 'effectiveK
  * given, else 1.
  */
 export function receptiveField(layers: readonly ReceptiveFieldLayer[], options?: { rank?: number }): ReceptiveFieldAxis[] {
-  if (!Array.isArray(layers)) throw new SimdconvError('INVALID_ARGUMENT', 'layers', 'an array of layers {kernel, stride?, dilation?, padding?}', describe(layers));
+  if (!Array.isArray(layers))
+    throw new SimdconvError('INVALID_ARGUMENT', 'layers', 'an array of layers {kernel, stride?, dilation?, padding?}', describe(layers));
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an options object or undefined', describe(options));
   }
   let rank = options?.rank;
-  if (rank !== undefined && (!Number.isInteger(rank) || rank < 1)) throw new SimdconvError('INVALID_ARGUMENT', 'options.rank', 'a positive integer', describe(rank));
+  if (rank !== undefined && (!Number.isInteger(rank) || rank < 1))
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.rank', 'a positive integer', describe(rank));
   layers.forEach((layer, i) => {
-    if (typeof layer !== 'object' || layer === null) throw new SimdconvError('INVALID_ARGUMENT', `layers[${i}]`, 'a layer {kernel, stride?, dilation?, padding?}', describe(layer));
+    if (typeof layer !== 'object' || layer === null)
+      throw new SimdconvError('INVALID_ARGUMENT', `layers[${i}]`, 'a layer {kernel, stride?, dilation?, padding?}', describe(layer));
   });
   if (rank === undefined) {
     const lengths = layers.flatMap((l) => [l.kernel, l.stride, l.dilation, l.padding].filter(Array.isArray).map((a) => (a as readonly number[]).length));
@@ -206,7 +219,12 @@ export function receptiveField(layers: readonly ReceptiveFieldLayer[], options?:
     if (layer.padding === 'same') padding = effective.map((e) => Math.floor((e - 1) / 2));
     else if (layer.padding === 'valid') padding = new Array<number>(r).fill(0);
     else if (typeof layer.padding === 'string') {
-      throw new SimdconvError('INVALID_ARGUMENT', `layers[${i}].padding`, "a non-negative integer, an array of them, 'same' or 'valid'", describe(layer.padding));
+      throw new SimdconvError(
+        'INVALID_ARGUMENT',
+        `layers[${i}].padding`,
+        "a non-negative integer, an array of them, 'same' or 'valid'",
+        describe(layer.padding),
+      );
     } else padding = axisValues(i, 'padding', layer.padding, 0, 0);
     return { stride, effective, padding };
   });

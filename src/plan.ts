@@ -129,7 +129,8 @@ export abstract class PlanBase<Prepared> implements ConvPlan {
     this.assertNotDisposed();
     checkTensor('input', input);
     const { geometry, prepared } = this.geometryFor(input.shape);
-    const target = out === undefined ? { data: new Float32Array(shapeSize(geometry.outputShape)), shape: [...geometry.outputShape] } : checkOut(out, geometry, input);
+    const target =
+      out === undefined ? { data: new Float32Array(shapeSize(geometry.outputShape)), shape: [...geometry.outputShape] } : checkOut(out, geometry, input);
     this.execute(geometry, prepared, input.data, target.data);
     return target;
   }
@@ -165,7 +166,12 @@ export abstract class PlanBase<Prepared> implements ConvPlan {
     }
     const outputBytes = shapeSize(geometry.outputShape) * 4;
     if (outputBytes > MAX_TENSOR_BYTES) {
-      throw new SimdconvError('OUT_OF_MEMORY', 'output', `an output of at most ${MAX_TENSOR_BYTES} bytes`, `shape [${geometry.outputShape.join(', ')}] (${outputBytes} bytes)`);
+      throw new SimdconvError(
+        'OUT_OF_MEMORY',
+        'output',
+        `an output of at most ${MAX_TENSOR_BYTES} bytes`,
+        `shape [${geometry.outputShape.join(', ')}] (${outputBytes} bytes)`,
+      );
     }
     if (this.cached) this.releasePrepared(this.cached.prepared);
     this.cached = null;

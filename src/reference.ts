@@ -126,8 +126,7 @@ export function convTransposeForward(g: ConvGeometry, x: Float32Array | Float64A
     for (let co = 0; co < p.outChannels; co++) {
       const b = p.bias === null ? 0 : p.bias[co]!;
       for (let od = 0; od < outS[0]; od++)
-        for (let oh = 0; oh < outS[1]; oh++)
-          for (let ow = 0; ow < outS[2]; ow++) y[n * ys.n + co * ys.c + od * ys.d + oh * ys.h + ow * ys.w] = b;
+        for (let oh = 0; oh < outS[1]; oh++) for (let ow = 0; ow < outS[2]; ow++) y[n * ys.n + co * ys.c + od * ys.d + oh * ys.h + ow * ys.w] = b;
     }
     for (let ci = 0; ci < p.inChannels; ci++) {
       const group = Math.floor(ci / cinG);

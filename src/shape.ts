@@ -38,12 +38,7 @@ export function checkTensor(argument: string, t: unknown): asserts t is Tensor {
   }
   const size = shapeSize(shape);
   if (size !== data.length) {
-    throw new SimdconvError(
-      'INVALID_TENSOR',
-      `${argument}.data`,
-      `length ${size} (product of shape [${shape.join(', ')}])`,
-      `length ${data.length}`,
-    );
+    throw new SimdconvError('INVALID_TENSOR', `${argument}.data`, `length ${size} (product of shape [${shape.join(', ')}])`, `length ${data.length}`);
   }
 }
 
@@ -115,7 +110,17 @@ function resolveGroups(groups: number | undefined): number {
 }
 
 const CONV_OPTION_KEYS: ReadonlySet<string> = new Set(['stride', 'padding', 'dilation', 'groups', 'paddingMode', 'activation', 'layout', 'algorithm', 'out']);
-const CONV_TRANSPOSE_OPTION_KEYS: ReadonlySet<string> = new Set(['stride', 'padding', 'outputPadding', 'dilation', 'groups', 'outputSize', 'activation', 'layout', 'out']);
+const CONV_TRANSPOSE_OPTION_KEYS: ReadonlySet<string> = new Set([
+  'stride',
+  'padding',
+  'outputPadding',
+  'dilation',
+  'groups',
+  'outputSize',
+  'activation',
+  'layout',
+  'out',
+]);
 
 /** An options object whose keys are all known: a misspelt option (`strides`) is an error, not a silent default. */
 function checkOptionsObject(options: unknown, known: ReadonlySet<string>): void {
@@ -180,12 +185,7 @@ function checkShapeArg(argument: string, shape: unknown): asserts shape is reado
   }
 }
 
-export function resolveConvParams(
-  op: ConvOp,
-  weight: Tensor,
-  bias: Tensor | null | undefined,
-  options: ConvOptions | undefined,
-): ConvParams {
+export function resolveConvParams(op: ConvOp, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions | undefined): ConvParams {
   checkTensor('weight', weight);
   const shape = convShapeParams(op, weight.shape, options, 'weight', 'weight.shape');
   return { ...shape, weight, bias: checkBias(bias, shape.outChannels) };
@@ -197,13 +197,7 @@ export function resolveConvShape(op: ConvOp, weightShape: readonly number[], opt
   return convShapeParams(op, weightShape, options, argument, argument);
 }
 
-function convShapeParams(
-  op: ConvOp,
-  weightShape: readonly number[],
-  options: ConvOptions | undefined,
-  rankArg: string,
-  shapeArg: string,
-): ConvShapeParams {
+function convShapeParams(op: ConvOp, weightShape: readonly number[], options: ConvOptions | undefined, rankArg: string, shapeArg: string): ConvShapeParams {
   checkOptionsObject(options, CONV_OPTION_KEYS);
   const o = options ?? {};
   const rank = SPATIAL_RANK[op];
@@ -229,7 +223,12 @@ function convShapeParams(
   let padAfter: number[];
   if (o.padding === 'same') {
     if (stride.some((s) => s !== 1)) {
-      throw new SimdconvError('INVALID_ARGUMENT', 'options.padding', "stride 1 on every axis with padding 'same' (as PyTorch)", `stride [${stride.join(', ')}]`);
+      throw new SimdconvError(
+        'INVALID_ARGUMENT',
+        'options.padding',
+        "stride 1 on every axis with padding 'same' (as PyTorch)",
+        `stride [${stride.join(', ')}]`,
+      );
     }
     // PyTorch: total = dilation*(k-1), the odd element goes at the end.
     const total = kernel.map((k, i) => dilation[i]! * (k - 1));
@@ -313,7 +312,12 @@ function convTransposeShapeParams(
   const stride = expandArg('options.stride', o.stride, rank, 1, 1);
   const dilation = expandArg('options.dilation', o.dilation, rank, 1, 1);
   if (typeof o.padding === 'string') {
-    throw new SimdconvError('INVALID_ARGUMENT', 'options.padding', 'a non-negative integer or an array of them (transposed convolutions take no string padding)', describe(o.padding));
+    throw new SimdconvError(
+      'INVALID_ARGUMENT',
+      'options.padding',
+      'a non-negative integer or an array of them (transposed convolutions take no string padding)',
+      describe(o.padding),
+    );
   }
   const padding = expandArg('options.padding', o.padding, rank, 0, 0);
   const outputPadding = expandArg('options.outputPadding', o.outputPadding, rank, 0, 0);
@@ -392,7 +396,12 @@ function channelsAxis(p: ConvShapeParams, ndim: number): number {
 export function resolveConvGeometry<P extends ConvShapeParams>(p: P, inputShape: readonly number[]): ConvGeometry<P> {
   const ndim = inputShape.length;
   if (ndim !== p.rank + 1 && ndim !== p.rank + 2) {
-    throw new SimdconvError('INVALID_RANK', 'input', `${p.rank + 2} dimensions ${inputDescription(p)} or ${p.rank + 1} unbatched`, `shape [${inputShape.join(', ')}]`);
+    throw new SimdconvError(
+      'INVALID_RANK',
+      'input',
+      `${p.rank + 2} dimensions ${inputDescription(p)} or ${p.rank + 1} unbatched`,
+      `shape [${inputShape.join(', ')}]`,
+    );
   }
   const batched = ndim === p.rank + 2;
   const cAxis = channelsAxis(p, ndim);
@@ -446,8 +455,7 @@ export function resolveConvGeometry<P extends ConvShapeParams>(p: P, inputShape:
     }
   }
   const c = p.outChannels;
-  const outputShape =
-    p.layout === 'channels-first' ? (batched ? [batch, c, ...outSize] : [c, ...outSize]) : batched ? [batch, ...outSize, c] : [...outSize, c];
+  const outputShape = p.layout === 'channels-first' ? (batched ? [batch, c, ...outSize] : [c, ...outSize]) : batched ? [batch, ...outSize, c] : [...outSize, c];
   const kernelSize = shapeSize(p.kernel);
   const reductionSize = p.transposed ? (p.outChannels / p.groups) * kernelSize : (p.inChannels / p.groups) * kernelSize;
   const macs = p.transposed

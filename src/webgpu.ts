@@ -42,12 +42,12 @@ export type {
   AdapterInfo,
   GpuBackendName,
   GpuContext,
+  GpuOps,
   GpuConvPlan,
   GpuConvPlanOptions,
   GpuConvTransposePlanOptions,
   GpuTensor,
   InitWebGPUOptions,
 } from './backends/webgpu/api.js';
-export { benchGpuConv, type GpuBenchOptions, type GpuBenchResult } from './backends/webgpu/bench.js';
 export { SimdconvError, type ErrorCode } from './errors.js';
 export type { Tensor, ConvOptions, ConvTransposeOptions, Activation, PaddingMode, Layout, SpatialArg } from './types.js';

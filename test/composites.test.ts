@@ -165,7 +165,12 @@ describe.each(BACKENDS)('depthwise-separable (%s backend)', (backend) => {
             ],
             input,
           );
-          const plan = sc.createDepthwiseSeparableConv1d(dw, pw, { ...o, depthwiseBias: db, depthMultiplier: c.m, activation: c.activation }, contexts[backend]);
+          const plan = sc.createDepthwiseSeparableConv1d(
+            dw,
+            pw,
+            { ...o, depthwiseBias: db, depthMultiplier: c.m, activation: c.activation },
+            contexts[backend],
+          );
           try {
             expectWithin(plan.run(input), expected, bound);
           } finally {
@@ -191,7 +196,10 @@ describe.each(BACKENDS)('depthwise-separable (%s backend)', (backend) => {
       [3, 6, 6],
       [1, 3, 8, 8],
     ]) {
-      const x = randomTensor(shape, shape.reduce((a, b) => a * 7 + b, 1));
+      const x = randomTensor(
+        shape,
+        shape.reduce((a, b) => a * 7 + b, 1),
+      );
       const { expected, bound } = chainReference(stages(), x);
       const out = { data: new Float32Array(expected.data.length).fill(Number.NaN), shape: expected.shape };
       expect(plan.run(x, out)).toBe(out);
@@ -378,7 +386,8 @@ describe.each(BACKENDS)('spatially separable (%s backend)', (backend) => {
           const colData = Float32Array.from({ length: c * kh }, (_, i) => ints[i % 30]!);
           const rowData = Float32Array.from({ length: c * kw }, (_, i) => ints[(i + 15) % 30]!);
           const full = new Float32Array(c * kh * kw);
-          for (let o = 0; o < c; o++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) full[(o * kh + i) * kw + j] = colData[o * kh + i]! * rowData[o * kw + j]!;
+          for (let o = 0; o < c; o++)
+            for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) full[(o * kh + i) * kw + j] = colData[o * kh + i]! * rowData[o * kw + j]!;
           const col = { data: colData, shape: [c, 1, kh, 1] };
           const row = { data: rowData, shape: [c, 1, 1, kw] };
           const x = randomTensor(inputShape(1, c, [7, 8], layout), seed);
@@ -470,7 +479,8 @@ describe('factorizeSeparableKernel', () => {
     const v = Float32Array.from({ length: cout * kw }, (_, i) => [1, -2, 3, 4][i % 4]!);
     const k = new Float32Array(cout * cin * kh * kw);
     for (let o = 0; o < cout; o++)
-      for (let c = 0; c < cin; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) k[((o * cin + c) * kh + i) * kw + j] = u[(o * cin + c) * kh + i]! * v[o * kw + j]!;
+      for (let c = 0; c < cin; c++)
+        for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) k[((o * cin + c) * kh + i) * kw + j] = u[(o * cin + c) * kh + i]! * v[o * kw + j]!;
     const weight = { data: k, shape: [cout, cin, kh, kw] };
     const { column, row } = sc.factorizeSeparableKernel(weight);
     const x = randomTensor([1, cin, 6, 6], 9);
@@ -562,7 +572,8 @@ describe('flattened conv one-shot', () => {
     const full = new Float32Array(cout * cin * kh * kw);
     for (let o = 0; o < cout; o++)
       for (let c = 0; c < cin; c++)
-        for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) full[((o * cin + c) * kh + i) * kw + j] = L.data[o * cin + c]! * V.data[o * kh + i]! * H.data[o * kw + j]!;
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++) full[((o * cin + c) * kh + i) * kw + j] = L.data[o * cin + c]! * V.data[o * kh + i]! * H.data[o * kw + j]!;
     const x = randomTensor([2, cin, 8, 9], 4);
     const expected = stage64({ op: 'conv2d', weight: { data: full, shape: [cout, cin, kh, kw] }, options: { padding: [1, 2] } }, to64(x));
     const { bound } = chainReference(
@@ -649,23 +660,34 @@ describe('channelShuffle', () => {
 describe.each(BACKENDS)('shuffled group conv (%s backend)', (backend) => {
   it('is grouped conv2d followed by channelShuffle(groups) (property)', () => {
     fc.assert(
-      fc.property(spatialOptions, fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), (c, g, a, b, withBias) => {
-        const weight = randomTensor([g * b, a, c.kh, c.kw], c.seed);
-        const bias = maybe(withBias, [g * b], c.seed + 1);
-        const input = randomTensor(inputShape(c.batch, g * a, [c.h, c.w], c.layout), c.seed + 2);
-        const options = { ...options2d(c), groups: g, activation: c.activation };
-        const { expected, bound } = chainReference([{ op: 'conv2d', weight, bias, options }], input);
-        const axis = c.layout === 'channels-first' ? (c.batch === 0 ? 0 : 1) : expected.shape.length - 1;
-        const plan = sc.createShuffledGroupConv2d(weight, bias, options, contexts[backend]);
-        try {
-          const y = plan.run(input);
-          expectWithin(y, { shape: expected.shape, data: shuffleDefinition(expected, g, axis) }, shuffleDefinition({ shape: expected.shape, data: bound }, g, axis));
-          expect(plan.macs(input.shape)).toBe(sc.convMacs('conv2d', input.shape, weight.shape, options));
-          expect(plan.info.stages.map((s) => s.name)).toEqual(['grouped-conv', 'channel-shuffle']);
-        } finally {
-          plan.dispose();
-        }
-      }),
+      fc.property(
+        spatialOptions,
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 2 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        (c, g, a, b, withBias) => {
+          const weight = randomTensor([g * b, a, c.kh, c.kw], c.seed);
+          const bias = maybe(withBias, [g * b], c.seed + 1);
+          const input = randomTensor(inputShape(c.batch, g * a, [c.h, c.w], c.layout), c.seed + 2);
+          const options = { ...options2d(c), groups: g, activation: c.activation };
+          const { expected, bound } = chainReference([{ op: 'conv2d', weight, bias, options }], input);
+          const axis = c.layout === 'channels-first' ? (c.batch === 0 ? 0 : 1) : expected.shape.length - 1;
+          const plan = sc.createShuffledGroupConv2d(weight, bias, options, contexts[backend]);
+          try {
+            const y = plan.run(input);
+            expectWithin(
+              y,
+              { shape: expected.shape, data: shuffleDefinition(expected, g, axis) },
+              shuffleDefinition({ shape: expected.shape, data: bound }, g, axis),
+            );
+            expect(plan.macs(input.shape)).toBe(sc.convMacs('conv2d', input.shape, weight.shape, options));
+            expect(plan.info.stages.map((s) => s.name)).toEqual(['grouped-conv', 'channel-shuffle']);
+          } finally {
+            plan.dispose();
+          }
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -746,7 +768,11 @@ describe('composite errors', () => {
     expectError(() => ss(randomTensor([1, 4, 8, 2], 1), col, row, { groups: 2 }), 'KERNEL_TOO_LARGE', 'rowWeight.shape');
     expectError(() => ss(randomTensor([1, 4, 2, 8], 1), col, row, { groups: 2 }), 'KERNEL_TOO_LARGE', 'columnWeight.shape');
     expectError(() => ss(randomTensor([1, 2, 8, 8], 1), col, row, { groups: 2 }), 'CHANNEL_MISMATCH', 'input.shape[1]');
-    expectError(() => ss(randomTensor([1, 4, 2, 8], 1), col, row, { groups: 2, padding: 2, paddingMode: 'reflect' }), 'INVALID_PADDING_MODE', 'options.padding');
+    expectError(
+      () => ss(randomTensor([1, 4, 2, 8], 1), col, row, { groups: 2, padding: 2, paddingMode: 'reflect' }),
+      'INVALID_PADDING_MODE',
+      'options.padding',
+    );
   });
 
   it('flattened', () => {

@@ -164,8 +164,21 @@ describe.each(contexts)('convTranspose on %s matches the float64 reference', (na
 
   it('wasm plans report the transposed kernel', () => {
     const c = buildCase({
-      rank: 2, channels: { groups: 1, cinG: 3, coutG: 5 }, kernel: [3, 3], stride: [2, 2], dilation: [1, 1], padding: [1, 1],
-      outPadSeed: [1, 0], outputSizeSeed: null, size: [5, 6], batch: 2, layout: undefined, activation: undefined, hasBias: true, perAxisArgs: false, seed: 1,
+      rank: 2,
+      channels: { groups: 1, cinG: 3, coutG: 5 },
+      kernel: [3, 3],
+      stride: [2, 2],
+      dilation: [1, 1],
+      padding: [1, 1],
+      outPadSeed: [1, 0],
+      outputSizeSeed: null,
+      size: [5, 6],
+      batch: 2,
+      layout: undefined,
+      activation: undefined,
+      hasBias: true,
+      perAxisArgs: false,
+      seed: 1,
     });
     const plan = CREATE[c.op](c.weight, c.bias, c.options, context());
     const y = plan.run(c.input);
@@ -252,7 +265,12 @@ describe('convTranspose wasm kernels: tiles, blocks and plan reuse', () => {
       const bias = randomTensor([3], next);
       const options: PlanOptions = { stride: [1, 2, 3], padding: [1, 0, 1], outputPadding: [0, 1, 2] };
       const plan = sc.createConvTranspose3d(weight, bias, options, ctx);
-      for (const shape of [[1, 4, 3, 4, 5], [2, 4, 2, 5, 3], [1, 4, 3, 4, 5], [4, 3, 3, 3]]) {
+      for (const shape of [
+        [1, 4, 3, 4, 5],
+        [2, 4, 2, 5, 3],
+        [1, 4, 3, 4, 5],
+        [4, 3, 3, 3],
+      ]) {
         const input = randomTensor(shape, next);
         const c: Case = { op: 'convTranspose3d', input, weight, bias, options };
         expectMatchesReference(c, plan.run(input));
@@ -300,7 +318,13 @@ describe('convTranspose wasm kernels: tiles, blocks and plan reuse', () => {
     expectMatchesReference(c2, out);
     const w3 = randomTensor([2, 2, 2, 2, 2], next);
     const x3 = randomTensor([1, 3, 3, 3, 2], next);
-    const c3: Case = { op: 'convTranspose3d', input: x3, weight: w3, bias: randomTensor([2], next), options: { stride: 2, dilation: 2, layout: 'channels-last' } };
+    const c3: Case = {
+      op: 'convTranspose3d',
+      input: x3,
+      weight: w3,
+      bias: randomTensor([2], next),
+      options: { stride: 2, dilation: 2, layout: 'channels-last' },
+    };
     expectMatchesReference(c3, sc.convTranspose3d(x3, w3, c3.bias, c3.options));
   });
 });

@@ -355,7 +355,23 @@ function tileCases(): ConvCase[] {
   const cases: ConvCase[] = [];
   const next = rng(1234);
   const pixelShapes = [
-    [1, 1], [1, 2], [1, 3], [1, 4], [1, 5], [1, 6], [1, 7], [1, 8], [3, 3], [1, 10], [11, 1], [3, 4], [13, 1], [2, 7], [3, 5], [4, 4], [1, 17],
+    [1, 1],
+    [1, 2],
+    [1, 3],
+    [1, 4],
+    [1, 5],
+    [1, 6],
+    [1, 7],
+    [1, 8],
+    [3, 3],
+    [1, 10],
+    [11, 1],
+    [3, 4],
+    [13, 1],
+    [2, 7],
+    [3, 5],
+    [4, 4],
+    [1, 17],
   ] as const;
   for (const layout of ['channels-first', 'channels-last'] as const) {
     for (let cout = 1; cout <= 17; cout++) {
@@ -432,28 +448,28 @@ describe.each(BACKENDS)('$name', (backend) => {
     // first, only a width stride with a non-zero padding mode takes im2col (gemm-conv-plan.ts strategyFor); the
     // other cases check the direct path's large reductions.
     const arb = fc.record({
-        cin: fc.integer({ min: 48, max: 96 }),
-        cout: fc.integer({ min: 1, max: 13 }),
-        h: fc.integer({ min: 10, max: 19 }),
-        w: fc.integer({ min: 10, max: 19 }),
-        layout: fc.constantFrom<Layout>('channels-first', 'channels-last'),
-        mode: fc.constantFrom<PaddingMode>('zeros', 'reflect'),
-        strideW: fc.constantFrom(1, 2),
-        seed: fc.integer({ min: 0, max: 0x7fffffff }),
-      });
+      cin: fc.integer({ min: 48, max: 96 }),
+      cout: fc.integer({ min: 1, max: 13 }),
+      h: fc.integer({ min: 10, max: 19 }),
+      w: fc.integer({ min: 10, max: 19 }),
+      layout: fc.constantFrom<Layout>('channels-first', 'channels-last'),
+      mode: fc.constantFrom<PaddingMode>('zeros', 'reflect'),
+      strideW: fc.constantFrom(1, 2),
+      seed: fc.integer({ min: 0, max: 0x7fffffff }),
+    });
     const build = ({ cin, cout, h, w, layout, mode, strideW, seed }: typeof arb extends fc.Arbitrary<infer R> ? R : never): ConvCase => {
-        const next = rng(seed);
-        const input = randomTensor(layout === 'channels-first' ? [1, cin, h, w] : [1, h, w, cin], next);
-        return {
-          op: 'conv2d',
-          input,
-          weight: randomTensor([cout, cin, 3, 3], next),
-          bias: randomTensor([cout], next),
-          options: { padding: 1, stride: [1, strideW], layout, paddingMode: mode },
-          tags: [],
-          key: `large ${cin} ${cout} ${h} ${w} ${layout} ${mode} s${strideW} ${seed}`,
-        };
+      const next = rng(seed);
+      const input = randomTensor(layout === 'channels-first' ? [1, cin, h, w] : [1, h, w, cin], next);
+      return {
+        op: 'conv2d',
+        input,
+        weight: randomTensor([cout, cin, 3, 3], next),
+        bias: randomTensor([cout], next),
+        options: { padding: 1, stride: [1, strideW], layout, paddingMode: mode },
+        tags: [],
+        key: `large ${cin} ${cout} ${h} ${w} ${layout} ${mode} s${strideW} ${seed}`,
       };
+    };
     fc.assert(
       fc.property(arb, (r) => check(backend, build(r))),
       { numRuns: 10, seed: SEED + 7 },
@@ -468,15 +484,43 @@ describe.each(BACKENDS)('$name', (backend) => {
 describe('coverage of the random cases', () => {
   it('exercised every option value and every tile remainder', () => {
     const required = [
-      'rank1', 'rank2', 'rank3',
-      'groups:1', 'groups:grouped', 'groups:depthwise', 'groups:depthwise-multiplier',
-      'padding:default', 'padding:int', 'padding:array', 'padding:same', 'padding:valid', 'padding:same-asymmetric',
-      'same+dilation', 'same+even-kernel',
-      'mode:zeros', 'mode:reflect', 'mode:replicate', 'mode:circular',
-      'layout:channels-first', 'layout:channels-last',
-      'bias:true', 'bias:false', 'unbatched', 'batch:1', 'batch:2', 'batch:3',
-      'activation:default', 'activation:none', 'activation:relu', 'activation:relu6', 'activation:clamp',
-      'kernel:1x1', 'kernel:even', 'stride>1', 'dilation>1', 'output:1x1',
+      'rank1',
+      'rank2',
+      'rank3',
+      'groups:1',
+      'groups:grouped',
+      'groups:depthwise',
+      'groups:depthwise-multiplier',
+      'padding:default',
+      'padding:int',
+      'padding:array',
+      'padding:same',
+      'padding:valid',
+      'padding:same-asymmetric',
+      'same+dilation',
+      'same+even-kernel',
+      'mode:zeros',
+      'mode:reflect',
+      'mode:replicate',
+      'mode:circular',
+      'layout:channels-first',
+      'layout:channels-last',
+      'bias:true',
+      'bias:false',
+      'unbatched',
+      'batch:1',
+      'batch:2',
+      'batch:3',
+      'activation:default',
+      'activation:none',
+      'activation:relu',
+      'activation:relu6',
+      'activation:clamp',
+      'kernel:1x1',
+      'kernel:even',
+      'stride>1',
+      'dilation>1',
+      'output:1x1',
     ];
     expect(required.filter((t) => !seenTags.has(t))).toEqual([]);
     for (const layout of ['channels-first', 'channels-last'] as const) {

@@ -57,7 +57,12 @@ function runOn(ctx: sc.Context | null, op: ConvOp, input: Tensor, weight: Tensor
 function expectMatchesReference(actual: Tensor, op: ConvOp, input: Tensor, weight: Tensor, bias: Tensor | null, options: PlanOptions = {}): void {
   const expected = referenceConv(op, input, weight, bias, options);
   const bound = referenceConv(op, absTensor(input), absTensor(weight), bias && absTensor(bias), { ...options, activation: 'none' }).data;
-  expectConvClose(actual, expected, bound, weight.shape.slice(1).reduce((a, b) => a * b, 1));
+  expectConvClose(
+    actual,
+    expected,
+    bound,
+    weight.shape.slice(1).reduce((a, b) => a * b, 1),
+  );
 }
 
 /** Asserts `fn` throws a SimdconvError with this code (and argument, when given). */
@@ -230,7 +235,15 @@ describe.each(BACKENDS)('special values on %s', (backendName) => {
         const weight = randomTensor([cout, r.cinG, ...new Array<number>(r.rank).fill(r.k)], next, 0.1, 1);
         // Signs mixed but never zero, so Inf * w is never NaN.
         for (let i = 0; i < weight.data.length; i++) if (next() < 0.5) weight.data[i] = -weight.data[i]!;
-        const options: PlanOptions = { stride: r.stride, dilation: r.dilation, padding: r.pad, groups: r.groups, paddingMode: r.mode, layout: r.layout, activation: r.activation };
+        const options: PlanOptions = {
+          stride: r.stride,
+          dilation: r.dilation,
+          padding: r.pad,
+          groups: r.groups,
+          paddingMode: r.mode,
+          layout: r.layout,
+          activation: r.activation,
+        };
         return { op: OP_OF_RANK[r.rank], input, weight, bias: randomTensor([cout], next), options };
       });
     fc.assert(
@@ -370,21 +383,40 @@ describe.each(['simd128', 'relaxed', 'js'] as const)('plans on %s', (name) => {
         weight: randomTensor([5, 3, 3], next),
         bias: randomTensor([5], next),
         options: { padding: 'same', dilation: 2, paddingMode: 'circular' },
-        shapes: [[1, 3, 9], [3, 3, 17], [3, 4], [2, 3, 1000], [3, 2], [1, 3, 9]],
+        shapes: [
+          [1, 3, 9],
+          [3, 3, 17],
+          [3, 4],
+          [2, 3, 1000],
+          [3, 2],
+          [1, 3, 9],
+        ],
       },
       {
         op: 'conv2d',
         weight: randomTensor([6, 2, 3, 2], next),
         bias: null,
         options: { groups: 2, stride: [2, 1], padding: [1, 2], paddingMode: 'reflect', layout: 'channels-last' },
-        shapes: [[1, 8, 8, 4], [2, 5, 17, 4], [9, 9, 4], [1, 64, 48, 4], [2, 3, 3, 4], [1, 8, 8, 4]],
+        shapes: [
+          [1, 8, 8, 4],
+          [2, 5, 17, 4],
+          [9, 9, 4],
+          [1, 64, 48, 4],
+          [2, 3, 3, 4],
+          [1, 8, 8, 4],
+        ],
       },
       {
         op: 'conv3d',
         weight: randomTensor([9, 1, 2, 3, 1], next),
         bias: randomTensor([9], next),
         options: { groups: 3, activation: 'relu6', padding: 1 },
-        shapes: [[1, 3, 4, 5, 6], [3, 2, 2, 2], [2, 3, 7, 3, 9], [1, 3, 4, 5, 6]],
+        shapes: [
+          [1, 3, 4, 5, 6],
+          [3, 2, 2, 2],
+          [2, 3, 7, 3, 9],
+          [1, 3, 4, 5, 6],
+        ],
       },
     ];
     for (const s of setups) {
@@ -651,7 +683,11 @@ describe.each(['wasm simd128', 'wasm relaxed', 'js'] as const)('layouts on %s', 
           // The wasm kernels sum in layout-specific orders (channel-major vs tap-major GEMM reductions, split
           // accumulators in the depthwise kernels): the same numbers up to float32 rounding, each result
           // within the float32 bound of the exact value, so within twice that of each other.
-          const bound = referenceConv(op, toChannelsLast(absTensor(xcf)), absTensor(w), b && absTensor(b), { ...base, layout: 'channels-last', activation: 'none' }).data;
+          const bound = referenceConv(op, toChannelsLast(absTensor(xcf)), absTensor(w), b && absTensor(b), {
+            ...base,
+            layout: 'channels-last',
+            activation: 'none',
+          }).data;
           const k = w.shape.slice(1).reduce((a, c) => a * c, 1);
           for (let i = 0; i < bound.length; i++) {
             expect(Math.abs(ycl.data[i]! - expectedCl.data[i]!)).toBeLessThanOrEqual(2 * errorBound(k, bound[i]!) + 2 ** -22 * Math.abs(expectedCl.data[i]!));

@@ -30,7 +30,13 @@ describe('copy alignment', () => {
 
   it('staged inputs and outputs start aligned like the arrays they are copied from and to', () => {
     const memory = sharedMemory();
-    for (const [xOffset, outOffset] of [[0, 0], [1, 0], [0, 1], [1, 1], [3, 2]] as const) {
+    for (const [xOffset, outOffset] of [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+      [3, 2],
+    ] as const) {
       const input = new Float32Array(40).subarray(xOffset, xOffset + 30);
       const out = new Float32Array(40).subarray(outOffset, outOffset + 20);
       const seen: number[] = [];
@@ -80,7 +86,12 @@ const random = (shape: number[], seed: number): Tensor => randomTensor(shape, rn
 /** Each plan kind, and the path its info must name (so that the case runs what it is meant to). */
 /** Each case: its name, input shape, the op, and what its kernel path must be (on one of its stages). */
 const cases: [string, number[], Make, (k: sc.PlanInfo) => boolean][] = [
-  ['direct conv2d, whole output staged', [2, 5, 13, 11], (ctx) => wrap(sc.createConv2d(random([7, 5, 3, 3], 2), random([7], 3), { padding: 1 }, ctx)), (k) => k.path === 'gemm-direct' && !k.flags.strided && !k.flags.bandRows],
+  [
+    'direct conv2d, whole output staged',
+    [2, 5, 13, 11],
+    (ctx) => wrap(sc.createConv2d(random([7, 5, 3, 3], 2), random([7], 3), { padding: 1 }, ctx)),
+    (k) => k.path === 'gemm-direct' && !k.flags.strided && !k.flags.bandRows,
+  ],
   [
     'direct conv2d, banded output with an odd plane',
     [2, 1, 131, 251],
@@ -93,16 +104,29 @@ const cases: [string, number[], Make, (k: sc.PlanInfo) => boolean][] = [
     (ctx) => wrap(sc.createConv2d(random([24, 1, 3, 3], 5), random([24], 6), { padding: 1, groups: 24 }, ctx)),
     (k) => (k.flags.chunkChannels ?? 0) > 0,
   ],
-  ['transposed conv2d', [2, 6, 9, 7], (ctx) => wrap(sc.createConvTranspose2d(random([6, 5, 4, 4], 7), null, { stride: 2, padding: 1 }, ctx)), (k) => k.path === 'transposed'],
-  ['winograd conv2d', [1, 8, 15, 13], (ctx) => wrap(sc.createConv2d(random([8, 8, 3, 3], 8), null, { padding: 1, algorithm: 'winograd' }, ctx)), (k) => k.path === 'winograd'],
+  [
+    'transposed conv2d',
+    [2, 6, 9, 7],
+    (ctx) => wrap(sc.createConvTranspose2d(random([6, 5, 4, 4], 7), null, { stride: 2, padding: 1 }, ctx)),
+    (k) => k.path === 'transposed',
+  ],
+  [
+    'winograd conv2d',
+    [1, 8, 15, 13],
+    (ctx) => wrap(sc.createConv2d(random([8, 8, 3, 3], 8), null, { padding: 1, algorithm: 'winograd' }, ctx)),
+    (k) => k.path === 'winograd',
+  ],
   [
     'chain (pointwise then depthwise)',
     [2, 5, 9, 13],
     (ctx) => {
-      const chain = ctx.createChain([
-        { name: 'pointwise', params: resolveConvParams('conv2d', random([6, 5, 1, 1], 9), null, {}) },
-        { name: 'depthwise', params: resolveConvParams('conv2d', random([6, 1, 3, 3], 10), null, { groups: 6, padding: 1 }) },
-      ], chainMakers);
+      const chain = ctx.createChain(
+        [
+          { name: 'pointwise', params: resolveConvParams('conv2d', random([6, 5, 1, 1], 9), null, {}) },
+          { name: 'depthwise', params: resolveConvParams('conv2d', random([6, 1, 3, 3], 10), null, { groups: 6, padding: 1 }) },
+        ],
+        chainMakers,
+      );
       return { run: (x, out) => chain.run(x, out), kernels: () => chain.info.stages, dispose: () => chain.dispose() };
     },
     (k) => k.path.startsWith('depthwise'),
@@ -131,7 +155,13 @@ describe.each([1, 2])('inputs and outputs one float off, %i thread(s)', (threads
     const x = random(xShape, 11);
     // The aligned run first (fresh arrays start on 8-byte boundaries): its output sizes the other.
     const aligned = op.run(x);
-    expect(op.kernels().some(path), op.kernels().map((k) => k.kernel).join(', ')).toBe(true);
+    expect(
+      op.kernels().some(path),
+      op
+        .kernels()
+        .map((k) => k.kernel)
+        .join(', '),
+    ).toBe(true);
     const xOff = offByOne(x, 5);
     const xBefore = Float32Array.from(xOff.data);
     const out = offByOne({ data: new Float32Array(aligned.data.length).fill(NaN), shape: aligned.shape }, 7);

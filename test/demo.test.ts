@@ -46,7 +46,9 @@ describe.skipIf(missing !== null)('the playground demo', () => {
     const results = result.results as CardResult[];
     console.log(`demo: ${results.length} results, threads ${result.threads}, webgpu ${result.webgpu}; screenshots in ${SHOTS}`);
     // Every card of the zoo, each variant checked on all three backends.
-    expect(new Set(results.map((r) => r.card))).toEqual(new Set(['filters', 'channels', 'stride', 'dilation', 'transposed', 'depthwise-separable', 'spatially-separable', 'shuffle', 'conv3d']));
+    expect(new Set(results.map((r) => r.card))).toEqual(
+      new Set(['filters', 'channels', 'stride', 'dilation', 'transposed', 'depthwise-separable', 'spatially-separable', 'shuffle', 'conv3d']),
+    );
     expect(result.threads, detail).toBeGreaterThanOrEqual(2);
     expect(result.webgpu, detail).toBe(true);
     for (const r of results) {

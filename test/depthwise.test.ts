@@ -279,13 +279,29 @@ describe('depthwise kernels', () => {
     expect(name({ padding: [1, 0], dilation: [2, 1] })).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 1 } });
     expect(name({ padding: 1, dilation: [1, 2] })).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 1 } });
     expect(name({ padding: 1, stride: 2 })).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 2, split: 'parity' } });
-    expect(name({ padding: 1, stride: 2 }, 2, 'conv2d', 32)).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 2, split: 'parity' } });
+    expect(name({ padding: 1, stride: 2 }, 2, 'conv2d', 32)).toEqual({
+      path: 'depthwise-blocked',
+      layout: 'channels-first',
+      flags: { stride: 2, split: 'parity' },
+    });
     expect(name({ padding: 1, stride: 2 }, 1, 'conv2d', 34)).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 2, split: 'even/odd' } });
     expect(name({ padding: 1, stride: 3 })).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 3, split: 'lane gather' } });
-    expect(name({ padding: 1, paddingMode: 'reflect' })).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 1, padCopy: 'reflect' } });
-    expect(name({ padding: 1, paddingMode: 'reflect' }, 1, 'conv2d', 80)).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 1, padCopy: 'reflect' } });
+    expect(name({ padding: 1, paddingMode: 'reflect' })).toEqual({
+      path: 'depthwise-blocked',
+      layout: 'channels-first',
+      flags: { stride: 1, padCopy: 'reflect' },
+    });
+    expect(name({ padding: 1, paddingMode: 'reflect' }, 1, 'conv2d', 80)).toEqual({
+      path: 'depthwise',
+      layout: 'channels-first',
+      flags: { stride: 1, padCopy: 'reflect' },
+    });
     expect(name({ padding: 1, layout: 'channels-last' })).toEqual({ path: 'depthwise', layout: 'channels-last', flags: {} });
-    expect(name({ padding: 1, layout: 'channels-last', paddingMode: 'circular' })).toEqual({ path: 'depthwise', layout: 'channels-last', flags: { padCopy: 'circular' } });
+    expect(name({ padding: 1, layout: 'channels-last', paddingMode: 'circular' })).toEqual({
+      path: 'depthwise',
+      layout: 'channels-last',
+      flags: { padCopy: 'circular' },
+    });
     expect(name({ padding: 1, layout: 'channels-last' }, 2)).toEqual({ path: 'depthwise', layout: 'channels-last', flags: { multiplier: 2 } });
     expect(name({ padding: 1 }, 1, 'conv1d')).toMatchObject({ path: expect.stringMatching(/^depthwise/), layout: 'channels-first' });
     expect(name({ padding: 1, layout: 'channels-last' }, 3, 'conv3d')).toMatchObject({ path: 'depthwise', layout: 'channels-last' });
@@ -303,7 +319,14 @@ describe('depthwise kernels', () => {
       for (const layout of ['channels-first', 'channels-last'] as const) {
         // [stride, multiplier, channels, height, width]; the 27-wide maps run channel-blocked (2 threads claim
         // blocks of 4 channels; 770 and 1202 channels end in a block of 2).
-        for (const [stride, m, c, h, w] of [[1, 1, 64, 128, 127], [2, 2, 64, 128, 127], [3, 3, 96, 128, 127], [1, 1, 770, 28, 27], [1, 2, 385, 28, 27], [2, 1, 1202, 56, 27]] as const) {
+        for (const [stride, m, c, h, w] of [
+          [1, 1, 64, 128, 127],
+          [2, 2, 64, 128, 127],
+          [3, 3, 96, 128, 127],
+          [1, 1, 770, 28, 27],
+          [1, 2, 385, 28, 27],
+          [2, 1, 1202, 56, 27],
+        ] as const) {
           const cs: Case = {
             op: 'conv2d',
             input: randomTensor(layout === 'channels-first' ? [1, c, h, w] : [1, h, w, c], next),
@@ -315,7 +338,9 @@ describe('depthwise kernels', () => {
           for (const ctx of threaded) {
             const plan = ctx.createPlan(resolveConvParams(cs.op, cs.weight, cs.bias, cs.options), wasmConvPlan);
             expectConvClose(plan.run(cs.input), expected.value, expected.bound, 9);
-            expect(plan.info).toMatchObject(layout === 'channels-last' ? { path: 'depthwise', layout } : { path: w < 32 ? 'depthwise-blocked' : 'depthwise', layout });
+            expect(plan.info).toMatchObject(
+              layout === 'channels-last' ? { path: 'depthwise', layout } : { path: w < 32 ? 'depthwise-blocked' : 'depthwise', layout },
+            );
             // The dispatcher's threshold decides; these layers are above it for two threads.
             const macs = expected.value.data.length * 9;
             expect(plan.info.threads).toBe(Math.max(1, Math.min(ctx.threads, Math.floor(macs / MIN_MACS_PER_THREAD))));
@@ -381,7 +406,11 @@ describe('depthwise kernels', () => {
             const residentIn = ctx.tensor([...cs.input.shape], cs.input.data);
             const residentOut = ctx.tensor([...staged.shape]);
             const same = (t: sc.Tensor) => Buffer.compare(Buffer.from(t.data.slice().buffer), Buffer.from(staged.data.buffer));
-            for (const [x, into, chunked] of [[cs.input, residentOut, true], [residentIn, undefined, true], [residentIn, residentOut, false]] as const) {
+            for (const [x, into, chunked] of [
+              [cs.input, residentOut, true],
+              [residentIn, undefined, true],
+              [residentIn, residentOut, false],
+            ] as const) {
               residentOut.data.fill(NaN);
               const y = plan.run(x, into);
               expect(plan.info.flags.chunkChannels !== undefined, plan.info.kernel).toBe(chunked);
@@ -407,10 +436,13 @@ describe('depthwise kernels', () => {
         const pw = randomTensor([c, 5, 1, 1], next);
         const dw = randomTensor([2 * c, 1, 3, 3], next);
         const dwOptions: PlanOptions = { groups: c, padding: 1, stride: 2, layout, activation: 'relu6' };
-        const chain = ctx.createChain([
-          { name: 'pointwise', params: resolveConvParams('conv2d', pw, null, { layout }) },
-          { name: 'depthwise', params: resolveConvParams('conv2d', dw, null, dwOptions) },
-        ], chainMakers);
+        const chain = ctx.createChain(
+          [
+            { name: 'pointwise', params: resolveConvParams('conv2d', pw, null, { layout }) },
+            { name: 'depthwise', params: resolveConvParams('conv2d', dw, null, dwOptions) },
+          ],
+          chainMakers,
+        );
         const x = randomTensor(layout === 'channels-first' ? [2, 5, 9, 13] : [2, 9, 13, 5], next);
         // Float64 through both stages; the bound is the float64 chain on |x|, |pw|, |dw| with both reductions.
         const dwParams = resolveConvParams('conv2d', dw, null, dwOptions);

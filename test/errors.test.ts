@@ -120,50 +120,218 @@ const CASES: ErrorCase[] = [
   { name: 'input undefined', call: (a) => a.conv2d(bad(undefined), w, b), code: 'INVALID_TENSOR', argument: 'input', received: 'undefined' },
   { name: 'input a number', call: (a) => a.conv2d(bad(5), w, b), code: 'INVALID_TENSOR', argument: 'input', received: '5' },
   { name: 'input a bare Float32Array', call: (a) => a.conv2d(bad(x.data), w, b), code: 'INVALID_TENSOR', argument: 'input.data', received: 'undefined' },
-  { name: 'input.data a plain array', call: (a) => a.conv2d(bad({ data: [...x.data], shape: x.shape }), w, b), code: 'INVALID_TENSOR', argument: 'input.data', expected: 'Float32Array' },
-  { name: 'input.data a Float64Array', call: (a) => a.conv2d(bad({ data: new Float64Array(72), shape: x.shape }), w, b), code: 'INVALID_TENSOR', argument: 'input.data', expected: 'Float32Array', received: 'Float64Array' },
+  {
+    name: 'input.data a plain array',
+    call: (a) => a.conv2d(bad({ data: [...x.data], shape: x.shape }), w, b),
+    code: 'INVALID_TENSOR',
+    argument: 'input.data',
+    expected: 'Float32Array',
+  },
+  {
+    name: 'input.data a Float64Array',
+    call: (a) => a.conv2d(bad({ data: new Float64Array(72), shape: x.shape }), w, b),
+    code: 'INVALID_TENSOR',
+    argument: 'input.data',
+    expected: 'Float32Array',
+    received: 'Float64Array',
+  },
   { name: 'input.data missing', call: (a) => a.conv2d(bad({ shape: x.shape }), w, b), code: 'INVALID_TENSOR', argument: 'input.data', received: 'undefined' },
   { name: 'input.shape not an array', call: (a) => a.conv2d(bad({ data: x.data, shape: '1,2,6,6' }), w, b), code: 'INVALID_TENSOR', argument: 'input.shape' },
-  { name: 'input.shape with a negative dim', call: (a) => a.conv2d(bad({ data: x.data, shape: [1, 2, -6, -6] }), w, b), code: 'INVALID_TENSOR', argument: 'input.shape', received: '-6' },
-  { name: 'input.shape with a fractional dim', call: (a) => a.conv2d(bad({ data: x.data, shape: [1, 2, 6.5, 6] }), w, b), code: 'INVALID_TENSOR', argument: 'input.shape', received: '6.5' },
-  { name: 'input.data shorter than the shape', call: (a) => a.conv2d({ data: new Float32Array(71), shape: [1, 2, 6, 6] }, w, b), code: 'INVALID_TENSOR', argument: 'input.data', expected: '72', received: '71' },
-  { name: 'input.data longer than the shape', call: (a) => a.conv2d({ data: new Float32Array(73), shape: [1, 2, 6, 6] }, w, b), code: 'INVALID_TENSOR', argument: 'input.data', expected: '72', received: '73' },
+  {
+    name: 'input.shape with a negative dim',
+    call: (a) => a.conv2d(bad({ data: x.data, shape: [1, 2, -6, -6] }), w, b),
+    code: 'INVALID_TENSOR',
+    argument: 'input.shape',
+    received: '-6',
+  },
+  {
+    name: 'input.shape with a fractional dim',
+    call: (a) => a.conv2d(bad({ data: x.data, shape: [1, 2, 6.5, 6] }), w, b),
+    code: 'INVALID_TENSOR',
+    argument: 'input.shape',
+    received: '6.5',
+  },
+  {
+    name: 'input.data shorter than the shape',
+    call: (a) => a.conv2d({ data: new Float32Array(71), shape: [1, 2, 6, 6] }, w, b),
+    code: 'INVALID_TENSOR',
+    argument: 'input.data',
+    expected: '72',
+    received: '71',
+  },
+  {
+    name: 'input.data longer than the shape',
+    call: (a) => a.conv2d({ data: new Float32Array(73), shape: [1, 2, 6, 6] }, w, b),
+    code: 'INVALID_TENSOR',
+    argument: 'input.data',
+    expected: '72',
+    received: '73',
+  },
   { name: 'weight null', call: (a) => a.conv2d(x, bad(null), b), code: 'INVALID_TENSOR', argument: 'weight', received: 'null' },
-  { name: 'weight.data a Float64Array', call: (a) => a.conv2d(x, bad({ data: new Float64Array(54), shape: w.shape }), b), code: 'INVALID_TENSOR', argument: 'weight.data', received: 'Float64Array' },
-  { name: 'weight.data length not matching', call: (a) => a.conv2d(x, { data: new Float32Array(53), shape: [3, 2, 3, 3] }, b), code: 'INVALID_TENSOR', argument: 'weight.data', expected: '54', received: '53' },
+  {
+    name: 'weight.data a Float64Array',
+    call: (a) => a.conv2d(x, bad({ data: new Float64Array(54), shape: w.shape }), b),
+    code: 'INVALID_TENSOR',
+    argument: 'weight.data',
+    received: 'Float64Array',
+  },
+  {
+    name: 'weight.data length not matching',
+    call: (a) => a.conv2d(x, { data: new Float32Array(53), shape: [3, 2, 3, 3] }, b),
+    code: 'INVALID_TENSOR',
+    argument: 'weight.data',
+    expected: '54',
+    received: '53',
+  },
   { name: 'weight.shape not an array', call: (a) => a.conv2d(x, bad({ data: w.data }), b), code: 'INVALID_TENSOR', argument: 'weight.shape' },
   { name: 'bias a number', call: (a) => a.conv2d(x, w, bad(3)), code: 'INVALID_TENSOR', argument: 'bias', received: '3' },
-  { name: 'bias.data an Int32Array', call: (a) => a.conv2d(x, w, bad({ data: new Int32Array(3), shape: [3] })), code: 'INVALID_TENSOR', argument: 'bias.data', received: 'Int32Array' },
-  { name: 'bias.data length not matching its shape', call: (a) => a.conv2d(x, w, { data: new Float32Array(2), shape: [3] }), code: 'INVALID_TENSOR', argument: 'bias.data', expected: '3', received: '2' },
+  {
+    name: 'bias.data an Int32Array',
+    call: (a) => a.conv2d(x, w, bad({ data: new Int32Array(3), shape: [3] })),
+    code: 'INVALID_TENSOR',
+    argument: 'bias.data',
+    received: 'Int32Array',
+  },
+  {
+    name: 'bias.data length not matching its shape',
+    call: (a) => a.conv2d(x, w, { data: new Float32Array(2), shape: [3] }),
+    code: 'INVALID_TENSOR',
+    argument: 'bias.data',
+    expected: '3',
+    received: '2',
+  },
   { name: 'out a number', call: (a) => a.conv2d(x, w, b, { out: bad(7) }), code: 'INVALID_TENSOR', argument: 'options.out', received: '7' },
-  { name: 'out.data a Float64Array', call: (a) => a.conv2d(x, w, b, { out: bad({ data: new Float64Array(48), shape: [1, 3, 4, 4] }) }), code: 'INVALID_TENSOR', argument: 'options.out.data', received: 'Float64Array' },
+  {
+    name: 'out.data a Float64Array',
+    call: (a) => a.conv2d(x, w, b, { out: bad({ data: new Float64Array(48), shape: [1, 3, 4, 4] }) }),
+    code: 'INVALID_TENSOR',
+    argument: 'options.out.data',
+    received: 'Float64Array',
+  },
 
   // INVALID_RANK
-  { name: 'conv2d input of rank 2', call: (a) => a.conv2d({ data: new Float32Array(36), shape: [6, 6] }, w, b), code: 'INVALID_RANK', argument: 'input', expected: '4', received: '[6, 6]' },
-  { name: 'conv2d input of rank 5', call: (a) => a.conv2d({ data: x.data, shape: [1, 1, 2, 6, 6] }, w, b), code: 'INVALID_RANK', argument: 'input', received: '[1, 1, 2, 6, 6]' },
+  {
+    name: 'conv2d input of rank 2',
+    call: (a) => a.conv2d({ data: new Float32Array(36), shape: [6, 6] }, w, b),
+    code: 'INVALID_RANK',
+    argument: 'input',
+    expected: '4',
+    received: '[6, 6]',
+  },
+  {
+    name: 'conv2d input of rank 5',
+    call: (a) => a.conv2d({ data: x.data, shape: [1, 1, 2, 6, 6] }, w, b),
+    code: 'INVALID_RANK',
+    argument: 'input',
+    received: '[1, 1, 2, 6, 6]',
+  },
   { name: 'conv1d input of rank 4', call: (a) => a.conv1d(x, w1, b), code: 'INVALID_RANK', argument: 'input', expected: '3', received: '[1, 2, 6, 6]' },
-  { name: 'conv1d input of rank 1', call: (a) => a.conv1d({ data: new Float32Array(9), shape: [9] }, w1, b), code: 'INVALID_RANK', argument: 'input', received: '[9]' },
-  { name: 'conv3d input of rank 3', call: (a) => a.conv3d({ data: x.data, shape: [2, 6, 6] }, w3, b), code: 'INVALID_RANK', argument: 'input', expected: '5', received: '[2, 6, 6]' },
+  {
+    name: 'conv1d input of rank 1',
+    call: (a) => a.conv1d({ data: new Float32Array(9), shape: [9] }, w1, b),
+    code: 'INVALID_RANK',
+    argument: 'input',
+    received: '[9]',
+  },
+  {
+    name: 'conv3d input of rank 3',
+    call: (a) => a.conv3d({ data: x.data, shape: [2, 6, 6] }, w3, b),
+    code: 'INVALID_RANK',
+    argument: 'input',
+    expected: '5',
+    received: '[2, 6, 6]',
+  },
   { name: 'conv3d input of rank 6', call: (a) => a.conv3d({ data: x3.data, shape: [1, 1, 2, 4, 5, 6] }, w3, b), code: 'INVALID_RANK', argument: 'input' },
-  { name: 'conv2d weight of rank 3', call: (a) => a.conv2d(x, { data: new Float32Array(18), shape: [3, 2, 3] }, b), code: 'INVALID_RANK', argument: 'weight', expected: '4', received: '[3, 2, 3]' },
-  { name: 'conv2d weight of rank 5', call: (a) => a.conv2d(x, { data: w3.data, shape: w3.shape }, b), code: 'INVALID_RANK', argument: 'weight', received: '[3, 2, 2, 2, 2]' },
+  {
+    name: 'conv2d weight of rank 3',
+    call: (a) => a.conv2d(x, { data: new Float32Array(18), shape: [3, 2, 3] }, b),
+    code: 'INVALID_RANK',
+    argument: 'weight',
+    expected: '4',
+    received: '[3, 2, 3]',
+  },
+  {
+    name: 'conv2d weight of rank 5',
+    call: (a) => a.conv2d(x, { data: w3.data, shape: w3.shape }, b),
+    code: 'INVALID_RANK',
+    argument: 'weight',
+    received: '[3, 2, 2, 2, 2]',
+  },
   { name: 'conv1d weight of rank 4', call: (a) => a.conv1d(x1, w, b), code: 'INVALID_RANK', argument: 'weight', expected: '3' },
   { name: 'conv3d weight of rank 4', call: (a) => a.conv3d(x3, w, b), code: 'INVALID_RANK', argument: 'weight', expected: '5' },
 
   // CHANNEL_MISMATCH
-  { name: 'input channels != weight Cin (batched)', call: (a) => a.conv2d(rand([1, 3, 6, 6]), w, b), code: 'CHANNEL_MISMATCH', argument: 'input.shape[1]', expected: '2', received: '3' },
-  { name: 'input channels != weight Cin (unbatched)', call: (a) => a.conv2d(rand([3, 6, 6]), w, b), code: 'CHANNEL_MISMATCH', argument: 'input.shape[0]', expected: '2', received: '3' },
-  { name: 'input channels != weight Cin (channels-last)', call: (a) => a.conv2d(rand([1, 6, 6, 3]), w, b, { layout: 'channels-last' }), code: 'CHANNEL_MISMATCH', argument: 'input.shape[3]', received: '3' },
-  { name: 'input channels != weight Cin (channels-last, unbatched)', call: (a) => a.conv2d(rand([6, 6, 1]), w, b, { layout: 'channels-last' }), code: 'CHANNEL_MISMATCH', argument: 'input.shape[2]', received: '1' },
-  { name: 'input channels != weight Cin * groups', call: (a) => a.conv2d(x, rand([4, 2, 3, 3]), null, { groups: 2 }), code: 'CHANNEL_MISMATCH', argument: 'input.shape[1]', expected: '4', received: '2' },
-  { name: 'conv1d input channels mismatch', call: (a) => a.conv1d(rand([1, 5, 9]), w1, b), code: 'CHANNEL_MISMATCH', argument: 'input.shape[1]', received: '5' },
-  { name: 'conv3d input channels mismatch', call: (a) => a.conv3d(rand([1, 4, 3, 3, 3]), w3, b), code: 'CHANNEL_MISMATCH', argument: 'input.shape[1]', received: '4' },
+  {
+    name: 'input channels != weight Cin (batched)',
+    call: (a) => a.conv2d(rand([1, 3, 6, 6]), w, b),
+    code: 'CHANNEL_MISMATCH',
+    argument: 'input.shape[1]',
+    expected: '2',
+    received: '3',
+  },
+  {
+    name: 'input channels != weight Cin (unbatched)',
+    call: (a) => a.conv2d(rand([3, 6, 6]), w, b),
+    code: 'CHANNEL_MISMATCH',
+    argument: 'input.shape[0]',
+    expected: '2',
+    received: '3',
+  },
+  {
+    name: 'input channels != weight Cin (channels-last)',
+    call: (a) => a.conv2d(rand([1, 6, 6, 3]), w, b, { layout: 'channels-last' }),
+    code: 'CHANNEL_MISMATCH',
+    argument: 'input.shape[3]',
+    received: '3',
+  },
+  {
+    name: 'input channels != weight Cin (channels-last, unbatched)',
+    call: (a) => a.conv2d(rand([6, 6, 1]), w, b, { layout: 'channels-last' }),
+    code: 'CHANNEL_MISMATCH',
+    argument: 'input.shape[2]',
+    received: '1',
+  },
+  {
+    name: 'input channels != weight Cin * groups',
+    call: (a) => a.conv2d(x, rand([4, 2, 3, 3]), null, { groups: 2 }),
+    code: 'CHANNEL_MISMATCH',
+    argument: 'input.shape[1]',
+    expected: '4',
+    received: '2',
+  },
+  {
+    name: 'conv1d input channels mismatch',
+    call: (a) => a.conv1d(rand([1, 5, 9]), w1, b),
+    code: 'CHANNEL_MISMATCH',
+    argument: 'input.shape[1]',
+    received: '5',
+  },
+  {
+    name: 'conv3d input channels mismatch',
+    call: (a) => a.conv3d(rand([1, 4, 3, 3, 3]), w3, b),
+    code: 'CHANNEL_MISMATCH',
+    argument: 'input.shape[1]',
+    received: '4',
+  },
   { name: 'bias length != Cout', call: (a) => a.conv2d(x, w, rand([2])), code: 'CHANNEL_MISMATCH', argument: 'bias.shape', expected: '[3]', received: '[2]' },
   { name: 'bias of rank 2', call: (a) => a.conv2d(x, w, rand([3, 1])), code: 'CHANNEL_MISMATCH', argument: 'bias.shape', expected: '[3]', received: '[3, 1]' },
 
   // INVALID_GROUPS
-  { name: 'groups not dividing Cout', call: (a) => a.conv2d(rand([1, 4, 6, 6]), w, b, { groups: 2 }), code: 'INVALID_GROUPS', argument: 'options.groups', expected: '3', received: '2' },
-  { name: 'groups not dividing the input channels', call: (a) => a.conv2d(rand([1, 3, 6, 6]), rand([4, 1, 3, 3]), null, { groups: 2 }), code: 'INVALID_GROUPS', argument: 'options.groups', received: '2' },
+  {
+    name: 'groups not dividing Cout',
+    call: (a) => a.conv2d(rand([1, 4, 6, 6]), w, b, { groups: 2 }),
+    code: 'INVALID_GROUPS',
+    argument: 'options.groups',
+    expected: '3',
+    received: '2',
+  },
+  {
+    name: 'groups not dividing the input channels',
+    call: (a) => a.conv2d(rand([1, 3, 6, 6]), rand([4, 1, 3, 3]), null, { groups: 2 }),
+    code: 'INVALID_GROUPS',
+    argument: 'options.groups',
+    received: '2',
+  },
   { name: 'groups 1.5', call: (a) => a.conv2d(x, w, b, { groups: 1.5 }), code: 'INVALID_GROUPS', argument: 'options.groups', received: '1.5' },
   { name: 'groups 0', call: (a) => a.conv2d(x, w, b, { groups: 0 }), code: 'INVALID_GROUPS', argument: 'options.groups', received: '0' },
   { name: 'groups -1', call: (a) => a.conv2d(x, w, b, { groups: -1 }), code: 'INVALID_GROUPS', argument: 'options.groups', received: '-1' },
@@ -176,62 +344,261 @@ const CASES: ErrorCase[] = [
     { name: `${key} -1`, call: (a) => a.conv2d(x, w, b, { [key]: -1 }), code: 'INVALID_ARGUMENT', argument: `options.${key}`, received: '-1' },
     { name: `${key} 1.5`, call: (a) => a.conv2d(x, w, b, { [key]: 1.5 }), code: 'INVALID_ARGUMENT', argument: `options.${key}`, received: '1.5' },
     { name: `${key} NaN`, call: (a) => a.conv2d(x, w, b, { [key]: NaN }), code: 'INVALID_ARGUMENT', argument: `options.${key}`, received: 'NaN' },
-    { name: `${key} Infinity`, call: (a) => a.conv2d(x, w, b, { [key]: Infinity }), code: 'INVALID_ARGUMENT', argument: `options.${key}`, received: 'Infinity' },
+    {
+      name: `${key} Infinity`,
+      call: (a) => a.conv2d(x, w, b, { [key]: Infinity }),
+      code: 'INVALID_ARGUMENT',
+      argument: `options.${key}`,
+      received: 'Infinity',
+    },
     { name: `${key} [1, 0]`, call: (a) => a.conv2d(x, w, b, { [key]: [1, 0] }), code: 'INVALID_ARGUMENT', argument: `options.${key}`, received: '[1, 0]' },
-    { name: `${key} [1] on conv2d`, call: (a) => a.conv2d(x, w, b, { [key]: [1] }), code: 'INVALID_ARGUMENT', argument: `options.${key}`, expected: '2', received: '[1]' },
-    { name: `${key} [1, 1, 1] on conv2d`, call: (a) => a.conv2d(x, w, b, { [key]: [1, 1, 1] }), code: 'INVALID_ARGUMENT', argument: `options.${key}`, received: '[1, 1, 1]' },
-    { name: `${key} [1, 1] on conv1d`, call: (a) => a.conv1d(x1, w1, b, { [key]: [1, 1] }), code: 'INVALID_ARGUMENT', argument: `options.${key}`, expected: '1' },
-    { name: `${key} [1, 1] on conv3d`, call: (a) => a.conv3d(x3, w3, b, { [key]: [1, 1] }), code: 'INVALID_ARGUMENT', argument: `options.${key}`, expected: '3' },
+    {
+      name: `${key} [1] on conv2d`,
+      call: (a) => a.conv2d(x, w, b, { [key]: [1] }),
+      code: 'INVALID_ARGUMENT',
+      argument: `options.${key}`,
+      expected: '2',
+      received: '[1]',
+    },
+    {
+      name: `${key} [1, 1, 1] on conv2d`,
+      call: (a) => a.conv2d(x, w, b, { [key]: [1, 1, 1] }),
+      code: 'INVALID_ARGUMENT',
+      argument: `options.${key}`,
+      received: '[1, 1, 1]',
+    },
+    {
+      name: `${key} [1, 1] on conv1d`,
+      call: (a) => a.conv1d(x1, w1, b, { [key]: [1, 1] }),
+      code: 'INVALID_ARGUMENT',
+      argument: `options.${key}`,
+      expected: '1',
+    },
+    {
+      name: `${key} [1, 1] on conv3d`,
+      call: (a) => a.conv3d(x3, w3, b, { [key]: [1, 1] }),
+      code: 'INVALID_ARGUMENT',
+      argument: `options.${key}`,
+      expected: '3',
+    },
     { name: `${key} a string`, call: (a) => a.conv2d(x, w, b, { [key]: bad('2') }), code: 'INVALID_ARGUMENT', argument: `options.${key}`, received: '"2"' },
   ]),
   { name: 'padding -1', call: (a) => a.conv2d(x, w, b, { padding: -1 }), code: 'INVALID_ARGUMENT', argument: 'options.padding', received: '-1' },
   { name: 'padding [1, -1]', call: (a) => a.conv2d(x, w, b, { padding: [1, -1] }), code: 'INVALID_ARGUMENT', argument: 'options.padding', received: '[1, -1]' },
   { name: 'padding 0.5', call: (a) => a.conv2d(x, w, b, { padding: 0.5 }), code: 'INVALID_ARGUMENT', argument: 'options.padding', received: '0.5' },
   { name: 'padding [1] on conv2d', call: (a) => a.conv2d(x, w, b, { padding: [1] }), code: 'INVALID_ARGUMENT', argument: 'options.padding', received: '[1]' },
-  { name: 'padding [1, 1, 1, 1] (F.pad style) on conv2d', call: (a) => a.conv2d(x, w, b, { padding: [1, 1, 1, 1] }), code: 'INVALID_ARGUMENT', argument: 'options.padding' },
-  { name: "padding 'full'", call: (a) => a.conv2d(x, w, b, { padding: bad('full') }), code: 'INVALID_ARGUMENT', argument: 'options.padding', received: '"full"' },
-  { name: "padding 'SAME'", call: (a) => a.conv2d(x, w, b, { padding: bad('SAME') }), code: 'INVALID_ARGUMENT', argument: 'options.padding', received: '"SAME"' },
-  { name: "padding 'same' with stride 2", call: (a) => a.conv2d(x, w, b, { padding: 'same', stride: 2 }), code: 'INVALID_ARGUMENT', argument: 'options.padding', received: '2' },
-  { name: "padding 'same' with stride [1, 2]", call: (a) => a.conv2d(x, w, b, { padding: 'same', stride: [1, 2] }), code: 'INVALID_ARGUMENT', argument: 'options.padding', received: '[1, 2]' },
+  {
+    name: 'padding [1, 1, 1, 1] (F.pad style) on conv2d',
+    call: (a) => a.conv2d(x, w, b, { padding: [1, 1, 1, 1] }),
+    code: 'INVALID_ARGUMENT',
+    argument: 'options.padding',
+  },
+  {
+    name: "padding 'full'",
+    call: (a) => a.conv2d(x, w, b, { padding: bad('full') }),
+    code: 'INVALID_ARGUMENT',
+    argument: 'options.padding',
+    received: '"full"',
+  },
+  {
+    name: "padding 'SAME'",
+    call: (a) => a.conv2d(x, w, b, { padding: bad('SAME') }),
+    code: 'INVALID_ARGUMENT',
+    argument: 'options.padding',
+    received: '"SAME"',
+  },
+  {
+    name: "padding 'same' with stride 2",
+    call: (a) => a.conv2d(x, w, b, { padding: 'same', stride: 2 }),
+    code: 'INVALID_ARGUMENT',
+    argument: 'options.padding',
+    received: '2',
+  },
+  {
+    name: "padding 'same' with stride [1, 2]",
+    call: (a) => a.conv2d(x, w, b, { padding: 'same', stride: [1, 2] }),
+    code: 'INVALID_ARGUMENT',
+    argument: 'options.padding',
+    received: '[1, 2]',
+  },
   // INVALID_ARGUMENT: activation / layout / options
-  { name: "activation 'gelu'", call: (a) => a.conv2d(x, w, b, { activation: bad('gelu') }), code: 'INVALID_ARGUMENT', argument: 'options.activation', received: '"gelu"' },
-  { name: 'activation {min: 2, max: 1}', call: (a) => a.conv2d(x, w, b, { activation: { min: 2, max: 1 } }), code: 'INVALID_ARGUMENT', argument: 'options.activation', expected: 'min <= max' },
+  {
+    name: "activation 'gelu'",
+    call: (a) => a.conv2d(x, w, b, { activation: bad('gelu') }),
+    code: 'INVALID_ARGUMENT',
+    argument: 'options.activation',
+    received: '"gelu"',
+  },
+  {
+    name: 'activation {min: 2, max: 1}',
+    call: (a) => a.conv2d(x, w, b, { activation: { min: 2, max: 1 } }),
+    code: 'INVALID_ARGUMENT',
+    argument: 'options.activation',
+    expected: 'min <= max',
+  },
   { name: 'activation {min: NaN}', call: (a) => a.conv2d(x, w, b, { activation: { min: NaN } }), code: 'INVALID_ARGUMENT', argument: 'options.activation' },
-  { name: "activation {max: '6'}", call: (a) => a.conv2d(x, w, b, { activation: { max: bad('6') } }), code: 'INVALID_ARGUMENT', argument: 'options.activation' },
+  {
+    name: "activation {max: '6'}",
+    call: (a) => a.conv2d(x, w, b, { activation: { max: bad('6') } }),
+    code: 'INVALID_ARGUMENT',
+    argument: 'options.activation',
+  },
   { name: 'activation 1', call: (a) => a.conv2d(x, w, b, { activation: bad(1) }), code: 'INVALID_ARGUMENT', argument: 'options.activation', received: '1' },
-  { name: 'activation null', call: (a) => a.conv2d(x, w, b, { activation: bad(null) }), code: 'INVALID_ARGUMENT', argument: 'options.activation', received: 'null' },
+  {
+    name: 'activation null',
+    call: (a) => a.conv2d(x, w, b, { activation: bad(null) }),
+    code: 'INVALID_ARGUMENT',
+    argument: 'options.activation',
+    received: 'null',
+  },
   { name: "layout 'NHWC'", call: (a) => a.conv2d(x, w, b, { layout: bad('NHWC') }), code: 'INVALID_ARGUMENT', argument: 'options.layout', received: '"NHWC"' },
   { name: 'options a number', call: (a) => a.conv2d(x, w, b, bad(1)), code: 'INVALID_ARGUMENT', argument: 'options', received: '1' },
   { name: 'options a string', call: (a) => a.conv2d(x, w, b, bad('same')), code: 'INVALID_ARGUMENT', argument: 'options', received: '"same"' },
   { name: 'options an array', call: (a) => a.conv2d(x, w, b, bad([1])), code: 'INVALID_ARGUMENT', argument: 'options' },
 
   // INVALID_PADDING_MODE
-  { name: "paddingMode 'mirror'", call: (a) => a.conv2d(x, w, b, { paddingMode: bad('mirror') }), code: 'INVALID_PADDING_MODE', argument: 'options.paddingMode', received: '"mirror"' },
-  { name: "paddingMode 'constant'", call: (a) => a.conv2d(x, w, b, { paddingMode: bad('constant') }), code: 'INVALID_PADDING_MODE', argument: 'options.paddingMode', received: '"constant"' },
-  { name: 'reflect pad == size', call: (a) => a.conv2d(x, w, b, { paddingMode: 'reflect', padding: 6 }), code: 'INVALID_PADDING_MODE', argument: 'options.padding', received: '6' },
-  { name: 'reflect pad > size on one axis', call: (a) => a.conv2d(rand([1, 2, 8, 3]), w, b, { paddingMode: 'reflect', padding: [2, 4] }), code: 'INVALID_PADDING_MODE', argument: 'options.padding', received: '4' },
-  { name: "reflect 'same' needing pad >= size", call: (a) => a.conv1d(rand([1, 2, 2]), rand([3, 2, 5]), null, { paddingMode: 'reflect', padding: 'same' }), code: 'INVALID_PADDING_MODE', argument: 'options.padding', received: '2' },
-  { name: 'circular pad > size', call: (a) => a.conv2d(x, w, b, { paddingMode: 'circular', padding: 7 }), code: 'INVALID_PADDING_MODE', argument: 'options.padding', received: '7' },
-  { name: 'circular pad > size (conv3d, one axis)', call: (a) => a.conv3d(x3, w3, b, { paddingMode: 'circular', padding: [5, 1, 1] }), code: 'INVALID_PADDING_MODE', argument: 'options.padding', received: '5' },
+  {
+    name: "paddingMode 'mirror'",
+    call: (a) => a.conv2d(x, w, b, { paddingMode: bad('mirror') }),
+    code: 'INVALID_PADDING_MODE',
+    argument: 'options.paddingMode',
+    received: '"mirror"',
+  },
+  {
+    name: "paddingMode 'constant'",
+    call: (a) => a.conv2d(x, w, b, { paddingMode: bad('constant') }),
+    code: 'INVALID_PADDING_MODE',
+    argument: 'options.paddingMode',
+    received: '"constant"',
+  },
+  {
+    name: 'reflect pad == size',
+    call: (a) => a.conv2d(x, w, b, { paddingMode: 'reflect', padding: 6 }),
+    code: 'INVALID_PADDING_MODE',
+    argument: 'options.padding',
+    received: '6',
+  },
+  {
+    name: 'reflect pad > size on one axis',
+    call: (a) => a.conv2d(rand([1, 2, 8, 3]), w, b, { paddingMode: 'reflect', padding: [2, 4] }),
+    code: 'INVALID_PADDING_MODE',
+    argument: 'options.padding',
+    received: '4',
+  },
+  {
+    name: "reflect 'same' needing pad >= size",
+    call: (a) => a.conv1d(rand([1, 2, 2]), rand([3, 2, 5]), null, { paddingMode: 'reflect', padding: 'same' }),
+    code: 'INVALID_PADDING_MODE',
+    argument: 'options.padding',
+    received: '2',
+  },
+  {
+    name: 'circular pad > size',
+    call: (a) => a.conv2d(x, w, b, { paddingMode: 'circular', padding: 7 }),
+    code: 'INVALID_PADDING_MODE',
+    argument: 'options.padding',
+    received: '7',
+  },
+  {
+    name: 'circular pad > size (conv3d, one axis)',
+    call: (a) => a.conv3d(x3, w3, b, { paddingMode: 'circular', padding: [5, 1, 1] }),
+    code: 'INVALID_PADDING_MODE',
+    argument: 'options.padding',
+    received: '5',
+  },
 
   // KERNEL_TOO_LARGE
   { name: 'kernel larger than the input', call: (a) => a.conv2d(x, rand([3, 2, 7, 7]), b), code: 'KERNEL_TOO_LARGE', argument: 'weight.shape', received: '7' },
-  { name: 'dilated kernel larger than the input', call: (a) => a.conv2d(x, w, b, { dilation: [1, 3] }), code: 'KERNEL_TOO_LARGE', argument: 'weight.shape', received: '7' },
-  { name: 'kernel larger than the padded input (conv1d)', call: (a) => a.conv1d(x1, rand([3, 2, 12]), b, { padding: 1 }), code: 'KERNEL_TOO_LARGE', argument: 'weight.shape', expected: '11', received: '12' },
-  { name: 'kernel larger than the input (conv3d, one axis)', call: (a) => a.conv3d(x3, rand([3, 2, 5, 1, 1]), b), code: 'KERNEL_TOO_LARGE', argument: 'weight.shape', received: '5' },
+  {
+    name: 'dilated kernel larger than the input',
+    call: (a) => a.conv2d(x, w, b, { dilation: [1, 3] }),
+    code: 'KERNEL_TOO_LARGE',
+    argument: 'weight.shape',
+    received: '7',
+  },
+  {
+    name: 'kernel larger than the padded input (conv1d)',
+    call: (a) => a.conv1d(x1, rand([3, 2, 12]), b, { padding: 1 }),
+    code: 'KERNEL_TOO_LARGE',
+    argument: 'weight.shape',
+    expected: '11',
+    received: '12',
+  },
+  {
+    name: 'kernel larger than the input (conv3d, one axis)',
+    call: (a) => a.conv3d(x3, rand([3, 2, 5, 1, 1]), b),
+    code: 'KERNEL_TOO_LARGE',
+    argument: 'weight.shape',
+    received: '5',
+  },
 
   // EMPTY_OUTPUT
-  { name: 'zero-sized spatial input dim', call: (a) => a.conv2d({ data: new Float32Array(0), shape: [1, 2, 0, 6] }, w, b), code: 'EMPTY_OUTPUT', argument: 'input.shape', received: '[1, 2, 0, 6]' },
-  { name: 'zero batch', call: (a) => a.conv2d({ data: new Float32Array(0), shape: [0, 2, 6, 6] }, w, b), code: 'EMPTY_OUTPUT', argument: 'input.shape', received: '[0, 2, 6, 6]' },
-  { name: 'zero-sized channels-last dim', call: (a) => a.conv1d({ data: new Float32Array(0), shape: [0, 2] }, w1, b, { layout: 'channels-last' }), code: 'EMPTY_OUTPUT', argument: 'input.shape', received: '[0, 2]' },
-  { name: 'zero-sized kernel', call: (a) => a.conv2d(x, { data: new Float32Array(0), shape: [3, 2, 0, 3] }, b), code: 'EMPTY_OUTPUT', argument: 'weight.shape', received: '[3, 2, 0, 3]' },
-  { name: 'zero output channels', call: (a) => a.conv2d(x, { data: new Float32Array(0), shape: [0, 2, 3, 3] }, null), code: 'EMPTY_OUTPUT', argument: 'weight.shape', received: '[0, 2, 3, 3]' },
-  { name: 'zero input channels', call: (a) => a.conv2d({ data: new Float32Array(0), shape: [1, 0, 6, 6] }, { data: new Float32Array(0), shape: [3, 0, 3, 3] }, b), code: 'EMPTY_OUTPUT', argument: 'weight.shape', received: '[3, 0, 3, 3]' },
+  {
+    name: 'zero-sized spatial input dim',
+    call: (a) => a.conv2d({ data: new Float32Array(0), shape: [1, 2, 0, 6] }, w, b),
+    code: 'EMPTY_OUTPUT',
+    argument: 'input.shape',
+    received: '[1, 2, 0, 6]',
+  },
+  {
+    name: 'zero batch',
+    call: (a) => a.conv2d({ data: new Float32Array(0), shape: [0, 2, 6, 6] }, w, b),
+    code: 'EMPTY_OUTPUT',
+    argument: 'input.shape',
+    received: '[0, 2, 6, 6]',
+  },
+  {
+    name: 'zero-sized channels-last dim',
+    call: (a) => a.conv1d({ data: new Float32Array(0), shape: [0, 2] }, w1, b, { layout: 'channels-last' }),
+    code: 'EMPTY_OUTPUT',
+    argument: 'input.shape',
+    received: '[0, 2]',
+  },
+  {
+    name: 'zero-sized kernel',
+    call: (a) => a.conv2d(x, { data: new Float32Array(0), shape: [3, 2, 0, 3] }, b),
+    code: 'EMPTY_OUTPUT',
+    argument: 'weight.shape',
+    received: '[3, 2, 0, 3]',
+  },
+  {
+    name: 'zero output channels',
+    call: (a) => a.conv2d(x, { data: new Float32Array(0), shape: [0, 2, 3, 3] }, null),
+    code: 'EMPTY_OUTPUT',
+    argument: 'weight.shape',
+    received: '[0, 2, 3, 3]',
+  },
+  {
+    name: 'zero input channels',
+    call: (a) => a.conv2d({ data: new Float32Array(0), shape: [1, 0, 6, 6] }, { data: new Float32Array(0), shape: [3, 0, 3, 3] }, b),
+    code: 'EMPTY_OUTPUT',
+    argument: 'weight.shape',
+    received: '[3, 0, 3, 3]',
+  },
 
   // OUTPUT_MISMATCH
-  { name: 'out of the wrong shape', call: (a) => a.conv2d(x, w, b, { out: rand([1, 3, 6, 6]) }), code: 'OUTPUT_MISMATCH', argument: 'options.out.shape', expected: '[1, 3, 4, 4]', received: '[1, 3, 6, 6]' },
-  { name: 'out flattened (right length, wrong shape)', call: (a) => a.conv2d(x, w, b, { out: rand([48]) }), code: 'OUTPUT_MISMATCH', argument: 'options.out.shape', expected: '[1, 3, 4, 4]', received: '[48]' },
-  { name: 'out unbatched for a batched input', call: (a) => a.conv2d(x, w, b, { out: rand([3, 4, 4]) }), code: 'OUTPUT_MISMATCH', argument: 'options.out.shape' },
+  {
+    name: 'out of the wrong shape',
+    call: (a) => a.conv2d(x, w, b, { out: rand([1, 3, 6, 6]) }),
+    code: 'OUTPUT_MISMATCH',
+    argument: 'options.out.shape',
+    expected: '[1, 3, 4, 4]',
+    received: '[1, 3, 6, 6]',
+  },
+  {
+    name: 'out flattened (right length, wrong shape)',
+    call: (a) => a.conv2d(x, w, b, { out: rand([48]) }),
+    code: 'OUTPUT_MISMATCH',
+    argument: 'options.out.shape',
+    expected: '[1, 3, 4, 4]',
+    received: '[48]',
+  },
+  {
+    name: 'out unbatched for a batched input',
+    call: (a) => a.conv2d(x, w, b, { out: rand([3, 4, 4]) }),
+    code: 'OUTPUT_MISMATCH',
+    argument: 'options.out.shape',
+  },
   {
     name: 'out overlapping the input',
     call: (a) => {
@@ -276,12 +643,28 @@ describe('values at the limits are accepted (and right)', () => {
   const ok: Array<{ name: string; op: ConvOp; input: Tensor; weight: Tensor; bias: Tensor | null; options?: ConvOptions; shape: number[] }> = [
     { name: 'reflect pad = size - 1', op: 'conv2d', input: x, weight: w, bias: b, options: { paddingMode: 'reflect', padding: 5 }, shape: [1, 3, 14, 14] },
     { name: 'circular pad = size', op: 'conv2d', input: x, weight: w, bias: b, options: { paddingMode: 'circular', padding: 6 }, shape: [1, 3, 16, 16] },
-    { name: 'replicate pad far beyond the size', op: 'conv1d', input: rand([1, 2, 2]), weight: w1, bias: b, options: { paddingMode: 'replicate', padding: 9 }, shape: [1, 3, 18] },
+    {
+      name: 'replicate pad far beyond the size',
+      op: 'conv1d',
+      input: rand([1, 2, 2]),
+      weight: w1,
+      bias: b,
+      options: { paddingMode: 'replicate', padding: 9 },
+      shape: [1, 3, 18],
+    },
     { name: 'zeros pad far beyond the size', op: 'conv1d', input: rand([1, 2, 1]), weight: w1, bias: null, options: { padding: 9 }, shape: [1, 3, 17] },
     { name: 'kernel exactly the padded size', op: 'conv2d', input: x, weight: rand([3, 2, 8, 8]), bias: null, options: { padding: 1 }, shape: [1, 3, 1, 1] },
     { name: 'dilated kernel exactly the input size', op: 'conv2d', input: x, weight: w, bias: null, options: { dilation: [2, 1] }, shape: [1, 3, 2, 4] },
     { name: "'same' with stride [1, 1]", op: 'conv2d', input: x, weight: w, bias: b, options: { padding: 'same', stride: [1, 1] }, shape: [1, 3, 6, 6] },
-    { name: "'same' with an even kernel and dilation", op: 'conv2d', input: x, weight: rand([3, 2, 4, 2]), bias: b, options: { padding: 'same', dilation: [1, 3], paddingMode: 'reflect' }, shape: [1, 3, 6, 6] },
+    {
+      name: "'same' with an even kernel and dilation",
+      op: 'conv2d',
+      input: x,
+      weight: rand([3, 2, 4, 2]),
+      bias: b,
+      options: { padding: 'same', dilation: [1, 3], paddingMode: 'reflect' },
+      shape: [1, 3, 6, 6],
+    },
     { name: "'valid'", op: 'conv2d', input: x, weight: w, bias: b, options: { padding: 'valid' }, shape: [1, 3, 4, 4] },
     { name: 'options undefined, bias undefined', op: 'conv2d', input: x, weight: w, bias: null, shape: [1, 3, 4, 4] },
     { name: 'activation {} and {min: -Infinity, max: Infinity}', op: 'conv2d', input: x, weight: w, bias: b, options: { activation: {} }, shape: [1, 3, 4, 4] },
@@ -296,7 +679,12 @@ describe('values at the limits are accepted (and right)', () => {
     expect(y.shape).toEqual(c.shape);
     const expected = referenceConv(c.op, c.input, c.weight, c.bias, c.options);
     const bound = referenceConv(c.op, absTensor(c.input), absTensor(c.weight), c.bias && absTensor(c.bias), { ...c.options, activation: 'none' }).data;
-    expectConvClose(y, expected, bound, c.weight.shape.slice(1).reduce((a, v) => a * v, 1));
+    expectConvClose(
+      y,
+      expected,
+      bound,
+      c.weight.shape.slice(1).reduce((a, v) => a * v, 1),
+    );
   });
 });
 
@@ -345,25 +733,28 @@ describe('OUT_OF_MEMORY', () => {
   // zero-filled (V8 maps them on demand), so they cost no real memory unless something reads them.
   const fresh = (name: 'simd128' | 'relaxed' | 'js') => sc.createContext(name === 'js' ? { backend: 'js' } : { build: name });
 
-  it.each(['simd128', 'relaxed', 'js'] as const)('%s: a 1x1x4096x4096 input with 1024 output channels (64 GiB of output) is rejected before allocating', async (name) => {
-    const ctx = await fresh(name);
-    const input = { data: new Float32Array(4096 * 4096), shape: [1, 1, 4096, 4096] };
-    const plan = sc.createConv2d(rand([1024, 1, 1, 1]), null, {}, ctx);
-    try {
-      const before = ctx.memoryStats();
-      expectSimdconvError(() => plan.run(input), 'OUT_OF_MEMORY', 'output');
-      expect.soft(ctx.memoryStats().bytesInUse, 'bytes in use after the error').toBe(before.bytesInUse);
-      expect.soft(ctx.memoryStats().memoryBytes, 'wasm memory did not grow').toBe(before.memoryBytes);
-      // Again (same shape, cached geometry): the same error, not a crash.
-      expectSimdconvError(() => plan.run(input), 'OUT_OF_MEMORY', 'output');
-      // The plan still works on a sensible input.
-      const small = rand([1, 1, 3, 3]);
-      expect(plan.run(small).shape).toEqual([1, 1024, 3, 3]);
-    } finally {
-      plan.dispose();
-    }
-    expect(ctx.memoryStats().bytesInUse).toBe(0);
-  });
+  it.each(['simd128', 'relaxed', 'js'] as const)(
+    '%s: a 1x1x4096x4096 input with 1024 output channels (64 GiB of output) is rejected before allocating',
+    async (name) => {
+      const ctx = await fresh(name);
+      const input = { data: new Float32Array(4096 * 4096), shape: [1, 1, 4096, 4096] };
+      const plan = sc.createConv2d(rand([1024, 1, 1, 1]), null, {}, ctx);
+      try {
+        const before = ctx.memoryStats();
+        expectSimdconvError(() => plan.run(input), 'OUT_OF_MEMORY', 'output');
+        expect.soft(ctx.memoryStats().bytesInUse, 'bytes in use after the error').toBe(before.bytesInUse);
+        expect.soft(ctx.memoryStats().memoryBytes, 'wasm memory did not grow').toBe(before.memoryBytes);
+        // Again (same shape, cached geometry): the same error, not a crash.
+        expectSimdconvError(() => plan.run(input), 'OUT_OF_MEMORY', 'output');
+        // The plan still works on a sensible input.
+        const small = rand([1, 1, 3, 3]);
+        expect(plan.run(small).shape).toEqual([1, 1024, 3, 3]);
+      } finally {
+        plan.dispose();
+      }
+      expect(ctx.memoryStats().bytesInUse).toBe(0);
+    },
+  );
 
   it('one-shot: a 1x1x4096x4096 input with 1024 output channels', () => {
     const input = { data: new Float32Array(4096 * 4096), shape: [1, 1, 4096, 4096] };

@@ -60,10 +60,25 @@ describe('Node examples', () => {
       absWorkingDir: ROOT,
     });
     // Modules that left code in the bundle (esbuild lists every file it read among `inputs`, shaken out or not).
-    const inputs = Object.values(metafile.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([f]) => f));
+    const inputs = Object.values(metafile.outputs).flatMap((o) =>
+      Object.entries(o.inputs)
+        .filter(([, i]) => i.bytesInOutput > 0)
+        .map(([f]) => f),
+    );
     expect(inputs.some((f) => f.endsWith('gemm-conv-plan.js'))).toBe(true);
-    for (const absent of ['transposed-conv-plan.js', 'winograd-conv-plan.js', 'backends/js.js', 'reference.js', 'backends/wasm/chain.js', 'ops/composite.js', 'introspect.js']) {
-      expect(inputs.filter((f) => f.endsWith(absent)), absent).toEqual([]);
+    for (const absent of [
+      'transposed-conv-plan.js',
+      'winograd-conv-plan.js',
+      'backends/js.js',
+      'reference.js',
+      'backends/wasm/chain.js',
+      'ops/composite.js',
+      'introspect.js',
+    ]) {
+      expect(
+        inputs.filter((f) => f.endsWith(absent)),
+        absent,
+      ).toEqual([]);
     }
   });
 });

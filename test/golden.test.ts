@@ -13,9 +13,7 @@ import { absTensor, expectConvClose } from './helpers/tolerance.js';
 const cases = loadGolden();
 
 function runReference(c: GoldenCase, input: Tensor, weight: Tensor, bias: Tensor | null): Tensor64 {
-  return isTransposeCase(c)
-    ? referenceConvTranspose(c.op, input, weight, bias, c.options)
-    : referenceConv(c.op, input, weight, bias, c.options);
+  return isTransposeCase(c) ? referenceConvTranspose(c.op, input, weight, bias, c.options) : referenceConv(c.op, input, weight, bias, c.options);
 }
 
 function runPublic(c: GoldenCase): Tensor {

@@ -41,26 +41,24 @@ const spatialArb = (rank: number, min: number, max: number) => fc.array(fc.integ
 describe('convOutputShape', () => {
   it('agrees with the reference convolution, shape or error (property)', () => {
     const seen = new Set<string>();
-    const arb = fc
-      .constantFrom<ConvOp>('conv1d', 'conv2d', 'conv3d')
-      .chain((op) => {
-        const rank = Number(op.at(-2));
-        return fc.record({
-          op: fc.constant(op),
-          batch: fc.integer({ min: 0, max: 2 }),
-          g: fc.integer({ min: 1, max: 3 }),
-          cinG: fc.integer({ min: 1, max: 2 }),
-          coutG: fc.integer({ min: 1, max: 2 }),
-          inputGroups: fc.integer({ min: 1, max: 3 }),
-          size: spatialArb(rank, 1, 7),
-          kernel: spatialArb(rank, 1, 4),
-          stride: spatialArb(rank, 1, 3),
-          dilation: spatialArb(rank, 1, 3),
-          padding: fc.oneof(spatialArb(rank, 0, 3), fc.constantFrom<'same' | 'valid'>('same', 'valid')),
-          paddingMode: fc.constantFrom('zeros', 'reflect', 'replicate', 'circular' as const),
-          layout: fc.constantFrom<Layout>('channels-first', 'channels-last'),
-        });
+    const arb = fc.constantFrom<ConvOp>('conv1d', 'conv2d', 'conv3d').chain((op) => {
+      const rank = Number(op.at(-2));
+      return fc.record({
+        op: fc.constant(op),
+        batch: fc.integer({ min: 0, max: 2 }),
+        g: fc.integer({ min: 1, max: 3 }),
+        cinG: fc.integer({ min: 1, max: 2 }),
+        coutG: fc.integer({ min: 1, max: 2 }),
+        inputGroups: fc.integer({ min: 1, max: 3 }),
+        size: spatialArb(rank, 1, 7),
+        kernel: spatialArb(rank, 1, 4),
+        stride: spatialArb(rank, 1, 3),
+        dilation: spatialArb(rank, 1, 3),
+        padding: fc.oneof(spatialArb(rank, 0, 3), fc.constantFrom<'same' | 'valid'>('same', 'valid')),
+        paddingMode: fc.constantFrom('zeros', 'reflect', 'replicate', 'circular' as const),
+        layout: fc.constantFrom<Layout>('channels-first', 'channels-last'),
       });
+    });
     fc.assert(
       fc.property(arb, (c) => {
         const cin = c.inputGroups * c.cinG; // a mismatch with g * cinG half of the time: CHANNEL_MISMATCH
@@ -82,36 +80,43 @@ describe('convOutputShape', () => {
 
   it('agrees with the reference transposed convolution, shape or error (property)', () => {
     const seen = new Set<string>();
-    const arb = fc
-      .constantFrom<ConvTransposeOp>('convTranspose1d', 'convTranspose2d', 'convTranspose3d')
-      .chain((op) => {
-        const rank = Number(op.at(-2));
-        return fc.record({
-          op: fc.constant(op),
-          batch: fc.integer({ min: 0, max: 2 }),
-          g: fc.integer({ min: 1, max: 2 }),
-          cinG: fc.integer({ min: 1, max: 2 }),
-          coutG: fc.integer({ min: 1, max: 2 }),
-          size: spatialArb(rank, 1, 5),
-          kernel: spatialArb(rank, 1, 3),
-          stride: spatialArb(rank, 1, 3),
-          dilation: spatialArb(rank, 1, 2),
-          padding: spatialArb(rank, 0, 2),
-          outputPadding: spatialArb(rank, 0, 2),
-          outputSizeDelta: fc.option(spatialArb(rank, -1, 3)),
-          layout: fc.constantFrom<Layout>('channels-first', 'channels-last'),
-        });
+    const arb = fc.constantFrom<ConvTransposeOp>('convTranspose1d', 'convTranspose2d', 'convTranspose3d').chain((op) => {
+      const rank = Number(op.at(-2));
+      return fc.record({
+        op: fc.constant(op),
+        batch: fc.integer({ min: 0, max: 2 }),
+        g: fc.integer({ min: 1, max: 2 }),
+        cinG: fc.integer({ min: 1, max: 2 }),
+        coutG: fc.integer({ min: 1, max: 2 }),
+        size: spatialArb(rank, 1, 5),
+        kernel: spatialArb(rank, 1, 3),
+        stride: spatialArb(rank, 1, 3),
+        dilation: spatialArb(rank, 1, 2),
+        padding: spatialArb(rank, 0, 2),
+        outputPadding: spatialArb(rank, 0, 2),
+        outputSizeDelta: fc.option(spatialArb(rank, -1, 3)),
+        layout: fc.constantFrom<Layout>('channels-first', 'channels-last'),
       });
+    });
     fc.assert(
       fc.property(arb, (c) => {
         const cin = c.g * c.cinG;
         const weightShape = [cin, c.coutG, ...c.kernel];
         const core = c.layout === 'channels-first' ? [cin, ...c.size] : [...c.size, cin];
         const inputShape = c.batch === 0 ? core : [c.batch, ...core];
-        const options: ConvTransposeOptions = { groups: c.g, stride: c.stride, dilation: c.dilation, padding: c.padding, outputPadding: c.outputPadding, layout: c.layout };
+        const options: ConvTransposeOptions = {
+          groups: c.g,
+          stride: c.stride,
+          dilation: c.dilation,
+          padding: c.padding,
+          outputPadding: c.outputPadding,
+          layout: c.layout,
+        };
         if (c.outputSizeDelta) {
           // Around the smallest size: in range, below it and above it.
-          options.outputSize = c.size.map((n, i) => Math.max(1, (n - 1) * c.stride[i]! - 2 * c.padding[i]! + c.dilation[i]! * (c.kernel[i]! - 1) + 1 + c.outputSizeDelta![i]!));
+          options.outputSize = c.size.map((n, i) =>
+            Math.max(1, (n - 1) * c.stride[i]! - 2 * c.padding[i]! + c.dilation[i]! * (c.kernel[i]! - 1) + 1 + c.outputSizeDelta![i]!),
+          );
         }
         const mine = outcome(() => sc.convOutputShape(c.op, inputShape, weightShape, options));
         const ref = outcome(() => referenceConvTranspose(c.op, zeros(inputShape), zeros(weightShape), null, options).shape);
@@ -149,14 +154,23 @@ describe('convOutputShape', () => {
     expectError(() => sc.convOutputShape('conv2d', [1, 3, 2, 8], [4, 3, 3, 3]), 'KERNEL_TOO_LARGE', 'weightShape');
     expectError(() => sc.convOutputShape('conv2d', 'x' as unknown as number[], [4, 3, 3, 3]), 'INVALID_ARGUMENT', 'inputShape');
     expectError(() => sc.convOutputShape('conv2d', [1, 3, 8, 8], [4, 3, 3, 3], { stride: 0 }), 'INVALID_ARGUMENT', 'options.stride');
-    expectError(() => sc.convOutputShape('conv2d', [1, 3, 4, 4], [4, 3, 3, 3], { padding: 4, paddingMode: 'reflect' }), 'INVALID_PADDING_MODE', 'options.padding');
-    expectError(() => sc.convOutputShape('convTranspose2d', [1, 4, 5, 5], [4, 2, 3, 3], { stride: 2, outputPadding: 2 }), 'INVALID_ARGUMENT', 'options.outputPadding');
+    expectError(
+      () => sc.convOutputShape('conv2d', [1, 3, 4, 4], [4, 3, 3, 3], { padding: 4, paddingMode: 'reflect' }),
+      'INVALID_PADDING_MODE',
+      'options.padding',
+    );
+    expectError(
+      () => sc.convOutputShape('convTranspose2d', [1, 4, 5, 5], [4, 2, 3, 3], { stride: 2, outputPadding: 2 }),
+      'INVALID_ARGUMENT',
+      'options.outputPadding',
+    );
     expectError(() => sc.convOutputShape('convTranspose1d', [1, 4, 5], [4, 2, 3], { padding: 'same' } as never), 'INVALID_ARGUMENT', 'options.padding');
   });
 });
 
 describe('parameter counts', () => {
-  const weightShape = (cin: number, cout: number, k: number, groups?: number) => sc.convWeightShape('conv2d', { inChannels: cin, outChannels: cout, kernelSize: k, groups });
+  const weightShape = (cin: number, cout: number, k: number, groups?: number) =>
+    sc.convWeightShape('conv2d', { inChannels: cin, outChannels: cout, kernelSize: k, groups });
 
   it('gives the seed figures exactly', () => {
     expect(sc.convParameterCount('conv2d', weightShape(64, 128, 3))).toBe(73_728);
@@ -178,10 +192,16 @@ describe('parameter counts', () => {
 
   it('is 1/groups of the dense count for every divisor (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 7 }), (g, a, b, k) => {
-        const dense = sc.convParameterCount('conv2d', weightShape(g * a, g * b, k));
-        expect(sc.convParameterCount('conv2d', weightShape(g * a, g * b, k, g)) * g).toBe(dense);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 7 }),
+        (g, a, b, k) => {
+          const dense = sc.convParameterCount('conv2d', weightShape(g * a, g * b, k));
+          expect(sc.convParameterCount('conv2d', weightShape(g * a, g * b, k, g)) * g).toBe(dense);
+        },
+      ),
     );
   });
 
@@ -234,7 +254,11 @@ describe('receptiveField', () => {
     expect(h!.layers.map((l) => l.size)).toEqual([3, 5, 7]);
     expect(h!.layers.map((l) => l.effectiveKernel)).toEqual([3, 3, 3]);
     // 'same' padding centres the field on output 0.
-    const [same] = sc.receptiveField([{ ...conv3, padding: 'same' }, { ...conv3, padding: 1 }, { ...conv3, padding: 1 }]);
+    const [same] = sc.receptiveField([
+      { ...conv3, padding: 'same' },
+      { ...conv3, padding: 1 },
+      { ...conv3, padding: 1 },
+    ]);
     expect(same).toMatchObject({ size: 7, start: -3, center: 0 });
   });
 

@@ -17,7 +17,9 @@ describe('kernel boundary', () => {
   for (const artifact of WASM_ARTIFACTS) {
     it(`${artifact}: exports exactly the declared functions, with the declared parameter counts and struct layout`, async () => {
       const module = await compileKernels(artifact);
-      const functions = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+      const functions = WebAssembly.Module.exports(module)
+        .filter((e) => e.kind === 'function')
+        .map((e) => e.name);
       expect(functions.sort()).toEqual(Object.keys(KERNEL_ARITY).sort());
       const kernels = await instantiateKernels(module, memoryFor(artifact));
       for (const [name, arity] of Object.entries(KERNEL_ARITY)) {

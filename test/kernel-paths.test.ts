@@ -25,33 +25,159 @@ interface PathCase {
 }
 
 const cases: Record<string, PathCase> = {
-  'direct stride-1, zero padding': { expect: { path: 'gemm-direct', flags: { strided: false } }, op: 'conv2d', cin: 3, kernel: [3, 3], options: { padding: 1 } },
-  'direct stride-1, no padding (input read in place)': { expect: { path: 'gemm-direct', flags: { strided: false } }, op: 'conv2d', cin: 2, kernel: [3, 4], options: {} },
-  'direct stride-1, dilated, asymmetric same': { expect: { path: 'gemm-direct', flags: { strided: false } }, op: 'conv2d', cin: 2, kernel: [3, 4], options: { padding: 'same', dilation: [2, 1] } },
-  'direct stride-1, reflect': { expect: { path: 'gemm-direct', flags: { strided: false, padCopy: 'reflect' } }, op: 'conv2d', cin: 2, kernel: [3, 3], options: { padding: 1, paddingMode: 'reflect' } },
+  'direct stride-1, zero padding': {
+    expect: { path: 'gemm-direct', flags: { strided: false } },
+    op: 'conv2d',
+    cin: 3,
+    kernel: [3, 3],
+    options: { padding: 1 },
+  },
+  'direct stride-1, no padding (input read in place)': {
+    expect: { path: 'gemm-direct', flags: { strided: false } },
+    op: 'conv2d',
+    cin: 2,
+    kernel: [3, 4],
+    options: {},
+  },
+  'direct stride-1, dilated, asymmetric same': {
+    expect: { path: 'gemm-direct', flags: { strided: false } },
+    op: 'conv2d',
+    cin: 2,
+    kernel: [3, 4],
+    options: { padding: 'same', dilation: [2, 1] },
+  },
+  'direct stride-1, reflect': {
+    expect: { path: 'gemm-direct', flags: { strided: false, padCopy: 'reflect' } },
+    op: 'conv2d',
+    cin: 2,
+    kernel: [3, 3],
+    options: { padding: 1, paddingMode: 'reflect' },
+  },
   'direct stride-1, conv1d k9': { expect: { path: 'gemm-direct', flags: { strided: false } }, op: 'conv1d', cin: 3, kernel: [9], options: { padding: 4 } },
-  'direct stride-1, grouped': { expect: { path: 'gemm-direct', flags: { strided: false } }, op: 'conv2d', cin: 4, kernel: [3, 3], options: { padding: 1, groups: 2 } },
-  'direct strided, stride 2': { expect: { path: 'gemm-direct', flags: { strided: true } }, op: 'conv2d', cin: 3, kernel: [3, 3], options: { stride: 2, padding: 1 } },
-  'direct strided, no padding (phase copy only)': { expect: { path: 'gemm-direct', flags: { strided: true } }, op: 'conv2d', cin: 2, kernel: [3, 3], options: { stride: 2 } },
-  'direct strided, stride (1,3), dilated': { expect: { path: 'gemm-direct', flags: { strided: true } }, op: 'conv2d', cin: 2, kernel: [3, 3], options: { stride: [1, 3], dilation: [1, 2], padding: [1, 2] } },
-  'direct strided, conv1d k7 s2 p3 (stem-like)': { expect: { path: 'gemm-direct', flags: { strided: true } }, op: 'conv1d', cin: 3, kernel: [7], options: { stride: 2, padding: 3 } },
-  'direct strided, stride (2,1), reflect': { expect: { path: 'gemm-direct', flags: { strided: true, padCopy: 'reflect' } }, op: 'conv2d', cin: 2, kernel: [3, 3], options: { stride: [2, 1], padding: 1, paddingMode: 'reflect' } },
-  'im2col, width stride 2, reflect': { expect: { path: 'gemm-im2col', flags: { padCopy: 'reflect' } }, op: 'conv2d', cin: 2, kernel: [3, 3], options: { stride: 2, padding: 1, paddingMode: 'reflect' } },
+  'direct stride-1, grouped': {
+    expect: { path: 'gemm-direct', flags: { strided: false } },
+    op: 'conv2d',
+    cin: 4,
+    kernel: [3, 3],
+    options: { padding: 1, groups: 2 },
+  },
+  'direct strided, stride 2': {
+    expect: { path: 'gemm-direct', flags: { strided: true } },
+    op: 'conv2d',
+    cin: 3,
+    kernel: [3, 3],
+    options: { stride: 2, padding: 1 },
+  },
+  'direct strided, no padding (phase copy only)': {
+    expect: { path: 'gemm-direct', flags: { strided: true } },
+    op: 'conv2d',
+    cin: 2,
+    kernel: [3, 3],
+    options: { stride: 2 },
+  },
+  'direct strided, stride (1,3), dilated': {
+    expect: { path: 'gemm-direct', flags: { strided: true } },
+    op: 'conv2d',
+    cin: 2,
+    kernel: [3, 3],
+    options: { stride: [1, 3], dilation: [1, 2], padding: [1, 2] },
+  },
+  'direct strided, conv1d k7 s2 p3 (stem-like)': {
+    expect: { path: 'gemm-direct', flags: { strided: true } },
+    op: 'conv1d',
+    cin: 3,
+    kernel: [7],
+    options: { stride: 2, padding: 3 },
+  },
+  'direct strided, stride (2,1), reflect': {
+    expect: { path: 'gemm-direct', flags: { strided: true, padCopy: 'reflect' } },
+    op: 'conv2d',
+    cin: 2,
+    kernel: [3, 3],
+    options: { stride: [2, 1], padding: 1, paddingMode: 'reflect' },
+  },
+  'im2col, width stride 2, reflect': {
+    expect: { path: 'gemm-im2col', flags: { padCopy: 'reflect' } },
+    op: 'conv2d',
+    cin: 2,
+    kernel: [3, 3],
+    options: { stride: 2, padding: 1, paddingMode: 'reflect' },
+  },
   'im2col, 1x1 stride 2': { expect: { path: 'gemm-im2col' }, op: 'conv2d', cin: 3, kernel: [1, 1], options: { stride: 2 } },
-  'direct stride-1, 1x1 (input read in place)': { expect: { path: 'gemm-direct', flags: { strided: false } }, op: 'conv2d', cin: 5, kernel: [1, 1], options: {} },
+  'direct stride-1, 1x1 (input read in place)': {
+    expect: { path: 'gemm-direct', flags: { strided: false } },
+    op: 'conv2d',
+    cin: 5,
+    kernel: [1, 1],
+    options: {},
+  },
   'direct stride-1, conv3d 1x1x1': { expect: { path: 'gemm-direct', flags: { strided: false } }, op: 'conv3d', cin: 5, kernel: [1, 1, 1], options: {} },
-  'direct stride-1, 1x2 kernel': { expect: { path: 'gemm-direct', flags: { strided: false } }, op: 'conv2d', cin: 3, kernel: [1, 2], options: { padding: [0, 1] } },
+  'direct stride-1, 1x2 kernel': {
+    expect: { path: 'gemm-direct', flags: { strided: false } },
+    op: 'conv2d',
+    cin: 3,
+    kernel: [1, 2],
+    options: { padding: [0, 1] },
+  },
   'im2col, 1x1 padded': { expect: { path: 'gemm-im2col' }, op: 'conv2d', cin: 5, kernel: [1, 1], options: { padding: 1 } },
   'im2col, 1x2 stride 2': { expect: { path: 'gemm-im2col' }, op: 'conv2d', cin: 3, kernel: [1, 2], options: { stride: 2 } },
   'direct stride-1, conv3d': { expect: { path: 'gemm-direct', flags: { strided: false } }, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: 1 } },
-  'direct stride-1, (3,1) kernel': { expect: { path: 'gemm-direct', flags: { strided: false } }, op: 'conv2d', cin: 3, kernel: [3, 1], options: { padding: [1, 0] } },
-  'direct strided, conv3d stride 2': { expect: { path: 'gemm-direct', flags: { strided: true } }, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: 1, stride: 2 } },
-  'im2col, channels-last 3x3': { expect: { path: 'gemm-im2col', layout: 'channels-last' }, op: 'conv2d', cin: 5, kernel: [3, 3], options: { padding: 1, layout: 'channels-last' } },
-  'channels-last via channels-first, 3 channels': { expect: { path: 'gemm-direct', layout: 'channels-first', flags: { strided: false, viaChannelsFirst: true } }, op: 'conv2d', cin: 3, kernel: [3, 3], options: { padding: 1, layout: 'channels-last' } },
-  'channels-last via channels-first, grouped': { expect: { path: 'gemm-direct', layout: 'channels-first', flags: { strided: false, viaChannelsFirst: true } }, op: 'conv2d', cin: 16, kernel: [3, 3], options: { padding: 1, groups: 4, layout: 'channels-last' } },
-  'channels-last via channels-first, stride 2 (stem-like)': { expect: { path: 'gemm-direct', layout: 'channels-first', flags: { strided: true, viaChannelsFirst: true } }, op: 'conv2d', cin: 3, kernel: [7, 7], options: { stride: 2, padding: 3, layout: 'channels-last' } },
-  'channels-last via channels-first, conv3d': { expect: { path: 'gemm-direct', layout: 'channels-first', flags: { strided: false, viaChannelsFirst: true } }, op: 'conv3d', cin: 2, kernel: [3, 3, 3], options: { padding: [1, 0, 2], layout: 'channels-last' } },
-  'direct 1x1, channels-last': { expect: { path: 'gemm-1x1', layout: 'channels-last' }, op: 'conv2d', cin: 6, kernel: [1, 1], options: { layout: 'channels-last' } },
+  'direct stride-1, (3,1) kernel': {
+    expect: { path: 'gemm-direct', flags: { strided: false } },
+    op: 'conv2d',
+    cin: 3,
+    kernel: [3, 1],
+    options: { padding: [1, 0] },
+  },
+  'direct strided, conv3d stride 2': {
+    expect: { path: 'gemm-direct', flags: { strided: true } },
+    op: 'conv3d',
+    cin: 2,
+    kernel: [3, 3, 3],
+    options: { padding: 1, stride: 2 },
+  },
+  'im2col, channels-last 3x3': {
+    expect: { path: 'gemm-im2col', layout: 'channels-last' },
+    op: 'conv2d',
+    cin: 5,
+    kernel: [3, 3],
+    options: { padding: 1, layout: 'channels-last' },
+  },
+  'channels-last via channels-first, 3 channels': {
+    expect: { path: 'gemm-direct', layout: 'channels-first', flags: { strided: false, viaChannelsFirst: true } },
+    op: 'conv2d',
+    cin: 3,
+    kernel: [3, 3],
+    options: { padding: 1, layout: 'channels-last' },
+  },
+  'channels-last via channels-first, grouped': {
+    expect: { path: 'gemm-direct', layout: 'channels-first', flags: { strided: false, viaChannelsFirst: true } },
+    op: 'conv2d',
+    cin: 16,
+    kernel: [3, 3],
+    options: { padding: 1, groups: 4, layout: 'channels-last' },
+  },
+  'channels-last via channels-first, stride 2 (stem-like)': {
+    expect: { path: 'gemm-direct', layout: 'channels-first', flags: { strided: true, viaChannelsFirst: true } },
+    op: 'conv2d',
+    cin: 3,
+    kernel: [7, 7],
+    options: { stride: 2, padding: 3, layout: 'channels-last' },
+  },
+  'channels-last via channels-first, conv3d': {
+    expect: { path: 'gemm-direct', layout: 'channels-first', flags: { strided: false, viaChannelsFirst: true } },
+    op: 'conv3d',
+    cin: 2,
+    kernel: [3, 3, 3],
+    options: { padding: [1, 0, 2], layout: 'channels-last' },
+  },
+  'direct 1x1, channels-last': {
+    expect: { path: 'gemm-1x1', layout: 'channels-last' },
+    op: 'conv2d',
+    cin: 6,
+    kernel: [1, 1],
+    options: { layout: 'channels-last' },
+  },
 };
 
 describe.each(['simd128', 'relaxed'] as const)('kernel paths on %s', (build) => {
@@ -194,7 +320,22 @@ describe.each(['simd128', 'relaxed'] as const)('channels-last tiles on %s', (bui
 describe('rowsPerTile', () => {
   it('takes 6-row panels unless 4-row ones pad less than the 6x8 kernel gains', () => {
     const rows = [1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 24, 32, 64, 128].map((c) => [c, rowsPerTile(c)]);
-    expect(rows).toEqual([[1, 4], [2, 4], [3, 4], [4, 4], [5, 6], [6, 6], [7, 4], [8, 4], [12, 6], [16, 6], [24, 6], [32, 6], [64, 6], [128, 6]]);
+    expect(rows).toEqual([
+      [1, 4],
+      [2, 4],
+      [3, 4],
+      [4, 4],
+      [5, 6],
+      [6, 6],
+      [7, 4],
+      [8, 4],
+      [12, 6],
+      [16, 6],
+      [24, 6],
+      [32, 6],
+      [64, 6],
+      [128, 6],
+    ]);
   });
 });
 
@@ -235,7 +376,12 @@ describe.each([
     expect(plan.info).toMatchObject({ path: 'gemm-direct', layout: 'channels-first', flags: { bandRows } });
     expect(plan.info.threads).toBe(threads);
     const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), options);
-    expectConvClose(out, referenceConv(op, x, w, b, options), bound.data, wShape.slice(1).reduce<number>((p, k) => p * k, 1));
+    expectConvClose(
+      out,
+      referenceConv(op, x, w, b, options),
+      bound.data,
+      wShape.slice(1).reduce<number>((p, k) => p * k, 1),
+    );
     const resident = ctx.tensor([...shape]);
     plan.run(x, resident);
     let differing = 0; // counted by hand: toEqual on a million elements takes seconds

@@ -11,7 +11,9 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 };
 
 const ADD_ONS = ['./winograd', './js-backend'];
-const entries = Object.entries(pkg.exports).filter(([, target]) => typeof target !== 'string') as Array<[string, { types: string; node?: string; default: string }]>;
+const entries = Object.entries(pkg.exports).filter(([, target]) => typeof target !== 'string') as Array<
+  [string, { types: string; node?: string; default: string }]
+>;
 
 describe('package exports', () => {
   it.each(entries)('%s resolves to built JS and declarations', async (subpath, target) => {

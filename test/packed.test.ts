@@ -78,7 +78,9 @@ describe('the packed package', () => {
       const main = (await (await import('simdconv')).init({ backend: 'js' })).backend;
       console.log(JSON.stringify({ before, after, main }));`;
     const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' }));
-    expect(out.before).toMatch(/^BACKEND_UNAVAILABLE: options\.backend: expected the js backend, which this bundle does not hold: import 'simdconv\/js-backend'/);
+    expect(out.before).toMatch(
+      /^BACKEND_UNAVAILABLE: options\.backend: expected the js backend, which this bundle does not hold: import 'simdconv\/js-backend'/,
+    );
     expect(out).toMatchObject({ after: 'js', main: 'js' });
   });
 
@@ -122,7 +124,7 @@ describe('the packed package', () => {
       const outputs = metafile.outputs;
       const first = Object.keys(outputs).find((k) => outputs[k]!.entryPoint);
       const seen = new Set<string>();
-      for (const stack = [first!]; stack.length; ) {
+      for (const stack = [first!]; stack.length;) {
         const file = stack.pop()!;
         if (seen.has(file)) continue;
         seen.add(file);

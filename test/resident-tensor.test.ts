@@ -8,15 +8,28 @@ import type { ConvPlan } from '../src/plan.js';
 import type { Tensor } from '../src/types.js';
 import { randomTensor, rng } from './helpers/random.js';
 
-const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+const sameBits = (a: Float32Array, b: Float32Array) =>
+  a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
 type Make = (ctx: sc.Context) => { plan: ConvPlan; x: Tensor };
 const plans: Record<string, Make> = {
-  'gemm direct stride-1': (ctx) => ({ plan: sc.createConv2d(randomTensor([6, 3, 3, 3], rng(1)), randomTensor([6], rng(2)), { padding: 1 }, ctx), x: randomTensor([2, 3, 11, 13], rng(3)) }),
+  'gemm direct stride-1': (ctx) => ({
+    plan: sc.createConv2d(randomTensor([6, 3, 3, 3], rng(1)), randomTensor([6], rng(2)), { padding: 1 }, ctx),
+    x: randomTensor([2, 3, 11, 13], rng(3)),
+  }),
   'gemm im2col': (ctx) => ({ plan: sc.createConv2d(randomTensor([5, 4, 3, 3], rng(4)), null, { stride: 2 }, ctx), x: randomTensor([1, 4, 15, 9], rng(5)) }),
-  'gemm channels-last 1x1 in place': (ctx) => ({ plan: sc.createConv2d(randomTensor([9, 8, 1, 1], rng(6)), null, { layout: 'channels-last' }, ctx), x: randomTensor([7, 5, 8], rng(7)) }),
-  depthwise: (ctx) => ({ plan: sc.createConv2d(randomTensor([12, 1, 3, 3], rng(8)), null, { groups: 6, padding: 1 }, ctx), x: randomTensor([1, 6, 17, 19], rng(9)) }),
-  transposed: (ctx) => ({ plan: sc.createConvTranspose2d(randomTensor([4, 3, 4, 4], rng(10)), null, { stride: 2, padding: 1 }, ctx), x: randomTensor([1, 4, 9, 7], rng(11)) }),
+  'gemm channels-last 1x1 in place': (ctx) => ({
+    plan: sc.createConv2d(randomTensor([9, 8, 1, 1], rng(6)), null, { layout: 'channels-last' }, ctx),
+    x: randomTensor([7, 5, 8], rng(7)),
+  }),
+  depthwise: (ctx) => ({
+    plan: sc.createConv2d(randomTensor([12, 1, 3, 3], rng(8)), null, { groups: 6, padding: 1 }, ctx),
+    x: randomTensor([1, 6, 17, 19], rng(9)),
+  }),
+  transposed: (ctx) => ({
+    plan: sc.createConvTranspose2d(randomTensor([4, 3, 4, 4], rng(10)), null, { stride: 2, padding: 1 }, ctx),
+    x: randomTensor([1, 4, 9, 7], rng(11)),
+  }),
   conv3d: (ctx) => ({ plan: sc.createConv3d(randomTensor([4, 2, 3, 3, 3], rng(12)), null, { padding: 1 }, ctx), x: randomTensor([2, 5, 6, 7], rng(13)) }),
 };
 
@@ -30,7 +43,7 @@ describe.each([
   });
   afterAll(() => ctx.dispose());
 
-  it.each(Object.entries(plans))('%s: in place in, out, and both give the copying path\'s bits', (_n, make) => {
+  it.each(Object.entries(plans))("%s: in place in, out, and both give the copying path's bits", (_n, make) => {
     const { plan, x } = make(ctx);
     const expected = plan.run(x);
     const xr = ctx.tensor(x.shape, x.data);

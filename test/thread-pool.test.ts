@@ -59,7 +59,13 @@ describe('thread pool', () => {
   afterAll(() => pool?.terminate());
 
   /** pad_image over C channels of H x W, split by channel into `parts` calls; returns the output floats. */
-  function padByChannels(parts: number, run: (calls: ThreadCall[]) => void, C = 12, H = 37, W = 29): { x: number; y: number; out: Float32Array; release(): void } {
+  function padByChannels(
+    parts: number,
+    run: (calls: ThreadCall[]) => void,
+    C = 12,
+    H = 37,
+    W = 29,
+  ): { x: number; y: number; out: Float32Array; release(): void } {
     const [p0, p1, q0, q1] = [2, 3, 1, 2];
     const YH = H + p0 + p1;
     const YW = W + q0 + q1;
@@ -82,7 +88,23 @@ describe('thread pool', () => {
 
   /** pad_image's argument struct: one channel-first image of 1 x 1 x 1 with no padding, but for `fields`. */
   function padCall(fields: Partial<PadImageFields>): KernelArgs {
-    return PadImageArgs.create(heap, { x: 0, y: 0, outer: 1, inner: 1, D: 1, H: 1, W: 1, PD0: 0, PD1: 0, PH0: 0, PH1: 0, PW0: 0, PW1: 0, mode: REFLECT, ...fields });
+    return PadImageArgs.create(heap, {
+      x: 0,
+      y: 0,
+      outer: 1,
+      inner: 1,
+      D: 1,
+      H: 1,
+      W: 1,
+      PD0: 0,
+      PD1: 0,
+      PH0: 0,
+      PH1: 0,
+      PW0: 0,
+      PW1: 0,
+      mode: REFLECT,
+      ...fields,
+    });
   }
 
   const sequential = (calls: ThreadCall[]) => {
@@ -164,10 +186,17 @@ describe('thread pool', () => {
     const done = heap.alloc(16);
     const words = new Int32Array(memory.buffer, block, queueBytesFor(THREADS) / 4);
     const cases: Array<[begin: number, end: number, calls: number, late: number]> = [
-      [0, 0, 4, -1], [5, 6, 4, -1], [0, 3, 4, -1], [7, 100, 2, -1], [0, 1000, 4, -1], [100, 3100, 3, -1],
+      [0, 0, 4, -1],
+      [5, 6, 4, -1],
+      [0, 3, 4, -1],
+      [7, 100, 2, -1],
+      [0, 1000, 4, -1],
+      [100, 3100, 3, -1],
       // One call starts late, once all the others have finished (schedule_tally's `late`): they must have taken
       // over its region, leaving it nothing; without stealing it would claim its whole region.
-      [0, 2000, 2, 1], [0, 2000, 4, 3], [0, 2000, 4, 0],
+      [0, 2000, 2, 1],
+      [0, 2000, 4, 3],
+      [0, 2000, 4, 0],
     ];
     for (const [begin, end, n, late] of cases) {
       const units = end - begin;
@@ -209,7 +238,22 @@ describe('thread pool', () => {
       words.set([0, 2, 0, 0, 0, 2, 0, 0, /* D H W */ 1, 1, 1, /* PD PH PW */ 0, 0, 0, /* SW segW */ 1, 1]);
       const call = ConvDirectCfArgs.create(heap, {
         ...{ x: padded, w: 0, bias: 0, y: 0, cin: 2, Dp: 1, Hp: 1 << 15, Wq: 1 << 14, SD: 1, SH: 1, cout: 6, OD: 1, OH: 1, OW: 1 },
-        ...{ offsets: 0, taps: 1, groups: 1, rows: 6, lo: 0, hi: 0, uBegin: 0, uEnd: 0 /* no units */, queue: block, tile: 0, src, rowMajor: 1, row0: 0, bandStride: 0 },
+        ...{
+          offsets: 0,
+          taps: 1,
+          groups: 1,
+          rows: 6,
+          lo: 0,
+          hi: 0,
+          uBegin: 0,
+          uEnd: 0 /* no units */,
+          queue: block,
+          tile: 0,
+          src,
+          rowMajor: 1,
+          row0: 0,
+          bandStride: 0,
+        },
       });
       expect(() => pool.run([call, call], (block >> 2) + 7)).toThrow(/out of bounds/);
       expect(new Int32Array(memory.buffer, block, 8)[7]).toBe(1);
@@ -265,7 +309,16 @@ describe('thread pool', () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..');
     const dir = mkdtempSync(join(tmpdir(), 'simdconv-pool-'));
     try {
-      const files = ['src/errors.ts', 'src/platform/platform.ts', 'src/platform/node.ts', 'src/backends/wasm/module.ts', 'src/backends/wasm/gen/kernels.ts', 'src/backends/wasm/kernel-args.ts', 'src/backends/wasm/thread-support.ts', 'src/backends/wasm/thread-pool.ts'];
+      const files = [
+        'src/errors.ts',
+        'src/platform/platform.ts',
+        'src/platform/node.ts',
+        'src/backends/wasm/module.ts',
+        'src/backends/wasm/gen/kernels.ts',
+        'src/backends/wasm/kernel-args.ts',
+        'src/backends/wasm/thread-support.ts',
+        'src/backends/wasm/thread-pool.ts',
+      ];
       for (const file of files) {
         const { outputText } = ts.transpileModule(readFileSync(join(root, file), 'utf8'), {
           compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
@@ -333,7 +386,10 @@ describe('contexts with threads', () => {
       })();
       const tensor = (shape: number[]) => ({ shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next) });
       // Big enough that a plan may split it across threads; small ones must still work.
-      for (const [cin, cout, size] of [[32, 64, 40], [3, 8, 9]] as const) {
+      for (const [cin, cout, size] of [
+        [32, 64, 40],
+        [3, 8, 9],
+      ] as const) {
         const weight = tensor([cout, cin, 3, 3]);
         const bias = tensor([cout]);
         const input = tensor([2, cin, size, size]);

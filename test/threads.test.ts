@@ -65,7 +65,7 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     const plan = create(ctx);
     const y = plan.run(x);
     const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), { ...options, activation: 'none' });
-    const reduction = (wShape[1]! * wShape.slice(2).reduce((a, c) => a * c, 1));
+    const reduction = wShape[1]! * wShape.slice(2).reduce((a, c) => a * c, 1);
     expectConvClose(y, referenceConv(op, x, w, b, options), bound.data, reduction);
     expect(plan.info.threads).toBe(2);
     const one = create(single);

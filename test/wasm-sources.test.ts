@@ -31,7 +31,13 @@ describe('wasm sources', () => {
   it('loads a build from bytes, a compiled module, a path, a file URL and a folder (wasmBaseUrl)', async () => {
     writeFileSync(join(dir, 'simdconv-simd128.wasm'), SIMD128);
     const module = await WebAssembly.compile(SIMD128);
-    for (const source of [SIMD128, SIMD128.buffer.slice(SIMD128.byteOffset, SIMD128.byteOffset + SIMD128.byteLength), module, join(dir, 'simdconv-simd128.wasm'), pathToFileURL(join(dir, 'simdconv-simd128.wasm'))]) {
+    for (const source of [
+      SIMD128,
+      SIMD128.buffer.slice(SIMD128.byteOffset, SIMD128.byteOffset + SIMD128.byteLength),
+      module,
+      join(dir, 'simdconv-simd128.wasm'),
+      pathToFileURL(join(dir, 'simdconv-simd128.wasm')),
+    ]) {
       expect(await runsAConv({ build: 'simd128', wasm: { simd128: source as never } })).toBe(10);
     }
     expect(await runsAConv({ build: 'simd128', wasmBaseUrl: dir })).toBe(10);
@@ -73,13 +79,22 @@ describe('wasm sources', () => {
   });
 
   it('a bad -mt source is an error, not a silent fallback to one thread', async () => {
-    await expect(createContext({ build: 'simd128', threads: 2, wasm: { 'simd128-mt': OTHER } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.wasm.simd128-mt' });
+    await expect(createContext({ build: 'simd128', threads: 2, wasm: { 'simd128-mt': OTHER } })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      argument: 'options.wasm.simd128-mt',
+    });
   });
 
   it("init({ build: 'relaxed' }) where the engine lacks relaxed SIMD names Node 20's flag", () => {
     const script = `import('simdconv').then((m) => m.init({ build: 'relaxed' })).then(() => console.log('ok'), (e) => console.log(e.code + ': ' + e.message));`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' }).trim();
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+    }).trim();
     if (Number(process.versions.node.split('.')[0]) >= 22) expect(out).toBe('ok');
-    else expect(out).toMatch(/^BACKEND_UNAVAILABLE: options\.build: expected an engine with relaxed SIMD \(Node .* needs the flag: node --experimental-wasm-relaxed-simd\)/);
+    else
+      expect(out).toMatch(
+        /^BACKEND_UNAVAILABLE: options\.build: expected an engine with relaxed SIMD \(Node .* needs the flag: node --experimental-wasm-relaxed-simd\)/,
+      );
   });
 });

@@ -197,7 +197,12 @@ describe('WebGPU lowering (CPU emulation of the kernels)', () => {
     ['3d output size', 'convTranspose3d', [1, 2, 3, 4, 3], [2, 2, 3, 3, 3], { stride: 2, padding: 1, outputSize: [6, 7, 5] }],
     ['kernel smaller than stride', 'convTranspose2d', [1, 3, 4, 4], [3, 2, 1, 2], { stride: 3, activation: 'relu6' }],
   ] as const)('transposed: %s', ([, op, xs, ws, options]) => {
-    const p = resolveConvTransposeParams(op, tensor([...ws], 4), tensor([ws[1] * ((options as ConvTransposeOptions).groups ?? 1)], 5), options as ConvTransposeOptions);
+    const p = resolveConvTransposeParams(
+      op,
+      tensor([...ws], 4),
+      tensor([ws[1] * ((options as ConvTransposeOptions).groups ?? 1)], 5),
+      options as ConvTransposeOptions,
+    );
     check(p, tensor([...xs], 6));
   });
 

@@ -64,7 +64,15 @@ function reductionSize(op: AnyConvOp, weight: Tensor, options: AnyOptions): numb
 }
 
 /** Checks `actual` against `expected` (the reference's, or torch's) within the float32 bound. */
-function expectClose(actual: Tensor, op: AnyConvOp, input: Tensor, weight: Tensor, bias: Tensor | null, options: AnyOptions, expected: Expected = reference(op, input, weight, bias, options)): void {
+function expectClose(
+  actual: Tensor,
+  op: AnyConvOp,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: AnyOptions,
+  expected: Expected = reference(op, input, weight, bias, options),
+): void {
   const bound = reference(op, absTensor(input), absTensor(weight), bias && absTensor(bias), options).data;
   expectConvClose(actual, expected, bound, reductionSize(op, weight, options));
 }
@@ -127,7 +135,15 @@ describe.runIf(gpu)('WebGPU: property matrix against the float64 reference', () 
           const input = rand(c.batch ? [c.batch, ...shape] : shape, c.seed);
           const weight = rand([cout, c.cin, ...kernel], c.seed + 1);
           const bias = c.bias ? rand([cout], c.seed + 2) : null;
-          const options = { stride, dilation: c.dilation, padding: c.padding, groups: c.groups, paddingMode: c.paddingMode, layout: c.layout, activation: c.activation } as AnyOptions;
+          const options = {
+            stride,
+            dilation: c.dilation,
+            padding: c.padding,
+            groups: c.groups,
+            paddingMode: c.paddingMode,
+            layout: c.layout,
+            activation: c.activation,
+          } as AnyOptions;
           let expected;
           try {
             expected = reference(op, input, weight, bias, options);
@@ -173,7 +189,15 @@ describe.runIf(gpu)('WebGPU: property matrix against the float64 reference', () 
           const weight = rand([cin, c.cout, ...kernel], c.seed + 1);
           const bias = c.bias ? rand([c.cout * c.groups], c.seed + 2) : null;
           const outputPadding = Math.min(c.outputPadding, Math.max(c.stride, c.dilation) - 1);
-          const options: AnyOptions = { stride: c.stride, dilation: c.dilation, padding: c.padding, outputPadding, groups: c.groups, layout: c.layout, activation: c.activation };
+          const options: AnyOptions = {
+            stride: c.stride,
+            dilation: c.dilation,
+            padding: c.padding,
+            outputPadding,
+            groups: c.groups,
+            layout: c.layout,
+            activation: c.activation,
+          };
           let expected;
           try {
             expected = reference(op, input, weight, bias, options);
@@ -198,10 +222,31 @@ describe.runIf(gpu)('WebGPU: kernel paths and edge cases', () => {
     ['depthwise channels-first, multiplier 2', 'conv2d', [2, 5, 13, 9], [10, 1, 3, 3], { groups: 5, padding: 1, stride: 2 }, 'depthwise-cf'],
     ['depthwise channels-last vec4', 'conv2d', [1, 13, 9, 12], [12, 1, 5, 5], { groups: 12, padding: 'same', layout: 'channels-last' }, 'depthwise-cl-vec4'],
     ['depthwise 3-D reflect', 'conv3d', [1, 4, 5, 6, 7], [4, 1, 3, 3, 3], { groups: 4, padding: 1, paddingMode: 'reflect' }, 'pad-cf + depthwise-cf'],
-    ['pad pass channels-last', 'conv2d', [2, 7, 5, 4], [6, 4, 3, 3], { padding: [2, 1], paddingMode: 'circular', layout: 'channels-last' }, 'pad-cl + gemm-64x16x16-cl-vec4'],
+    [
+      'pad pass channels-last',
+      'conv2d',
+      [2, 7, 5, 4],
+      [6, 4, 3, 3],
+      { padding: [2, 1], paddingMode: 'circular', layout: 'channels-last' },
+      'pad-cl + gemm-64x16x16-cl-vec4',
+    ],
     ['1x1 pointwise', 'conv2d', [1, 64, 7, 7], [48, 64, 1, 1], {}, 'gemm-64x64x16-cf'],
-    ['transposed stride 2 k4 (resnet-style upsample)', 'convTranspose2d', [1, 16, 8, 8], [16, 8, 4, 4], { stride: 2, padding: 1 }, 'gemm-64x16x16-cf (transposed: 4 stride phases)'],
-    ['transposed with empty phases (kernel < stride)', 'convTranspose1d', [2, 3, 7], [3, 4, 2], { stride: 3, outputPadding: 1 }, 'gemm-64x16x16-cf (transposed: 3 stride phases)'],
+    [
+      'transposed stride 2 k4 (resnet-style upsample)',
+      'convTranspose2d',
+      [1, 16, 8, 8],
+      [16, 8, 4, 4],
+      { stride: 2, padding: 1 },
+      'gemm-64x16x16-cf (transposed: 4 stride phases)',
+    ],
+    [
+      'transposed with empty phases (kernel < stride)',
+      'convTranspose1d',
+      [2, 3, 7],
+      [3, 4, 2],
+      { stride: 3, outputPadding: 1 },
+      'gemm-64x16x16-cf (transposed: 3 stride phases)',
+    ],
   ] as const)('%s', async ([, op, xs, ws, options, kernel]) => {
     const input = rand([...xs], 11);
     const weight = rand([...ws], 12);

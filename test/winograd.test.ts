@@ -86,11 +86,16 @@ function windowBound(x: Tensor, w: Tensor, b: Tensor | null, padding: readonly n
     for (let t = 0; t < tileCount; t++) {
       const start = axisTiles.map((list, a) => list[Math.floor(t / axisTiles.slice(a + 1).reduce((p, q) => p * q.length, 1)) % list.length]!);
       const v = Array.from({ length: C }, (_, c) =>
-        absTransform(BT, (i) => {
-          const at = digits(i, 4).map((d, a) => start[a]! + dil[a]! * d - padding[a]!);
-          if (at.some((p, a) => p < 0 || p >= inSize[a]!)) return 0;
-          return x.data[at.reduce((off, p, a) => off * inSize[a]! + p, n * C + c)]!;
-        }, 4, rank),
+        absTransform(
+          BT,
+          (i) => {
+            const at = digits(i, 4).map((d, a) => start[a]! + dil[a]! * d - padding[a]!);
+            if (at.some((p, a) => p < 0 || p >= inSize[a]!)) return 0;
+            return x.data[at.reduce((off, p, a) => off * inSize[a]! + p, n * C + c)]!;
+          },
+          4,
+          rank,
+        ),
       );
       for (let k = 0; k < K; k++) {
         const m = new Float64Array(4 ** rank);
@@ -350,7 +355,12 @@ describe.each(['simd128', 'relaxed'] as const)('winograd on %s', (build) => {
     plan.run(x);
     expect(plan.info.path).not.toBe('winograd');
     const bound = referenceConv('conv2d', absTensor(x), absTensor(w), null, { ...base });
-    expectConvClose(y, referenceConv('conv2d', x, w, null, base), bound.data, wShape.slice(1).reduce((p, k) => p * k, 1));
+    expectConvClose(
+      y,
+      referenceConv('conv2d', x, w, null, base),
+      bound.data,
+      wShape.slice(1).reduce((p, k) => p * k, 1),
+    );
   });
 });
 

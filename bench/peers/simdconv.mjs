@@ -10,7 +10,8 @@ export const factory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTra
 
 export async function createPeer(l, { threads, build, algorithm }) {
   const simdconv = await import('simdconv');
-  if (algorithm && l.op.startsWith('convTranspose')) return { name: `simdconv ${build} ${algorithm}`, unavailable: `no '${algorithm}' algorithm for transposed convolutions` };
+  if (algorithm && l.op.startsWith('convTranspose'))
+    return { name: `simdconv ${build} ${algorithm}`, unavailable: `no '${algorithm}' algorithm for transposed convolutions` };
   if (!contexts.has(build)) contexts.set(build, await simdconv.createContext({ build, threads }));
   const { x, w } = makeTensors(l);
   const { stride, padding, dilation, groups } = l;
@@ -20,7 +21,10 @@ export async function createPeer(l, { threads, build, algorithm }) {
     plan.run(x);
     if (!plan.info.kernel.startsWith('winograd')) {
       plan.dispose();
-      return { name: `simdconv ${build} winograd`, unavailable: 'Winograd applies to 3x3 stride-1 single-group conv2d and undilated 3x3x3 stride-1 conv3d only' };
+      return {
+        name: `simdconv ${build} winograd`,
+        unavailable: 'Winograd applies to 3x3 stride-1 single-group conv2d and undilated 3x3x3 stride-1 conv3d only',
+      };
     }
   }
   // As the peers run: the input lives in wasm memory already (TF.js's input tensor does too), the output is

@@ -26,8 +26,7 @@ function unsupported(l) {
     return `TF.js has no grouped ${l.op} (groups=${l.groups}); only groups == Cin maps to tf.depthwiseConv2d`;
   }
   if (l.op === 'convTranspose2d' && l.dilation.some((d) => d !== 1)) return 'tf.conv2dTranspose has no dilation';
-  if (l.op === 'conv3d' && l.padding.some((p) => p !== 0)
-      && l.padding.some((p, i) => l.stride[i] !== 1 || 2 * p !== l.dilation[i] * (l.kernel[i] - 1))) {
+  if (l.op === 'conv3d' && l.padding.some((p) => p !== 0) && l.padding.some((p, i) => l.stride[i] !== 1 || 2 * p !== l.dilation[i] * (l.kernel[i] - 1))) {
     return "tf.conv3d takes only 'valid' or 'same' padding, and this padding is neither";
   }
   return null;
@@ -43,7 +42,8 @@ function filterOf(l, w) {
 
 // The timed op: (channels-last input, filter) => channels-last output.
 function convOp(l) {
-  const strides = l.stride, dilations = l.dilation;
+  const strides = l.stride,
+    dilations = l.dilation;
   const pad = [[0, 0], ...l.padding.map((p) => [p, p]), [0, 0]];
   if (l.op === 'conv3d') {
     const same = l.padding.some((p) => p !== 0);

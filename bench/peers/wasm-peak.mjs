@@ -15,11 +15,12 @@ const flopsPerIteration = (relaxed) => ACCUMULATORS * 4 * (relaxed ? 2 : 1);
 // (func (export "peak") (param $n i32) (result f32)): runs $n iterations, returns a lane so the work stays live.
 function kernelText(relaxed) {
   const accs = Array.from({ length: ACCUMULATORS }, (_, i) => `$a${i}`);
-  const step = (a, i) => relaxed
-    ? `(local.set ${a} (f32x4.relaxed_madd (local.get ${a}) (local.get $m) (local.get $c)))`
-    : i % 2
-      ? `(local.set ${a} (f32x4.mul (local.get ${a}) (local.get $one)))`
-      : `(local.set ${a} (f32x4.add (local.get ${a}) (local.get $c)))`;
+  const step = (a, i) =>
+    relaxed
+      ? `(local.set ${a} (f32x4.relaxed_madd (local.get ${a}) (local.get $m) (local.get $c)))`
+      : i % 2
+        ? `(local.set ${a} (f32x4.mul (local.get ${a}) (local.get $one)))`
+        : `(local.set ${a} (f32x4.add (local.get ${a}) (local.get $c)))`;
   return `(module (func (export "peak") (param $n i32) (result f32)
     (local $m v128) (local $c v128) (local $one v128) ${accs.map((a) => `(local ${a} v128)`).join(' ')}
     (local.set $m (f32x4.splat (f32.const 0.9999)))

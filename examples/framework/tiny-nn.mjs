@@ -40,7 +40,9 @@ export class MaxPool2d {
     this.k = k;
   }
   forward({ data, shape: [N, C, H, W] }) {
-    const k = this.k, OH = Math.floor(H / k), OW = Math.floor(W / k);
+    const k = this.k,
+      OH = Math.floor(H / k),
+      OW = Math.floor(W / k);
     const out = new Float32Array(N * C * OH * OW);
     for (let p = 0; p < N * C; p++)
       for (let oy = 0; oy < OH; oy++)
@@ -59,7 +61,8 @@ export class Linear {
     this.bias = bias;
   }
   forward({ data, shape }) {
-    const [outF, inF] = this.weight.shape, N = shape[0];
+    const [outF, inF] = this.weight.shape,
+      N = shape[0];
     const out = new Float32Array(N * outF);
     for (let n = 0; n < N; n++)
       for (let o = 0; o < outF; o++) {

@@ -6,7 +6,8 @@ const info = await init();
 console.log(`backend ${info.backend}, build ${info.build}`);
 
 // A white square on black: the Laplacian lights up its outline only.
-const H = 64, W = 64;
+const H = 64,
+  W = 64;
 const image = new Float32Array(H * W);
 for (let y = 16; y < 48; y++) for (let x = 16; x < 48; x++) image[y * W + x] = 1;
 

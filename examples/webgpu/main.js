@@ -21,8 +21,7 @@ let maxDiff = 0;
 for (let i = 0; i < y.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(y.data[i] - reference.data[i]));
 
 const where = gpu.backend === 'webgpu' ? `WebGPU (${gpu.adapterInfo.name || 'adapter'})` : `the ${gpu.backend} fallback: ${gpu.fallbackReason}`;
-document.getElementById('status').textContent =
-  `two convs on ${where} in ${ms.toFixed(1)} ms; largest difference from wasm ${maxDiff.toExponential(2)}`;
+document.getElementById('status').textContent = `two convs on ${where} in ${ms.toFixed(1)} ms; largest difference from wasm ${maxDiff.toExponential(2)}`;
 // Read by the repository's test of this example (test/examples.test.ts).
 window.simdconvResult = { ok: true, backend: gpu.backend, maxDiff, kernel: conv1.info.kernel };
 hidden.dispose();

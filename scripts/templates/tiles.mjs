@@ -83,7 +83,13 @@ function epilogueFunction({ doc, name, mr, nv, bias, store }) {
   const accs = Array.from({ length: mr }, (_, r) => Array.from({ length: nv }, (_, j) => acc(r, j, nv))).flat();
   const lines = doc.map((l) => `// ${l}`);
   lines.push('// @ts-ignore: decorator', '@inline', `export function ${name}(`, '  mr: i32, nr: i32, c: usize, ldc: usize, bias: usize, lo: f32, hi: f32,');
-  for (let i = 0; i < accs.length; i += 6) lines.push(`  ${accs.slice(i, i + 6).map((a) => `${a}: v128`).join(', ')},`);
+  for (let i = 0; i < accs.length; i += 6)
+    lines.push(
+      `  ${accs
+        .slice(i, i + 6)
+        .map((a) => `${a}: v128`)
+        .join(', ')},`,
+    );
   lines.push('): void {');
   for (const line of storeRows({ mr, nv, bias, store })) lines.push(`  ${line}`);
   lines.push('}');
@@ -93,12 +99,12 @@ function epilogueFunction({ doc, name, mr, nv, bias, store }) {
 const TILE_PARAMS = ['mr: i32, nr: i32, steps: i32, x: usize, offsets: usize,', 'a: usize, c: usize, ldc: usize, bias: usize, lo: f32, hi: f32,'];
 const PAIR_PARAMS = ['mr: i32, steps: i32, x: usize, d1: usize, offsets: usize, a: usize, tile: usize, bias: usize, lo: f32, hi: f32,'];
 /** The direct kernels' reduction: one offset-table entry per step (assembly/direct.ts direct_tap_offsets). */
-const OFFSET_LOOP = { open: ['const end = offsets + (<usize>steps << 2);', 'for (let t = offsets; t < end; t += 4) {', 'const src = x + <usize>load<u32>(t);'] };
+const OFFSET_LOOP = {
+  open: ['const end = offsets + (<usize>steps << 2);', 'for (let t = offsets; t < end; t += 4) {', 'const src = x + <usize>load<u32>(t);'],
+};
 
 export function tiles() {
-  const parts = [
-    `import { clampv, madd, storePartial, storePartial8, storeStrided8 } from '../simd';`,
-  ];
+  const parts = [`import { clampv, madd, storePartial, storePartial8, storeStrided8 } from '../simd';`];
 
   // ---- Epilogues shared by several tiles.
   for (const mr of [6, 4]) {
@@ -123,12 +129,17 @@ export function tiles() {
       store: (r, [v0, v1]) => `storePartial8(${rowAt(r)}, ${v0}, ${v1}, nr)`,
     }),
   );
-  const rowsEpilogue = (mr, c = 'c', ldc = 'ldc', nr = 'nr') => (accs) => [`storeRows${mr}x8(mr, ${nr}, ${c}, ${ldc}, bias, lo, hi, ${accs.join(', ')});`];
+  const rowsEpilogue =
+    (mr, c = 'c', ldc = 'ldc', nr = 'nr') =>
+    (accs) => [`storeRows${mr}x8(mr, ${nr}, ${c}, ${ldc}, bias, lo, hi, ${accs.join(', ')});`];
 
   // ---- GEMM (assembly/gemm.ts): packed panels on both sides.
   parts.push(
     tile({
-      doc: ['C[mr x nr] = clamp(A * B + bias): A a packed 6-row weight panel [K][6], B a row-major panel (row stride ldb', 'bytes), rows of C output channels (gemm.ts).'],
+      doc: [
+        'C[mr x nr] = clamp(A * B + bias): A a packed 6-row weight panel [K][6], B a row-major panel (row stride ldb',
+        'bytes), rows of C output channels (gemm.ts).',
+      ],
       name: 'gemm_6x8_packed_a',
       params: ['mr: i32, nr: i32, k: i32,', 'a: usize, b: usize, ldb: usize, c: usize, ldc: usize,', 'bias: usize, lo: f32, hi: f32,'],
       mr: 6,
@@ -140,7 +151,7 @@ export function tiles() {
     }),
     tile({
       doc: [
-        'The 4-row variant of gemm_6x8_packed_a (gemm.ts says where it runs). lda: bytes from one step\'s four weights to',
+        "The 4-row variant of gemm_6x8_packed_a (gemm.ts says where it runs). lda: bytes from one step's four weights to",
         'the next (16 on 4-row panels, 24 for the first four rows of a 6-row panel: gemm_packed_a).',
       ],
       name: 'gemm_4x8_packed_a',
@@ -163,7 +174,10 @@ export function tiles() {
       mr: 6,
       nv: 2,
       loop: { open: ['const end = a + (<usize>k << 2);', 'for (; a < end; a += 4) {'] },
-      step: { b: ['v128.load(b)', 'v128.load(b, 16)'], a: (r) => (r === 0 ? 'v128.load32_splat(a)' : `v128.load32_splat(a + ${r === 1 ? 'lda' : `${r} * lda`})`) },
+      step: {
+        b: ['v128.load(b)', 'v128.load(b, 16)'],
+        a: (r) => (r === 0 ? 'v128.load32_splat(a)' : `v128.load32_splat(a + ${r === 1 ? 'lda' : `${r} * lda`})`),
+      },
       advance: ['b += 32;'],
       epilogue: (accs) => [`storeCols6x8(mr, nr, c, ldc, bias, lo, hi, ${accs.join(', ')});`],
     }),
@@ -195,7 +209,7 @@ export function tiles() {
     }),
     tile({
       doc: [
-        'The 6-row tile for a row\'s last 1..4 pixels (a row of 28 ends in 4): one vector per row, half the multiply-adds',
+        "The 6-row tile for a row's last 1..4 pixels (a row of 28 ends in 4): one vector per row, half the multiply-adds",
         'of a 6x8 tile there, where the 6x8 tile computed 8 pixels to store 4.',
       ],
       name: 'direct_tile_6x4',
@@ -205,7 +219,7 @@ export function tiles() {
       loop: OFFSET_LOOP,
       step: { b: ['v128.load(src)'], a: packedA },
       advance: ['a += 24;'],
-      epilogue: (accs) => storeRows({ mr: 6, nv: 1, bias: 'row', store: (r, [v]) => `storePartial(${rowAt(r)}, ${v}, nr)` }),
+      epilogue: () => storeRows({ mr: 6, nv: 1, bias: 'row', store: (r, [v]) => `storePartial(${rowAt(r)}, ${v}, nr)` }),
     }),
   );
   for (const mr of [6, 4]) {
@@ -213,7 +227,7 @@ export function tiles() {
       tile({
         doc: [
           `The ${mr}x8 tile's shape for rows ending in 1..4 pixels: the last 4 pixels of two output rows (d1 bytes apart in`,
-          'the padded image), into `tile` (rows of 8: the first row\'s four columns, then the second\'s) for the caller to',
+          "the padded image), into `tile` (rows of 8: the first row's four columns, then the second's) for the caller to",
           'scatter (direct.ts says why not in place).',
         ],
         name: `direct_tile_${mr}x4x2`,
@@ -233,27 +247,42 @@ export function tiles() {
     tile({
       doc: [
         'Channels-first 4x8 tile of a transposed convolution reading B in place, for a single 4-channel panel',
-        '(transposed.ts). a: packed weights [ntaps][cinG][4]; b: the padded input at the tile\'s first pixel of channel 0',
+        "(transposed.ts). a: packed weights [ntaps][cinG][4]; b: the padded input at the tile's first pixel of channel 0",
         '(channel planes ldb bytes apart); toff: ntaps tap offsets (bytes); c: output, rows ldc apart, lanes `step` apart.',
       ],
       name: 'tconv_tile_cf',
-      params: ['mr: i32, nr: i32, cinG: i32, ntaps: i32, toff: usize,', 'a: usize, b: usize, ldb: usize, c: usize, ldc: usize, step: usize,', 'bias: usize, lo: f32, hi: f32,'],
+      params: [
+        'mr: i32, nr: i32, cinG: i32, ntaps: i32, toff: usize,',
+        'a: usize, b: usize, ldb: usize, c: usize, ldc: usize, step: usize,',
+        'bias: usize, lo: f32, hi: f32,',
+      ],
       mr: 4,
       nv: 2,
       prologue: ['const rowBytes = <usize>cinG * ldb;'],
-      loop: { open: ['for (let t = 0; t < ntaps; t++) {', 'let bp = b + <usize>load<i32>(toff + (<usize>t << 2));', 'const end = bp + rowBytes;', 'while (bp < end) {'] },
+      loop: {
+        open: [
+          'for (let t = 0; t < ntaps; t++) {',
+          'let bp = b + <usize>load<i32>(toff + (<usize>t << 2));',
+          'const end = bp + rowBytes;',
+          'while (bp < end) {',
+        ],
+      },
       step: { b: ['v128.load(bp)', 'v128.load(bp, 16)'], a: packedA },
       advance: ['a += 16;', 'bp += ldb;'],
       epilogue: () => storeRows({ mr: 4, nv: 2, bias: 'row', store: (r, [v0, v1]) => `storeStrided8(${rowAt(r)}, ${v0}, ${v1}, nr, step)` }),
     }),
     tile({
       doc: [
-        'Channels-last 4x8 tile of a transposed convolution (transposed.ts). x: padded input at the group\'s first',
-        'channel; inTab/outTab: 4 byte offsets of the tile\'s pixels into x and y (rows >= mr re-read row 0, so every',
-        'load stays in bounds); b: packed weights [ntaps][cinG][8]; y: output at the tile\'s first channel.',
+        "Channels-last 4x8 tile of a transposed convolution (transposed.ts). x: padded input at the group's first",
+        "channel; inTab/outTab: 4 byte offsets of the tile's pixels into x and y (rows >= mr re-read row 0, so every",
+        "load stays in bounds); b: packed weights [ntaps][cinG][8]; y: output at the tile's first channel.",
       ],
       name: 'tconv_tile_cl',
-      params: ['mr: i32, nr: i32, cinG: i32, ntaps: i32, toff: usize,', 'x: usize, inTab: usize, b: usize, y: usize, outTab: usize,', 'bias: usize, lo: f32, hi: f32,'],
+      params: [
+        'mr: i32, nr: i32, cinG: i32, ntaps: i32, toff: usize,',
+        'x: usize, inTab: usize, b: usize, y: usize, outTab: usize,',
+        'bias: usize, lo: f32, hi: f32,',
+      ],
       mr: 4,
       nv: 2,
       prologue: [
@@ -262,11 +291,24 @@ export function tiles() {
         'const a2 = mr > 2 ? x + <usize>load<i32>(inTab, 8) : a0;',
         'const a3 = mr > 3 ? x + <usize>load<i32>(inTab, 12) : a0;',
       ],
-      loop: { open: ['const kb = <usize>cinG << 2;', 'for (let t = 0; t < ntaps; t++) {', 'let o = <usize>load<i32>(toff + (<usize>t << 2));', 'const end = o + kb;', 'while (o < end) {'] },
+      loop: {
+        open: [
+          'const kb = <usize>cinG << 2;',
+          'for (let t = 0; t < ntaps; t++) {',
+          'let o = <usize>load<i32>(toff + (<usize>t << 2));',
+          'const end = o + kb;',
+          'while (o < end) {',
+        ],
+      },
       step: { b: ['v128.load(b)', 'v128.load(b, 16)'], a: (r) => `v128.load32_splat(a${r} + o)` },
       advance: ['b += 32;', 'o += 4;'],
       epilogue: () =>
-        storeRows({ mr: 4, nv: 2, bias: 'col', store: (r, [v0, v1]) => `storePartial8(y + <usize>load<i32>(outTab${r ? `, ${4 * r}` : ''}), ${v0}, ${v1}, nr)` }),
+        storeRows({
+          mr: 4,
+          nv: 2,
+          bias: 'col',
+          store: (r, [v0, v1]) => `storePartial8(y + <usize>load<i32>(outTab${r ? `, ${4 * r}` : ''}), ${v0}, ${v1}, nr)`,
+        }),
     }),
   );
   return `${parts.join('\n\n')}\n`;

@@ -65,7 +65,8 @@ function checkShuffleOut(out: unknown, shape: readonly number[], input: Tensor):
   if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
     throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${shape.join(', ')}]`, `[${out.shape.join(', ')}]`);
   }
-  if (overlaps(out.data, input.data)) throw new SimdconvError('OUTPUT_MISMATCH', 'options.out', 'a buffer that does not overlap the input', 'a view overlapping input.data');
+  if (overlaps(out.data, input.data))
+    throw new SimdconvError('OUTPUT_MISMATCH', 'options.out', 'a buffer that does not overlap the input', 'a view overlapping input.data');
   return out;
 }
 
@@ -172,8 +173,17 @@ export function shuffledGroupConv2d(input: Tensor, weight: Tensor, bias: Tensor 
 }
 
 /** A plan for shuffledGroupConv2d. */
-export function createShuffledGroupConv2d(weight: Tensor, bias: Tensor | null | undefined, options: ShuffledGroupConvPlanOptions, context?: Context): CompositePlan {
-  checkOptionKeys(options, CONV_KEYS.filter((k) => k !== 'out'), `a ${NAME} plan`);
+export function createShuffledGroupConv2d(
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  options: ShuffledGroupConvPlanOptions,
+  context?: Context,
+): CompositePlan {
+  checkOptionKeys(
+    options,
+    CONV_KEYS.filter((k) => k !== 'out'),
+    `a ${NAME} plan`,
+  );
   return create(weight, bias, options, context);
 }
 

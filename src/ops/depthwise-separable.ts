@@ -43,7 +43,19 @@ export interface DepthwiseSeparableOptions {
 
 export type DepthwiseSeparablePlanOptions = Omit<DepthwiseSeparableOptions, 'out'>;
 
-const KEYS = ['depthwiseBias', 'pointwiseBias', 'stride', 'padding', 'dilation', 'paddingMode', 'depthMultiplier', 'activation', 'outActivation', 'layout', 'out'];
+const KEYS = [
+  'depthwiseBias',
+  'pointwiseBias',
+  'stride',
+  'padding',
+  'dilation',
+  'paddingMode',
+  'depthMultiplier',
+  'activation',
+  'outActivation',
+  'layout',
+  'out',
+];
 
 function create(
   op: 'conv1d' | 'conv2d',
@@ -111,7 +123,12 @@ function create(
 }
 
 /** The depth multiplier the input implies (weights (C*M, ...) on C input channels), when it divides evenly. */
-function inferMultiplier(op: 'conv1d' | 'conv2d', input: Tensor, depthwiseWeight: Tensor, options: DepthwiseSeparableOptions | undefined): DepthwiseSeparableOptions | undefined {
+function inferMultiplier(
+  op: 'conv1d' | 'conv2d',
+  input: Tensor,
+  depthwiseWeight: Tensor,
+  options: DepthwiseSeparableOptions | undefined,
+): DepthwiseSeparableOptions | undefined {
   if (options?.depthMultiplier !== undefined) return options;
   checkTensor('input', input);
   checkTensor('depthwiseWeight', depthwiseWeight);
@@ -140,7 +157,11 @@ export function createDepthwiseSeparableConv2d(
   options?: DepthwiseSeparablePlanOptions,
   context?: Context,
 ): CompositePlan {
-  checkOptionKeys(options, KEYS.filter((k) => k !== 'out'), 'a depthwise-separable-conv2d plan');
+  checkOptionKeys(
+    options,
+    KEYS.filter((k) => k !== 'out'),
+    'a depthwise-separable-conv2d plan',
+  );
   return create('conv2d', depthwiseWeight, pointwiseWeight, options, context);
 }
 
@@ -158,7 +179,11 @@ export function createDepthwiseSeparableConv1d(
   options?: DepthwiseSeparablePlanOptions,
   context?: Context,
 ): CompositePlan {
-  checkOptionKeys(options, KEYS.filter((k) => k !== 'out'), 'a depthwise-separable-conv1d plan');
+  checkOptionKeys(
+    options,
+    KEYS.filter((k) => k !== 'out'),
+    'a depthwise-separable-conv1d plan',
+  );
   return create('conv1d', depthwiseWeight, pointwiseWeight, options, context);
 }
 

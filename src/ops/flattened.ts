@@ -64,20 +64,32 @@ function create(
   };
   expect('lateralWeight', lateralWeight, lateralWeight.shape[2] === 1 && lateralWeight.shape[3] === 1, '(Cout, Cin, 1, 1): a lateral (1x1) kernel');
   expect('verticalWeight', verticalWeight, verticalWeight.shape[1] === 1 && verticalWeight.shape[3] === 1, '(Cout, 1, kH, 1): a depthwise vertical kernel');
-  expect('horizontalWeight', horizontalWeight, horizontalWeight.shape[1] === 1 && horizontalWeight.shape[2] === 1, '(Cout, 1, 1, kW): a depthwise horizontal kernel');
+  expect(
+    'horizontalWeight',
+    horizontalWeight,
+    horizontalWeight.shape[1] === 1 && horizontalWeight.shape[2] === 1,
+    '(Cout, 1, 1, kW): a depthwise horizontal kernel',
+  );
   for (const [argument, w] of [
     ['verticalWeight', verticalWeight],
     ['horizontalWeight', horizontalWeight],
   ] as const) {
     if (w.shape[0] !== cout) {
-      throw new SimdconvError('CHANNEL_MISMATCH', `${argument}.shape[0]`, `${cout} (lateralWeight.shape[0]: one 1-D filter per output channel)`, String(w.shape[0]));
+      throw new SimdconvError(
+        'CHANNEL_MISMATCH',
+        `${argument}.shape[0]`,
+        `${cout} (lateralWeight.shape[0]: one 1-D filter per output channel)`,
+        String(w.shape[0]),
+      );
     }
   }
   const { vertical, horizontal } = splitSpatial(verticalWeight.shape[2]!, horizontalWeight.shape[3]!, o);
   const lateralRename = { weight: 'lateralWeight', bias: 'options.lateralBias' };
   const verticalRename = { weight: 'verticalWeight', bias: 'options.verticalBias' };
   const horizontalRename = { weight: 'horizontalWeight', bias: 'options.horizontalBias', 'options.activation': 'options.outActivation' };
-  const lateral = withRenamed(lateralRename, () => resolveConvParams('conv2d', lateralWeight, o.lateralBias, { activation: o.activation, layout: vertical.layout }));
+  const lateral = withRenamed(lateralRename, () =>
+    resolveConvParams('conv2d', lateralWeight, o.lateralBias, { activation: o.activation, layout: vertical.layout }),
+  );
   const verticalParams = withRenamed(verticalRename, () =>
     resolveConvParams('conv2d', verticalWeight, o.verticalBias, { ...vertical, groups: cout, activation: o.activation }),
   );
@@ -113,7 +125,11 @@ export function createFlattenedConv2d(
   options?: FlattenedConvPlanOptions,
   context?: Context,
 ): CompositePlan {
-  checkOptionKeys(options, KEYS.filter((k) => k !== 'out'), `a ${NAME} plan`);
+  checkOptionKeys(
+    options,
+    KEYS.filter((k) => k !== 'out'),
+    `a ${NAME} plan`,
+  );
   return create(lateralWeight, verticalWeight, horizontalWeight, options, context);
 }
 

@@ -63,14 +63,21 @@ function create(columnWeight: Tensor, rowWeight: Tensor, options: SpatiallySepar
   const { vertical, horizontal } = splitSpatial(columnWeight.shape[2]!, rowWeight.shape[3]!, o);
 
   const columnRename = { weight: 'columnWeight', bias: 'options.columnBias' };
-  const column = withRenamed(columnRename, () => resolveConvParams('conv2d', columnWeight, o.columnBias, { ...vertical, groups: o.groups, activation: o.activation }));
+  const column = withRenamed(columnRename, () =>
+    resolveConvParams('conv2d', columnWeight, o.columnBias, { ...vertical, groups: o.groups, activation: o.activation }),
+  );
 
   const rowGroupsArg = o.rowGroups === undefined ? 'options.groups' : 'options.rowGroups';
   const rowGroups = o.rowGroups ?? column.groups;
   if (!Number.isInteger(rowGroups) || rowGroups < 1) throw new SimdconvError('INVALID_GROUPS', rowGroupsArg, 'a positive integer', describe(rowGroups));
   const cmid = column.outChannels;
   if (cmid % rowGroups !== 0) {
-    throw new SimdconvError('INVALID_GROUPS', rowGroupsArg, `a divisor of the intermediate channels (columnWeight.shape[0] = ${cmid}) for the row stage`, String(rowGroups));
+    throw new SimdconvError(
+      'INVALID_GROUPS',
+      rowGroupsArg,
+      `a divisor of the intermediate channels (columnWeight.shape[0] = ${cmid}) for the row stage`,
+      String(rowGroups),
+    );
   }
   if (rowWeight.shape[1]! * rowGroups !== cmid) {
     throw new SimdconvError(
@@ -81,7 +88,9 @@ function create(columnWeight: Tensor, rowWeight: Tensor, options: SpatiallySepar
     );
   }
   const rowRename = { weight: 'rowWeight', bias: 'options.rowBias', 'options.groups': rowGroupsArg, 'options.activation': 'options.outActivation' };
-  const row = withRenamed(rowRename, () => resolveConvParams('conv2d', rowWeight, o.rowBias, { ...horizontal, groups: rowGroups, activation: o.outActivation }));
+  const row = withRenamed(rowRename, () =>
+    resolveConvParams('conv2d', rowWeight, o.rowBias, { ...horizontal, groups: rowGroups, activation: o.outActivation }),
+  );
 
   const stages: ChainStage[] = [
     { name: 'column', params: column, rename: columnRename },
@@ -104,7 +113,11 @@ export function createSpatiallySeparableConv2d(
   options?: SpatiallySeparablePlanOptions,
   context?: Context,
 ): CompositePlan {
-  checkOptionKeys(options, KEYS.filter((k) => k !== 'out'), `a ${NAME} plan`);
+  checkOptionKeys(
+    options,
+    KEYS.filter((k) => k !== 'out'),
+    `a ${NAME} plan`,
+  );
   return create(columnWeight, rowWeight, options, context);
 }
 

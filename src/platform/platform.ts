@@ -47,8 +47,8 @@ export function missingAssetHint(): string {
     return "; Vite's dev server before Vite 8 moves pre-bundled dependencies away from their files: add optimizeDeps: { exclude: ['simdconv'] } to vite.config.js (README: Bundlers)";
   }
   return (
-    "; where a bundler does not emit new URL(..., import.meta.url) assets (esbuild, Rollup without " +
-    "@web/rollup-plugin-import-meta-assets), copy node_modules/simdconv/wasm/ to your site and pass " +
+    '; where a bundler does not emit new URL(..., import.meta.url) assets (esbuild, Rollup without ' +
+    '@web/rollup-plugin-import-meta-assets), copy node_modules/simdconv/wasm/ to your site and pass ' +
     "init({ wasmBaseUrl: '/that/folder/' }) (README: Bundlers)"
   );
 }

@@ -42,7 +42,10 @@ beforeAll(async () => {
   if (missing) return;
   tarball = pack();
   browser = await Browser.launch();
-  cleanup.push(() => browser.close(), () => rmSync(join(tarball, '..'), { recursive: true, force: true }));
+  cleanup.push(
+    () => browser.close(),
+    () => rmSync(join(tarball, '..'), { recursive: true, force: true }),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -93,7 +96,10 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
   });
 
   it.each(OLDER_VITES)("%s dev server: the README's optimizeDeps.exclude line; without it, an error that names it", async (_, vite) => {
-    for (const [fixture, ok] of [['vite-exclude', true], ['vite', false]] as const) {
+    for (const [fixture, ok] of [
+      ['vite-exclude', true],
+      ['vite', false],
+    ] as const) {
       const dir = makeFixture(fixture, tarball, '.', 'vite');
       const { child, match } = await start(dir, vite, ['--port', '0', '--host', '127.0.0.1'], /Local:\s+(http:\/\/\S+)/);
       try {
@@ -149,7 +155,10 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
       expectConvOk(await open(esbuild, `/?base=${base}`));
       const { result, logs } = await open(join(threads, 'dist'), `/?base=${base}`, true);
       expectConvOk({ result, logs }, 2);
-      expect(result.results!.every((r) => r.threads === 2), JSON.stringify(result.results)).toBe(true);
+      expect(
+        result.results!.every((r) => r.threads === 2),
+        JSON.stringify(result.results),
+      ).toBe(true);
     } finally {
       cdn.server.closeAllConnections();
       cdn.server.close();
@@ -169,7 +178,10 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
     const { result, logs } = await open(join(dir, 'dist'), '/', true);
     expect((result as unknown as { crossOriginIsolated: boolean }).crossOriginIsolated, logs.join('\n')).toBe(true);
     expectConvOk({ result, logs }, 2);
-    expect(result.results!.every((r) => r.threads === 2), JSON.stringify(result.results)).toBe(true);
+    expect(
+      result.results!.every((r) => r.threads === 2),
+      JSON.stringify(result.results),
+    ).toBe(true);
   });
 
   it('simdconv/webgpu through Vite on WebGPU (SwiftShader without a GPU): one-shot and chained plans', async () => {

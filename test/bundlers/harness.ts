@@ -36,7 +36,11 @@ const CHROMIUM_ARGS = [
 /** `npm pack` of the repository as it is built (dist/, wasm/): the file npm would publish. */
 export function pack(): string {
   const dest = mkdtempSync(join(tmpdir(), 'simdconv-pack-'));
-  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const [packed] = JSON.parse(out) as Array<{ filename: string }>;
   return join(dest, packed!.filename);
 }
@@ -60,7 +64,8 @@ export function makeApp(source: string, name: string, tarball: string): string {
   const dir = join(WORK, name);
   rmSync(dir, { recursive: true, force: true });
   cpSync(source, dir, { recursive: true });
-  if (!existsSync(join(dir, 'package.json'))) writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `fixture-${name}`, private: true, type: 'module' }, null, 2));
+  if (!existsSync(join(dir, 'package.json')))
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `fixture-${name}`, private: true, type: 'module' }, null, 2));
   const pkg = join(dir, 'node_modules/simdconv');
   mkdirSync(pkg, { recursive: true });
   execFileSync('tar', ['-xzf', tarball, '-C', pkg, '--strip-components=1']);
@@ -89,7 +94,13 @@ export function run(cwd: string, file: string, args: string[], timeout = 180_000
 }
 
 /** Starts a long-running command and resolves once its output matches `ready` (with the match). */
-export function start(cwd: string, file: string, args: string[], ready: RegExp, timeout = 60_000): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: () => string }> {
+export function start(
+  cwd: string,
+  file: string,
+  args: string[],
+  ready: RegExp,
+  timeout = 60_000,
+): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: () => string }> {
   const child = spawn(...command(file, args), { cwd, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((ok, fail) => {
@@ -149,9 +160,7 @@ export function serve(root: string, isolated = false, cdn = false): Promise<{ se
       res.writeHead(404, headers).end();
     }
   });
-  return new Promise((ok) =>
-    server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` })),
-  );
+  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` })));
 }
 
 export type Playwright = typeof import('playwright-core');
@@ -211,7 +220,13 @@ export class Browser {
   }
 
   /** Serves `root` (cross-origin isolated when asked), opens `path` there and returns the page's result. */
-  async open(root: string, path = '/', isolated = false, timeout?: number, then?: (page: Page) => Promise<void>): Promise<{ result: Record<string, unknown>; logs: string[] }> {
+  async open(
+    root: string,
+    path = '/',
+    isolated = false,
+    timeout?: number,
+    then?: (page: Page) => Promise<void>,
+  ): Promise<{ result: Record<string, unknown>; logs: string[] }> {
     const { server, url } = await serve(root, isolated);
     try {
       return await this.result(new URL(path, url).href, timeout, then);

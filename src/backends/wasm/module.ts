@@ -6,7 +6,7 @@
  */
 import { SimdconvError, describe } from '../../errors.js';
 import { missingAssetHint, platform } from '../../platform/platform.js';
-import { KERNEL_ABI, KERNEL_ARITY, type KernelExports } from './gen/kernels.js';
+import { KERNEL_ABI, type KernelExports } from './gen/kernels.js';
 
 export type WasmBuild = 'relaxed' | 'simd128';
 /** A build's .wasm file: the single-thread one, or its `-mt` twin declaring a shared memory (for thread pools). */
@@ -158,17 +158,16 @@ export async function compileKernels(build: WasmArtifact, where: WasmLocation = 
   return checkKernelModule(module, argument);
 }
 
+const REQUIRED_EXPORTS = ['heap_base', 'kernel_abi'] as const;
+
 /**
- * Some other module in place of simdconv's kernels, or another version's, is refused here, naming the option
- * it came from: every export gen/kernels.ts declares must be there (instantiateKernels checks the layout).
+ * Some other module in place of simdconv's kernels is refused here, naming the option it came from; another
+ * version's kernels are refused when instantiated (kernel_abi). test/kernel-boundary.test.ts checks every export.
  */
 function checkKernelModule(module: WebAssembly.Module, argument: string): WebAssembly.Module {
   const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  const missing = Object.keys(KERNEL_ARITY).filter((name) => !exported.has(name));
-  if (missing.length) {
-    const expected = missing.includes('heap_base') ? 'a simdconv kernel module' : 'the simdconv kernel module of this version of simdconv';
-    throw new SimdconvError('INVALID_ARGUMENT', argument, expected, `a module without ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}`);
-  }
+  const missing = REQUIRED_EXPORTS.filter((name) => !exported.has(name));
+  if (missing.length) throw new SimdconvError('INVALID_ARGUMENT', argument, 'a simdconv kernel module', `a module without ${missing.join(', ')}`);
   return module;
 }
 

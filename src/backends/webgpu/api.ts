@@ -4,6 +4,7 @@ import type { BackendName } from '../../context.js';
 import type { PlanInfo } from '../../plan.js';
 import type { ConvParams } from '../../shape.js';
 import type { ConvOptions, ConvTransposeOptions, Tensor } from '../../types.js';
+import type { GPU_OPS, GpuOpName } from '../../ops/registry.js';
 import type { AdapterInfo } from './device.js';
 
 export type { AdapterInfo };
@@ -54,8 +55,12 @@ export interface GpuConvPlan {
 
 type ConvFn<O> = (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: O) => Promise<Tensor>;
 type PlanFn<O> = (weight: Tensor, bias?: Tensor | null, options?: O) => GpuConvPlan;
+type OptionsOf<K extends GpuOpName> = (typeof GPU_OPS)[K] extends 'transposed' ? ConvTransposeOptions : ConvOptions;
 
-export interface GpuContext {
+/** The ops of src/ops/registry.ts GPU_OPS: `conv2d(input, weight, bias?, options?)` and `createConv2d(weight, bias?, options?)`, ... */
+export type GpuOps = { [K in GpuOpName]: ConvFn<OptionsOf<K>> } & { [K in GpuOpName as `create${Capitalize<K>}`]: PlanFn<Omit<OptionsOf<K>, 'out'>> };
+
+export interface GpuContext extends GpuOps {
   /** Where ops run now: 'webgpu', or the fallback backend ('wasm'; 'js' on engines without wasm SIMD). */
   readonly backend: GpuBackendName;
   /** The adapter in use (null when there never was one). */
@@ -64,19 +69,6 @@ export interface GpuContext {
   readonly device: GPUDevice | null;
   /** Why ops run on the fallback backend (no adapter, device lost, ...), or null on WebGPU. */
   readonly fallbackReason: string | null;
-
-  conv1d: ConvFn<ConvOptions>;
-  conv2d: ConvFn<ConvOptions>;
-  conv3d: ConvFn<ConvOptions>;
-  convTranspose1d: ConvFn<ConvTransposeOptions>;
-  convTranspose2d: ConvFn<ConvTransposeOptions>;
-  convTranspose3d: ConvFn<ConvTransposeOptions>;
-  createConv1d: PlanFn<GpuConvPlanOptions>;
-  createConv2d: PlanFn<GpuConvPlanOptions>;
-  createConv3d: PlanFn<GpuConvPlanOptions>;
-  createConvTranspose1d: PlanFn<GpuConvTransposePlanOptions>;
-  createConvTranspose2d: PlanFn<GpuConvTransposePlanOptions>;
-  createConvTranspose3d: PlanFn<GpuConvTransposePlanOptions>;
 
   /** Copies a host tensor to the GPU (or, after a fallback, keeps a host copy). */
   upload(t: Tensor): GpuTensor;

@@ -18,7 +18,8 @@ import {
   resolveConvTransposeParams,
 } from '../../shape.js';
 import type { ConvOptions, ConvTransposeOptions, Tensor } from '../../types.js';
-import type { AdapterInfo, GpuBackendName, GpuContext, GpuConvPlan, GpuTensor, InitWebGPUOptions } from './api.js';
+import type { AdapterInfo, GpuBackendName, GpuContext, GpuConvPlan, GpuOps, GpuTensor, InitWebGPUOptions } from './api.js';
+import { GPU_OPS, type GpuOpName } from '../../ops/registry.js';
 import { acquireDevice, checkDeviceLimits, describeAdapter } from './device.js';
 import { GpuKernelPlan } from './gpu-plan.js';
 import { GpuRuntime } from './runtime.js';
@@ -31,7 +32,8 @@ function unavailable(argument: string, reason: string): SimdconvError {
 }
 
 export async function initWebGPU(options: InitWebGPUOptions = {}): Promise<GpuContext> {
-  if (typeof options !== 'object' || options === null) throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an initWebGPU options object', describe(options));
+  if (typeof options !== 'object' || options === null)
+    throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an initWebGPU options object', describe(options));
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, `one of ${[...OPTION_KEYS].join(', ')}`, 'an unknown option');
   }
@@ -45,7 +47,11 @@ export async function initWebGPU(options: InitWebGPUOptions = {}): Promise<GpuCo
     const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     acquired = problem
       ? { reason: problem }
-      : { device, owned: false, info: info ? describeAdapter({ info } as unknown as GPUAdapter) : { name: '', vendor: '', architecture: '', isFallbackAdapter: false } };
+      : {
+          device,
+          owned: false,
+          info: info ? describeAdapter({ info } as unknown as GPUAdapter) : { name: '', vendor: '', architecture: '', isFallbackAdapter: false },
+        };
   } else {
     const a = await acquireDevice(options.powerPreference);
     acquired = a.ok ? a : { reason: a.reason };
@@ -55,11 +61,23 @@ export async function initWebGPU(options: InitWebGPUOptions = {}): Promise<GpuCo
     if (fallback === 'none' || options.requireAdapter) throw unavailable('initWebGPU', acquired.reason);
     console.warn(`simdconv: WebGPU unavailable (${acquired.reason}); running on the wasm backend instead.`);
     const host = await createContext();
-    return new WebGpuContext(null, null, false, fallback, host, acquired.reason);
+    return withOps(new WebGpuContext(null, null, false, fallback, host, acquired.reason));
   }
   const ctx = new WebGpuContext(acquired.device, acquired.info, acquired.owned, fallback, null, null);
   if (fallback === 'wasm') ctx.prepareFallback();
-  return ctx;
+  return withOps(ctx);
+}
+
+/** The context with each op of GPU_OPS (src/ops/registry.ts) as a one-shot method and a `create` plan method. */
+function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps {
+  type Options = ConvOptions | ConvTransposeOptions | undefined;
+  const ops: Record<string, unknown> = {};
+  for (const op of Object.keys(GPU_OPS) as GpuOpName[]) {
+    ops[op] = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: Options) =>
+      ctx.once(() => ctx.plan(op, weight, bias, options), input, options?.out);
+    ops[`create${op[0]!.toUpperCase()}${op.slice(1)}`] = (weight: Tensor, bias?: Tensor | null, options?: Options) => ctx.plan(op, weight, bias, options);
+  }
+  return Object.assign(ctx, ops) as unknown as WebGpuContext & GpuOps;
 }
 
 /** What plans need from their context. */
@@ -74,7 +92,7 @@ interface PlanHost {
   hostContext(): Context;
 }
 
-export class WebGpuContext implements GpuContext {
+export class WebGpuContext implements Omit<GpuContext, keyof GpuOps> {
   readonly rt: GpuRuntime | null;
   private lostReason: string | null;
   private destroyed = false;
@@ -161,27 +179,13 @@ export class WebGpuContext implements GpuContext {
   hostContext(): Context {
     if (this.fallback === 'none') throw unavailable('webgpu', this.lostReason ?? 'no device');
     if (this.host === null) {
-      throw unavailable('webgpu', `${this.lostReason}; the wasm fallback is ${this.hostFailure ? `unavailable: ${this.hostFailure}` : 'still initialising (retry after an await)'}`);
+      throw unavailable(
+        'webgpu',
+        `${this.lostReason}; the wasm fallback is ${this.hostFailure ? `unavailable: ${this.hostFailure}` : 'still initialising (retry after an await)'}`,
+      );
     }
     return this.host;
   }
-
-  conv1d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(() => this.convPlan('conv1d', weight, bias, options), input, options?.out);
-  conv2d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(() => this.convPlan('conv2d', weight, bias, options), input, options?.out);
-  conv3d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.once(() => this.convPlan('conv3d', weight, bias, options), input, options?.out);
-  convTranspose1d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) =>
-    this.once(() => this.transposePlan('convTranspose1d', weight, bias, options), input, options?.out);
-  convTranspose2d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) =>
-    this.once(() => this.transposePlan('convTranspose2d', weight, bias, options), input, options?.out);
-  convTranspose3d = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) =>
-    this.once(() => this.transposePlan('convTranspose3d', weight, bias, options), input, options?.out);
-
-  createConv1d = (weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.convPlan('conv1d', weight, bias, options);
-  createConv2d = (weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.convPlan('conv2d', weight, bias, options);
-  createConv3d = (weight: Tensor, bias?: Tensor | null, options?: ConvOptions) => this.convPlan('conv3d', weight, bias, options);
-  createConvTranspose1d = (weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) => this.transposePlan('convTranspose1d', weight, bias, options);
-  createConvTranspose2d = (weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) => this.transposePlan('convTranspose2d', weight, bias, options);
-  createConvTranspose3d = (weight: Tensor, bias?: Tensor | null, options?: ConvTransposeOptions) => this.transposePlan('convTranspose3d', weight, bias, options);
 
   upload(t: Tensor): GpuTensor {
     checkTensor('tensor', t);
@@ -199,21 +203,21 @@ export class WebGpuContext implements GpuContext {
     if (this.ownsDevice) this.device?.destroy();
   }
 
-  private convPlan(op: ConvOp, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions | undefined): WebGpuPlan {
+  /** A plan of one of the ops in GPU_OPS (src/ops/registry.ts), resolved as its kind says. */
+  plan(op: GpuOpName, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions | ConvTransposeOptions | undefined): WebGpuPlan {
     this.checkAlive();
-    return new WebGpuPlan(this, resolveConvParams(op, weight, bias, options));
-  }
-
-  private transposePlan(op: ConvTransposeOp, weight: Tensor, bias: Tensor | null | undefined, options: ConvTransposeOptions | undefined): WebGpuPlan {
-    this.checkAlive();
-    return new WebGpuPlan(this, resolveConvTransposeParams(op, weight, bias, options));
+    const params =
+      GPU_OPS[op] === 'transposed'
+        ? resolveConvTransposeParams(op as ConvTransposeOp, weight, bias, options as ConvTransposeOptions | undefined)
+        : resolveConvParams(op as ConvOp, weight, bias, options as ConvOptions | undefined);
+    return new WebGpuPlan(this, params);
   }
 
   /**
    * One-shot op: a plan made, run once and disposed (as the wasm API), so both share every check. The op
    * functions are async, so a validation error rejects the promise rather than throwing.
    */
-  private async once(makePlan: () => WebGpuPlan, input: Tensor | GpuTensor, out: Tensor | undefined): Promise<Tensor> {
+  async once(makePlan: () => WebGpuPlan, input: Tensor | GpuTensor, out: Tensor | undefined): Promise<Tensor> {
     if (this.lostReason !== null) await this.hostPending; // a loss just seen: let the fallback finish starting
     const plan = makePlan();
     try {

@@ -24,8 +24,7 @@ export const REQUIRED_LIMITS = {
 } as const;
 
 export type Acquired =
-  | { readonly ok: true; readonly device: GPUDevice; readonly info: AdapterInfo; readonly owned: boolean }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly device: GPUDevice; readonly info: AdapterInfo; readonly owned: boolean } | { readonly ok: false; readonly reason: string };
 
 export function describeAdapter(adapter: GPUAdapter): AdapterInfo {
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;

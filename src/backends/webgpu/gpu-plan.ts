@@ -92,7 +92,7 @@ export class GpuKernelPlan {
     this.padPipeline = needsPadPass(p) ? rt.pipeline(padShaderKey(channelsLast), () => padShader(channelsLast)) : null;
     if (this.padPipeline) kernel = { ...kernel, flags: { ...kernel.flags, padPass: padShaderKey(channelsLast) } };
     const weightBytes = this.weightBuffers.reduce((s, b) => s + b.size, 0);
-    const plan = this;
+    const workspace = () => this.workspaceBytes;
     this.info = {
       backend: 'webgpu',
       ...kernel,
@@ -100,7 +100,7 @@ export class GpuKernelPlan {
       kernel: describeKernel(kernel),
       weightBytes,
       get workspaceBytes() {
-        return plan.workspaceBytes;
+        return workspace();
       },
     };
   }
@@ -216,7 +216,11 @@ export class GpuKernelPlan {
       }
     } else if (this.depthwise) {
       const u = depthwiseUniforms(this.depthwise, g);
-      passes.push({ pipeline: this.pipeline, uniform: rt.uniform('depthwise params', u.data), grid: rt.grid(Math.ceil(u.invocations / ELEMENTWISE_WORKGROUP)) });
+      passes.push({
+        pipeline: this.pipeline,
+        uniform: rt.uniform('depthwise params', u.data),
+        grid: rt.grid(Math.ceil(u.invocations / ELEMENTWISE_WORKGROUP)),
+      });
     }
     const prep: Prepared = { geometry: g, pad, padded, passes, input: null, output: null, inputElements, outputElements };
     this.prepared.set(key, prep);

@@ -104,8 +104,7 @@ function transposedTaps(p: ConvParams): PhaseTaps[] {
       for (let rw = 0; rw < st[2]; rw++) {
         const taps: Array<{ index: number; off: Vec3 }> = [];
         for (const a of perAxis[0]![rd]!)
-          for (const b of perAxis[1]![rh]!)
-            for (const c of perAxis[2]![rw]!) taps.push({ index: (a.t * k[1] + b.t) * k[2] + c.t, off: [a.off, b.off, c.off] });
+          for (const b of perAxis[1]![rh]!) for (const c of perAxis[2]![rw]!) taps.push({ index: (a.t * k[1] + b.t) * k[2] + c.t, off: [a.off, b.off, c.off] });
         phases.push({ o0: [rd, rh, rw], taps });
       }
   return phases;
@@ -148,9 +147,7 @@ export function lowerGemmWeights(p: ConvParams): GemmWeights {
         const row = phase.bOffset * 4 + g * Kp * Np + k * Np;
         for (let co = 0; co < coutPerGroup; co++) {
           // conv weight (Cout, Cin/groups, *k); transposed weight (Cin, Cout/groups, *k).
-          const src = p.transposed
-            ? ((g * cinPerGroup + c) * coutPerGroup + co) * T + tap.index
-            : ((g * coutPerGroup + co) * cinPerGroup + c) * T + tap.index;
+          const src = p.transposed ? ((g * cinPerGroup + c) * coutPerGroup + co) * T + tap.index : ((g * coutPerGroup + co) * cinPerGroup + c) * T + tap.index;
           packedB[row + co] = w[src]!;
         }
       }

@@ -69,14 +69,14 @@ export function gemmShader(v: GemmVariant): string {
       let o = P.outBase.xyz + q.xyz * P.outStride.xyz;
       let opos = (o.x * P.outSize.y + o.y) * P.outSize.z + o.z;
 ${['x', 'y', 'z', 'w']
-        .map(
-          (lane, j) => `
+  .map(
+    (lane, j) => `
       if (coBase + ${j} < P.dims.z) {
         let cg = g * P.dims.z + coBase + ${j};
         Y[${outAddress}] = clampNan(acc${r}.${lane} + BIAS[cg], P.clampv.x, P.clampv.y);
       }`,
-        )
-        .join('')}
+  )
+  .join('')}
     }
   }`,
     )

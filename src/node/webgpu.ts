@@ -1,3 +1,0 @@
-// The package's `node` export condition for simdconv/webgpu: Node's platform first (src/platform/node.ts), then the module.
-import '../platform/node.js';
-export * from '../webgpu.js';
