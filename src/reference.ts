@@ -29,6 +29,19 @@ function strides(channels: number, size: readonly [number, number, number], chan
   return { n: channels * spatial, c: spatial, d: H * W, h: W, w: 1 };
 }
 
+/** A geometry on 3-D axes, with both tensors' element strides and a zeroed float64 output. */
+function lowered(g: ConvGeometry) {
+  const p = g.params;
+  const last = p.layout === 'channels-last';
+  const inS = to3d(g.inSize, 1);
+  const outS = to3d(g.outSize, 1);
+  const [k, st, dl, pb] = [to3d(p.kernel, 1), to3d(p.stride, 1), to3d(p.dilation, 1), to3d(p.padBefore, 0)];
+  const y = new Float64Array(g.batch * p.outChannels * outS[0] * outS[1] * outS[2]);
+  const xs = strides(p.inChannels, inS, last);
+  const ys = strides(p.outChannels, outS, last);
+  return { p, inS, outS, k, st, dl, pb, cinG: p.inChannels / p.groups, coutG: p.outChannels / p.groups, xs, ys, w: p.weight.data, y };
+}
+
 export function referenceConv(op: ConvOp, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options?: ConvOptions): Tensor64 {
   const params = resolveConvParams(op, weight, bias, options);
   checkTensor('input', input);
@@ -49,20 +62,7 @@ export function referenceConvTranspose(
 
 /** Direct convolution in float64 for a resolved geometry. `x` may be float64 (chains of stages in tests). */
 export function convForward(g: ConvGeometry, x: Float32Array | Float64Array): Tensor64 {
-  const p = g.params;
-  const last = p.layout === 'channels-last';
-  const inS = to3d(g.inSize, 1);
-  const outS = to3d(g.outSize, 1);
-  const k = to3d(p.kernel, 1);
-  const st = to3d(p.stride, 1);
-  const dl = to3d(p.dilation, 1);
-  const pb = to3d(p.padBefore, 0);
-  const cinG = p.inChannels / p.groups;
-  const coutG = p.outChannels / p.groups;
-  const xs = strides(p.inChannels, inS, last);
-  const ys = strides(p.outChannels, outS, last);
-  const w = p.weight.data;
-  const y = new Float64Array(g.batch * p.outChannels * outS[0] * outS[1] * outS[2]);
+  const { p, inS, outS, k, st, dl, pb, cinG, coutG, xs, ys, w, y } = lowered(g);
   const { min, max } = p.clamp;
   // Source index per axis and output/kernel position, -1 where the padded value is zero.
   const src = [0, 1, 2].map((a) => {
@@ -108,20 +108,7 @@ export function convForward(g: ConvGeometry, x: Float32Array | Float64Array): Te
 
 /** Transposed convolution in float64: every input element scatters its kernel into the output. */
 export function convTransposeForward(g: ConvGeometry, x: Float32Array | Float64Array): Tensor64 {
-  const p = g.params;
-  const last = p.layout === 'channels-last';
-  const inS = to3d(g.inSize, 1);
-  const outS = to3d(g.outSize, 1);
-  const k = to3d(p.kernel, 1);
-  const st = to3d(p.stride, 1);
-  const dl = to3d(p.dilation, 1);
-  const pb = to3d(p.padBefore, 0);
-  const cinG = p.inChannels / p.groups;
-  const coutG = p.outChannels / p.groups;
-  const xs = strides(p.inChannels, inS, last);
-  const ys = strides(p.outChannels, outS, last);
-  const w = p.weight.data;
-  const y = new Float64Array(g.batch * p.outChannels * outS[0] * outS[1] * outS[2]);
+  const { p, inS, outS, k, st, dl, pb, cinG, coutG, xs, ys, w, y } = lowered(g);
   for (let n = 0; n < g.batch; n++) {
     for (let co = 0; co < p.outChannels; co++) {
       const b = p.bias === null ? 0 : p.bias[co]!;

@@ -143,11 +143,22 @@ function inferMultiplier(
   return { ...options, depthMultiplier: cm / c };
 }
 
+/** The one-shot op: the depth multiplier is inferred from the input's channels. */
+function runOp(op: 'conv1d' | 'conv2d', input: Tensor, depthwiseWeight: Tensor, pointwiseWeight: Tensor, options?: DepthwiseSeparableOptions): Tensor {
+  checkOptionKeys(options, KEYS, `depthwise-separable-${op}`);
+  const { out, ...planOptions } = inferMultiplier(op, input, depthwiseWeight, options) ?? {};
+  return runOnce(create(op, depthwiseWeight, pointwiseWeight, planOptions, undefined), input, out);
+}
+
+function createOp(op: 'conv1d' | 'conv2d', depthwiseWeight: Tensor, pointwiseWeight: Tensor, options?: DepthwiseSeparablePlanOptions, context?: Context) {
+  const planKeys = KEYS.filter((k) => k !== 'out');
+  checkOptionKeys(options, planKeys, `a depthwise-separable-${op} plan`);
+  return create(op, depthwiseWeight, pointwiseWeight, options, context);
+}
+
 /** Depthwise-separable conv2d in one call; the depth multiplier is inferred from the input's channels. */
 export function depthwiseSeparableConv2d(input: Tensor, depthwiseWeight: Tensor, pointwiseWeight: Tensor, options?: DepthwiseSeparableOptions): Tensor {
-  checkOptionKeys(options, KEYS, 'depthwise-separable-conv2d');
-  const { out, ...planOptions } = inferMultiplier('conv2d', input, depthwiseWeight, options) ?? {};
-  return runOnce(create('conv2d', depthwiseWeight, pointwiseWeight, planOptions, undefined), input, out);
+  return runOp('conv2d', input, depthwiseWeight, pointwiseWeight, options);
 }
 
 /** A depthwise-separable conv2d plan: depthwise (C*M, 1, kH, kW) then pointwise (Cout, C*M, 1, 1). */
@@ -157,19 +168,12 @@ export function createDepthwiseSeparableConv2d(
   options?: DepthwiseSeparablePlanOptions,
   context?: Context,
 ): CompositePlan {
-  checkOptionKeys(
-    options,
-    KEYS.filter((k) => k !== 'out'),
-    'a depthwise-separable-conv2d plan',
-  );
-  return create('conv2d', depthwiseWeight, pointwiseWeight, options, context);
+  return createOp('conv2d', depthwiseWeight, pointwiseWeight, options, context);
 }
 
 /** Depthwise-separable conv1d in one call: depthwise (C*M, 1, kW) then pointwise (Cout, C*M, 1). */
 export function depthwiseSeparableConv1d(input: Tensor, depthwiseWeight: Tensor, pointwiseWeight: Tensor, options?: DepthwiseSeparableOptions): Tensor {
-  checkOptionKeys(options, KEYS, 'depthwise-separable-conv1d');
-  const { out, ...planOptions } = inferMultiplier('conv1d', input, depthwiseWeight, options) ?? {};
-  return runOnce(create('conv1d', depthwiseWeight, pointwiseWeight, planOptions, undefined), input, out);
+  return runOp('conv1d', input, depthwiseWeight, pointwiseWeight, options);
 }
 
 /** A depthwise-separable conv1d plan. */
@@ -179,12 +183,7 @@ export function createDepthwiseSeparableConv1d(
   options?: DepthwiseSeparablePlanOptions,
   context?: Context,
 ): CompositePlan {
-  checkOptionKeys(
-    options,
-    KEYS.filter((k) => k !== 'out'),
-    'a depthwise-separable-conv1d plan',
-  );
-  return create('conv1d', depthwiseWeight, pointwiseWeight, options, context);
+  return createOp('conv1d', depthwiseWeight, pointwiseWeight, options, context);
 }
 
 // Single-op entry points (`simdconv/depthwise-separable`) carry init too, so one import is enough.

@@ -23,10 +23,10 @@ import { needsPadCopy, padImage } from './pad-copy.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { DwconvCfArgs, DwconvClArgs } from './gen/kernels.js';
 import { setArgs } from './kernel-args.js';
-import type { ChannelChunks, RunJob } from './runner.js';
+import type { ChannelChunks } from './runner.js';
 import { STAGING_SPARE, Staging } from './staging.js';
 import { BLOCKED_MAX_OW_THREADED, DEPTHWISE_CHUNK_BYTES, DEPTHWISE_MAC_COST } from './tile-policy.js';
-import { WasmPlan } from './wasm-plan.js';
+import { WasmPlan, type WasmPrepared } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
 /** One input shape's buffers and calls. */
@@ -44,9 +44,8 @@ interface Shape {
   staging: Staging;
 }
 
-interface Prepared extends Shape {
-  readonly job: RunJob;
-}
+/** What the runner and WasmPlan need (wasm-plan.ts), with the shape's own state. */
+type Prepared = Shape & WasmPrepared;
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
@@ -76,22 +75,19 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
 
     // Bias zero-filled past C*M: the channels-last kernel loads it 4 or 16 channels at a time.
     const biasLen = cmp + 16;
-    this.bias = heap.alloc(biasLen * 4, 'bias');
-    const biasView = heap.f32(this.bias, biasLen);
-    biasView.fill(0);
-    if (params.bias) biasView.set(params.bias);
+    this.bias = this.stageBias(params.bias, cm, biasLen - cm);
 
     const src = params.weight.data;
     if (this.channelsLast) {
       const raw = heap.alloc(src.length * 4, 'weight');
       heap.f32(raw, src.length).set(src);
-      this.weights = heap.alloc(taps * cmp * 4, 'weight');
+      this.weights = this.allocWeights(taps * cmp * 4);
       rt.kernels.dwconv_pack_cl(raw, cm, taps, this.weights);
       heap.release(raw);
       this.weightBytes = taps * cmp * 4 + biasLen * 4;
     } else {
       // PyTorch's (C*M, 1, *k) is already [channel][tap].
-      this.weights = heap.alloc(src.length * 4, 'weight');
+      this.weights = this.allocWeights(src.length * 4);
       heap.f32(this.weights, src.length).set(src);
       this.weightBytes = src.length * 4 + biasLen * 4;
       // Packed where the blocked path can apply at some input shape (the kernel's own predicate, for a
@@ -100,7 +96,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       const [, , SW] = to3d(params.stride, 1);
       const [, , DW] = to3d(params.dilation, 1);
       if (params.kernel.length <= 2 && rt.kernels.dwconv_cf_blocked_applies(1, KD, KW, SW, DW, 1) === 1) {
-        this.blockedWeights = heap.alloc(cmp * taps * 4, 'weight');
+        this.blockedWeights = this.allocWeights(cmp * taps * 4);
         rt.kernels.dwconv_pack_blocked(this.weights, cm, taps, this.blockedWeights);
         this.weightBytes += cmp * taps * 4;
       }
@@ -182,20 +178,8 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
         : DwconvCfArgs.create(heap, { ...geometry, ws, co0: 0, co1: p.outChannels, wb: blocked ? this.blockedWeights : 0 }),
     );
     const shape: Shape = { paddedBlock, workspaces, calls, queue, blocked, staging: new Staging(heap, padCopy ? 16 : before, after) };
-    const job = { batch: g.batch, staging: shape.staging, images: (src: number, dst: number) => this.compute(g, shape, src, dst), chunks: this.chunksFor(g, shape) };
-    return { ...shape, job };
-  }
-
-  protected releaseWorkspace(prep: Prepared): void {
-    const { heap } = this.rt;
-    for (const ptr of [prep.paddedBlock, prep.queue, ...prep.workspaces]) if (ptr) heap.release(ptr);
-    for (const call of prep.calls) call.release();
-  }
-
-  protected releaseWeights(): void {
-    if (this.blockedWeights) this.rt.heap.release(this.blockedWeights);
-    this.rt.heap.release(this.weights);
-    this.rt.heap.release(this.bias);
+    const job = this.jobFor(g, (src, dst) => this.compute(g, shape, src, dst), { staging: shape.staging, chunks: this.chunksFor(g, shape) });
+    return { ...shape, job, blocks: [paddedBlock, queue, ...workspaces] };
   }
 
   /**

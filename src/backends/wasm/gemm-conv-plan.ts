@@ -18,9 +18,9 @@ import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js
 import { ConvDirectCfArgs, ConvGemmCfArgs, ConvGemmClArgs } from './gen/kernels.js';
 import { setArgs } from './kernel-args.js';
 import { OutputBands } from './output-bands.js';
-import { WasmPlan } from './wasm-plan.js';
-import type { BandedOutput, RunJob } from './runner.js';
-import { STAGING_SPARE, Staging } from './staging.js';
+import { WasmPlan, type WasmPrepared } from './wasm-plan.js';
+import type { BandedOutput } from './runner.js';
+import { STAGING_SPARE } from './staging.js';
 import { PANEL_BYTES, bandRowsFor, gemmStrategy, recutRowLength, rowsPerTile, viaChannelsFirst } from './tile-policy.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -54,9 +54,8 @@ interface Shape {
   rowLength: number;
 }
 
-interface Prepared extends Shape {
-  readonly job: RunJob;
-}
+/** What the runner and WasmPlan need (wasm-plan.ts), with the shape's own state. */
+type Prepared = Shape & WasmPrepared;
 
 export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private readonly weights: number;
@@ -101,11 +100,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
       [params.weight.data.length * 4, 'weight'],
       [(cout + 8) * 4, 'bias'],
     ]);
-    // Bias padded by a full tile so the microkernel's vector bias loads stay in bounds.
-    this.bias = heap.alloc((cout + 8) * 4, 'bias');
-    const biasView = heap.f32(this.bias, cout + 8);
-    biasView.fill(0);
-    if (params.bias) biasView.set(params.bias);
+    this.bias = this.stageBias(params.bias, cout);
 
     const src = params.weight.data;
     let rows = src;
@@ -119,7 +114,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const raw = heap.alloc(rows.length * 4, 'weight');
     heap.f32(raw, rows.length).set(rows);
     this.weightBytes = groups * tiles * panelBytes;
-    this.weights = heap.alloc(this.weightBytes, 'weight');
+    this.weights = this.allocWeights(this.weightBytes);
     for (let g = 0; g < groups; g++) {
       const from = raw + g * coutG * K * 4;
       const to = this.weights + g * tiles * panelBytes;
@@ -261,19 +256,9 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     this.lastBandRows = bandRows;
     this.lastRecut = recut;
     const shape: Shape = { strategy, panels, padded, phases, segment, copy, offsets, calls, yCf, queue, padTogether, rows: OD * OH, rowLength: OW };
-    const job: RunJob = { batch: g.batch, staging: new Staging(heap), images: (src, dst) => this.compute(g, shape, src, dst) };
-    return { ...shape, job: bandRows ? { ...job, bands: this.bandsFor(g, shape, bandRows) } : job };
-  }
-
-  protected releaseWorkspace(prep: Prepared): void {
-    const { heap } = this.rt;
-    for (const ptr of [prep.padded, prep.offsets, prep.yCf, prep.queue, ...prep.panels]) if (ptr) heap.release(ptr);
-    for (const call of prep.calls) call.release();
-  }
-
-  protected releaseWeights(): void {
-    this.rt.heap.release(this.weights);
-    this.rt.heap.release(this.bias);
+    const bands = bandRows ? this.bandsFor(g, shape, bandRows) : undefined;
+    const job = this.jobFor(g, (src, dst) => this.compute(g, shape, src, dst), { bands });
+    return { ...shape, job, blocks: [padded, offsets, yCf, queue, ...panels] };
   }
 
   /** The kernel calls, from the input at byte offset `x` to the output at `y` (both in wasm memory). */

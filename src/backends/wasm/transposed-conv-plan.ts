@@ -14,9 +14,8 @@ import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
 import { TconvCfArgs, TconvClArgs } from './gen/kernels.js';
 import { PANEL_BYTES, rowsPerTile } from './tile-policy.js';
-import type { RunJob } from './runner.js';
-import { STAGING_SPARE, Staging } from './staging.js';
-import { WasmPlan } from './wasm-plan.js';
+import { STAGING_SPARE } from './staging.js';
+import { WasmPlan, type WasmPrepared } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
 
@@ -46,9 +45,8 @@ interface Shape {
   workspaceBytes: number;
 }
 
-interface Prepared extends Shape {
-  readonly job: RunJob;
-}
+/** What the runner and WasmPlan need (wasm-plan.ts), with the shape's own state. */
+type Prepared = Shape & WasmPrepared;
 
 export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
   private readonly axes: [AxisPhase[], AxisPhase[], AxisPhase[]];
@@ -79,10 +77,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     this.axes = [0, 1, 2].map((a) => axisPhases(k[a]!, s[a]!, d[a]!, p[a]!)) as [AxisPhase[], AxisPhase[], AxisPhase[]];
 
     // Bias padded by a full tile so the channels-last epilogue's vector loads stay in bounds.
-    this.bias = heap.alloc((cout + 8) * 4, 'bias');
-    const biasView = heap.f32(this.bias, cout + 8);
-    biasView.fill(0);
-    if (params.bias) biasView.set(params.bias);
+    this.bias = this.stageBias(params.bias, cout);
 
     // Packed weights: [group][phase][channel tile][tap][ci][tile], the tile being 6 or 4 output channels
     // (channels-first, the GEMM's A) or 8 (channels-last, the GEMM's B), zero-filled past Cout/groups.
@@ -116,7 +111,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
         }
       });
     }
-    this.weights = heap.alloc(Math.max(packed.length, 1) * 4, 'weight');
+    this.weights = this.allocWeights(Math.max(packed.length, 1) * 4);
     heap.f32(this.weights, packed.length).set(packed);
     this.weightBytes = packed.length * 4 + (cout + 8) * 4;
   }
@@ -264,18 +259,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     const padTogether = !this.channelsLast && queue !== 0 && padded !== 0;
     if (padTogether) heap.i32.set([...inS, ...start], (queue >> 2) + 8);
     const shape: Shape = { padded, table, scratches, calls, queue, padTogether, nphases, inSize: inS, start, size, block, workspaceBytes: this.workspaceBytes };
-    return { ...shape, job: { batch: g.batch, staging: new Staging(heap), images: (src, dst) => this.compute(g, shape, src, dst) } };
-  }
-
-  protected releaseWorkspace(prep: Prepared): void {
-    const { heap } = this.rt;
-    for (const ptr of [prep.padded, prep.table, prep.queue, ...prep.scratches]) if (ptr) heap.release(ptr);
-    for (const call of prep.calls) call.release();
-  }
-
-  protected releaseWeights(): void {
-    this.rt.heap.release(this.weights);
-    this.rt.heap.release(this.bias);
+    return { ...shape, job: this.jobFor(g, (src, dst) => this.compute(g, shape, src, dst)), blocks: [padded, table, queue, ...scratches] };
   }
 
   /** Runs every image from wasm address `src` to `dst`. */

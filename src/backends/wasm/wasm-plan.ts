@@ -6,12 +6,17 @@
 import { PlanBase } from '../../plan.js';
 import type { ConvGeometry, ConvParams } from '../../shape.js';
 import type { ResidentPlan } from './resident.js';
+import type { KernelArgs } from './kernel-args.js';
 import { type RunJob, releaseJob, runJob } from './runner.js';
+import { Staging } from './staging.js';
 import type { WasmRuntime } from './runtime.js';
 
-/** A wasm plan's per-shape state: at least its RunJob. */
+/** A wasm plan's per-shape state: its RunJob, and what it holds in wasm memory (freed with it). */
 export interface WasmPrepared {
   readonly job: RunJob;
+  /** Heap blocks of this shape's workspaces (0: none). */
+  readonly blocks: readonly number[];
+  readonly calls: readonly KernelArgs[];
 }
 
 export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<Prepared> implements ResidentPlan {
@@ -22,12 +27,42 @@ export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<P
     super(params);
   }
 
-  /** Frees the plan's buffers for one shape, but the job's staging (released here). */
-  protected abstract releaseWorkspace(prep: Prepared): void;
+  /** Heap blocks of the packed weights and bias, freed by dispose(). */
+  private readonly weightBlocks: number[] = [];
+
+  /** Allocates a block for packed weights (freed by dispose()). */
+  protected allocWeights(bytes: number, argument = 'weight'): number {
+    const ptr = this.rt.heap.alloc(bytes, argument);
+    this.weightBlocks.push(ptr);
+    return ptr;
+  }
+
+  /**
+   * The bias in wasm memory, `padding` zeros past its end (a microkernel's vector bias loads read up to a tile
+   * beyond the last channel); all zeros without one.
+   */
+  protected stageBias(bias: Float32Array | null, channels: number, padding = 8): number {
+    const ptr = this.allocWeights((channels + padding) * 4, 'bias');
+    const view = this.rt.heap.f32(ptr, channels + padding);
+    view.fill(0);
+    if (bias) view.set(bias);
+    return ptr;
+  }
+
+  protected releaseWeights(): void {
+    for (const ptr of this.weightBlocks) this.rt.heap.release(ptr);
+    this.weightBlocks.length = 0;
+  }
 
   protected releasePrepared(prep: Prepared): void {
     releaseJob(prep.job);
-    this.releaseWorkspace(prep);
+    for (const ptr of prep.blocks) if (ptr) this.rt.heap.release(ptr);
+    for (const call of prep.calls) call.release();
+  }
+
+  /** A shape's job: its staging, `images` for whole images, and the strategies it offers (runner.ts). */
+  protected jobFor(g: ConvGeometry, images: RunJob['images'], more: Pick<RunJob, 'bands' | 'chunks'> & { staging?: Staging } = {}): RunJob {
+    return { batch: g.batch, staging: more.staging ?? new Staging(this.rt.heap), images, bands: more.bands, chunks: more.chunks };
   }
 
   protected execute(_g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {

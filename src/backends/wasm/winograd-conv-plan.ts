@@ -12,9 +12,8 @@ import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js
 import { WinoF222CfArgs, WinoF23CfArgs } from './gen/kernels.js';
 import { type PaddedCopy, copyIntoPadded } from './pad-copy.js';
 import { PANEL_BYTES, rowsPerTile } from './tile-policy.js';
-import { STAGING_SPARE, Staging } from './staging.js';
-import { WasmPlan } from './wasm-plan.js';
-import type { RunJob } from './runner.js';
+import { STAGING_SPARE } from './staging.js';
+import { WasmPlan, type WasmPrepared } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
 
@@ -61,9 +60,8 @@ interface Shape {
   yCf: number;
 }
 
-interface Prepared extends Shape {
-  readonly job: RunJob;
-}
+/** What the runner and WasmPlan need (wasm-plan.ts), with the shape's own state. */
+type Prepared = Shape & WasmPrepared;
 
 /** The transformed kernel (4 x 4, or 4 x 4 x 4) of one 3x3 (x3) kernel g, G along every axis, in float64. */
 function transformKernel(g: ArrayLike<number>, rank: 2 | 3): Float64Array {
@@ -130,15 +128,11 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     }
     const staged = heap.alloc(raw.length * 4, 'weight');
     heap.f32(staged, raw.length).set(raw);
-    this.u = heap.alloc(count * this.uStride, 'weight');
+    this.u = this.allocWeights(count * this.uStride);
     for (let k = 0; k < count; k++) kernels.pack_a(staged + k * cout * cin * 4, cin, cout, cin, this.rows, this.u + k * this.uStride);
     heap.release(staged);
-    this.bias = heap.alloc((cout + 8) * 4, 'bias');
-    const biasView = heap.f32(this.bias, cout + 8);
-    biasView.fill(0);
-    if (params.bias) biasView.set(params.bias);
-    this.zeros = heap.alloc((cout + 8) * 4, 'bias');
-    heap.f32(this.zeros, cout + 8).fill(0);
+    this.bias = this.stageBias(params.bias, cout);
+    this.zeros = this.stageBias(null, cout);
     this.weightBytes = count * this.uStride + 2 * (cout + 8) * 4;
   }
 
@@ -212,20 +206,7 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     const [PD, PH, PW] = (this.rank === 2 ? [0, ...p.padBefore] : p.padBefore) as [number, number, number];
     const copy: PaddedCopy = { C: cin, D, H, W, PD, PH, PW, Dp: Dq, Hp: Hq, SW: DW, segW };
     const shape: Shape = { padded, scratches: scratches.flat(), calls, queue, Dq, Hq, Wq, segW, copy, yCf };
-    return { ...shape, job: { batch: g.batch, staging: new Staging(heap), images: (src, dst) => this.compute(g, shape, src, dst) } };
-  }
-
-  protected releaseWorkspace(prep: Prepared): void {
-    const { heap } = this.rt;
-    for (const ptr of [prep.padded, prep.yCf, prep.queue, ...prep.scratches]) if (ptr) heap.release(ptr);
-    for (const call of prep.calls) call.release();
-  }
-
-  protected releaseWeights(): void {
-    const { heap } = this.rt;
-    heap.release(this.u);
-    heap.release(this.bias);
-    heap.release(this.zeros);
+    return { ...shape, job: this.jobFor(g, (src, dst) => this.compute(g, shape, src, dst)), blocks: [padded, yCf, queue, ...shape.scratches] };
   }
 
   private compute(g: ConvGeometry, prep: Shape, x: number, y: number): void {

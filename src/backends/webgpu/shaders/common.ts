@@ -24,3 +24,18 @@ export const ELEMENTWISE_WORKGROUP = 64;
 export const LINEAR_INDEX_WGSL = /* wgsl */ `
   let e = i32((wid.x + wid.y * nwg.x) * ${ELEMENTWISE_WORKGROUP}u + lid);
 `;
+
+/**
+ * The entry point of an element-wise kernel over P.dims.x outputs: the linear index `e`, the per-layout
+ * `decompose` (which declares `sp`, the output's spatial index), and `ow`, `t` (= sp / OW) from it.
+ */
+export function elementwiseMain(decompose: string): string {
+  return /* wgsl */ `@compute @workgroup_size(${ELEMENTWISE_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  ${LINEAR_INDEX_WGSL}
+  if (e >= P.dims.x) { return; }
+  ${decompose}
+  let ow = sp % P.outSize.z;
+  let t = sp / P.outSize.z;`;
+}

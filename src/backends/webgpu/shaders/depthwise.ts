@@ -4,7 +4,7 @@
  * input, weights and bias). No reduction over channels, so no GEMM tiling: each output reads its own kernel
  * window, bounds-checked per tap (zero padding; other modes read the pad kernel's output with zero padding).
  */
-import { CLAMP_NAN_WGSL, ELEMENTWISE_WORKGROUP, LINEAR_INDEX_WGSL } from './common.js';
+import { CLAMP_NAN_WGSL, elementwiseMain } from './common.js';
 
 export interface DepthwiseVariant {
   readonly channelsLast: boolean;
@@ -71,14 +71,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> BIAS: array<f32>;
 @group(0) @binding(4) var<storage, read_write> Y: array<${T}>;
 ${CLAMP_NAN_WGSL}
-@compute @workgroup_size(${ELEMENTWISE_WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  ${LINEAR_INDEX_WGSL}
-  if (e >= P.dims.x) { return; }
-  ${decompose}
-  let ow = sp % P.outSize.z;
-  let t = sp / P.outSize.z;
+${elementwiseMain(decompose)}
   let o = vec3<i32>(t / P.outSize.y, t % P.outSize.y, ow);
   let start = o * P.stride.xyz - P.pad.xyz;
   var acc = ${T}(0.0);

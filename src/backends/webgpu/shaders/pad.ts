@@ -3,7 +3,7 @@
  * the convolution kernels then read with no further padding. Same index rule as shape.ts's `sourceIndex`
  * (reflect without repeating the edge, circular wrap), in either layout; one element per invocation.
  */
-import { ELEMENTWISE_WORKGROUP, LINEAR_INDEX_WGSL } from './common.js';
+import { elementwiseMain } from './common.js';
 
 export function padShaderKey(channelsLast: boolean): string {
   return `pad-${channelsLast ? 'cl' : 'cf'}`;
@@ -39,14 +39,7 @@ fn source(i: i32, n: i32) -> i32 {
   return ((i % n) + n) % n;
 }
 
-@compute @workgroup_size(${ELEMENTWISE_WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  ${LINEAR_INDEX_WGSL}
-  if (e >= P.dims.x) { return; }
-  ${decompose}
-  let ow = sp % P.outSize.z;
-  let t = sp / P.outSize.z;
+${elementwiseMain(decompose)}
   let o = vec3<i32>(t / P.outSize.y, t % P.outSize.y, ow) - P.before.xyz;
   let s = vec3<i32>(source(o.x, P.inSize.x), source(o.y, P.inSize.y), source(o.z, P.inSize.z));
   let spos = (s.x * P.inSize.y + s.y) * P.inSize.z + s.z;
