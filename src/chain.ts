@@ -9,8 +9,8 @@
  * sizes its buffers for it, and re-sizes only when the shape changes.
  */
 import { SimdconvError } from './errors.js';
-import type { ConvPlan, PlanInfo } from './plan.js';
-import { type ConvGeometry, type ConvParams, checkOut, checkTensor, resolveConvGeometry, shapeSize } from './shape.js';
+import { type ConvPlan, type PlanInfo, ShapeCached } from './plan.js';
+import { type ConvGeometry, type ConvParams, resolveConvGeometry, shapeSize } from './shape.js';
 import type { Tensor } from './types.js';
 
 export interface ChainStage {
@@ -87,20 +87,16 @@ export function checkStages(stages: readonly ChainStage[]): void {
   }
 }
 
-/** Shape checks and per-input-shape caching shared by the backends' chains. */
-export abstract class ChainBase<Prepared> implements ConvChain {
-  private cached: { key: string; geometries: ConvGeometry[]; prepared: Prepared } | null = null;
-  private disposed = false;
-
+/** Shape checks and per-input-shape caching shared by the backends' chains (plan.ts ShapeCached). */
+export abstract class ChainBase<Prepared> extends ShapeCached<ConvGeometry[], Prepared> implements ConvChain {
   constructor(
     readonly stages: readonly ChainStage[],
     protected readonly plans: readonly ConvPlan[],
-  ) {}
+  ) {
+    super();
+  }
 
   abstract readonly info: ChainInfo;
-  protected abstract prepare(geometries: readonly ConvGeometry[]): Prepared;
-  protected abstract releasePrepared(p: Prepared): void;
-  protected abstract execute(geometries: readonly ConvGeometry[], prepared: Prepared, input: Float32Array, out: Float32Array): void;
 
   geometries(inputShape: readonly number[]): ConvGeometry[] {
     const result: ConvGeometry[] = [];
@@ -113,41 +109,16 @@ export abstract class ChainBase<Prepared> implements ConvChain {
     return result;
   }
 
-  outputShape(inputShape: readonly number[]): number[] {
-    return [...this.geometries(inputShape).at(-1)!.outputShape];
+  protected resolve(shape: readonly number[]): ConvGeometry[] {
+    return this.geometries(shape);
   }
 
-  run(input: Tensor, out?: Tensor): Tensor {
-    if (this.disposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
-    checkTensor('input', input);
-    const { geometries, prepared } = this.geometriesFor(input.shape);
-    const last = geometries.at(-1)!;
-    const target = out === undefined ? { data: new Float32Array(shapeSize(last.outputShape)), shape: [...last.outputShape] } : checkOut(out, last, input);
-    this.execute(geometries, prepared, input.data, target.data);
-    return target;
+  protected outputOf(geometries: ConvGeometry[]): ConvGeometry {
+    return geometries.at(-1)!;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (this.cached) this.releasePrepared(this.cached.prepared);
-    this.cached = null;
+  protected releaseHeld(): void {
     for (const plan of this.plans) plan.dispose();
-  }
-
-  protected get lastGeometries(): readonly ConvGeometry[] | null {
-    return this.cached?.geometries ?? null;
-  }
-
-  private geometriesFor(shape: readonly number[]): { geometries: ConvGeometry[]; prepared: Prepared } {
-    const key = shape.join(',');
-    if (this.cached?.key === key) return this.cached;
-    const geometries = this.geometries(shape);
-    if (this.cached) this.releasePrepared(this.cached.prepared);
-    this.cached = null;
-    const prepared = this.prepare(geometries);
-    this.cached = { key, geometries, prepared };
-    return this.cached;
   }
 }
 
@@ -169,7 +140,7 @@ export class HostChain extends ChainBase<Float32Array[]> {
   }
 
   get info(): ChainInfo {
-    const between = this.lastGeometries?.slice(0, -1) ?? [];
+    const between = this.lastGeometry?.slice(0, -1) ?? [];
     return {
       backend: this.plans[0]!.info.backend,
       stages: this.plans.map((p, i) => ({ ...p.info, name: this.stages[i]!.name, resident: false })),

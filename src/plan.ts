@@ -109,28 +109,37 @@ export interface ConvPlan {
   dispose(): void;
 }
 
-export abstract class PlanBase<Prepared> implements ConvPlan {
-  private cached: { shape: readonly number[]; geometry: ConvGeometry; prepared: Prepared } | null = null;
+/**
+ * What plans and chains share: the checks of `run`'s tensors, the last input shape's geometry and prepared
+ * state (workspaces re-sized only when the shape changes), and the disposed state. `G` is what an input shape
+ * resolves to: one geometry (a plan) or one per stage (a chain).
+ */
+export abstract class ShapeCached<G, Prepared> {
+  private cached: { shape: readonly number[]; geometry: G; prepared: Prepared } | null = null;
   private disposed = false;
 
-  constructor(readonly params: ConvParams) {}
-
-  abstract readonly info: PlanInfo;
-  protected abstract prepare(g: ConvGeometry): Prepared;
+  /** What an input shape resolves to (throws the shape's SimdconvError). */
+  protected abstract resolve(shape: readonly number[]): G;
+  /** The geometry whose output `run` returns. */
+  protected abstract outputOf(g: G): ConvGeometry;
+  /** Extra checks before an input shape is prepared (none by default). */
+  protected checkResolved(_shape: readonly number[], _g: G): void {}
+  protected abstract prepare(g: G): Prepared;
   protected abstract releasePrepared(p: Prepared): void;
-  protected abstract execute(g: ConvGeometry, prepared: Prepared, input: Float32Array, out: Float32Array): void;
-  protected abstract releaseWeights(): void;
+  protected abstract execute(g: G, prepared: Prepared, input: Float32Array, out: Float32Array): void;
+  /** Frees what is held beyond the per-shape state (packed weights, stage plans). */
+  protected abstract releaseHeld(): void;
 
   outputShape(inputShape: readonly number[]): number[] {
-    return [...resolveConvGeometry(this.params, inputShape).outputShape];
+    return [...this.outputOf(this.resolve(inputShape)).outputShape];
   }
 
   run(input: Tensor, out?: Tensor): Tensor {
     this.assertNotDisposed();
     checkTensor('input', input);
     const { geometry, prepared } = this.geometryFor(input.shape);
-    const target =
-      out === undefined ? { data: new Float32Array(shapeSize(geometry.outputShape)), shape: [...geometry.outputShape] } : checkOut(out, geometry, input);
+    const last = this.outputOf(geometry);
+    const target = out === undefined ? { data: new Float32Array(shapeSize(last.outputShape)), shape: [...last.outputShape] } : checkOut(out, last, input);
     this.execute(geometry, prepared, input.data, target.data);
     return target;
   }
@@ -140,43 +149,60 @@ export abstract class PlanBase<Prepared> implements ConvPlan {
     this.disposed = true;
     if (this.cached) this.releasePrepared(this.cached.prepared);
     this.cached = null;
-    this.releaseWeights();
+    this.releaseHeld();
   }
 
   protected assertNotDisposed(): void {
     if (this.disposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
   }
 
-  protected get lastGeometry(): ConvGeometry | null {
+  protected get lastGeometry(): G | null {
     return this.cached?.geometry ?? null;
   }
 
   /**
-   * The geometry for this input shape; workspaces are re-sized only when the shape changes. Protected so a
-   * backend can run the plan on its own buffers (the wasm backend's resident runs, src/backends/wasm/resident.ts).
+   * The geometry for this input shape and its prepared state. Protected so a backend can run the plan on its
+   * own buffers (the wasm backend's resident runs, src/backends/wasm/resident.ts).
    */
-  protected geometryFor(shape: readonly number[]): { geometry: ConvGeometry; prepared: Prepared } {
+  protected geometryFor(shape: readonly number[]): { geometry: G; prepared: Prepared } {
     // Compared element by element: the run path allocates nothing for a shape it has seen.
     const last = this.cached?.shape;
     if (last && last.length === shape.length && last.every((d, i) => d === shape[i])) return this.cached!;
-    const geometry = resolveConvGeometry(this.params, shape);
+    const geometry = this.resolve(shape);
+    this.checkResolved(shape, geometry);
+    if (this.cached) this.releasePrepared(this.cached.prepared);
+    this.cached = null;
+    const prepared = this.prepare(geometry);
+    this.cached = { shape: [...shape], geometry, prepared };
+    return this.cached;
+  }
+}
+
+/** A plan of one convolution: its geometry per input shape, with wasm32's size limit on every backend. */
+export abstract class PlanBase<Prepared> extends ShapeCached<ConvGeometry, Prepared> implements ConvPlan {
+  constructor(readonly params: ConvParams) {
+    super();
+  }
+
+  abstract readonly info: PlanInfo;
+
+  protected resolve(shape: readonly number[]): ConvGeometry {
+    return resolveConvGeometry(this.params, shape);
+  }
+
+  protected outputOf(g: ConvGeometry): ConvGeometry {
+    return g;
+  }
+
+  protected override checkResolved(shape: readonly number[], geometry: ConvGeometry): void {
     const inputBytes = shapeSize(shape) * 4;
     if (inputBytes > MAX_TENSOR_BYTES) {
       throw new SimdconvError('OUT_OF_MEMORY', 'input', `an input of at most ${MAX_TENSOR_BYTES} bytes`, `shape [${shape.join(', ')}] (${inputBytes} bytes)`);
     }
     const outputBytes = shapeSize(geometry.outputShape) * 4;
     if (outputBytes > MAX_TENSOR_BYTES) {
-      throw new SimdconvError(
-        'OUT_OF_MEMORY',
-        'output',
-        `an output of at most ${MAX_TENSOR_BYTES} bytes`,
-        `shape [${geometry.outputShape.join(', ')}] (${outputBytes} bytes)`,
-      );
+      const shown = `shape [${geometry.outputShape.join(', ')}] (${outputBytes} bytes)`;
+      throw new SimdconvError('OUT_OF_MEMORY', 'output', `an output of at most ${MAX_TENSOR_BYTES} bytes`, shown);
     }
-    if (this.cached) this.releasePrepared(this.cached.prepared);
-    this.cached = null;
-    const prepared = this.prepare(geometry);
-    this.cached = { shape: [...shape], geometry, prepared };
-    return this.cached;
   }
 }

@@ -21,7 +21,7 @@ export class JsConvPlan extends PlanBase<null> {
     return null;
   }
   protected releasePrepared(): void {}
-  protected releaseWeights(): void {}
+  protected releaseHeld(): void {}
 
   protected execute(g: ConvGeometry, _p: null, input: Float32Array, out: Float32Array): void {
     const result = g.params.transposed ? convTransposeForward(g, input) : convForward(g, input);

@@ -12,7 +12,7 @@ import { SimdconvError, describe } from '../errors.js';
 import type { ConvPlan } from '../plan.js';
 import { checkTensor, resolveConvGeometry, resolveConvParams, shapeSize } from '../shape.js';
 import type { ConvOptions, Layout, Tensor } from '../types.js';
-import { type CompositePlan, type CompositePlanInfo, checkOptionKeys, runOnce } from './composite.js';
+import { type CompositePlan, type CompositePlanInfo, checkOptionKeys, checkPlanOptions, runComposite } from './composite.js';
 
 export interface ChannelShuffleOptions {
   /** Where the channel axis is: 1 ('channels-first', default, as torch) or last ('channels-last'). */
@@ -167,9 +167,7 @@ function create(weight: Tensor, bias: Tensor | null | undefined, options: Shuffl
  * or not).
  */
 export function shuffledGroupConv2d(input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ShuffledGroupConvOptions): Tensor {
-  checkOptionKeys(options, CONV_KEYS, NAME);
-  const { out, ...planOptions } = options ?? ({} as ShuffledGroupConvOptions);
-  return runOnce(create(weight, bias, planOptions, undefined), input, out);
+  return runComposite({ name: NAME, keys: CONV_KEYS }, input, options, (o) => create(weight, bias, o, undefined));
 }
 
 /** A plan for shuffledGroupConv2d. */
@@ -179,11 +177,7 @@ export function createShuffledGroupConv2d(
   options: ShuffledGroupConvPlanOptions,
   context?: Context,
 ): CompositePlan {
-  checkOptionKeys(
-    options,
-    CONV_KEYS.filter((k) => k !== 'out'),
-    `a ${NAME} plan`,
-  );
+  checkPlanOptions({ name: NAME, keys: CONV_KEYS }, options);
   return create(weight, bias, options, context);
 }
 

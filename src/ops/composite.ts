@@ -43,6 +43,30 @@ export function checkOptionKeys(options: unknown, allowed: readonly string[], wh
   }
 }
 
+/** A composite op's name and option keys, for its one-shot function and its plan. */
+export interface CompositeOp {
+  readonly name: string;
+  readonly keys: readonly string[];
+}
+
+/** The one-shot form of a composite: checks the options, makes a plan of the rest, runs it once into `out`. */
+export function runComposite<O extends { out?: Tensor }>(
+  op: CompositeOp,
+  input: Tensor,
+  options: O | undefined,
+  make: (planOptions: Omit<O, 'out'>) => CompositePlan,
+): Tensor {
+  checkOptionKeys(options, op.keys, op.name);
+  const { out, ...planOptions } = options ?? ({} as O);
+  return runOnce(make(planOptions), input, out);
+}
+
+/** Checks a composite plan's options: the op's keys but `out`. */
+export function checkPlanOptions(op: CompositeOp, options: unknown): void {
+  const keys = op.keys.filter((k) => k !== 'out');
+  checkOptionKeys(options, keys, `a ${op.name} plan`);
+}
+
 /** A weight tensor of the right rank and no empty dimension; the argument named as the caller's. */
 export function checkWeight(op: 'conv1d' | 'conv2d', argument: string, weight: unknown): asserts weight is Tensor {
   checkTensor(argument, weight);

@@ -15,7 +15,16 @@ import { type Context, getContext } from '../context.js';
 import { SimdconvError } from '../errors.js';
 import { checkTensor, resolveConvParams } from '../shape.js';
 import type { Activation, ConvOptions, Layout, PaddingMode, SpatialArg, Tensor } from '../types.js';
-import { ChainCompositePlan, type CompositePlan, checkOptionKeys, checkPositiveInt, checkWeight, inputChannels, runOnce } from './composite.js';
+import {
+  ChainCompositePlan,
+  type CompositePlan,
+  checkOptionKeys,
+  checkPlanOptions,
+  checkPositiveInt,
+  checkWeight,
+  inputChannels,
+  runOnce,
+} from './composite.js';
 
 export interface DepthwiseSeparableOptions {
   /** Bias of the depthwise stage, (C*M). */
@@ -151,8 +160,7 @@ function runOp(op: 'conv1d' | 'conv2d', input: Tensor, depthwiseWeight: Tensor, 
 }
 
 function createOp(op: 'conv1d' | 'conv2d', depthwiseWeight: Tensor, pointwiseWeight: Tensor, options?: DepthwiseSeparablePlanOptions, context?: Context) {
-  const planKeys = KEYS.filter((k) => k !== 'out');
-  checkOptionKeys(options, planKeys, `a depthwise-separable-${op} plan`);
+  checkPlanOptions({ name: `depthwise-separable-${op}`, keys: KEYS }, options);
   return create(op, depthwiseWeight, pointwiseWeight, options, context);
 }
 

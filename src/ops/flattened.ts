@@ -19,7 +19,7 @@ import { type Context, getContext } from '../context.js';
 import { SimdconvError } from '../errors.js';
 import { resolveConvParams } from '../shape.js';
 import type { Activation, Layout, PaddingMode, SpatialArg, Tensor } from '../types.js';
-import { ChainCompositePlan, type CompositePlan, checkOptionKeys, checkWeight, runOnce, splitSpatial } from './composite.js';
+import { ChainCompositePlan, type CompositePlan, checkOptionKeys, checkPlanOptions, checkWeight, runComposite, splitSpatial } from './composite.js';
 
 export interface FlattenedConvOptions {
   /** Biases of the three stages, each (Cout). */
@@ -43,7 +43,19 @@ export interface FlattenedConvOptions {
 export type FlattenedConvPlanOptions = Omit<FlattenedConvOptions, 'out'>;
 
 const NAME = 'flattened-conv2d';
-const KEYS = ['lateralBias', 'verticalBias', 'horizontalBias', 'stride', 'padding', 'dilation', 'paddingMode', 'activation', 'outActivation', 'layout', 'out'];
+const KEYS: readonly string[] = [
+  'lateralBias',
+  'verticalBias',
+  'horizontalBias',
+  'stride',
+  'padding',
+  'dilation',
+  'paddingMode',
+  'activation',
+  'outActivation',
+  'layout',
+  'out',
+];
 
 function create(
   lateralWeight: Tensor,
@@ -112,9 +124,7 @@ export function flattenedConv2d(
   horizontalWeight: Tensor,
   options?: FlattenedConvOptions,
 ): Tensor {
-  checkOptionKeys(options, KEYS, NAME);
-  const { out, ...planOptions } = options ?? {};
-  return runOnce(create(lateralWeight, verticalWeight, horizontalWeight, planOptions, undefined), input, out);
+  return runComposite({ name: NAME, keys: KEYS }, input, options, (o) => create(lateralWeight, verticalWeight, horizontalWeight, o, undefined));
 }
 
 /** A flattened-convolution plan. */
@@ -125,11 +135,7 @@ export function createFlattenedConv2d(
   options?: FlattenedConvPlanOptions,
   context?: Context,
 ): CompositePlan {
-  checkOptionKeys(
-    options,
-    KEYS.filter((k) => k !== 'out'),
-    `a ${NAME} plan`,
-  );
+  checkPlanOptions({ name: NAME, keys: KEYS }, options);
   return create(lateralWeight, verticalWeight, horizontalWeight, options, context);
 }
 

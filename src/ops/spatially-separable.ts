@@ -18,7 +18,7 @@ import { type Context, getContext } from '../context.js';
 import { SimdconvError, describe } from '../errors.js';
 import { checkTensor, resolveConvParams } from '../shape.js';
 import type { Activation, Layout, PaddingMode, SpatialArg, Tensor } from '../types.js';
-import { ChainCompositePlan, type CompositePlan, checkOptionKeys, checkWeight, runOnce, splitSpatial } from './composite.js';
+import { ChainCompositePlan, type CompositePlan, checkOptionKeys, checkPlanOptions, checkWeight, runComposite, splitSpatial } from './composite.js';
 
 export interface SpatiallySeparableOptions {
   /** Bias of the column stage, (Cmid). */
@@ -46,7 +46,20 @@ export interface SpatiallySeparableOptions {
 export type SpatiallySeparablePlanOptions = Omit<SpatiallySeparableOptions, 'out'>;
 
 const NAME = 'spatially-separable-conv2d';
-const KEYS = ['columnBias', 'rowBias', 'stride', 'padding', 'dilation', 'paddingMode', 'groups', 'rowGroups', 'activation', 'outActivation', 'layout', 'out'];
+const KEYS: readonly string[] = [
+  'columnBias',
+  'rowBias',
+  'stride',
+  'padding',
+  'dilation',
+  'paddingMode',
+  'groups',
+  'rowGroups',
+  'activation',
+  'outActivation',
+  'layout',
+  'out',
+];
 
 function create(columnWeight: Tensor, rowWeight: Tensor, options: SpatiallySeparablePlanOptions | undefined, context: Context | undefined): CompositePlan {
   const ctx = context ?? getContext();
@@ -101,9 +114,7 @@ function create(columnWeight: Tensor, rowWeight: Tensor, options: SpatiallySepar
 
 /** (kH, 1) then (1, kW) convolution in one call. */
 export function spatiallySeparableConv2d(input: Tensor, columnWeight: Tensor, rowWeight: Tensor, options?: SpatiallySeparableOptions): Tensor {
-  checkOptionKeys(options, KEYS, NAME);
-  const { out, ...planOptions } = options ?? {};
-  return runOnce(create(columnWeight, rowWeight, planOptions, undefined), input, out);
+  return runComposite({ name: NAME, keys: KEYS }, input, options, (o) => create(columnWeight, rowWeight, o, undefined));
 }
 
 /** A spatially separable conv2d plan: column weight (Cmid, Cin/groups, kH, 1), row weight (Cout, Cmid/rowGroups, 1, kW). */
@@ -113,11 +124,7 @@ export function createSpatiallySeparableConv2d(
   options?: SpatiallySeparablePlanOptions,
   context?: Context,
 ): CompositePlan {
-  checkOptionKeys(
-    options,
-    KEYS.filter((k) => k !== 'out'),
-    `a ${NAME} plan`,
-  );
+  checkPlanOptions({ name: NAME, keys: KEYS }, options);
   return create(columnWeight, rowWeight, options, context);
 }
 

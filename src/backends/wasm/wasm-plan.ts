@@ -49,7 +49,7 @@ export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<P
     return ptr;
   }
 
-  protected releaseWeights(): void {
+  protected releaseHeld(): void {
     for (const ptr of this.weightBlocks) this.rt.heap.release(ptr);
     this.weightBlocks.length = 0;
   }
