@@ -197,21 +197,38 @@ export function resolveConvShape(op: ConvOp, weightShape: readonly number[], opt
   return convShapeParams(op, weightShape, options, argument, argument);
 }
 
-function convShapeParams(op: ConvOp, weightShape: readonly number[], options: ConvOptions | undefined, rankArg: string, shapeArg: string): ConvShapeParams {
-  checkOptionsObject(options, CONV_OPTION_KEYS);
-  const o = options ?? {};
-  const rank = SPATIAL_RANK[op];
+/**
+ * A weight of rank + 2 dimensions (`axes`, then the kernel's) with no empty one, whose first dimension (the
+ * output channels of a convolution, the input channels of a transposed one) `groups` divides; returns groups.
+ */
+function checkWeightShape(
+  weightShape: readonly number[],
+  rank: number,
+  groupsArg: number | undefined,
+  axes: string,
+  first: string,
+  rankArg: string,
+  shapeArg: string,
+): number {
   if (weightShape.length !== rank + 2) {
-    throw new SimdconvError('INVALID_RANK', rankArg, `${rank + 2} dimensions (Cout, Cin/groups, ${kernelAxes(rank)})`, `shape [${weightShape.join(', ')}]`);
+    throw new SimdconvError('INVALID_RANK', rankArg, `${rank + 2} dimensions (${axes}, ${kernelAxes(rank)})`, `shape [${weightShape.join(', ')}]`);
   }
   if (shapeSize(weightShape) === 0) {
     throw new SimdconvError('EMPTY_OUTPUT', shapeArg, 'no zero-sized dimension', `[${weightShape.join(', ')}]`);
   }
-  const groups = resolveGroups(o.groups);
-  const outChannels = weightShape[0]!;
-  if (outChannels % groups !== 0) {
-    throw new SimdconvError('INVALID_GROUPS', 'options.groups', `a divisor of the output channels (${outChannels})`, String(groups));
+  const groups = resolveGroups(groupsArg);
+  if (weightShape[0]! % groups !== 0) {
+    throw new SimdconvError('INVALID_GROUPS', 'options.groups', `a divisor of the ${first} channels (${weightShape[0]})`, String(groups));
   }
+  return groups;
+}
+
+function convShapeParams(op: ConvOp, weightShape: readonly number[], options: ConvOptions | undefined, rankArg: string, shapeArg: string): ConvShapeParams {
+  checkOptionsObject(options, CONV_OPTION_KEYS);
+  const o = options ?? {};
+  const rank = SPATIAL_RANK[op];
+  const groups = checkWeightShape(weightShape, rank, o.groups, 'Cout, Cin/groups', 'output', rankArg, shapeArg);
+  const outChannels = weightShape[0]!;
   const kernel = weightShape.slice(2);
   const stride = expandArg('options.stride', o.stride, rank, 1, 1);
   const dilation = expandArg('options.dilation', o.dilation, rank, 1, 1);
@@ -297,17 +314,8 @@ function convTransposeShapeParams(
   checkOptionsObject(options, CONV_TRANSPOSE_OPTION_KEYS);
   const o = options ?? {};
   const rank = SPATIAL_RANK[op];
-  if (weightShape.length !== rank + 2) {
-    throw new SimdconvError('INVALID_RANK', rankArg, `${rank + 2} dimensions (Cin, Cout/groups, ${kernelAxes(rank)})`, `shape [${weightShape.join(', ')}]`);
-  }
-  if (shapeSize(weightShape) === 0) {
-    throw new SimdconvError('EMPTY_OUTPUT', shapeArg, 'no zero-sized dimension', `[${weightShape.join(', ')}]`);
-  }
-  const groups = resolveGroups(o.groups);
+  const groups = checkWeightShape(weightShape, rank, o.groups, 'Cin, Cout/groups', 'input', rankArg, shapeArg);
   const inChannels = weightShape[0]!;
-  if (inChannels % groups !== 0) {
-    throw new SimdconvError('INVALID_GROUPS', 'options.groups', `a divisor of the input channels (${inChannels})`, String(groups));
-  }
   const outChannels = weightShape[1]! * groups;
   const stride = expandArg('options.stride', o.stride, rank, 1, 1);
   const dilation = expandArg('options.dilation', o.dilation, rank, 1, 1);

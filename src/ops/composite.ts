@@ -6,7 +6,7 @@ import type { ChainStageInfo, ConvChain } from '../chain.js';
 import { SimdconvError, describe } from '../errors.js';
 import type { PlanInfo } from '../plan.js';
 import { type ConvShapeParams, checkTensor, resolveConvShape } from '../shape.js';
-import type { ConvOptions, Layout, SpatialArg, Tensor } from '../types.js';
+import type { Activation, ConvOptions, Layout, PaddingMode, SpatialArg, Tensor } from '../types.js';
 
 export interface CompositePlanInfo extends PlanInfo {
   /** Which composite, e.g. 'depthwise-separable-conv2d'. */
@@ -41,6 +41,20 @@ export function checkOptionKeys(options: unknown, allowed: readonly string[], wh
       throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, `an option of ${what} (${allowed.join(', ')})`, 'an unknown option');
     }
   }
+}
+
+/** The options of the 2-D composites that split a kernel into a vertical (kH, 1) and a horizontal (1, kW) stage. */
+export interface SplitConv2dOptions {
+  /** Per axis as for conv2d: the vertical stage takes axis 0 (H), the horizontal stage axis 1 (W). */
+  stride?: SpatialArg;
+  padding?: SpatialArg | 'same' | 'valid';
+  dilation?: SpatialArg;
+  paddingMode?: PaddingMode;
+  /** After the last stage. Default 'none'. */
+  outActivation?: Activation;
+  layout?: Layout;
+  /** Preallocated output (one-shot function only). */
+  out?: Tensor;
 }
 
 /** A composite op's name and option keys, for its one-shot function and its plan. */

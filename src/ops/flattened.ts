@@ -18,26 +18,26 @@ import { chainMakers } from '../backends/wasm/chain.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError } from '../errors.js';
 import { resolveConvParams } from '../shape.js';
-import type { Activation, Layout, PaddingMode, SpatialArg, Tensor } from '../types.js';
-import { ChainCompositePlan, type CompositePlan, checkOptionKeys, checkPlanOptions, checkWeight, runComposite, splitSpatial } from './composite.js';
+import type { Activation, Tensor } from '../types.js';
+import {
+  ChainCompositePlan,
+  type CompositePlan,
+  type SplitConv2dOptions,
+  checkOptionKeys,
+  checkPlanOptions,
+  checkWeight,
+  runComposite,
+  splitSpatial,
+} from './composite.js';
 
-export interface FlattenedConvOptions {
+/** A lateral 1x1 stage, then a vertical (kH, 1) and a horizontal (1, kW) depthwise stage. */
+export interface FlattenedConvOptions extends SplitConv2dOptions {
   /** Biases of the three stages, each (Cout). */
   lateralBias?: Tensor | null;
   verticalBias?: Tensor | null;
   horizontalBias?: Tensor | null;
-  /** Per axis as for conv2d: the vertical stage takes axis 0 (H), the horizontal stage axis 1 (W). */
-  stride?: SpatialArg;
-  padding?: SpatialArg | 'same' | 'valid';
-  dilation?: SpatialArg;
-  paddingMode?: PaddingMode;
   /** After the lateral and after the vertical stage. Default 'none' (the paper's linear filters). */
   activation?: Activation;
-  /** After the horizontal stage. Default 'none'. */
-  outActivation?: Activation;
-  layout?: Layout;
-  /** Preallocated output (one-shot function only). */
-  out?: Tensor;
 }
 
 export type FlattenedConvPlanOptions = Omit<FlattenedConvOptions, 'out'>;

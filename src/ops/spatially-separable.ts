@@ -17,30 +17,30 @@ import { chainMakers } from '../backends/wasm/chain.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError, describe } from '../errors.js';
 import { checkTensor, resolveConvParams } from '../shape.js';
-import type { Activation, Layout, PaddingMode, SpatialArg, Tensor } from '../types.js';
-import { ChainCompositePlan, type CompositePlan, checkOptionKeys, checkPlanOptions, checkWeight, runComposite, splitSpatial } from './composite.js';
+import type { Activation, Tensor } from '../types.js';
+import {
+  ChainCompositePlan,
+  type CompositePlan,
+  type SplitConv2dOptions,
+  checkOptionKeys,
+  checkPlanOptions,
+  checkWeight,
+  runComposite,
+  splitSpatial,
+} from './composite.js';
 
-export interface SpatiallySeparableOptions {
+/** The column stage is the vertical one (kH, 1), the row stage the horizontal one (1, kW). */
+export interface SpatiallySeparableOptions extends SplitConv2dOptions {
   /** Bias of the column stage, (Cmid). */
   columnBias?: Tensor | null;
   /** Bias of the row stage, (Cout). */
   rowBias?: Tensor | null;
-  /** Per axis as for conv2d: the column stage takes axis 0 (H), the row stage axis 1 (W). */
-  stride?: SpatialArg;
-  padding?: SpatialArg | 'same' | 'valid';
-  dilation?: SpatialArg;
-  paddingMode?: PaddingMode;
   /** Groups of the column stage, and of the row stage unless `rowGroups` is given. Default 1. */
   groups?: number;
   /** Groups of the row stage (e.g. Cout for the depthwise row factor `factorizeSeparableKernel` returns). */
   rowGroups?: number;
   /** After the column stage (its bias included). Default 'none'. */
   activation?: Activation;
-  /** After the row stage. Default 'none'. */
-  outActivation?: Activation;
-  layout?: Layout;
-  /** Preallocated output (one-shot function only). */
-  out?: Tensor;
 }
 
 export type SpatiallySeparablePlanOptions = Omit<SpatiallySeparableOptions, 'out'>;

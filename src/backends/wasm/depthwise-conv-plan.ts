@@ -16,7 +16,7 @@
  * Non-zero padding modes run on a padded copy (pad_image), as the GEMM plan does. Workspaces depend on the
  * input shape and are re-sized only when it changes.
  */
-import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
+import type { KernelInfo, PlanInfo } from '../../plan.js';
 import { padsByCopy } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { needsPadCopy, padImage } from './pad-copy.js';
@@ -56,9 +56,6 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   private readonly bias: number;
   private readonly channelsLast: boolean;
   private readonly multiplier: number;
-  private readonly weightBytes: number;
-  private workspaceBytes = 0;
-  private threads = 1;
   /** Input channels per chunk of the last run with a staged input or output (0: whole images). */
   private lastChunk = 0;
   /** Whether the last run took the channel-blocked path. */
@@ -84,12 +81,10 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       this.weights = this.allocWeights(taps * cmp * 4);
       rt.kernels.dwconv_pack_cl(raw, cm, taps, this.weights);
       heap.release(raw);
-      this.weightBytes = taps * cmp * 4 + biasLen * 4;
     } else {
       // PyTorch's (C*M, 1, *k) is already [channel][tap].
       this.weights = this.allocWeights(src.length * 4);
       heap.f32(this.weights, src.length).set(src);
-      this.weightBytes = src.length * 4 + biasLen * 4;
       // Packed where the blocked path can apply at some input shape (the kernel's own predicate, for a
       // 2-D or 1-D input one column wide); whether it does depends on the output width, known per shape.
       const [KD, , KW] = to3d(params.kernel, 1);
@@ -98,7 +93,6 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       if (params.kernel.length <= 2 && rt.kernels.dwconv_cf_blocked_applies(1, KD, KW, SW, DW, 1) === 1) {
         this.blockedWeights = this.allocWeights(cmp * taps * 4);
         rt.kernels.dwconv_pack_blocked(this.weights, cm, taps, this.blockedWeights);
-        this.weightBytes += cmp * taps * 4;
       }
     }
   }
@@ -119,7 +113,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
             layout: 'channels-first',
             flags: { stride: sw, ...(sw === 2 ? { split: 'even/odd' } : sw > 2 ? { split: 'lane gather' } : {}), ...chunks, ...padCopy },
           };
-    return { backend: 'wasm', ...kernel, kernel: describeKernel(kernel), weightBytes: this.weightBytes, workspaceBytes: this.workspaceBytes, threads: this.threads };
+    return this.infoOf(kernel);
   }
 
   protected prepare(g: ConvGeometry): Prepared {

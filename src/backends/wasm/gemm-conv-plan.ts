@@ -10,7 +10,7 @@
  * Workspaces depend on the input shape and are re-sized only when it changes, so repeated runs on one shape
  * allocate nothing.
  */
-import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
+import type { KernelInfo, PlanInfo } from '../../plan.js';
 import { hasPadding, padsByCopy } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { type PaddedCopy, copyIntoPadded, needsPadCopy, padImage } from './pad-copy.js';
@@ -68,9 +68,6 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private readonly rows: 4 | 6;
   /** Weight panels over all groups: the direct path's unit of work per thread. */
   private readonly channelTiles: number;
-  private readonly weightBytes: number;
-  private workspaceBytes = 0;
-  private cachedCalls = 1;
   private lastStrategy: Strategy | 'inPlace' = 'im2col';
   /** Rows per output band of the last shape prepared (0: not banded). */
   private lastBandRows = 0;
@@ -113,8 +110,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     }
     const raw = heap.alloc(rows.length * 4, 'weight');
     heap.f32(raw, rows.length).set(rows);
-    this.weightBytes = groups * tiles * panelBytes;
-    this.weights = this.allocWeights(this.weightBytes);
+    this.weights = this.allocWeights(groups * tiles * panelBytes);
     for (let g = 0; g < groups; g++) {
       const from = raw + g * coutG * K * 4;
       const to = this.weights + g * tiles * panelBytes;
@@ -122,7 +118,6 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
       else kernels.pack_a(from, K, coutG, K, this.rows, to);
     }
     heap.release(raw);
-    this.weightBytes += (cout + 8) * 4;
   }
 
   /** Weights packed for the channels-last GEMM (8-column panels), else for the channels-first kernels. */
@@ -145,7 +140,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
         ...(this.lastBandRows && { bandRows: this.lastBandRows }),
       },
     };
-    return { backend: 'wasm', ...kernel, kernel: describeKernel(kernel), weightBytes: this.weightBytes, workspaceBytes: this.workspaceBytes, threads: this.cachedCalls };
+    return this.infoOf(kernel);
   }
 
   /** Channels-last 1x1, stride 1, unpadded: the input rows are the GEMM's A operand as they stand. */
@@ -251,7 +246,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
           : ConvGemmCfArgs.create(heap, { ...geometry, rows: this.rows, panel, nc: block }),
       );
     }
-    this.cachedCalls = calls.length;
+    this.threads = calls.length;
     this.lastStrategy = inPlace ? 'inPlace' : strategy;
     this.lastBandRows = bandRows;
     this.lastRecut = recut;

@@ -26,19 +26,10 @@ import { type WorkerHandle, platform } from '../../platform/platform.js';
 import { instantiateKernels } from './module.js';
 import { threadSupport } from './thread-support.js';
 
-// Control block layout: keep in sync with worker.js.
-const REMAINING = 0;
-const SHUTDOWN = 1;
-const HEADER_INTS = 16;
-const SLOT_INTS = 16;
-const GO = 0;
-const FN = 1;
-const ARG = 2;
-const ERROR = 3;
-const ERROR_LENGTH = 4;
-const SLEEPING = 5;
-const FAIL_WORD = 6;
-const MESSAGE_BYTES = 1024;
+// Control block layout: keep in sync with worker.js. A header line (workers still busy, shutdown flag), then a
+// line per worker: generation, function index, argument, error flag and length, sleeping flag, failure word.
+const [REMAINING, SHUTDOWN, HEADER_INTS, SLOT_INTS, MESSAGE_BYTES] = [0, 1, 16, 16, 1024];
+const [GO, FN, ARG, ERROR, ERROR_LENGTH, SLEEPING, FAIL_WORD] = [0, 1, 2, 3, 4, 5, 6];
 
 /** A call of an exported kernel function with one argument (a driver and its argument struct: kernel-args.ts). */
 export interface ThreadCall {

@@ -8,7 +8,7 @@
  * shape: the window of the input the phases read (padding or crop), and the phase table the kernel walks.
  */
 import { SimdconvError } from '../../errors.js';
-import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
+import type { KernelInfo, PlanInfo } from '../../plan.js';
 import { type AxisPhase, axisPhases } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
@@ -58,9 +58,6 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
   /** Byte offset of each 3-D phase's panels inside one group's block of packed weights. */
   private readonly phaseOffsets: number[];
   private readonly groupBytes: number;
-  private readonly weightBytes: number;
-  private workspaceBytes = 0;
-  private threads = 1;
 
   constructor(rt: WasmRuntime, params: ConvParams) {
     super(rt, params);
@@ -113,7 +110,6 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     }
     this.weights = this.allocWeights(Math.max(packed.length, 1) * 4);
     heap.f32(this.weights, packed.length).set(packed);
-    this.weightBytes = packed.length * 4 + (cout + 8) * 4;
   }
 
   /** Flat kernel taps (row-major over kD, kH, kW) of every 3-D phase, phases in (rd, rh, rw) order. */
@@ -141,7 +137,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
       layout: this.channelsLast ? 'channels-last' : 'channels-first',
       flags: { phases },
     };
-    return { backend: 'wasm', ...kernel, kernel: describeKernel(kernel), weightBytes: this.weightBytes, workspaceBytes: this.workspaceBytes, threads: this.threads };
+    return this.infoOf(kernel);
   }
 
   protected prepare(g: ConvGeometry): Prepared {

@@ -3,7 +3,7 @@
  * runner (runner.ts) runs wherever the tensors are; `runResident` lets a chain run the plan between buffers it
  * owns in wasm memory.
  */
-import { PlanBase } from '../../plan.js';
+import { type KernelInfo, PlanBase, type PlanInfo, describeKernel } from '../../plan.js';
 import type { ConvGeometry, ConvParams } from '../../shape.js';
 import type { ResidentPlan } from './resident.js';
 import type { KernelArgs } from './kernel-args.js';
@@ -27,14 +27,25 @@ export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<P
     super(params);
   }
 
-  /** Heap blocks of the packed weights and bias, freed by dispose(). */
+  /** Heap blocks of the packed weights and bias, freed by dispose(), and their bytes. */
   private readonly weightBlocks: number[] = [];
+  protected weightBytes = 0;
+  /** Bytes of workspace, and threads, of the last input shape prepared. */
+  protected workspaceBytes = 0;
+  protected threads = 1;
 
   /** Allocates a block for packed weights (freed by dispose()). */
   protected allocWeights(bytes: number, argument = 'weight'): number {
     const ptr = this.rt.heap.alloc(bytes, argument);
     this.weightBlocks.push(ptr);
+    this.weightBytes += bytes;
     return ptr;
+  }
+
+  /** The plan's info: the kernel it runs (derived display string included) and what it holds. */
+  protected infoOf(kernel: KernelInfo): PlanInfo {
+    const { weightBytes, workspaceBytes, threads } = this;
+    return { backend: 'wasm', ...kernel, kernel: describeKernel(kernel), weightBytes, workspaceBytes, threads };
   }
 
   /**

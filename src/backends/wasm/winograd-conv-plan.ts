@@ -5,7 +5,7 @@
  * microkernels as 16 (64) matrices [Cout][Cin]. Per input shape: the zero-padded image (split into width
  * phases when dilated), rounded up to whole tiles, and per thread the two L2-sized scratch blocks (transformed
  * inputs V, products M). */
-import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
+import type { KernelInfo, PlanInfo } from '../../plan.js';
 import { padsByCopy } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
@@ -97,9 +97,6 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
   private readonly rows: 4 | 6;
   private readonly bias: number;
   private readonly zeros: number;
-  private readonly weightBytes: number;
-  private workspaceBytes = 0;
-  private threads = 1;
 
   constructor(rt: WasmRuntime, params: ConvParams) {
     super(rt, params);
@@ -133,7 +130,6 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     heap.release(staged);
     this.bias = this.stageBias(params.bias, cout);
     this.zeros = this.stageBias(null, cout);
-    this.weightBytes = count * this.uStride + 2 * (cout + 8) * 4;
   }
 
   get info(): PlanInfo {
@@ -144,7 +140,7 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
       layout: 'channels-first',
       flags: { transform: this.rank === 2 ? 'F(2x2, 3x3)' : 'F(2x2x2, 3x3x3)' },
     };
-    return { backend: 'wasm', ...kernel, kernel: describeKernel(kernel), weightBytes: this.weightBytes, workspaceBytes: this.workspaceBytes, threads: this.threads };
+    return this.infoOf(kernel);
   }
 
   protected prepare(g: ConvGeometry): Prepared {

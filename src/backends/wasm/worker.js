@@ -6,19 +6,12 @@
 // answers { ready: true } and then never returns to its event loop: it blocks in Atomics.wait between jobs
 // until the pool sets the shutdown word.
 
-// Control block layout: keep in sync with thread-pool.ts.
-const REMAINING = 0; // workers still running the current job
-const SHUTDOWN = 1; // 1: leave the loop
-const HEADER_INTS = 16; // one cache line
-const SLOT_INTS = 16; // per worker, one cache line: [go, fn, arg, error, errorLength, sleeping, failWord]
-const GO = 0;
-const FN = 1;
-const ARG = 2; // the call's one argument: its argument struct's byte offset
-const ERROR = 3;
-const ERROR_LENGTH = 4;
-const SLEEPING = 5;
-const FAIL_WORD = 6; // i32 index in wasm memory set to 1 when a call fails (0: none), so barriers let go
-const MESSAGE_BYTES = 1024;
+// Control block layout: keep in sync with thread-pool.ts. A header line (workers still busy, shutdown flag),
+// then a line per worker: generation, function index, the call's one argument (its argument struct's byte
+// offset), error flag and length, sleeping flag, failure word (an i32 index in wasm memory set to 1 when a
+// call fails, so that barriers let go; 0: none).
+const [REMAINING, SHUTDOWN, HEADER_INTS, SLOT_INTS, MESSAGE_BYTES] = [0, 1, 16, 16, 1024];
+const [GO, FN, ARG, ERROR, ERROR_LENGTH, SLEEPING, FAIL_WORD] = [0, 1, 2, 3, 4, 5, 6];
 
 function post(message) {
   self.postMessage(message);

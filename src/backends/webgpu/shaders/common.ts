@@ -39,3 +39,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let ow = sp % P.outSize.z;
   let t = sp / P.outSize.z;`;
 }
+
+/**
+ * WGSL splitting the element index `e` of a channels-last output ([N][spatial][C], C = P.dims.y) into the
+ * channel (named `channel`), the spatial index `sp` and the image `n`.
+ */
+export function decomposeChannelsLast(channel: string): string {
+  return /* wgsl */ `
+  let ${channel} = e % P.dims.y;
+  let r = e / P.dims.y;
+  let sp = r % P.outSize.w;
+  let n = r / P.outSize.w;`;
+}

@@ -4,7 +4,7 @@
  * input, weights and bias). No reduction over channels, so no GEMM tiling: each output reads its own kernel
  * window, bounds-checked per tap (zero padding; other modes read the pad kernel's output with zero padding).
  */
-import { CLAMP_NAN_WGSL, elementwiseMain } from './common.js';
+import { CLAMP_NAN_WGSL, decomposeChannelsLast, elementwiseMain } from './common.js';
 
 export interface DepthwiseVariant {
   readonly channelsLast: boolean;
@@ -27,11 +27,7 @@ export function depthwiseShader(v: DepthwiseVariant): string {
   let n = r / P.outSize.w;
   let co = c4 * 4;`
     : v.channelsLast
-      ? /* wgsl */ `
-  let co = e % P.dims.y;
-  let r = e / P.dims.y;
-  let sp = r % P.outSize.w;
-  let n = r / P.outSize.w;`
+      ? decomposeChannelsLast('co')
       : /* wgsl */ `
   let sp = e % P.outSize.w;
   let r = e / P.outSize.w;

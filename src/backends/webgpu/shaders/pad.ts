@@ -3,7 +3,7 @@
  * the convolution kernels then read with no further padding. Same index rule as shape.ts's `sourceIndex`
  * (reflect without repeating the edge, circular wrap), in either layout; one element per invocation.
  */
-import { elementwiseMain } from './common.js';
+import { decomposeChannelsLast, elementwiseMain } from './common.js';
 
 export function padShaderKey(channelsLast: boolean): string {
   return `pad-${channelsLast ? 'cl' : 'cf'}`;
@@ -11,11 +11,7 @@ export function padShaderKey(channelsLast: boolean): string {
 
 export function padShader(channelsLast: boolean): string {
   const decompose = channelsLast
-    ? /* wgsl */ `
-  let c = e % P.dims.y;
-  let r = e / P.dims.y;
-  let sp = r % P.outSize.w;
-  let n = r / P.outSize.w;`
+    ? decomposeChannelsLast('c')
     : /* wgsl */ `
   let sp = e % P.outSize.w;
   let nc = e / P.outSize.w;`;
