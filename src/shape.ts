@@ -148,20 +148,21 @@ function checkBias(bias: Tensor | null | undefined, outChannels: number): Float3
  * Everything about a convolution that does not depend on the input, apart from the weight and bias data:
  * all the shape math needs. Introspection (src/introspect.ts) resolves these from a weight *shape*.
  */
-export interface ConvShapeParams {
+/**
+ * Per spatial axis: kernel size, stride, dilation, and the zero (or `paddingMode`) padding before and after
+ * ('same' resolved: it depends only on kernel and dilation).
+ */
+export type SpatialParams = { readonly [K in 'kernel' | 'stride' | 'dilation' | 'padBefore' | 'padAfter']: readonly number[] };
+
+export interface ConvShapeParams extends SpatialParams {
   readonly op: AnyConvOp;
   readonly transposed: boolean;
   readonly rank: 1 | 2 | 3;
-  /** Input channels the weights expect (all groups together). */
+  /** Input and output channels, all groups together; the input channels are what the weights expect. */
   readonly inChannels: number;
   readonly outChannels: number;
+  /** Channel groups: 1 for a dense convolution, inChannels for a depthwise one. */
   readonly groups: number;
-  readonly kernel: readonly number[];
-  readonly stride: readonly number[];
-  readonly dilation: readonly number[];
-  /** Explicit padding, or 'same' (resolved per input since it depends only on kernel/dilation, kept for introspection). */
-  readonly padBefore: readonly number[];
-  readonly padAfter: readonly number[];
   readonly paddingMode: PaddingMode;
   /** Transposed only: extra size at the end of each output axis (ignored when outputSize is given). */
   readonly outputPadding: readonly number[];
@@ -373,8 +374,11 @@ function convTransposeShapeParams(
  */
 export interface ConvGeometry<P extends ConvShapeParams = ConvParams> {
   readonly params: P;
+  /** Whether the input has a batch axis (else it is one unbatched image, as PyTorch allows). */
   readonly batched: boolean;
+  /** Images in the input (1 when unbatched). */
   readonly batch: number;
+  /** Spatial sizes of one input image and of its output, per axis (D, H, W as the rank has them). */
   readonly inSize: readonly number[];
   readonly outSize: readonly number[];
   /** Transposed: the output padding actually used (from outputSize when given). */

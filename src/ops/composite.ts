@@ -57,6 +57,9 @@ export interface SplitConv2dOptions {
   out?: Tensor;
 }
 
+/** The option keys of SplitConv2dOptions. */
+export const SPLIT_CONV2D_KEYS: readonly string[] = ['stride', 'padding', 'dilation', 'paddingMode', 'outActivation', 'layout', 'out'];
+
 /** A composite op's name and option keys, for its one-shot function and its plan. */
 export interface CompositeOp {
   readonly name: string;

@@ -19,16 +19,8 @@ import { type Context, getContext } from '../context.js';
 import { SimdconvError } from '../errors.js';
 import { resolveConvParams } from '../shape.js';
 import type { Activation, Tensor } from '../types.js';
-import {
-  ChainCompositePlan,
-  type CompositePlan,
-  type SplitConv2dOptions,
-  checkOptionKeys,
-  checkPlanOptions,
-  checkWeight,
-  runComposite,
-  splitSpatial,
-} from './composite.js';
+import { ChainCompositePlan, type CompositePlan, SPLIT_CONV2D_KEYS, type SplitConv2dOptions } from './composite.js';
+import { checkPlanOptions, checkWeight, runComposite, splitSpatial } from './composite.js';
 
 /** A lateral 1x1 stage, then a vertical (kH, 1) and a horizontal (1, kW) depthwise stage. */
 export interface FlattenedConvOptions extends SplitConv2dOptions {
@@ -43,19 +35,7 @@ export interface FlattenedConvOptions extends SplitConv2dOptions {
 export type FlattenedConvPlanOptions = Omit<FlattenedConvOptions, 'out'>;
 
 const NAME = 'flattened-conv2d';
-const KEYS: readonly string[] = [
-  'lateralBias',
-  'verticalBias',
-  'horizontalBias',
-  'stride',
-  'padding',
-  'dilation',
-  'paddingMode',
-  'activation',
-  'outActivation',
-  'layout',
-  'out',
-];
+const KEYS: readonly string[] = ['lateralBias', 'verticalBias', 'horizontalBias', 'activation', ...SPLIT_CONV2D_KEYS];
 
 function create(
   lateralWeight: Tensor,
@@ -65,7 +45,6 @@ function create(
   context: Context | undefined,
 ): CompositePlan {
   const ctx = context ?? getContext();
-  checkOptionKeys(options, KEYS, NAME);
   const o = options ?? {};
   checkWeight('conv2d', 'lateralWeight', lateralWeight);
   checkWeight('conv2d', 'verticalWeight', verticalWeight);

@@ -18,16 +18,8 @@ import { type Context, getContext } from '../context.js';
 import { SimdconvError, describe } from '../errors.js';
 import { checkTensor, resolveConvParams } from '../shape.js';
 import type { Activation, Tensor } from '../types.js';
-import {
-  ChainCompositePlan,
-  type CompositePlan,
-  type SplitConv2dOptions,
-  checkOptionKeys,
-  checkPlanOptions,
-  checkWeight,
-  runComposite,
-  splitSpatial,
-} from './composite.js';
+import { ChainCompositePlan, type CompositePlan, SPLIT_CONV2D_KEYS, type SplitConv2dOptions } from './composite.js';
+import { checkOptionKeys, checkPlanOptions, checkWeight, runComposite, splitSpatial } from './composite.js';
 
 /** The column stage is the vertical one (kH, 1), the row stage the horizontal one (1, kW). */
 export interface SpatiallySeparableOptions extends SplitConv2dOptions {
@@ -46,24 +38,10 @@ export interface SpatiallySeparableOptions extends SplitConv2dOptions {
 export type SpatiallySeparablePlanOptions = Omit<SpatiallySeparableOptions, 'out'>;
 
 const NAME = 'spatially-separable-conv2d';
-const KEYS: readonly string[] = [
-  'columnBias',
-  'rowBias',
-  'stride',
-  'padding',
-  'dilation',
-  'paddingMode',
-  'groups',
-  'rowGroups',
-  'activation',
-  'outActivation',
-  'layout',
-  'out',
-];
+const KEYS: readonly string[] = ['columnBias', 'rowBias', 'groups', 'rowGroups', 'activation', ...SPLIT_CONV2D_KEYS];
 
 function create(columnWeight: Tensor, rowWeight: Tensor, options: SpatiallySeparablePlanOptions | undefined, context: Context | undefined): CompositePlan {
   const ctx = context ?? getContext();
-  checkOptionKeys(options, KEYS, NAME);
   const o = options ?? {};
   checkWeight('conv2d', 'columnWeight', columnWeight);
   checkWeight('conv2d', 'rowWeight', rowWeight);
