@@ -138,11 +138,10 @@ function directUnits(
         const xt = xrow + (<usize>ow << 2);
         if (gathered) gather_tile(xt, offsets, cinG * taps, tile);
         for (let mt = mBegin; mt < mEnd; mt++) {
-          const m0 = mt * rows;
-          const co = g * coutG + m0;
+          const co = g * coutG + mt * rows;
           const a = w + <usize>(g * mTiles + mt) * panelA;
           const yt = y + ((<usize>co * P + <usize>(row - row0) * OW + ow) << 2);
-          const mr = min(rows, coutG - m0);
+          const mr = min(rows, coutG - mt * rows);
           const brow = bias + (<usize>co << 2);
           if (gathered) gemm_packed_a(rows, mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
           else if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
@@ -166,11 +165,10 @@ function directUnits(
       for (let mt = mBegin; mt < mEnd; mt++) {
         const paired = mt >= pBegin && mt < pEnd;
         if (paired && (row & 1)) continue;
-        const m0 = mt * rows;
-        const co = g * coutG + m0;
+        const co = g * coutG + mt * rows;
         const a = w + <usize>(g * mTiles + mt) * panelA;
         const yt = y + ((<usize>co * P + <usize>(row - row0) * OW + owEnd) << 2);
-        const mr = min(rows, coutG - m0);
+        const mr = min(rows, coutG - mt * rows);
         const brow = bias + (<usize>co << 2);
         if (paired) {
           if (rows == 6) direct_tile_6x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);

@@ -99,19 +99,19 @@ export function storeStrided8(p: usize, v0: v128, v1: v128, n: i32, step: usize)
     storePartial8(p, v0, v1, n);
     return;
   }
-  store<f32>(p, f32x4.extract_lane(v0, 0));
+  storeStrided4(p, v0, n, step);
+  if (n > 4) storeStrided4(p + 4 * step, v1, n - 4, step);
+}
+
+// Stores the first `n` (1..4) lanes of `v` at p, p + step, p + 2*step, p + 3*step.
+// @ts-ignore: decorator
+@inline
+function storeStrided4(p: usize, v: v128, n: i32, step: usize): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
   if (n < 2) return;
-  store<f32>(p + step, f32x4.extract_lane(v0, 1));
+  store<f32>(p + step, f32x4.extract_lane(v, 1));
   if (n < 3) return;
-  store<f32>(p + 2 * step, f32x4.extract_lane(v0, 2));
+  store<f32>(p + 2 * step, f32x4.extract_lane(v, 2));
   if (n < 4) return;
-  store<f32>(p + 3 * step, f32x4.extract_lane(v0, 3));
-  if (n < 5) return;
-  store<f32>(p + 4 * step, f32x4.extract_lane(v1, 0));
-  if (n < 6) return;
-  store<f32>(p + 5 * step, f32x4.extract_lane(v1, 1));
-  if (n < 7) return;
-  store<f32>(p + 6 * step, f32x4.extract_lane(v1, 2));
-  if (n < 8) return;
-  store<f32>(p + 7 * step, f32x4.extract_lane(v1, 3));
+  store<f32>(p + 3 * step, f32x4.extract_lane(v, 3));
 }
