@@ -22,15 +22,20 @@ export class WasmHeap {
   private top: number;
   private bytesInUse = 0;
   private peak = 0;
-  private words?: Int32Array;
-  private uwords?: Uint32Array;
-  private floatWords?: Float32Array;
+  /** Views over all of memory, re-made when this heap grows it (nothing else grows it). */
+  private views!: { i32: Int32Array; u32: Uint32Array; floats: Float32Array };
 
   constructor(
     readonly memory: WebAssembly.Memory,
     base: number,
   ) {
     this.top = align(base);
+    this.remakeViews();
+  }
+
+  private remakeViews(): void {
+    const buffer = this.memory.buffer;
+    this.views = { i32: new Int32Array(buffer), u32: new Uint32Array(buffer), floats: new Float32Array(buffer) };
   }
 
   /** Allocates `bytes` (plus slack); throws OUT_OF_MEMORY, naming `argument`, when wasm32 cannot hold it. */
@@ -56,6 +61,7 @@ export class WasmHeap {
       if (end > have) {
         try {
           this.memory.grow(Math.ceil((end - have) / PAGE));
+          this.remakeViews();
         } catch {
           throw new SimdconvError('OUT_OF_MEMORY', argument, `${bytes} bytes more of wasm memory (the engine refused to grow it past ${have} bytes)`, `a request for ${bytes} bytes`);
         }
@@ -114,22 +120,17 @@ export class WasmHeap {
     return new Float32Array(this.memory.buffer, offset, length);
   }
 
-  /** An Int32Array over all of memory, re-made only when growing the memory replaced its buffer. */
+  /** Int32, Uint32 and Float32 views over all of memory (argument structs, queue blocks): current after any alloc. */
   get i32(): Int32Array {
-    if (this.words?.buffer !== this.memory.buffer) this.words = new Int32Array(this.memory.buffer);
-    return this.words;
+    return this.views.i32;
   }
 
-  /** A Uint32Array over all of memory (pointers in argument structs), re-made as `i32` is. */
   get u32(): Uint32Array {
-    if (this.uwords?.buffer !== this.memory.buffer) this.uwords = new Uint32Array(this.memory.buffer);
-    return this.uwords;
+    return this.views.u32;
   }
 
-  /** A Float32Array over all of memory, re-made as `i32` is. */
   get floats(): Float32Array {
-    if (this.floatWords?.buffer !== this.memory.buffer) this.floatWords = new Float32Array(this.memory.buffer);
-    return this.floatWords;
+    return this.views.floats;
   }
 
   get stats(): { bytesInUse: number; peakBytes: number; memoryBytes: number } {

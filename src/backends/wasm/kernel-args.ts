@@ -32,6 +32,36 @@ export function setArgs<F>(args: F, values: Partial<F>): void {
   Object.assign(args as object, values);
 }
 
+type Struct = { readonly heap: WasmHeap; readonly ptr: number };
+
+/** Field i's accessors, one factory per view so that each setter's property access stays monomorphic. */
+const ACCESSORS = {
+  u: (i: number): PropertyDescriptor => ({
+    get(this: Struct) {
+      return this.heap.u32[(this.ptr >> 2) + i];
+    },
+    set(this: Struct, value: number) {
+      this.heap.u32[(this.ptr >> 2) + i] = value;
+    },
+  }),
+  i: (i: number): PropertyDescriptor => ({
+    get(this: Struct) {
+      return this.heap.i32[(this.ptr >> 2) + i];
+    },
+    set(this: Struct, value: number) {
+      this.heap.i32[(this.ptr >> 2) + i] = value;
+    },
+  }),
+  f: (i: number): PropertyDescriptor => ({
+    get(this: Struct) {
+      return this.heap.floats[(this.ptr >> 2) + i];
+    },
+    set(this: Struct, value: number) {
+      this.heap.floats[(this.ptr >> 2) + i] = value;
+    },
+  }),
+};
+
 /**
  * A struct type from its driver, field names (space-separated, in order) and one letter per field for how the
  * host writes it: 'u' pointer (u32), 'i' i32, 'f' f32. Called by gen/kernels.ts only.
@@ -49,17 +79,7 @@ export function defineArgs<D extends DriverName, F>(driver: D, names: string, ty
       this.heap.release(this.ptr);
     }
   }
-  fields.forEach((name, i) => {
-    const view = types[i] === 'f' ? 'floats' : types[i] === 'i' ? 'i32' : 'u32';
-    Object.defineProperty(Args.prototype, name, {
-      get(this: Args) {
-        return this.heap[view][(this.ptr >> 2) + i];
-      },
-      set(this: Args, value: number) {
-        this.heap[view][(this.ptr >> 2) + i] = value;
-      },
-    });
-  });
+  fields.forEach((name, i) => Object.defineProperty(Args.prototype, name, ACCESSORS[types[i] as 'u' | 'i' | 'f'](i)));
   return {
     driver,
     bytes,
