@@ -439,6 +439,8 @@ function cfPlanesSN(
 // wb: the weights packed for the channel-blocked kernel (depthwise-blocked.ts), or 0. Where that kernel applies
 // (dwconv_cf_blocked_applies) and wb is given, it runs instead, its queue units being blocks of 4 channels.
 // @driver
+// @ts-ignore: decorator
+@inline
 export function dwconvCf(
   x: usize, w: usize, bias: usize, y: usize, ws: usize,
   C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
@@ -812,6 +814,8 @@ function clImageMX(
 // ws: dwconv_cl_workspace(...) bytes. Computes output rows [r0, r1) of the OD*OH rows, or with a `queue` the
 // chunks of them it claims.
 // @driver
+// @ts-ignore: decorator
+@inline
 export function dwconvCl(
   x: usize, w: usize, bias: usize, y: usize, ws: usize,
   C: i32, M: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,

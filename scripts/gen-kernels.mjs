@@ -76,7 +76,7 @@ const sources = new Map(await Promise.all(files.map(async (f) => [f, await readF
 // Drivers: `// @driver` on the line above `export function camelName(`.
 const drivers = [];
 for (const [file, source] of sources) {
-  for (const m of source.matchAll(/^\/\/ @driver\n(?:\/\/.*\n)*export function (\w+)\(/gm)) {
+  for (const m of source.matchAll(/^\/\/ @driver\n(?:\/\/.*\n|@inline\n)*export function (\w+)\(/gm)) {
     const name = m[1];
     const sig = signature(source, name, file);
     if (sig.result !== 'void') fail(`${file}: driver ${name} must return void`);
