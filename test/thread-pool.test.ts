@@ -316,6 +316,7 @@ describe('thread pool', () => {
         'src/backends/wasm/module.ts',
         'src/backends/wasm/gen/kernels.ts',
         'src/backends/wasm/kernel-args.ts',
+        'src/backends/wasm/heap.ts',
         'src/backends/wasm/thread-support.ts',
         'src/backends/wasm/thread-pool.ts',
       ];

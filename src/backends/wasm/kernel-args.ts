@@ -6,7 +6,7 @@
  * pointer. docs/ARCHITECTURE.md, "The kernel boundary".
  */
 import type { DriverName } from './gen/kernels.js';
-import type { WasmHeap } from './heap.js';
+import { SLOT_BYTES, type WasmHeap } from './heap.js';
 
 export interface KernelArgs<D extends DriverName = DriverName> {
   /** The export that runs this struct. */
@@ -69,6 +69,7 @@ const ACCESSORS = {
 export function defineArgs<D extends DriverName, F>(driver: D, names: string, types: string): ArgsType<D, F> {
   const fields = names.split(' ');
   const bytes = fields.length * 4;
+  if (bytes > SLOT_BYTES) throw new Error(`${driver}: ${bytes} bytes of arguments, more than a slot (heap.ts SLOT_BYTES)`);
   class Args implements KernelArgs {
     readonly driver = driver;
     constructor(
@@ -84,7 +85,7 @@ export function defineArgs<D extends DriverName, F>(driver: D, names: string, ty
     driver,
     bytes,
     create(heap, values) {
-      return this.at(heap, heap.alloc(bytes, 'workspace'), values);
+      return this.at(heap, heap.allocSlot(), values);
     },
     at(heap, ptr, values) {
       const args = new Args(heap, ptr);

@@ -69,10 +69,9 @@ export async function createWasmRuntime(build: WasmBuild, options: WasmRuntimeOp
   return { build, kernels, heap, memory, pool: null, padArgs };
 }
 
-/** The heap, above the runtime's own argument structs, which sit right after the module's data. */
+/** The heap after the module's data, and the runtime's own pad_image struct (a slot held for good). */
 function hostMemory(memory: WebAssembly.Memory, kernels: KernelExports): { heap: WasmHeap; padArgs: PadImageArgs } {
-  const base = Math.ceil(kernels.heap_base() / 64) * 64;
-  const heap = new WasmHeap(memory, base + Math.ceil(PadImageArgs.bytes / 64) * 64);
+  const heap = new WasmHeap(memory, kernels.heap_base());
   const zero = { x: 0, y: 0, outer: 0, inner: 0, D: 0, H: 0, W: 0, PD0: 0, PD1: 0, PH0: 0, PH1: 0, PW0: 0, PW1: 0, mode: 0 };
-  return { heap, padArgs: PadImageArgs.at(heap, base, zero) };
+  return { heap, padArgs: PadImageArgs.create(heap, zero) };
 }
