@@ -177,11 +177,9 @@ for (const d of drivers) {
   for (const f of d.fields) ts.push(`  ${f.name}: number;`);
   ts.push('}');
   ts.push(`export type ${d.struct} = KernelArgs<'${d.export}'> & ${d.fieldsType};`);
-  const types = d.fields.map((f) => f.view[0]).join('');
-  ts.push(
-    `export const ${d.struct} = /* @__PURE__ */ defineArgs<'${d.export}', ${d.fieldsType}>('${d.export}', '${d.fields.map((f) => f.name).join(' ')}', '${types}');`,
-    '',
-  );
+  const floats = d.fields.flatMap((f, i) => (f.view === 'f32' ? [i] : []));
+  const names = d.fields.map((f) => f.name).join(' ');
+  ts.push(`export const ${d.struct} = /* @__PURE__ */ defineArgs<'${d.export}', ${d.fieldsType}>('${d.export}', '${names}', [${floats.join(', ')}]);`, '');
 }
 ts.push('');
 const tsKernels = ts.join('\n');

@@ -66,24 +66,13 @@ export interface KernelInfo {
   readonly flags: KernelFlags;
 }
 
-/** The display string of a kernel, e.g. 'gemm-6x8-packed-a-cf (direct strided, reflect pad copy)'. */
+/**
+ * The display string of a kernel: its name, the path, and the flags that are set, e.g.
+ * 'gemm-6x8-packed-a-cf [gemm-direct] (strided, padCopy reflect)'. WebGPU plans name their shaders instead.
+ */
 export function describeKernel(k: KernelInfo): string {
-  const f = k.flags;
-  const d: string[] = [];
-  if (k.path === 'gemm-direct') d.push(`direct ${f.strided ? 'strided' : 'stride-1'}${f.viaChannelsFirst ? ' via channels-first' : ''}`);
-  if (k.path === 'gemm-im2col') d.push('packed im2col');
-  if (k.path === 'gemm-1x1') d.push('direct 1x1');
-  if (f.stride !== undefined) d.push(`stride ${f.stride}`);
-  if (f.split) d.push(f.split === 'lane gather' ? f.split : `${f.split} split`);
-  if (f.multiplier) d.push(`multiplier ${f.multiplier}, swizzle`);
-  if (f.chunkChannels) d.push(`staged in chunks of ${f.chunkChannels} channels`);
-  if (f.groups !== undefined) d.push(`${f.groups} groups, host copy`);
-  if (f.phases !== undefined) d.push(`${k.path === 'webgpu-gemm' ? 'transposed: ' : ''}${f.phases} stride phase${f.phases === 1 ? '' : 's'}`);
-  if (f.padCopy) d.push(`${f.padCopy} pad copy`);
-  if (f.rowLength) d.push(`rows of ${f.rowLength} pixels`);
-  if (f.bandRows) d.push(`output in bands of ${f.bandRows} rows`);
-  const name = f.padPass ? `${f.padPass} + ${k.name}` : k.name;
-  return d.length ? `${name} (${d.join(', ')})` : name;
+  const flags = Object.entries(k.flags).flatMap(([key, v]) => (v === true ? [key] : v === false || v === undefined ? [] : [`${key} ${v}`]));
+  return `${k.name} [${k.path}]${flags.length ? ` (${flags.join(', ')})` : ''}`;
 }
 
 export interface PlanInfo extends KernelInfo {

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import * as gen from '../src/backends/wasm/gen/kernels.js';
 import { KERNEL_ABI, KERNEL_ARITY, type KernelExports } from '../src/backends/wasm/gen/kernels.js';
-import { WasmHeap } from '../src/backends/wasm/heap.js';
+import { SLOT_BYTES, WasmHeap } from '../src/backends/wasm/heap.js';
 import { WASM_ARTIFACTS, compileKernels, instantiateKernels } from '../src/backends/wasm/module.js';
 
 const memoryFor = (artifact: string) =>
@@ -30,9 +30,14 @@ describe('kernel boundary', () => {
   }
 
   it('each driver takes one argument struct whose fields the host writes where the kernel reads them', async () => {
-    const drivers = (Object.values(gen) as unknown[]).filter((v): v is { driver: string } => typeof v === 'object' && v !== null && 'driver' in v);
+    const drivers = (Object.values(gen) as unknown[]).filter(
+      (v): v is { driver: string; fields: string[] } => typeof v === 'object' && v !== null && 'driver' in v,
+    );
     expect(drivers.length).toBeGreaterThanOrEqual(10);
-    for (const d of drivers) expect(KERNEL_ARITY[d.driver as keyof KernelExports], d.driver).toBe(1);
+    for (const d of drivers) {
+      expect(KERNEL_ARITY[d.driver as keyof KernelExports], d.driver).toBe(1);
+      expect(d.fields.length * 4, `${d.driver} fits an argument slot`).toBeLessThanOrEqual(SLOT_BYTES);
+    }
     // pad_image through its struct: a 1 x 2 x 3 image, reflect-padded by 1 on every side of the width and height.
     const memory = memoryFor('simd128');
     const kernels = await instantiateKernels(await compileKernels('simd128'), memory);
@@ -41,7 +46,8 @@ describe('kernel boundary', () => {
     const y = heap.alloc(20 * 4);
     heap.f32(x, 6).set([1, 2, 3, 4, 5, 6]);
     const args = gen.PadImageArgs.create(heap, { x, y, outer: 1, inner: 1, D: 1, H: 2, W: 3, PD0: 0, PD1: 0, PH0: 1, PH1: 1, PW0: 1, PW1: 1, mode: 1 });
-    expect([args.x, args.H, args.PW1, args.mode]).toEqual([x, 2, 1, 1]);
+    // Field i at byte 4 * i: x, y, outer, inner, D, H, W, PD0, PD1, PH0, PH1, PW0, PW1, mode.
+    expect(Array.from(new Int32Array(memory.buffer, args.ptr, 14))).toEqual([x, y, 1, 1, 1, 2, 3, 0, 0, 1, 1, 1, 1, 1]);
     kernels.pad_image(args.ptr);
     expect(Array.from(heap.f32(y, 20))).toEqual([5, 4, 5, 6, 5, 2, 1, 2, 3, 2, 5, 4, 5, 6, 5, 2, 1, 2, 3, 2]);
     args.release();

@@ -5,7 +5,7 @@
  * (N, g, c, *), the two group axes are transposed and the result flattened back, so output channel
  * j = ci*g + gi holds input channel gi*c + ci. With layout 'channels-last' the channel axis is the last one.
  */
-import { type KernelInfo, describeKernel } from '../plan.js';
+import type { KernelInfo } from '../plan.js';
 import { wasmConvPlan } from '../backends/wasm/select.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError, describe } from '../errors.js';
@@ -128,7 +128,13 @@ class ShuffledGroupConvPlan implements CompositePlan {
     const conv = this.plan.info;
     const bytes = this.scratch.length * 4;
     const kernel: KernelInfo = { path: 'channel-shuffle', name: 'channel-shuffle', flags: { groups: this.plan.params.groups } };
-    const shuffle = { backend: conv.backend, ...kernel, kernel: describeKernel(kernel), weightBytes: 0, workspaceBytes: bytes };
+    const shuffle = {
+      backend: conv.backend,
+      ...kernel,
+      kernel: `channel-shuffle (${kernel.flags.groups} groups, host copy)`,
+      weightBytes: 0,
+      workspaceBytes: bytes,
+    };
     return {
       backend: conv.backend,
       path: 'composite',

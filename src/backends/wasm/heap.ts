@@ -29,7 +29,7 @@ export class WasmHeap {
   private bytesInUse = 0;
   private peak = 0;
   /** Views over all of memory, re-made when this heap grows it (nothing else grows it). */
-  private views!: { i32: Int32Array; u32: Uint32Array; floats: Float32Array };
+  private views!: { i32: Int32Array; floats: Float32Array };
   /** Free argument-struct slots, and every slot of the arena (heap blocks serve once it is full). */
   private readonly freeSlots: number[] = [];
   private readonly arena: Set<number>;
@@ -54,7 +54,7 @@ export class WasmHeap {
 
   private remakeViews(): void {
     const buffer = this.memory.buffer;
-    this.views = { i32: new Int32Array(buffer), u32: new Uint32Array(buffer), floats: new Float32Array(buffer) };
+    this.views = { i32: new Int32Array(buffer), floats: new Float32Array(buffer) };
   }
 
   /** Allocates `bytes` (plus slack); throws OUT_OF_MEMORY, naming `argument`, when wasm32 cannot hold it. */
@@ -143,13 +143,9 @@ export class WasmHeap {
     return new Float32Array(this.memory.buffer, offset, length);
   }
 
-  /** Int32, Uint32 and Float32 views over all of memory (argument structs, queue blocks): current after any alloc. */
+  /** Int32 and Float32 views over all of memory (argument structs, queue blocks): current after any alloc. */
   get i32(): Int32Array {
     return this.views.i32;
-  }
-
-  get u32(): Uint32Array {
-    return this.views.u32;
   }
 
   get floats(): Float32Array {

@@ -6,7 +6,7 @@
  * pointer. docs/ARCHITECTURE.md, "The kernel boundary".
  */
 import type { DriverName } from './gen/kernels.js';
-import { SLOT_BYTES, type WasmHeap } from './heap.js';
+import type { WasmHeap } from './heap.js';
 
 export interface KernelArgs<D extends DriverName = DriverName> {
   /** The export that runs this struct. */
@@ -19,8 +19,8 @@ export interface KernelArgs<D extends DriverName = DriverName> {
 
 export interface ArgsType<D extends DriverName, F> {
   readonly driver: D;
-  /** Bytes of one struct. */
-  readonly bytes: number;
+  /** The field names, in order (field i at byte 4 * i; every struct fits a heap.ts SLOT_BYTES slot: test/kernel-boundary.test.ts). */
+  readonly fields: readonly string[];
   /** Allocates a struct on the heap and writes every field. */
   create(heap: WasmHeap, fields: F): KernelArgs<D> & F;
   /** A struct at `ptr`, memory the heap does not manage (`release` does nothing), with every field written. */
@@ -34,42 +34,27 @@ export function setArgs<F>(args: F, values: Partial<F>): void {
 
 type Struct = { readonly heap: WasmHeap; readonly ptr: number };
 
-/** Field i's accessors, one factory per view so that each setter's property access stays monomorphic. */
-const ACCESSORS = {
-  u: (i: number): PropertyDescriptor => ({
-    get(this: Struct) {
-      return this.heap.u32[(this.ptr >> 2) + i];
-    },
-    set(this: Struct, value: number) {
-      this.heap.u32[(this.ptr >> 2) + i] = value;
-    },
-  }),
-  i: (i: number): PropertyDescriptor => ({
-    get(this: Struct) {
-      return this.heap.i32[(this.ptr >> 2) + i];
-    },
-    set(this: Struct, value: number) {
-      this.heap.i32[(this.ptr >> 2) + i] = value;
-    },
-  }),
-  f: (i: number): PropertyDescriptor => ({
-    get(this: Struct) {
-      return this.heap.floats[(this.ptr >> 2) + i];
-    },
-    set(this: Struct, value: number) {
-      this.heap.floats[(this.ptr >> 2) + i] = value;
-    },
-  }),
-};
+/**
+ * Field i's setter, one factory per view so that each setter's property access stays monomorphic (pointers,
+ * 'u', go through the Int32 view: the same 32 bits). Fields are written, never read back: the kernels read them.
+ */
+const intField = (i: number): PropertyDescriptor => ({
+  set(this: Struct, value: number) {
+    this.heap.i32[(this.ptr >> 2) + i] = value;
+  },
+});
+const floatField = (i: number): PropertyDescriptor => ({
+  set(this: Struct, value: number) {
+    this.heap.floats[(this.ptr >> 2) + i] = value;
+  },
+});
 
 /**
- * A struct type from its driver, field names (space-separated, in order) and one letter per field for how the
- * host writes it: 'u' pointer (u32), 'i' i32, 'f' f32. Called by gen/kernels.ts only.
+ * A struct type from its driver, field names (space-separated, in order) and the indices of its f32 fields
+ * (the others are i32 or pointers). Called by gen/kernels.ts only.
  */
-export function defineArgs<D extends DriverName, F>(driver: D, names: string, types: string): ArgsType<D, F> {
+export function defineArgs<D extends DriverName, F>(driver: D, names: string, floats: readonly number[]): ArgsType<D, F> {
   const fields = names.split(' ');
-  const bytes = fields.length * 4;
-  if (bytes > SLOT_BYTES) throw new Error(`${driver}: ${bytes} bytes of arguments, more than a slot (heap.ts SLOT_BYTES)`);
   class Args implements KernelArgs {
     readonly driver = driver;
     constructor(
@@ -80,10 +65,10 @@ export function defineArgs<D extends DriverName, F>(driver: D, names: string, ty
       this.heap.release(this.ptr);
     }
   }
-  fields.forEach((name, i) => Object.defineProperty(Args.prototype, name, ACCESSORS[types[i] as 'u' | 'i' | 'f'](i)));
+  fields.forEach((name, i) => Object.defineProperty(Args.prototype, name, floats.includes(i) ? floatField(i) : intField(i)));
   return {
     driver,
-    bytes,
+    fields,
     create(heap, values) {
       return this.at(heap, heap.allocSlot(), values);
     },

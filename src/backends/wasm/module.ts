@@ -189,7 +189,7 @@ export async function instantiateKernels(module: WebAssembly.Module, memory: Web
   // Argument structs laid out otherwise than gen/kernels.ts says: a module built from other sources.
   const abi = kernels.kernel_abi() >>> 0;
   if (abi !== KERNEL_ABI) {
-    throw new SimdconvError('INVALID_ARGUMENT', 'wasm', `the simdconv kernel module of this version (kernel_abi ${KERNEL_ABI})`, `a module with kernel_abi ${abi}`);
+    throw new SimdconvError('INVALID_ARGUMENT', 'wasm', `simdconv's kernels of this version (kernel_abi ${KERNEL_ABI})`, `kernel_abi ${abi}`);
   }
   return kernels;
 }

@@ -78,9 +78,14 @@ export function runJob(rt: WasmRuntime, job: RunJob, input: Float32Array, out: F
 /** The byte offset of `input` in wasm memory: its own where it is there already, else staged (copied) there. */
 function inputInMemory(memory: WebAssembly.Memory, staging: Staging, input: Float32Array): number {
   if (input.buffer === memory.buffer) return input.byteOffset;
-  const src = staging.input(input.byteLength + STAGING_SPARE) + stagingShift(memory, input.byteOffset >> 2);
+  const src = stagedInput(memory, staging, input);
   new Float32Array(memory.buffer, src, input.length).set(input);
   return src;
+}
+
+/** Where a staged copy of `input` goes, a float into its buffer where that keeps the copy aligned (stagingShift). */
+function stagedInput(memory: WebAssembly.Memory, staging: Staging, input: Float32Array): number {
+  return staging.input(input.byteLength + STAGING_SPARE) + stagingShift(memory, input.byteOffset >> 2);
 }
 
 /** The band buffers of each job, made by its first banded run (released with releaseJob). */
@@ -131,7 +136,7 @@ function runChunked(rt: WasmRuntime, job: RunJob, c: ChannelChunks, chunk: numbe
   const outResident = out.buffer === memory.buffer;
   const outAt = out.byteOffset;
   const { channels: C, inPlane, outPerChannel: P } = c;
-  const x = inputResident ? input.byteOffset : job.staging.input(input.byteLength + STAGING_SPARE) + stagingShift(memory, input.byteOffset >> 2);
+  const x = inputResident ? input.byteOffset : stagedInput(memory, job.staging, input);
   const chunkBuffers = outResident ? [] : job.staging.outputChunks(c.calls.length > 1 ? 2 : 1, chunk * P * 4 + STAGING_SPARE);
   const buffer = memory.buffer;
   const perImage = Math.ceil(C / chunk);

@@ -1,6 +1,6 @@
 /** One instantiated kernel module with its memory and host-side heap. */
 import { SimdconvError } from '../../errors.js';
-import { PadImageArgs } from './gen/kernels.js';
+import { PadImageArgs, type PadImageFields } from './gen/kernels.js';
 import { WasmHeap } from './heap.js';
 import { type KernelExports, type WasmBuild, type WasmSource, compileKernels, instantiateKernels } from './module.js';
 import { type ThreadPool, createThreadPool } from './thread-pool.js';
@@ -72,6 +72,6 @@ export async function createWasmRuntime(build: WasmBuild, options: WasmRuntimeOp
 /** The heap after the module's data, and the runtime's own pad_image struct (a slot held for good). */
 function hostMemory(memory: WebAssembly.Memory, kernels: KernelExports): { heap: WasmHeap; padArgs: PadImageArgs } {
   const heap = new WasmHeap(memory, kernels.heap_base());
-  const zero = { x: 0, y: 0, outer: 0, inner: 0, D: 0, H: 0, W: 0, PD0: 0, PD1: 0, PH0: 0, PH1: 0, PW0: 0, PW1: 0, mode: 0 };
-  return { heap, padArgs: PadImageArgs.create(heap, zero) };
+  // Its fields are all written before each call (pad-copy.ts padImage).
+  return { heap, padArgs: PadImageArgs.create(heap, {} as PadImageFields) };
 }

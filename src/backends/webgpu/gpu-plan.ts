@@ -7,7 +7,7 @@
 /// <reference types="@webgpu/types" />
 import { SimdconvError } from '../../errors.js';
 import { isDepthwise } from '../../lowering.js';
-import { type KernelInfo, type PlanInfo, describeKernel } from '../../plan.js';
+import type { KernelInfo, PlanInfo } from '../../plan.js';
 import { type ConvGeometry, type ConvParams, checkOut, resolveConvGeometry, shapeSize } from '../../shape.js';
 import type { Tensor } from '../../types.js';
 import {
@@ -97,7 +97,7 @@ export class GpuKernelPlan {
       backend: 'webgpu',
       ...kernel,
       layout: p.layout,
-      kernel: describeKernel(kernel),
+      kernel: describeGpuKernel(kernel),
       weightBytes,
       get workspaceBytes() {
         return workspace();
@@ -240,4 +240,11 @@ export class GpuKernelPlan {
     prep.input?.destroy();
     prep.output?.destroy();
   }
+}
+
+/** The display string of a WebGPU plan's kernel: its shader, after the padding pass's where there is one. */
+function describeGpuKernel(k: KernelInfo): string {
+  const phases = k.flags.phases;
+  const transposed = phases === undefined ? '' : ` (transposed: ${phases} stride phase${phases === 1 ? '' : 's'})`;
+  return `${k.flags.padPass ? `${k.flags.padPass} + ` : ''}${k.name}${transposed}`;
 }
