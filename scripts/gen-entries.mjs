@@ -5,7 +5,8 @@
 // - src/ops/index.ts: the main entry's op exports (src/index.ts re-exports it);
 // - src/node/<entry>.ts: each entry's twin for the `node` export condition (Node's platform first);
 // - package.json "exports": one per entry, with types, node and default conditions.
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeGenerated } from './lib/generated.mjs';
 
 const root = new URL('../', import.meta.url);
 const check = process.argv.includes('--check');
@@ -61,18 +62,4 @@ const pkg = JSON.parse(pkgText);
 pkg.exports = exportsField;
 outputs.push(['package.json', `${JSON.stringify(pkg, null, 2)}\n`]);
 
-let stale = 0;
-for (const [path, text] of outputs) {
-  const url = new URL(path, root);
-  const old = await readFile(url, 'utf8').catch(() => null);
-  if (old === text) continue;
-  if (check) {
-    console.error(`gen-entries: ${path} is ${old === null ? 'missing' : 'out of date'}; run node scripts/gen-entries.mjs`);
-    stale++;
-    continue;
-  }
-  await mkdir(new URL('.', url), { recursive: true });
-  await writeFile(url, text);
-  console.log(`gen-entries: wrote ${path}`);
-}
-if (stale) process.exit(1);
+await writeGenerated(root, outputs, { check, tool: 'gen-entries' });

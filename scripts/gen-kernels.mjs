@@ -12,7 +12,8 @@
 //   typed argument-block class per driver with a setter per field, and the checksum the host expects.
 // - assembly/gen/tiles.ts: the GEMM-shaped microkernel tiles, from scripts/templates/tiles.mjs.
 // docs/ARCHITECTURE.md ("The kernel boundary") says how the pieces fit.
-import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
+import { writeGenerated } from './lib/generated.mjs';
 import { tiles } from './templates/tiles.mjs';
 
 const root = new URL('../', import.meta.url);
@@ -189,18 +190,4 @@ const outputs = [
   ['assembly/gen/tiles.ts', HEADER('scripts/templates/tiles.mjs') + tiles()],
   ['src/backends/wasm/gen/kernels.ts', tsKernels],
 ];
-let stale = 0;
-for (const [path, text] of outputs) {
-  const url = new URL(path, root);
-  const old = await readFile(url, 'utf8').catch(() => null);
-  if (old === text) continue;
-  if (check) {
-    console.error(`gen-kernels: ${path} is ${old === null ? 'missing' : 'out of date'}; run node scripts/gen-kernels.mjs`);
-    stale++;
-    continue;
-  }
-  await mkdir(new URL('.', url), { recursive: true });
-  await writeFile(url, text);
-  console.log(`gen-kernels: wrote ${path}`);
-}
-if (stale) process.exit(1);
+await writeGenerated(root, outputs, { check, tool: 'gen-kernels' });
