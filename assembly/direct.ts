@@ -11,7 +11,7 @@
 // output pixels again read consecutive values, and the phase is folded into the tap's offset.
 //
 // Weights are the GEMM path's packed A panels ([tile][c][taps][rows], gemm.ts pack_a), so a plan can take
-// either path per input shape without repacking (gemm-conv-plan.ts strategyFor has the measurements).
+// either path per input shape without repacking (tile-policy.ts gemmStrategy; the measurements are in docs/PERFORMANCE.md).
 import { copyFloats } from './simd';
 import { gemm_packed_a } from './gemm';
 import { direct_tile_4x4x2, direct_tile_4x8, direct_tile_6x4, direct_tile_6x4x2, direct_tile_6x8 } from './gen/tiles';
@@ -69,7 +69,7 @@ export function direct_tap_offsets(
 // gather_tile's panel. With threads, `src` (else 0) is the unpadded image,
 // which the threads first copy into x together (padTogether). With bandStride > 0, y holds only the output rows
 // of one band, from row0 on, of each channel (channel co's at y + co * bandStride floats) and the units lie in
-// those rows: the plan runs a large output band by band into a buffer that stays in cache (gemm-conv-plan.ts
+// those rows: the plan runs a large output band by band into a buffer that stays in cache (tile-policy.ts
 // BAND_BYTES; output-bands.ts says why the stride may be a float longer than the band's rows).
 // @driver
 export function convDirectCf(
@@ -189,7 +189,7 @@ function directUnits(
 // reduction length K): 2 tiles 0.90-0.93x; 3 tiles 0.98x (K 2304, 576), 0.91x (K 288); 4 tiles 1.02x (K 256,
 // 576), 0.94-0.96x (K 288, 144); 5 tiles 0.96-0.98x (K 288, 144); 8 tiles 1.08x (K 288), 1.01x (K 144);
 // 11 tiles 1.07-1.10x (K 576, 96, 147), 0.98-1.00x (K 72, 27). Counted in panel rows (six 6-row tiles), so
-// that 4-row panels (the SIMD128 build's, gemm-conv-plan.ts rowsPerTile) gather from nine.
+// that 4-row panels (the SIMD128 build's, tile-policy.ts rowsPerTile) gather from nine.
 const GATHER_MIN_ROWS = 36;
 
 // Copies one 8-pixel tile's receptive field, the 32 bytes of each of `steps` (channel, tap) reduction steps,

@@ -4,8 +4,8 @@
 // cover the FMA latency (4 cycles x 2 ports needs 8 in flight) with slack; the 4x8 tile's 8 chains had none,
 // and measured in one run on L1-resident panels (relaxed build) 6x8 ran 31.5 GFLOP/s against 4x8's 25.6
 // (ceiling 36.6). The SIMD128 build (mul + add, the add alone on the chain) runs most layers on the 4x8 tile:
-// there the 6x8 tile's 24 arithmetic ops and 8 loads per step are more than the core issues (gemm-conv-plan.ts
-// rowsPerTile has the measurements).
+// there the 6x8 tile's 24 arithmetic ops and 8 loads per step are more than the core issues (tile-policy.ts
+// rowsPerTile; the measurements are in docs/PERFORMANCE.md).
 // The K loop is a small runtime loop rather than an unrolled body, which V8 keeps in registers, bounded by the A
 // pointer rather than a counter: one instruction less per step of about 33, which shows when the core is shared
 // (a busy neighbour on the host core halves the instructions this thread issues). Paired, one thread, in such a

@@ -19,7 +19,7 @@
 // offset into it; the kernels below walk the taps and channels as the reduction (K = taps * Cin/g), reading the
 // padded input in place:
 // - channels-first: C = A[Cout/g x K] * B[K x pixels]; A are weights packed per phase [tap][ci][rows] (6 output
-//   channels per panel, or 4: gemm-conv-plan.ts rowsPerTile), B rows are input rows shifted by each tap's
+//   channels per panel, or 4: tile-policy.ts rowsPerTile), B rows are input rows shifted by each tap's
 //   offset; a tile is 8 consecutive phase pixels of one output row, stored with the phase's output stride
 //   (contiguous when the stride is 1). With more than one 4-channel panel, or 6-channel ones, a block of
 //   tiles' B is first gathered into a contiguous [K][8] panel (a copy of K x 8 values per tile, reused by every

@@ -216,7 +216,7 @@ describe('convTranspose wasm kernels: tiles, blocks and plan reuse', () => {
   });
 
   it('panel heights by build: from 36 channels per group the SIMD128 build packs 4-row panels (every last-panel remainder)', () => {
-    // gemm-conv-plan.ts rowsPerTile: 36-39 channels end 4-row panels in 4, 1, 2, 3 rows and 6-row ones in 6, 1, 2, 3.
+    // tile-policy.ts rowsPerTile: 36-39 channels end 4-row panels in 4, 1, 2, 3 rows and 6-row ones in 6, 1, 2, 3.
     let seed = 71;
     for (const ctx of builds())
       for (const coutG of [31, 36, 37, 38, 39]) {

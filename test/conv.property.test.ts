@@ -445,7 +445,7 @@ describe.each(BACKENDS)('$name', (backend) => {
 
   it('large reductions: several im2col panel blocks per image, both layouts', () => {
     // K = Cin/groups * taps large enough that the 256 KiB panel holds fewer pixels than the output has. Channels-
-    // first, only a width stride with a non-zero padding mode takes im2col (gemm-conv-plan.ts strategyFor); the
+    // first, only a width stride with a non-zero padding mode takes im2col (tile-policy.ts gemmStrategy); the
     // other cases check the direct path's large reductions.
     const arb = fc.record({
       cin: fc.integer({ min: 48, max: 96 }),

@@ -264,7 +264,7 @@ describe('rowsPerTile', () => {
   });
 });
 
-// Runs whose output image is 2 MiB or more go out band by band (gemm-conv-plan.ts BAND_BYTES): bands of 16, 12
+// Runs whose output image is 2 MiB or more go out band by band (tile-policy.ts BAND_BYTES): bands of 16, 12
 // and 28 rows leave last bands of 3, 7 and 16 rows; 252 columns end rows in two-row tails; batch 2 runs the
 // bands of each image. With two threads, two buffers alternate and the copy of one band overlaps the next band's
 // kernels (output-bands.ts); the threads pad the input together with the first band of each image.
@@ -318,7 +318,7 @@ describe.each([
 });
 
 // A 1x1 stride-1 unpadded convolution's pixels are cut into rows of a multiple of 8 dividing their count
-// (gemm-conv-plan.ts recutRowLength), so no row ends in a short tile: small and gathered (37 channels) cases,
+// (tile-policy.ts recutRowLength), so no row ends in a short tile: small and gathered (37 channels) cases,
 // conv3d, and an output large enough to go out in bands of the re-cut rows, on one and two threads.
 describe.each([
   ['simd128', 1],

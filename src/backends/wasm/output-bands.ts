@@ -1,5 +1,5 @@
 /**
- * The band buffers of a banded run (gemm-conv-plan.ts BAND_BYTES says why bands): the kernels write output
+ * The band buffers of a banded run (tile-policy.ts BAND_BYTES says why bands): the kernels write output
  * rows [r0, r0 + bandRows) of every channel into a buffer, channel after channel, and the host copies them
  * from there into the caller's output. With two buffers the copy of one band overlaps the computing of the
  * next: the calling thread copies band k - 1 out (`flush`, passed to runCalls as its `meanwhile`) while the

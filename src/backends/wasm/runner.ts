@@ -15,7 +15,7 @@ import { OutputBands } from './output-bands.js';
 import type { WasmRuntime } from './runtime.js';
 import { STAGING_SPARE, type Staging, stagingShift } from './staging.js';
 
-/** A large channels-first output that `runJob` sends out band of rows by band (gemm-conv-plan.ts says when). */
+/** A large channels-first output that `runJob` sends out band of rows by band (tile-policy.ts bandRowsFor says when). */
 export interface BandedOutput {
   readonly channels: number;
   /** Output rows per image, their length, and rows per band. */
