@@ -12,6 +12,7 @@ import {
   type ConvShapeParams,
   type ConvTransposeOp,
   SPATIAL_RANK,
+  allIndices,
   resolveConvGeometry,
   resolveConvShape,
   resolveConvTransposeShape,
@@ -46,7 +47,7 @@ function geometry(
   options: ConvOptions | ConvTransposeOptions | undefined,
 ): ConvGeometry<ConvShapeParams> {
   const p = shapeParams(checkOp(op), weightShape, options);
-  if (!Array.isArray(inputShape) || !inputShape.every((d) => Number.isInteger(d) && d >= 0)) {
+  if (!Array.isArray(inputShape) || !allIndices(inputShape, (d) => Number.isInteger(d) && d >= 0)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'inputShape', 'an array of non-negative integers', describe(inputShape));
   }
   try {
@@ -126,7 +127,7 @@ export function convWeightShape(op: AnyConvOp, options: WeightShapeOptions): num
     if (!Number.isInteger(v) || v < 1) throw new SimdconvError('INVALID_ARGUMENT', name, 'a positive integer', describe(v));
   }
   const kernel = typeof kernelSize === 'number' ? new Array<number>(rank).fill(kernelSize) : kernelSize;
-  if (!Array.isArray(kernel) || kernel.length !== rank || !kernel.every((k) => Number.isInteger(k) && k >= 1)) {
+  if (!Array.isArray(kernel) || kernel.length !== rank || !allIndices(kernel, (k) => Number.isInteger(k) && k >= 1)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'options.kernelSize', `a positive integer or an array of ${rank} of them`, describe(kernelSize));
   }
   if (!Number.isInteger(groups) || groups < 1) throw new SimdconvError('INVALID_GROUPS', 'options.groups', 'a positive integer', describe(groups));
@@ -204,7 +205,7 @@ export function receptiveField(layers: readonly ReceptiveFieldLayer[], options?:
     const argument = `layers[${i}].${key}`;
     if (value === undefined) return new Array<number>(r).fill(fallback);
     const values = typeof value === 'number' ? new Array<number>(r).fill(value) : value;
-    if (!Array.isArray(values) || values.length !== r || !values.every((v) => Number.isInteger(v) && v >= min)) {
+    if (!Array.isArray(values) || values.length !== r || !allIndices(values, (v) => Number.isInteger(v) && v >= min)) {
       throw new SimdconvError('INVALID_ARGUMENT', argument, `an integer >= ${min} or an array of ${r} such integers`, describe(value));
     }
     return [...values];

@@ -4,7 +4,7 @@
  * and the disposed state. A backend supplies `prepare` (per new input shape: size workspaces) and `execute`.
  */
 import { SimdconvError } from './errors.js';
-import { type ConvGeometry, type ConvParams, checkOut, checkTensor, resolveConvGeometry, shapeSize } from './shape.js';
+import { type ConvGeometry, type ConvParams, checkOut, readTensor, resolveConvGeometry, shapeSize } from './shape.js';
 
 /** wasm32's limit, applied on every backend so that a shape means the same everywhere. */
 export const MAX_TENSOR_BYTES = 2 ** 32;
@@ -106,6 +106,8 @@ export interface ConvPlan {
 export abstract class ShapeCached<G, Prepared> {
   private cached: { shape: readonly number[]; geometry: G; prepared: Prepared } | null = null;
   private disposed = false;
+  /** True while `execute` runs (resident runs included: wasm-plan.ts). */
+  protected running = false;
 
   /** What an input shape resolves to (throws the shape's SimdconvError). */
   protected abstract resolve(shape: readonly number[]): G;
@@ -125,12 +127,19 @@ export abstract class ShapeCached<G, Prepared> {
 
   run(input: Tensor, out?: Tensor): Tensor {
     this.assertNotDisposed();
-    checkTensor('input', input);
-    const { geometry, prepared } = this.geometryFor(input.shape);
+    // Each argument read once (shape.ts readTensor); a run from inside this run (a callback of `out.data`'s
+    // copy, say) would reuse the workspaces this run is using.
+    const x = readTensor('input', input);
+    const { geometry, prepared } = this.geometryFor(x.shape);
     const last = this.outputOf(geometry);
-    const target = out === undefined ? { data: new Float32Array(shapeSize(last.outputShape)), shape: [...last.outputShape] } : checkOut(out, last, input);
-    this.execute(geometry, prepared, input.data, target.data);
-    return target;
+    const target = out === undefined ? { data: new Float32Array(shapeSize(last.outputShape)), shape: [...last.outputShape] } : checkOut(out, last, x);
+    this.running = true;
+    try {
+      this.execute(geometry, prepared, x.data, target.data);
+    } finally {
+      this.running = false;
+    }
+    return out ?? target;
   }
 
   dispose(): void {
@@ -141,8 +150,10 @@ export abstract class ShapeCached<G, Prepared> {
     this.releaseHeld();
   }
 
+  /** Throws DISPOSED after dispose(), and while the plan runs (a run from inside its own run). */
   protected assertNotDisposed(): void {
     if (this.disposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
+    if (this.running) throw new SimdconvError('INVALID_ARGUMENT', 'plan', 'one run at a time', 'a run inside its own run');
   }
 
   protected get lastGeometry(): G | null {

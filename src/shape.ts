@@ -24,22 +24,41 @@ export const SPATIAL_RANK: Record<AnyConvOp, 1 | 2 | 3> = {
 
 const PADDING_MODES: readonly PaddingMode[] = ['zeros', 'reflect', 'replicate', 'circular'];
 
+/**
+ * Whether `ok` holds at every index of an array, holes included (a hole is `undefined`): Array#every skips
+ * holes, so `[, 2]` would pass as a stride.
+ */
+export function allIndices<T>(values: readonly T[], ok: (v: T, i: number) => boolean): boolean {
+  for (let i = 0; i < values.length; i++) if (!ok(values[i]!, i)) return false;
+  return true;
+}
+
 /** Validates `{data: Float32Array, shape}`: integer dims, data length equal to the product. */
 export function checkTensor(argument: string, t: unknown): asserts t is Tensor {
+  readTensor(argument, t);
+}
+
+/**
+ * The tensor `t` as it is now, read once and validated: its data and a copy of its shape. The library uses this
+ * snapshot, not `t`, so a getter or a later change cannot make it use other values than it checked.
+ */
+export function readTensor(argument: string, t: unknown): Tensor {
   if (typeof t !== 'object' || t === null) {
     throw new SimdconvError('INVALID_TENSOR', argument, 'a tensor {data: Float32Array, shape: number[]}', describe(t));
   }
-  const { data, shape } = t as { data?: unknown; shape?: unknown };
+  const { data, shape: given } = t as { data?: unknown; shape?: unknown };
   if (!(data instanceof Float32Array)) {
     throw new SimdconvError('INVALID_TENSOR', `${argument}.data`, 'a Float32Array', describe(data));
   }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new SimdconvError('INVALID_TENSOR', `${argument}.shape`, 'an array of non-negative integers', describe(shape));
+  const shape = Array.isArray(given) ? Array.from(given as unknown[]) : null;
+  if (!shape || !allIndices(shape, (d) => Number.isInteger(d) && (d as number) >= 0)) {
+    throw new SimdconvError('INVALID_TENSOR', `${argument}.shape`, 'an array of non-negative integers', describe(given));
   }
-  const size = shapeSize(shape);
+  const size = shapeSize(shape as number[]);
   if (size !== data.length) {
     throw new SimdconvError('INVALID_TENSOR', `${argument}.data`, `length ${size} (product of shape [${shape.join(', ')}])`, `length ${data.length}`);
   }
+  return { data, shape: shape as number[] };
 }
 
 /** A per-axis list of 1 to 3 spatial values as 3-D (D, H, W), `fill` in front: one loop nest serves every rank. */
@@ -59,7 +78,7 @@ function expandArg(argument: string, value: SpatialArg | undefined, rank: number
   if (value === undefined) return new Array<number>(rank).fill(fallback);
   const values = typeof value === 'number' ? new Array<number>(rank).fill(value) : value;
   const what = `an integer >= ${min} or an array of ${rank} such integers`;
-  if (!Array.isArray(values) || values.length !== rank || !values.every((v) => Number.isInteger(v) && v >= min)) {
+  if (!Array.isArray(values) || values.length !== rank || !allIndices(values, (v) => Number.isInteger(v) && v >= min)) {
     throw new SimdconvError('INVALID_ARGUMENT', argument, what, describe(value));
   }
   return [...values];
@@ -181,7 +200,7 @@ export interface ConvParams extends ConvShapeParams {
 
 /** A weight shape given without data (introspection): non-negative integers. */
 function checkShapeArg(argument: string, shape: unknown): asserts shape is readonly number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+  if (!Array.isArray(shape) || !allIndices(shape, (d) => Number.isInteger(d) && d >= 0)) {
     throw new SimdconvError('INVALID_ARGUMENT', argument, 'an array of non-negative integers', describe(shape));
   }
 }
@@ -342,7 +361,7 @@ function convTransposeShapeParams(
   });
   let outputSize: number[] | null = null;
   if (o.outputSize !== undefined) {
-    if (!Array.isArray(o.outputSize) || o.outputSize.length !== rank || !o.outputSize.every((v) => Number.isInteger(v) && v >= 1)) {
+    if (!Array.isArray(o.outputSize) || o.outputSize.length !== rank || !allIndices(o.outputSize, (v) => Number.isInteger(v) && v >= 1)) {
       throw new SimdconvError('INVALID_ARGUMENT', 'options.outputSize', `an array of ${rank} positive integers (spatial sizes)`, describe(o.outputSize));
     }
     outputSize = [...o.outputSize];
@@ -496,28 +515,23 @@ export function checkOut(out: unknown, g: ConvGeometry<ConvShapeParams>, input: 
   if (typeof out !== 'object' || out === null) {
     throw new SimdconvError('INVALID_TENSOR', 'options.out', 'a tensor {data: Float32Array, shape: number[]}', describe(out));
   }
-  if (!((out as { data?: unknown }).data instanceof Float32Array)) {
-    throw new SimdconvError('INVALID_TENSOR', 'options.out.data', 'a Float32Array', describe((out as { data?: unknown }).data));
-  }
-  const { data, shape } = out as { data: Float32Array; shape: unknown };
+  // Each property read once (readTensor says why); the shape checked element by element against the output's.
+  const { data, shape } = out as { data?: unknown; shape?: unknown };
+  if (!(data instanceof Float32Array)) throw new SimdconvError('INVALID_TENSOR', 'options.out.data', 'a Float32Array', describe(data));
   const expected = g.outputShape;
-  if (!Array.isArray(shape) || shape.length !== expected.length || shape.some((d, k) => d !== expected[k])) {
+  if (!Array.isArray(shape) || shape.length !== expected.length || !allIndices(expected, (d, k) => d === shape[k])) {
     throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${expected.join(', ')}]`, describe(shape));
   }
   const size = shapeSize(expected);
   if (data.length !== size) {
     throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.data', `length ${size} (the output shape [${expected.join(', ')}])`, `length ${data.length}`);
   }
-  if (data.buffer === input.data.buffer) {
-    const a0 = data.byteOffset;
-    const a1 = a0 + data.byteLength;
-    const b0 = input.data.byteOffset;
-    const b1 = b0 + input.data.byteLength;
-    if (a0 < b1 && b0 < a1) {
-      throw new SimdconvError('OUTPUT_MISMATCH', 'options.out', 'a buffer that does not overlap the input', 'a view overlapping input.data');
-    }
+  const a = data.byteOffset;
+  const b = input.data.byteOffset;
+  if (data.buffer === input.data.buffer && a < b + input.data.byteLength && b < a + data.byteLength) {
+    throw new SimdconvError('OUTPUT_MISMATCH', 'options.out', 'a buffer that does not overlap the input', 'a view overlapping input.data');
   }
-  return out as Tensor;
+  return { data, shape: [...expected] };
 }
 
 /** Maps an output index on one axis to the input index it reads for a non-zeros padding mode (-1: zero). */

@@ -10,7 +10,7 @@ import { wasmConvPlan } from '../backends/wasm/select.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError, describe } from '../errors.js';
 import type { ConvPlan } from '../plan.js';
-import { checkTensor, resolveConvGeometry, resolveConvParams, shapeSize } from '../shape.js';
+import { allIndices, checkTensor, resolveConvGeometry, resolveConvParams, shapeSize } from '../shape.js';
 import type { ConvOptions, Layout, Tensor } from '../types.js';
 import { type CompositePlan, type CompositePlanInfo, checkOptionKeys, checkPlanOptions, runComposite } from './composite.js';
 
@@ -62,7 +62,7 @@ function overlaps(a: Float32Array, b: Float32Array): boolean {
 
 function checkShuffleOut(out: unknown, shape: readonly number[], input: Tensor): Tensor {
   checkTensor('options.out', out);
-  if (out.shape.length !== shape.length || out.shape.some((d, i) => d !== shape[i])) {
+  if (out.shape.length !== shape.length || !allIndices(out.shape, (d, i) => d === shape[i])) {
     throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${shape.join(', ')}]`, `[${out.shape.join(', ')}]`);
   }
   if (overlaps(out.data, input.data))

@@ -42,14 +42,14 @@ export class WasmHeap {
     const arena = align(base);
     for (let i = ARENA_SLOTS - 1; i >= 0; i--) this.freeSlots.push(arena + i * SLOT_BYTES);
     this.arena = new Set(this.freeSlots);
+    // The memory starts with 16 pages (runtime.ts): the module's data and the arena fit in the first.
     this.top = align(arena + ARENA_SLOTS * SLOT_BYTES);
-    if (this.top > memory.buffer.byteLength) memory.grow(Math.ceil((this.top - memory.buffer.byteLength) / PAGE));
     this.remakeViews();
   }
 
   /** A slot of SLOT_BYTES for an argument struct: from the arena, or a heap block when it is full. */
-  allocSlot(argument = 'workspace'): number {
-    return this.freeSlots.pop() ?? this.alloc(SLOT_BYTES, argument);
+  allocSlot(): number {
+    return this.freeSlots.pop() ?? this.alloc(SLOT_BYTES, 'workspace');
   }
 
   private remakeViews(): void {

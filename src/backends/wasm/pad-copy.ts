@@ -5,7 +5,7 @@
 import { padsByCopy } from '../../lowering.js';
 import type { ConvGeometry } from '../../shape.js';
 import { to3d } from '../../shape.js';
-import type { KernelExports, PadImageFields } from './gen/kernels.js';
+import type { KernelExports } from './gen/kernels.js';
 import { setArgs } from './kernel-args.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -16,29 +16,18 @@ export function needsPadCopy(g: ConvGeometry): boolean {
   return padsByCopy(g.params);
 }
 
-/** pad_image's fields but the two pointers, per geometry: a run looks them up instead of building them. */
-const fieldsOf = new WeakMap<ConvGeometry, Omit<PadImageFields, 'x' | 'y'>>();
-
-function padFields(g: ConvGeometry): Omit<PadImageFields, 'x' | 'y'> {
-  const known = fieldsOf.get(g);
-  if (known) return known;
+/**
+ * Pads the image at byte offset `src` into `dst`, per the geometry's padding mode and layout. Once per image, on
+ * a copy of the whole image: the struct's fields are rewritten each time.
+ */
+export function padImage(rt: WasmRuntime, g: ConvGeometry, src: number, dst: number): void {
   const p = g.params;
   const [D, H, W] = to3d(g.inSize, 1);
   const [PD0, PH0, PW0] = to3d(p.padBefore, 0);
   const [PD1, PH1, PW1] = to3d(p.padAfter, 0);
   const [outer, inner] = p.layout === 'channels-last' ? [1, p.inChannels] : [p.inChannels, 1];
-  const fields = { outer, inner, D, H, W, PD0, PD1, PH0, PH1, PW0, PW1, mode: MODE_CODE[p.paddingMode] };
-  fieldsOf.set(g, fields);
-  return fields;
-}
-
-/** Pads the image at byte offset `src` into `dst`, per the geometry's padding mode and layout. */
-export function padImage(rt: WasmRuntime, g: ConvGeometry, src: number, dst: number): void {
-  const args = rt.padArgs;
-  setArgs(args, padFields(g));
-  args.x = src;
-  args.y = dst;
-  rt.kernels.pad_image(args.ptr);
+  setArgs(rt.padArgs, { x: src, y: dst, outer, inner, D, H, W, PD0, PD1, PH0, PH1, PW0, PW1, mode: MODE_CODE[p.paddingMode] });
+  rt.kernels.pad_image(rt.padArgs.ptr);
 }
 
 /** copy_into_padded's and copy_cl_into_padded_cf's geometry after their two pointers (assembly/direct.ts, layout.ts). */

@@ -187,5 +187,4 @@ function runChunked(rt: WasmRuntime, job: RunJob, c: ChannelChunks, chunk: numbe
 export function releaseJob(job: RunJob): void {
   job.staging.release();
   bandBuffers.get(job)?.release();
-  bandBuffers.delete(job);
 }

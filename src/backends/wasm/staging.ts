@@ -29,7 +29,7 @@ export function stagingShift(memory: WebAssembly.Memory, floatIndex: number): 0 
 export class Staging {
   private x = 0;
   private y = 0;
-  private chunks: number[] = [];
+  private readonly chunks: number[] = [];
 
   constructor(
     private readonly heap: WasmHeap,
@@ -54,9 +54,8 @@ export class Staging {
     return this.chunks;
   }
 
+  /** Frees the buffers; the staging is not used again. */
   release(): void {
     for (const ptr of [this.x, this.y, ...this.chunks]) if (ptr) this.heap.release(ptr);
-    this.x = this.y = 0;
-    this.chunks = [];
   }
 }

@@ -131,9 +131,6 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
       const call = calls[i]!;
       const f = index.get(call?.driver);
       if (f === undefined) throw new SimdconvError('INVALID_ARGUMENT', `calls[${i}].driver`, 'the name of an exported kernel function', describe(call?.driver));
-      if (!Number.isInteger(call.ptr) || call.ptr < 0 || call.ptr > 0xffffffff) {
-        throw new SimdconvError('INVALID_ARGUMENT', `calls[${i}].ptr`, 'a byte offset in wasm memory', describe(call.ptr));
-      }
       fns[i] = f;
     }
     if (Atomics.load(ctrl, REMAINING) !== 0) throw new SimdconvError('INVALID_ARGUMENT', 'pool', 'an idle pool', 'a run() while another is in flight');

@@ -83,7 +83,12 @@ export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<P
   runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {
     this.assertNotDisposed();
     const { geometry, prepared } = this.geometryFor(inputShape);
-    prepared.job.images(src, dst);
+    this.running = true;
+    try {
+      prepared.job.images(src, dst);
+    } finally {
+      this.running = false;
+    }
     return geometry;
   }
 }

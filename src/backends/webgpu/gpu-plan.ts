@@ -124,7 +124,7 @@ export class GpuKernelPlan {
     } catch (e) {
       return this.onFailure(e);
     }
-    return target;
+    return out ?? target;
   }
 
   /** Runs into a new GPU buffer, returned as a GpuTensor (no readback). */
