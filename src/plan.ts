@@ -4,7 +4,7 @@
  * and the disposed state. A backend supplies `prepare` (per new input shape: size workspaces) and `execute`.
  */
 import { SimdconvError } from './errors.js';
-import { type ConvGeometry, type ConvParams, checkOut, readTensor, resolveConvGeometry, shapeSize } from './shape.js';
+import { type ConvGeometry, type ConvParams, checkOut, checkTensor, resolveConvGeometry, shapeSize } from './shape.js';
 
 /** wasm32's limit, applied on every backend so that a shape means the same everywhere. */
 export const MAX_TENSOR_BYTES = 2 ** 32;
@@ -127,15 +127,13 @@ export abstract class ShapeCached<G, Prepared> {
 
   run(input: Tensor, out?: Tensor): Tensor {
     this.assertNotDisposed();
-    // Each argument read once (shape.ts readTensor); a run from inside this run (a callback of `out.data`'s
-    // copy, say) would reuse the workspaces this run is using.
-    const x = readTensor('input', input);
-    const { geometry, prepared } = this.geometryFor(x.shape);
+    checkTensor('input', input);
+    const { geometry, prepared } = this.geometryFor(input.shape);
     const last = this.outputOf(geometry);
-    const target = out === undefined ? { data: new Float32Array(shapeSize(last.outputShape)), shape: [...last.outputShape] } : checkOut(out, last, x);
+    const target = out === undefined ? { data: new Float32Array(shapeSize(last.outputShape)), shape: [...last.outputShape] } : checkOut(out, last, input);
     this.running = true;
     try {
-      this.execute(geometry, prepared, x.data, target.data);
+      this.execute(geometry, prepared, input.data, target.data);
     } finally {
       this.running = false;
     }

@@ -33,32 +33,22 @@ export function allIndices<T>(values: readonly T[], ok: (v: T, i: number) => boo
   return true;
 }
 
-/** Validates `{data: Float32Array, shape}`: integer dims, data length equal to the product. */
+/** Validates `{data: Float32Array, shape}`: integer dims (every index: no holes), data length equal to the product. */
 export function checkTensor(argument: string, t: unknown): asserts t is Tensor {
-  readTensor(argument, t);
-}
-
-/**
- * The tensor `t` as it is now, read once and validated: its data and a copy of its shape. The library uses this
- * snapshot, not `t`, so a getter or a later change cannot make it use other values than it checked.
- */
-export function readTensor(argument: string, t: unknown): Tensor {
   if (typeof t !== 'object' || t === null) {
     throw new SimdconvError('INVALID_TENSOR', argument, 'a tensor {data: Float32Array, shape: number[]}', describe(t));
   }
-  const { data, shape: given } = t as { data?: unknown; shape?: unknown };
+  const { data, shape } = t as { data?: unknown; shape?: unknown };
   if (!(data instanceof Float32Array)) {
     throw new SimdconvError('INVALID_TENSOR', `${argument}.data`, 'a Float32Array', describe(data));
   }
-  const shape = Array.isArray(given) ? Array.from(given as unknown[]) : null;
-  if (!shape || !allIndices(shape, (d) => Number.isInteger(d) && (d as number) >= 0)) {
-    throw new SimdconvError('INVALID_TENSOR', `${argument}.shape`, 'an array of non-negative integers', describe(given));
+  if (!Array.isArray(shape) || !allIndices(shape, (d) => Number.isInteger(d) && d >= 0)) {
+    throw new SimdconvError('INVALID_TENSOR', `${argument}.shape`, 'an array of non-negative integers', describe(shape));
   }
-  const size = shapeSize(shape as number[]);
+  const size = shapeSize(shape);
   if (size !== data.length) {
     throw new SimdconvError('INVALID_TENSOR', `${argument}.data`, `length ${size} (product of shape [${shape.join(', ')}])`, `length ${data.length}`);
   }
-  return { data, shape: shape as number[] };
 }
 
 /** A per-axis list of 1 to 3 spatial values as 3-D (D, H, W), `fill` in front: one loop nest serves every rank. */
@@ -515,7 +505,7 @@ export function checkOut(out: unknown, g: ConvGeometry<ConvShapeParams>, input: 
   if (typeof out !== 'object' || out === null) {
     throw new SimdconvError('INVALID_TENSOR', 'options.out', 'a tensor {data: Float32Array, shape: number[]}', describe(out));
   }
-  // Each property read once (readTensor says why); the shape checked element by element against the output's.
+  // Each property read once; the shape checked element by element (holes included) against the output's.
   const { data, shape } = out as { data?: unknown; shape?: unknown };
   if (!(data instanceof Float32Array)) throw new SimdconvError('INVALID_TENSOR', 'options.out.data', 'a Float32Array', describe(data));
   const expected = g.outputShape;
