@@ -124,3 +124,25 @@ describe('a resident input whose view the first run detaches (memory grown by pr
     ctx.dispose();
   });
 });
+
+describe('a js-backend plan keeps its own copy of the weights (#30.9)', () => {
+  it('changing or detaching the weight and bias arrays after the plan is made changes nothing', async () => {
+    const ctx = await sc.createContext({ backend: 'js' });
+    const next = rng(34);
+    const x = randomTensor([1, 3, 7, 6], next);
+    const w = randomTensor([4, 3, 3, 3], next);
+    const b = randomTensor([4], next);
+    const expected = referenceConv('conv2d', x, w, b, { padding: 1 });
+    const bound = referenceConv('conv2d', absTensor(x), absTensor(w), absTensor(b), { padding: 1 }).data;
+    const mine = { w: w.data.slice(), b: b.data.slice() };
+    const changing = sc.createConv2d({ data: mine.w, shape: w.shape }, { data: mine.b, shape: b.shape }, { padding: 1 }, ctx);
+    mine.w.fill(0);
+    mine.b.fill(0);
+    expectConvClose(changing.run(x), expected, bound, 27);
+    structuredClone(mine.w.buffer, { transfer: [mine.w.buffer] });
+    structuredClone(mine.b.buffer, { transfer: [mine.b.buffer] });
+    expect(mine.w.length).toBe(0);
+    expectConvClose(changing.run(x), expected, bound, 27);
+    changing.dispose();
+  });
+});

@@ -12,7 +12,9 @@ export class JsConvPlan extends PlanBase<null> {
   readonly info: PlanInfo;
 
   constructor(params: ConvParams) {
-    super(params);
+    // The weights and bias copied now, as the other backends pack theirs: a later change to the caller's arrays
+    // (or their detachment) does not reach the plan.
+    super({ ...params, weight: { data: params.weight.data.slice(), shape: [...params.weight.shape] }, bias: params.bias?.slice() ?? null });
     const kernel: KernelInfo = { path: 'reference', name: params.transposed ? 'reference-transposed-f64' : 'reference-direct-f64', flags: {} };
     this.info = { backend: 'js', ...kernel, kernel: describeKernel(kernel), weightBytes: 0, workspaceBytes: 0 };
   }
