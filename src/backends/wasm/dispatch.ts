@@ -9,12 +9,6 @@ import type { WasmRuntime } from './runtime.js';
 /** One driver call: its argument struct in wasm memory (kernel-args.ts). */
 export type KernelCall = KernelArgs;
 
-/** What plans need from a thread pool (src/backends/wasm/thread-pool.ts). */
-export interface KernelPool {
-  readonly size: number;
-  run(calls: readonly KernelCall[], failWord?: number, meanwhile?: () => void): void;
-}
-
 
 export function threadsFor(rt: WasmRuntime, macs: number): number {
   const size = rt.pool?.size ?? 1;

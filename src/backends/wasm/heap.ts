@@ -5,7 +5,7 @@
  * read a little past a buffer's end without leaving the memory.
  * Kernel argument structs (kernel-args.ts) take slots of an arena below the heap instead (`allocSlot`): small
  * blocks interleaved with the buffers would move the buffers' relative placement, and with it how their
- * addresses alias in the cache (a relaxed depthwise run measured 0.97x for it).
+ * addresses alias in the cache (docs/PERFORMANCE.md, 2026-12-06, has the A/B).
  */
 import { SimdconvError } from '../../errors.js';
 
