@@ -32,6 +32,7 @@ const head = { '.': { types: './dist/index.d.ts', node: './dist/node/index.js', 
 const tail = {
   './winograd': { types: './dist/winograd.d.ts', default: './dist/winograd.js' },
   './js-backend': { types: './dist/js-backend.d.ts', default: './dist/js-backend.js' },
+  './threads': { types: './dist/threads.d.ts', default: './dist/threads.js' },
   './introspect': { types: './dist/introspect.d.ts', default: './dist/introspect.js' },
   './reference': { types: './dist/reference.d.ts', default: './dist/reference.js' },
   './webgpu': { types: './dist/webgpu.d.ts', node: './dist/node/webgpu.js', default: './dist/webgpu.js' },

@@ -5,13 +5,12 @@
  */
 import { SimdconvError, describe } from './errors.js';
 import { WASM_ARTIFACTS, detectFeatures, isWasmSource, relaxedFlagHint, type WasmArtifact, type WasmBuild, type WasmSource } from './backends/wasm/module.js';
-import { createWasmRuntime, type WasmRuntime } from './backends/wasm/runtime.js';
+import { createWasmRuntime, threadsFor, type WasmRuntime } from './backends/wasm/runtime.js';
 import type { WasmPlanMaker } from './backends/wasm/select.js';
 import { platform } from './platform/platform.js';
-import { autoThreadCount } from './backends/wasm/thread-support.js';
 import type { ChainStage, ConvChain } from './chain.js';
 import type { ConvPlan } from './plan.js';
-import { residentTensor } from './backends/wasm/resident-tensor.js';
+import { ownWeights, residentTensor } from './backends/wasm/resident-tensor.js';
 import type { ResidentTensor } from './types.js';
 import { type ConvParams } from './shape.js';
 
@@ -163,7 +162,7 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
       throw new SimdconvError('BACKEND_UNAVAILABLE', 'options.build', `an engine with relaxed SIMD${relaxedFlagHint()}`, 'no relaxed SIMD support');
     build = 'relaxed';
   } else build = f.relaxed ? 'relaxed' : 'simd128';
-  const threads = requestedThreads === 'auto' ? await autoThreadCount() : requestedThreads;
+  const threads = requestedThreads === 'auto' ? await threadsFor('auto').autoThreadCount() : requestedThreads;
   const rt: WasmRuntime = await createWasmRuntime(build, { threads, source: options.wasm?.[build], sharedSource: options.wasm?.[`${build}-mt`], baseUrl });
   return {
     backend: 'wasm',
@@ -171,8 +170,12 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
     features,
     threads: rt.pool?.size ?? 1,
     dispose: () => rt.pool?.terminate(),
-    createPlan: (p, wasm) => wasm(rt, p),
-    createChain: (s, makers) => makers.wasm(rt, s),
+    createPlan: (p, wasm) => wasm(rt, ownWeights(p)),
+    createChain: (s, makers) =>
+      makers.wasm(
+        rt,
+        s.map((stage) => ({ ...stage, params: ownWeights(stage.params) })),
+      ),
     memoryStats: () => rt.heap.stats,
     tensor: (shape, values) => residentTensor(rt, shape, values),
   };

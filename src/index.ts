@@ -1,7 +1,8 @@
-// The add-ons come with the main entry (single-op bundles add them with `import 'simdconv/winograd'` and
-// `import 'simdconv/js-backend'`).
+// The add-ons come with the main entry (single-op bundles add them with `import 'simdconv/winograd'`,
+// `import 'simdconv/js-backend'` and `import 'simdconv/threads'`).
 import './winograd.js';
 import './js-backend.js';
+import './threads.js';
 export { init, createContext, getContext, type InitOptions, type BackendInfo, type Context } from './context.js';
 export { SimdconvError, type ErrorCode } from './errors.js';
 export type { Tensor, ResidentTensor, ConvOptions, ConvTransposeOptions, Activation, Algorithm, PaddingMode, Layout, SpatialArg } from './types.js';

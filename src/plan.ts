@@ -3,8 +3,9 @@
  * `PlanBase` holds what every backend shares: input/output validation, the per-input-shape geometry cache,
  * and the disposed state. A backend supplies `prepare` (per new input shape: size workspaces) and `execute`.
  */
+import type { TensorBlock } from './backends/wasm/heap.js';
 import { SimdconvError } from './errors.js';
-import { type ConvGeometry, type ConvParams, checkOut, checkTensor, resolveConvGeometry, shapeSize } from './shape.js';
+import { type ConvGeometry, type ConvParams, checkOut, readTensor, resolveConvGeometry, shapeSize } from './shape.js';
 
 /** wasm32's limit, applied on every backend so that a shape means the same everywhere. */
 export const MAX_TENSOR_BYTES = 2 ** 32;
@@ -104,7 +105,7 @@ export interface ConvPlan {
  * resolves to: one geometry (a plan) or one per stage (a chain).
  */
 export abstract class ShapeCached<G, Prepared> {
-  private cached: { shape: readonly number[]; geometry: G; prepared: Prepared } | null = null;
+  private cached: { shape: readonly number[]; geometry: G; prepared: Prepared | null } | null = null;
   private disposed = false;
   /** True while `execute` runs (resident runs included: wasm-plan.ts). */
   protected running = false;
@@ -120,30 +121,45 @@ export abstract class ShapeCached<G, Prepared> {
   protected abstract execute(g: G, prepared: Prepared, input: Float32Array, out: Float32Array): void;
   /** Frees what is held beyond the per-shape state (packed weights, stage plans). */
   protected abstract releaseHeld(): void;
+  /**
+   * Where a run's tensor is, taken before `prepare` (which may grow wasm memory and so detach views of it), and
+   * the view `execute` gets after it: the array itself here; the wasm backend places its live tensors by offset.
+   */
+  protected place(data: Float32Array, _argument: 'input' | 'options.out'): Placed {
+    return data;
+  }
+  protected viewOf(placed: Placed): Float32Array {
+    return placed as Float32Array;
+  }
 
   outputShape(inputShape: readonly number[]): number[] {
     return [...this.outputOf(this.resolve(inputShape)).outputShape];
   }
 
+  /** Each argument is read once (readTensor, checkOut) and only what was validated is used. */
   run(input: Tensor, out?: Tensor): Tensor {
     this.assertNotDisposed();
-    checkTensor('input', input);
-    const { geometry, prepared } = this.geometryFor(input.shape);
-    const last = this.outputOf(geometry);
-    const target = out === undefined ? { data: new Float32Array(shapeSize(last.outputShape)), shape: [...last.outputShape] } : checkOut(out, last, input);
+    const x = readTensor('input', input);
+    const entry = this.resolved(x.shape);
+    const last = this.outputOf(entry.geometry);
+    const y = out === undefined ? null : checkOut(out, last, x);
+    const src = this.place(x.data, 'input');
+    const dst = y === null ? null : this.place(y.data, 'options.out');
+    const prepared = this.preparedOf(entry);
+    const target = y?.data ?? new Float32Array(shapeSize(last.outputShape));
     this.running = true;
     try {
-      this.execute(geometry, prepared, input.data, target.data);
+      this.execute(entry.geometry, prepared, this.viewOf(src), dst === null ? target : this.viewOf(dst));
     } finally {
       this.running = false;
     }
-    return out ?? target;
+    return out ?? { data: target, shape: [...last.outputShape] };
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.cached) this.releasePrepared(this.cached.prepared);
+    if (this.cached?.prepared) this.releasePrepared(this.cached.prepared);
     this.cached = null;
     this.releaseHeld();
   }
@@ -163,18 +179,29 @@ export abstract class ShapeCached<G, Prepared> {
    * own buffers (the wasm backend's resident runs, src/backends/wasm/resident.ts).
    */
   protected geometryFor(shape: readonly number[]): { geometry: G; prepared: Prepared } {
+    const entry = this.resolved(shape);
+    return { geometry: entry.geometry, prepared: this.preparedOf(entry) };
+  }
+
+  /** The cached entry for this input shape, resolved and checked (a new shape releases the last one's state). */
+  private resolved(shape: readonly number[]): { geometry: G; prepared: Prepared | null } {
     // Compared element by element: the run path allocates nothing for a shape it has seen.
     const last = this.cached?.shape;
     if (last && last.length === shape.length && last.every((d, i) => d === shape[i])) return this.cached!;
     const geometry = this.resolve(shape);
     this.checkResolved(shape, geometry);
-    if (this.cached) this.releasePrepared(this.cached.prepared);
-    this.cached = null;
-    const prepared = this.prepare(geometry);
-    this.cached = { shape: [...shape], geometry, prepared };
+    if (this.cached?.prepared) this.releasePrepared(this.cached.prepared);
+    this.cached = { shape: [...shape], geometry, prepared: null };
     return this.cached;
   }
+
+  private preparedOf(entry: { geometry: G; prepared: Prepared | null }): Prepared {
+    return (entry.prepared ??= this.prepare(entry.geometry));
+  }
 }
+
+/** A tensor's data as `ShapeCached.place` found it: the array, or a live wasm tensor's block (heap.ts). */
+export type Placed = Float32Array | TensorBlock;
 
 /** A plan of one convolution: its geometry per input shape, with wasm32's size limit on every backend. */
 export abstract class PlanBase<Prepared> extends ShapeCached<ConvGeometry, Prepared> implements ConvPlan {

@@ -11,7 +11,7 @@ import {
   resolveConvParams,
   resolveConvTransposeParams,
   sourceIndex,
-  checkTensor,
+  readTensor,
   to3d,
 } from './shape.js';
 import type { ConvOptions, ConvTransposeOptions, Tensor } from './types.js';
@@ -44,7 +44,7 @@ function lowered(g: ConvGeometry) {
 
 export function referenceConv(op: ConvOp, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options?: ConvOptions): Tensor64 {
   const params = resolveConvParams(op, weight, bias, options);
-  checkTensor('input', input);
+  input = readTensor('input', input);
   return convForward(resolveConvGeometry(params, input.shape), input.data);
 }
 
@@ -56,7 +56,7 @@ export function referenceConvTranspose(
   options?: ConvTransposeOptions,
 ): Tensor64 {
   const params = resolveConvTransposeParams(op, weight, bias, options);
-  checkTensor('input', input);
+  input = readTensor('input', input);
   return convTransposeForward(resolveConvGeometry(params, input.shape), input.data);
 }
 

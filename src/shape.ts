@@ -6,6 +6,7 @@
  * - `resolveConvParams` checks the weights, bias and options once (plan creation);
  * - `resolveConvGeometry` combines them with an input shape (per distinct input shape).
  */
+import { wasmViewOf } from './backends/wasm/heap.js';
 import { SimdconvError, describe } from './errors.js';
 import type { Activation, Algorithm, ConvOptions, ConvTransposeOptions, Layout, PaddingMode, SpatialArg, Tensor } from './types.js';
 
@@ -33,22 +34,54 @@ export function allIndices<T>(values: readonly T[], ok: (v: T, i: number) => boo
   return true;
 }
 
-/** Validates `{data: Float32Array, shape}`: integer dims (every index: no holes), data length equal to the product. */
-export function checkTensor(argument: string, t: unknown): asserts t is Tensor {
+// TypedArray's own getters: a subclass may override `buffer`, `byteOffset` or `length` to lie about where its data is.
+const typedArray = Object.getPrototypeOf(Float32Array.prototype) as object;
+const intrinsic = (name: string) => Object.getOwnPropertyDescriptor(typedArray, name)!.get!;
+const bufferOf = intrinsic('buffer');
+const byteOffsetOf = intrinsic('byteOffset');
+const lengthOf = intrinsic('length');
+const OVERRIDABLE = ['buffer', 'byteOffset', 'byteLength', 'length', 'set', 'subarray', 'slice'];
+
+/**
+ * `data` as a plain Float32Array over the same memory, or null when it is not a Float32Array. A Proxy (which
+ * passes `instanceof`) is not one; a subclass becomes a plain view, so that none of its methods or getters runs.
+ */
+function plainFloat32(data: unknown): Float32Array | null {
+  if (!ArrayBuffer.isView(data) || !(data instanceof Float32Array)) return null;
+  if (Object.getPrototypeOf(data) === Float32Array.prototype && !OVERRIDABLE.some((name) => Object.hasOwn(data, name))) return data;
+  return new Float32Array(bufferOf.call(data) as ArrayBufferLike, byteOffsetOf.call(data) as number, lengthOf.call(data) as number);
+}
+
+/** The dims of a shape, each index read once (holes read as undefined), or null when it is not an array. */
+function readShape(shape: unknown): unknown[] | null {
+  if (!Array.isArray(shape)) return null;
+  const n = shape.length;
+  const dims = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) dims[i] = shape[i];
+  return dims;
+}
+
+/**
+ * Validates `{data: Float32Array, shape}` and returns what it validated, each property read once: integer dims
+ * (every index: no holes), data length equal to their product. The run uses the returned tensor only.
+ */
+export function readTensor(argument: string, t: unknown): Tensor {
   if (typeof t !== 'object' || t === null) {
     throw new SimdconvError('INVALID_TENSOR', argument, 'a tensor {data: Float32Array, shape: number[]}', describe(t));
   }
-  const { data, shape } = t as { data?: unknown; shape?: unknown };
-  if (!(data instanceof Float32Array)) {
-    throw new SimdconvError('INVALID_TENSOR', `${argument}.data`, 'a Float32Array', describe(data));
+  const { data: rawData, shape: rawShape } = t as { data?: unknown; shape?: unknown };
+  const data = plainFloat32(rawData);
+  if (data === null) throw new SimdconvError('INVALID_TENSOR', `${argument}.data`, 'a Float32Array', describe(rawData));
+  const shape = readShape(rawShape);
+  if (shape === null || !allIndices(shape, (d) => Number.isInteger(d) && (d as number) >= 0)) {
+    throw new SimdconvError('INVALID_TENSOR', `${argument}.shape`, 'an array of non-negative integers', describe(rawShape));
   }
-  if (!Array.isArray(shape) || !allIndices(shape, (d) => Number.isInteger(d) && d >= 0)) {
-    throw new SimdconvError('INVALID_TENSOR', `${argument}.shape`, 'an array of non-negative integers', describe(shape));
-  }
-  const size = shapeSize(shape);
+  const dims = shape as number[];
+  const size = shapeSize(dims);
   if (size !== data.length) {
-    throw new SimdconvError('INVALID_TENSOR', `${argument}.data`, `length ${size} (product of shape [${shape.join(', ')}])`, `length ${data.length}`);
+    throw new SimdconvError('INVALID_TENSOR', `${argument}.data`, `length ${size} (product of shape [${dims.join(', ')}])`, `length ${data.length}`);
   }
+  return { data, shape: dims };
 }
 
 /** A per-axis list of 1 to 3 spatial values as 3-D (D, H, W), `fill` in front: one loop nest serves every rank. */
@@ -146,7 +179,7 @@ function checkOptionsObject(options: unknown, known: ReadonlySet<string>): void 
 
 function checkBias(bias: Tensor | null | undefined, outChannels: number): Float32Array | null {
   if (bias === undefined || bias === null) return null;
-  checkTensor('bias', bias);
+  bias = readTensor('bias', bias);
   if (bias.shape.length !== 1 || bias.shape[0] !== outChannels) {
     throw new SimdconvError('CHANNEL_MISMATCH', 'bias.shape', `[${outChannels}] (one value per output channel)`, `[${bias.shape.join(', ')}]`);
   }
@@ -196,7 +229,7 @@ function checkShapeArg(argument: string, shape: unknown): asserts shape is reado
 }
 
 export function resolveConvParams(op: ConvOp, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions | undefined): ConvParams {
-  checkTensor('weight', weight);
+  weight = readTensor('weight', weight);
   const shape = convShapeParams(op, weight.shape, options, 'weight', 'weight.shape');
   return { ...shape, weight, bias: checkBias(bias, shape.outChannels) };
 }
@@ -298,7 +331,7 @@ export function resolveConvTransposeParams(
   bias: Tensor | null | undefined,
   options: ConvTransposeOptions | undefined,
 ): ConvParams {
-  checkTensor('weight', weight);
+  weight = readTensor('weight', weight);
   const shape = convTransposeShapeParams(op, weight.shape, options, 'weight', 'weight.shape');
   return { ...shape, weight, bias: checkBias(bias, shape.outChannels) };
 }
@@ -500,28 +533,50 @@ function checkPaddingMode(p: ConvShapeParams, inSize: readonly number[]): void {
   }
 }
 
-/** Checks a caller-provided output buffer against the geometry. */
+/**
+ * Checks a caller-provided output buffer against the geometry and returns what it checked (each property read
+ * once; `data` a plain view). A view of wasm memory must be a live tensor exactly: writing anywhere else there
+ * would overwrite a plan's buffers or the module's data.
+ */
 export function checkOut(out: unknown, g: ConvGeometry<ConvShapeParams>, input: Tensor): Tensor {
   if (typeof out !== 'object' || out === null) {
     throw new SimdconvError('INVALID_TENSOR', 'options.out', 'a tensor {data: Float32Array, shape: number[]}', describe(out));
   }
-  // Each property read once; the shape checked element by element (holes included) against the output's.
-  const { data, shape } = out as { data?: unknown; shape?: unknown };
-  if (!(data instanceof Float32Array)) throw new SimdconvError('INVALID_TENSOR', 'options.out.data', 'a Float32Array', describe(data));
+  const { data: rawData, shape: rawShape } = out as { data?: unknown; shape?: unknown };
+  const data = plainFloat32(rawData);
+  if (data === null) throw new SimdconvError('INVALID_TENSOR', 'options.out.data', 'a Float32Array', describe(rawData));
   const expected = g.outputShape;
-  if (!Array.isArray(shape) || shape.length !== expected.length || !allIndices(expected, (d, k) => d === shape[k])) {
-    throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${expected.join(', ')}]`, describe(shape));
+  const shape = readShape(rawShape);
+  if (shape === null || shape.length !== expected.length || !allIndices(expected, (d, k) => d === shape[k])) {
+    throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${expected.join(', ')}]`, describe(rawShape));
   }
   const size = shapeSize(expected);
   if (data.length !== size) {
     throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.data', `length ${size} (the output shape [${expected.join(', ')}])`, `length ${data.length}`);
   }
-  const a = data.byteOffset;
-  const b = input.data.byteOffset;
-  if (data.buffer === input.data.buffer && a < b + input.data.byteLength && b < a + data.byteLength) {
+  checkWritable('options.out.data', data);
+  if (overlaps(data, input.data)) {
     throw new SimdconvError('OUTPUT_MISMATCH', 'options.out', 'a buffer that does not overlap the input', 'a view overlapping input.data');
   }
   return { data, shape: [...expected] };
+}
+
+/** Whether two views share bytes. */
+export function overlaps(a: Float32Array, b: Float32Array): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/** Throws unless `data` is outside wasm memory or exactly a live tensor there (heap.ts wasmViewOf). */
+export function checkWritable(argument: string, data: Float32Array): void {
+  const at = wasmViewOf(data);
+  if (at !== null && at.tensor === null) {
+    throw new SimdconvError(
+      'INVALID_TENSOR',
+      argument,
+      "an array outside wasm memory, or a live tensor of a context (exactly its 'data')",
+      `a view of wasm memory at byte ${data.byteOffset}, length ${data.length}, that is not a live tensor (a disposed tensor's, or part of one)`,
+    );
+  }
 }
 
 /** Maps an output index on one axis to the input index it reads for a non-zeros padding mode (-1: zero). */

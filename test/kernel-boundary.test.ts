@@ -7,6 +7,7 @@ import * as gen from '../src/backends/wasm/gen/kernels.js';
 import { KERNEL_ABI, KERNEL_ARITY, type KernelExports } from '../src/backends/wasm/gen/kernels.js';
 import { SLOT_BYTES, WasmHeap } from '../src/backends/wasm/heap.js';
 import { WASM_ARTIFACTS, compileKernels, instantiateKernels } from '../src/backends/wasm/module.js';
+import '../src/threads.js';
 
 const memoryFor = (artifact: string) =>
   artifact.endsWith('-mt')

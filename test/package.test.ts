@@ -10,7 +10,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
   exports: Record<string, string | { types: string; node?: string; default: string }>;
 };
 
-const ADD_ONS = ['./winograd', './js-backend'];
+const ADD_ONS = ['./winograd', './js-backend', './threads'];
 const entries = Object.entries(pkg.exports).filter(([, target]) => typeof target !== 'string') as Array<
   [string, { types: string; node?: string; default: string }]
 >;

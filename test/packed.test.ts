@@ -84,6 +84,35 @@ describe('the packed package', () => {
     expect(out).toMatchObject({ after: 'js', main: 'js' });
   });
 
+  it("threads come with the main entry; single-op bundles add them with import 'simdconv/threads'", async () => {
+    const script = `
+      import { init, conv2d } from 'simdconv/conv2d';
+      const before = await init({ threads: 2 }).catch((e) => e.code + ': ' + e.message);
+      const auto = await init({ threads: 'auto' }).catch((e) => e.argument);
+      await import('simdconv/threads');
+      const after = (await init({ threads: 2 })).threads;
+      const x = { data: new Float32Array([1, 2, 3, 4]), shape: [1, 1, 2, 2] };
+      const y = conv2d(x, { data: new Float32Array([1, 1, 1, 1]), shape: [1, 1, 2, 2] }).data[0];
+      console.log(JSON.stringify({ before, auto, after, y }));
+      process.exit(0);`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: app, encoding: 'utf8' }));
+    expect(out.before).toMatch(/^BACKEND_UNAVAILABLE: options\.threads: expected threads, which this bundle does not hold: import 'simdconv\/threads'/);
+    expect(out).toMatchObject({ auto: 'options.threads', after: 2, y: 10 });
+    // A bundle of the single op emits no -mt build and holds no pool.
+    const dir = mkdtempSync(join(tmpdir(), 'simdconv-mt-'));
+    try {
+      writeFileSync(join(app, 'mt-entry.js'), `import { init, conv2d } from 'simdconv/conv2d'; globalThis.f = [init, conv2d];`);
+      await build({ entryPoints: [join(app, 'mt-entry.js')], bundle: true, format: 'esm', outdir: dir, logLevel: 'silent', absWorkingDir: app });
+      const code = readFileSync(join(dir, 'mt-entry.js'), 'utf8');
+      expect(code).toMatch(/new URL\("[^"]*simdconv-relaxed\.wasm", import\.meta\.url\)/);
+      expect(code).not.toMatch(/new URL\("[^"]*-mt\.wasm", import\.meta\.url\)/);
+      expect(code).not.toContain('Atomics.notify');
+      expect(code).not.toContain('Atomics.wait cannot block');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("Winograd comes with the main entry; single-op bundles add it with import 'simdconv/winograd'", () => {
     const script = `
       import { init, createConv2d } from 'simdconv/conv2d';

@@ -1,5 +1,6 @@
-// Issue #30's findings, one regression test each (each failed before its fix): sparse option arrays (2),
-// re-entering a running plan (5); and a resident input whose view the run's own allocations detach.
+// Issue #30's findings, one regression test each (each failed before its fix): sparse option arrays (2), views
+// of wasm memory that are not live tensors (3), re-entering a running plan (5), arguments read once (6), plans
+// copying their weights (9); and a resident input whose view the run's own allocations detach.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
 import { referenceConv } from '../src/reference.js';
@@ -60,7 +61,7 @@ describe('sparse arrays are rejected, not read as holes (#30.2)', () => {
 });
 
 describe('a running plan rejects a second run from inside the first (#30.5)', () => {
-  /** A Float32Array whose `set` (the copy of a staged output into it) calls `during` first. */
+  /** A Float32Array whose `set` calls `during` first: before #30.6 a staged output's copy-out ran it mid-run. */
   class CallbackArray extends Float32Array {
     during: (() => void) | null = null;
     override set(array: ArrayLike<number>, offset?: number): void {
@@ -77,27 +78,35 @@ describe('a running plan rejects a second run from inside the first (#30.5)', ()
     const x = randomTensor([1, 16, 40, 40], next);
     const w = randomTensor([16, 16, 3, 3], next);
     const plan = sc.createConv2d(w, null, { padding: 1 }, ctx);
+    const expected = referenceConv('conv2d', x, w, null, { padding: 1 });
+    const bound = referenceConv('conv2d', absTensor(x), absTensor(w), null, { padding: 1 }).data;
     const shape = plan.outputShape(x.shape);
+    // No user code runs during a run now: a subclass is written through a plain view of its memory.
     const data = new CallbackArray(shape.reduce((p, v) => p * v, 1));
-    let inner: unknown;
-    data.during = () => {
+    let called = false;
+    data.during = () => (called = true);
+    plan.run(x, { data, shape });
+    expect(called, "the subclass's set ran").toBe(false);
+    expectConvClose({ data, shape }, expected, bound, 16 * 9);
+    // The guard itself, entered from inside the run's kernels' driver.
+    const inner: unknown[] = [];
+    const driver = plan as unknown as { execute: (...args: unknown[]) => void };
+    const execute = driver.execute;
+    driver.execute = function (this: unknown, ...args: unknown[]) {
       try {
         plan.run(x);
       } catch (error) {
-        inner = error;
-        throw error;
+        inner.push(error);
       }
+      execute.apply(this, args);
     };
-    expect(() => plan.run(x, { data, shape })).toThrow(sc.SimdconvError);
-    expect(inner).toBeInstanceOf(sc.SimdconvError);
-    expect((inner as sc.SimdconvError).argument).toBe('plan');
     const y = plan.run(x);
-    expectConvClose(
-      y,
-      referenceConv('conv2d', x, w, null, { padding: 1 }),
-      referenceConv('conv2d', absTensor(x), absTensor(w), null, { padding: 1 }).data,
-      16 * 9,
-    );
+    driver.execute = execute;
+    expect(inner).toHaveLength(1);
+    expect(inner[0]).toBeInstanceOf(sc.SimdconvError);
+    expect((inner[0] as sc.SimdconvError).argument).toBe('plan');
+    expectConvClose(y, expected, bound, 16 * 9);
+    expectConvClose(plan.run(x), expected, bound, 16 * 9);
     plan.dispose();
     ctx.dispose();
   });
@@ -144,5 +153,176 @@ describe('a js-backend plan keeps its own copy of the weights (#30.9)', () => {
     expect(mine.w.length).toBe(0);
     expectConvClose(changing.run(x), expected, bound, 27);
     changing.dispose();
+  });
+});
+
+describe('only live resident tensors are used in place; other views of wasm memory are copied or refused (#30.3)', () => {
+  const next = rng(35);
+  const x = randomTensor([1, 3, 9, 8], next);
+  const w = randomTensor([4, 3, 3, 3], next);
+  const expected = () => referenceConv('conv2d', x, w, null, { padding: 1 });
+  const bound = referenceConv('conv2d', absTensor(x), absTensor(w), null, { padding: 1 }).data;
+  const outShape = [1, 4, 9, 8];
+
+  it.each([1, 2])('an out view at byte 0, a stale view of a disposed tensor and part of a live one are refused (%i thread(s))', async (threads) => {
+    const ctx = await sc.createContext({ threads, build: 'simd128' });
+    const plan = sc.createConv2d(w, null, { padding: 1 }, ctx);
+    const live = ctx.tensor([2 * 4 * 9 * 8]);
+    const memory = live.data.buffer;
+    expectError(() => plan.run(x, { data: new Float32Array(memory, 0, 4 * 9 * 8), shape: outShape }), 'INVALID_TENSOR', 'options.out.data');
+    expectError(() => plan.run(x, { data: live.data.subarray(8, 8 + 4 * 9 * 8), shape: outShape }), 'INVALID_TENSOR', 'options.out.data');
+    const gone = ctx.tensor(outShape);
+    const stale = gone.data;
+    gone.dispose();
+    // Its block is free: a plan made now may pack its weights there.
+    const plan2 = sc.createConv2d(w, null, { padding: 1 }, ctx);
+    expectError(() => plan2.run(x, { data: stale, shape: outShape }), 'INVALID_TENSOR', 'options.out.data');
+    // A shared memory's views from before a growth keep working; a disposed tensor's is still refused.
+    // (An unshared memory's old views are detached: length 0.)
+    const growth = ctx.tensor([8 << 20]);
+    expectError(() => plan2.run(x, { data: stale, shape: outShape }), threads > 1 ? 'INVALID_TENSOR' : 'OUTPUT_MISMATCH', 'options.out.data');
+    expectError(
+      () => sc.channelShuffle(ctx.tensor([1, 4, 2]), 2, { out: { data: new Float32Array(growth.data.buffer, 64, 8), shape: [1, 4, 2] } }),
+      'INVALID_TENSOR',
+      'options.out.data',
+    );
+    // Nothing was overwritten: both plans still compute the right values, in place in a live tensor too.
+    expectConvClose(plan.run(x), expected(), bound, 27);
+    expectConvClose(plan2.run(x), expected(), bound, 27);
+    const out = ctx.tensor(outShape);
+    plan2.run(x, out);
+    expectConvClose(out, expected(), bound, 27);
+    for (const t of [live, growth, out]) t.dispose();
+    plan.dispose();
+    plan2.dispose();
+    ctx.dispose();
+  });
+
+  it('an input view of wasm memory that is not a live tensor is read as it was at the call', async () => {
+    const ctx = await sc.createContext({ build: 'simd128' });
+    const plan = sc.createConv2d(w, null, { padding: 1 }, ctx);
+    plan.run(x);
+    const probe = ctx.tensor([1]);
+    // A view over memory the plan owns (its packed weights and workspaces lie below the probe).
+    const view = new Float32Array(probe.data.buffer, 1024, x.data.length);
+    const seen = { data: view.slice(), shape: x.shape };
+    const big = sc.createConv2d(randomTensor([64, 3, 3, 3], next), null, { padding: 1 }, ctx);
+    const y = big.run({ data: view, shape: x.shape });
+    const w64 = big.params.weight;
+    expectConvClose(
+      y,
+      referenceConv('conv2d', seen, w64, null, { padding: 1 }),
+      referenceConv('conv2d', absTensor(seen), absTensor(w64), null, { padding: 1 }).data,
+      27,
+    );
+    expectConvClose(plan.run(x), expected(), bound, 27);
+    probe.dispose();
+    plan.dispose();
+    big.dispose();
+    ctx.dispose();
+  });
+
+  it('a resident tensor as weight and bias, when making the plan grows the memory', async () => {
+    const ctx = await sc.createContext({ build: 'simd128' });
+    const wBig = randomTensor([256, 64, 3, 3], next);
+    const b = randomTensor([256], next);
+    const weight = ctx.tensor(wBig.shape, wBig.data);
+    const bias = ctx.tensor(b.shape, b.data);
+    const before = ctx.memoryStats().memoryBytes;
+    const plan = sc.createConv2d(weight, bias, { padding: 1 }, ctx);
+    expect(ctx.memoryStats().memoryBytes, 'making the plan grew the memory').toBeGreaterThan(before);
+    const input = randomTensor([1, 64, 5, 5], next);
+    const y = plan.run(input);
+    expectConvClose(
+      y,
+      referenceConv('conv2d', input, wBig, b, { padding: 1 }),
+      referenceConv('conv2d', absTensor(input), absTensor(wBig), absTensor(b), { padding: 1 }).data,
+      64 * 9,
+    );
+    plan.dispose();
+    weight.dispose();
+    bias.dispose();
+    ctx.dispose();
+  });
+});
+
+describe('each argument is read once and what was validated is used (#30.6)', () => {
+  const next = rng(36);
+  const x = randomTensor([1, 3, 9, 8], next);
+  const w = randomTensor([4, 3, 3, 3], next);
+  const options = { padding: 1 };
+  const expected = () => referenceConv('conv2d', x, w, null, options);
+  const bound = referenceConv('conv2d', absTensor(x), absTensor(w), null, options).data;
+
+  /** A tensor whose getters count their reads and give `later` after the first. */
+  function fickle(first: sc.Tensor, later: sc.Tensor): { tensor: sc.Tensor; reads: { data: number; shape: number } } {
+    const reads = { data: 0, shape: 0 };
+    const tensor = {
+      get data() {
+        return reads.data++ === 0 ? first.data : later.data;
+      },
+      get shape() {
+        return reads.shape++ === 0 ? first.shape : later.shape;
+      },
+    };
+    return { tensor, reads };
+  }
+
+  it.each(['wasm', 'js'] as const)('input, weight, bias and out on %s', async (backend) => {
+    const ctx = await sc.createContext({ backend });
+    const big = randomTensor([2, 3, 90, 80], next);
+    const input = fickle(x, big);
+    const weight = fickle(w, randomTensor([8, 3, 5, 5], next));
+    const plan = sc.createConv2d(weight.tensor, null, options, ctx);
+    const y = plan.run(input.tensor);
+    expect(y.shape).toEqual([1, 4, 9, 8]);
+    expectConvClose(y, expected(), bound, 27);
+    expect(input.reads).toEqual({ data: 1, shape: 1 });
+    expect(weight.reads).toEqual({ data: 1, shape: 1 });
+    const out = fickle({ data: new Float32Array(4 * 9 * 8), shape: [1, 4, 9, 8] }, { data: new Float32Array(1), shape: [1] });
+    const again = fickle(x, big);
+    plan.run(again.tensor, out.tensor);
+    expect(out.reads).toEqual({ data: 1, shape: 1 });
+    expect(again.reads).toEqual({ data: 1, shape: 1 });
+    plan.dispose();
+    ctx.dispose();
+  });
+
+  it('a shape array whose elements change after they were read', () => {
+    let reads = 0;
+    const shape = new Proxy([1, 3, 9, 8], {
+      get(target, key, receiver) {
+        if (key === '2') return reads++ === 0 ? 9 : 90;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    const y = sc.conv2d({ data: x.data, shape }, w, null, options);
+    expect(y.shape).toEqual([1, 4, 9, 8]);
+    expectConvClose(y, expected(), bound, 27);
+    expect(reads).toBe(1);
+  });
+
+  it('a Float32Array subclass whose getters lie about its memory is used as the memory it views', () => {
+    class Liar extends Float32Array {
+      override get length(): number {
+        return 27648;
+      }
+      override get byteOffset(): number {
+        return 0;
+      }
+    }
+    const data = new Liar(x.data.length + 5).subarray(5) as Float32Array;
+    const honest = new Float32Array(data.buffer, 20, x.data.length);
+    honest.set(x.data);
+    expectConvClose(sc.conv2d({ data, shape: x.shape }, w, null, options), expected(), bound, 27);
+    const out = new Liar(4 * 9 * 8);
+    sc.conv2d(x, w, null, { ...options, out: { data: out, shape: [1, 4, 9, 8] } });
+    expectConvClose({ data: new Float32Array(out.buffer), shape: [1, 4, 9, 8] }, expected(), bound, 27);
+  });
+
+  it('a Proxy around a Float32Array is refused with a SimdconvError (#30.10)', () => {
+    const data = new Proxy(x.data, {});
+    expectError(() => sc.conv2d({ data, shape: x.shape }, w, null, options), 'INVALID_TENSOR', 'input.data');
+    expectError(() => sc.conv2d(x, { data: new Proxy(w.data, {}), shape: w.shape }, null, options), 'INVALID_TENSOR', 'weight.data');
   });
 });

@@ -10,7 +10,7 @@ import { wasmConvPlan } from '../backends/wasm/select.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError, describe } from '../errors.js';
 import type { ConvPlan } from '../plan.js';
-import { allIndices, checkTensor, resolveConvGeometry, resolveConvParams, shapeSize } from '../shape.js';
+import { allIndices, checkWritable, overlaps, readTensor, resolveConvGeometry, resolveConvParams, shapeSize } from '../shape.js';
 import type { ConvOptions, Layout, Tensor } from '../types.js';
 import { type CompositePlan, type CompositePlanInfo, checkOptionKeys, checkPlanOptions, runComposite } from './composite.js';
 
@@ -56,15 +56,12 @@ function checkGroups(groups: unknown, channels: number, argument: string, axis: 
   return g;
 }
 
-function overlaps(a: Float32Array, b: Float32Array): boolean {
-  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
-}
-
-function checkShuffleOut(out: unknown, shape: readonly number[], input: Tensor): Tensor {
-  checkTensor('options.out', out);
+function checkShuffleOut(rawOut: unknown, shape: readonly number[], input: Tensor): Tensor {
+  const out = readTensor('options.out', rawOut);
   if (out.shape.length !== shape.length || !allIndices(out.shape, (d, i) => d === shape[i])) {
     throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${shape.join(', ')}]`, `[${out.shape.join(', ')}]`);
   }
+  checkWritable('options.out.data', out.data);
   if (overlaps(out.data, input.data))
     throw new SimdconvError('OUTPUT_MISMATCH', 'options.out', 'a buffer that does not overlap the input', 'a view overlapping input.data');
   return out;
@@ -72,7 +69,7 @@ function checkShuffleOut(out: unknown, shape: readonly number[], input: Tensor):
 
 /** torch.nn.functional.channel_shuffle: input (N, C, *) (or (N, *, C) channels-last), at least 3 dimensions. */
 export function channelShuffle(input: Tensor, groups: number, options?: ChannelShuffleOptions): Tensor {
-  checkTensor('input', input);
+  input = readTensor('input', input);
   checkOptionKeys(options, ['layout', 'out'], 'channelShuffle');
   const layout = options?.layout ?? 'channels-first';
   if (layout !== 'channels-first' && layout !== 'channels-last') {
@@ -86,9 +83,10 @@ export function channelShuffle(input: Tensor, groups: number, options?: ChannelS
   const axis = layout === 'channels-first' ? 1 : shape.length - 1;
   const channels = shape[axis]!;
   const g = checkGroups(groups, channels, 'groups', axis);
-  const target = options?.out === undefined ? { data: new Float32Array(input.data.length), shape: [...shape] } : checkShuffleOut(options.out, shape, input);
+  const out = options?.out;
+  const target = out === undefined ? { data: new Float32Array(input.data.length), shape: [...shape] } : checkShuffleOut(out, shape, input);
   if (input.data.length > 0) shuffleChannels(input.data, target.data, shapeSize(shape.slice(0, axis)), channels, shapeSize(shape.slice(axis + 1)), g);
-  return target;
+  return out ?? target;
 }
 
 export type ShuffledGroupConvOptions = ConvOptions & { groups: number };
@@ -112,7 +110,7 @@ class ShuffledGroupConvPlan implements CompositePlan {
   }
 
   run(input: Tensor, out?: Tensor): Tensor {
-    checkTensor('input', input);
+    input = readTensor('input', input);
     const shape = this.plan.outputShape(input.shape);
     const target = out === undefined ? { data: new Float32Array(shapeSize(shape)), shape } : checkShuffleOut(out, shape, input);
     if (this.scratch.length !== target.data.length) this.scratch = new Float32Array(target.data.length);
@@ -121,7 +119,7 @@ class ShuffledGroupConvPlan implements CompositePlan {
     const batched = shape.length === p.rank + 2;
     const axis = p.layout === 'channels-first' ? (batched ? 1 : 0) : shape.length - 1;
     shuffleChannels(this.scratch, target.data, shapeSize(shape.slice(0, axis)), p.outChannels, shapeSize(shape.slice(axis + 1)), p.groups);
-    return target;
+    return out ?? target;
   }
 
   get info(): CompositePlanInfo {

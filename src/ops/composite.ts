@@ -5,7 +5,7 @@
 import type { ChainStageInfo, ConvChain } from '../chain.js';
 import { SimdconvError, describe } from '../errors.js';
 import type { PlanInfo } from '../plan.js';
-import { type ConvShapeParams, checkTensor, resolveConvShape } from '../shape.js';
+import { type ConvShapeParams, readTensor, resolveConvShape } from '../shape.js';
 import type { Activation, ConvOptions, Layout, PaddingMode, SpatialArg, Tensor } from '../types.js';
 
 export interface CompositePlanInfo extends PlanInfo {
@@ -85,9 +85,10 @@ export function checkPlanOptions(op: CompositeOp, options: unknown): void {
 }
 
 /** A weight tensor of the right rank and no empty dimension; the argument named as the caller's. */
-export function checkWeight(op: 'conv1d' | 'conv2d', argument: string, weight: unknown): asserts weight is Tensor {
-  checkTensor(argument, weight);
-  resolveConvShape(op, weight.shape, undefined, argument);
+export function checkWeight(op: 'conv1d' | 'conv2d', argument: string, weight: unknown): Tensor {
+  const w = readTensor(argument, weight);
+  resolveConvShape(op, w.shape, undefined, argument);
+  return w;
 }
 
 export function checkPositiveInt(argument: string, value: unknown): number {

@@ -13,7 +13,7 @@ import { withRenamed } from '../chain.js';
 import { chainMakers } from '../backends/wasm/chain.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError } from '../errors.js';
-import { checkTensor, resolveConvParams } from '../shape.js';
+import { readTensor, resolveConvParams } from '../shape.js';
 import type { Activation, ConvOptions, Layout, PaddingMode, SpatialArg, Tensor } from '../types.js';
 import {
   ChainCompositePlan,
@@ -80,7 +80,7 @@ function create(
   const rank = op === 'conv1d' ? 1 : 2;
   const ones = new Array<string>(rank).fill('1').join(', ');
 
-  checkWeight(op, 'depthwiseWeight', depthwiseWeight);
+  depthwiseWeight = checkWeight(op, 'depthwiseWeight', depthwiseWeight);
   const multiplier = o.depthMultiplier === undefined ? 1 : checkPositiveInt('options.depthMultiplier', o.depthMultiplier);
   const cm = depthwiseWeight.shape[0]!;
   if (depthwiseWeight.shape[1] !== 1) {
@@ -107,7 +107,7 @@ function create(
     }),
   );
 
-  checkWeight(op, 'pointwiseWeight', pointwiseWeight);
+  pointwiseWeight = checkWeight(op, 'pointwiseWeight', pointwiseWeight);
   if (pointwiseWeight.shape.slice(2).some((k) => k !== 1)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'pointwiseWeight.shape', `(Cout, C*M, ${ones}): a pointwise kernel`, `[${pointwiseWeight.shape.join(', ')}]`);
   }
@@ -139,8 +139,8 @@ function inferMultiplier(
   options: DepthwiseSeparableOptions | undefined,
 ): DepthwiseSeparableOptions | undefined {
   if (options?.depthMultiplier !== undefined) return options;
-  checkTensor('input', input);
-  checkTensor('depthwiseWeight', depthwiseWeight);
+  input = readTensor('input', input);
+  depthwiseWeight = readTensor('depthwiseWeight', depthwiseWeight);
   const layout = options?.layout;
   const c = inputChannels(input.shape, op === 'conv1d' ? 1 : 2, layout);
   const cm = depthwiseWeight.shape[0];

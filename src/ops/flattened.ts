@@ -46,9 +46,9 @@ function create(
 ): CompositePlan {
   const ctx = context ?? getContext();
   const o = options ?? {};
-  checkWeight('conv2d', 'lateralWeight', lateralWeight);
-  checkWeight('conv2d', 'verticalWeight', verticalWeight);
-  checkWeight('conv2d', 'horizontalWeight', horizontalWeight);
+  lateralWeight = checkWeight('conv2d', 'lateralWeight', lateralWeight);
+  verticalWeight = checkWeight('conv2d', 'verticalWeight', verticalWeight);
+  horizontalWeight = checkWeight('conv2d', 'horizontalWeight', horizontalWeight);
   const cout = lateralWeight.shape[0]!;
   const expect = (argument: string, w: Tensor, ok: boolean, what: string) => {
     if (!ok) throw new SimdconvError('INVALID_ARGUMENT', `${argument}.shape`, what, `[${w.shape.join(', ')}]`);

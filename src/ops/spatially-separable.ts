@@ -16,7 +16,7 @@ import { withRenamed } from '../chain.js';
 import { chainMakers } from '../backends/wasm/chain.js';
 import { type Context, getContext } from '../context.js';
 import { SimdconvError, describe } from '../errors.js';
-import { checkTensor, resolveConvParams } from '../shape.js';
+import { readTensor, resolveConvParams } from '../shape.js';
 import type { Activation, Tensor } from '../types.js';
 import { ChainCompositePlan, type CompositePlan, SPLIT_CONV2D_KEYS, type SplitConv2dOptions } from './composite.js';
 import { checkOptionKeys, checkPlanOptions, checkWeight, runComposite, splitSpatial } from './composite.js';
@@ -43,8 +43,8 @@ const KEYS: readonly string[] = ['columnBias', 'rowBias', 'groups', 'rowGroups',
 function create(columnWeight: Tensor, rowWeight: Tensor, options: SpatiallySeparablePlanOptions | undefined, context: Context | undefined): CompositePlan {
   const ctx = context ?? getContext();
   const o = options ?? {};
-  checkWeight('conv2d', 'columnWeight', columnWeight);
-  checkWeight('conv2d', 'rowWeight', rowWeight);
+  columnWeight = checkWeight('conv2d', 'columnWeight', columnWeight);
+  rowWeight = checkWeight('conv2d', 'rowWeight', rowWeight);
   if (columnWeight.shape[3] !== 1) {
     throw new SimdconvError('INVALID_ARGUMENT', 'columnWeight.shape', '(Cmid, Cin/groups, kH, 1): a column kernel', `[${columnWeight.shape.join(', ')}]`);
   }
@@ -136,7 +136,7 @@ export interface FactorizeOptions {
  * Throws SimdconvError('INVALID_ARGUMENT', 'kernel', 'a rank-1 (separable) kernel', ...) otherwise.
  */
 export function factorizeSeparableKernel(kernel: Tensor, options?: FactorizeOptions): SeparableFactors {
-  checkTensor('kernel', kernel);
+  kernel = readTensor('kernel', kernel);
   checkOptionKeys(options, ['tolerance'], 'factorizeSeparableKernel');
   const tolerance = options?.tolerance;
   if (tolerance !== undefined && (typeof tolerance !== 'number' || !(tolerance >= 0) || !Number.isFinite(tolerance))) {

@@ -9,7 +9,8 @@
  */
 import { type ChainInfo, type ChainStage, ChainBase, HostChain, checkStages } from '../../chain.js';
 import type { ChainMakers } from '../../context.js';
-import type { ConvPlan } from '../../plan.js';
+import type { ConvPlan, Placed } from '../../plan.js';
+import { placeOn, viewOn } from './resident-tensor.js';
 import { type ConvGeometry, shapeSize } from '../../shape.js';
 import { isResidentPlan } from './resident.js';
 import { STAGING_SPARE, stagingShift } from './staging.js';
@@ -67,6 +68,14 @@ export class WasmResidentChain extends ChainBase<Buffers> {
 
   protected releasePrepared(buffers: Buffers): void {
     for (const ptr of buffers.ptr) this.rt.heap.release(ptr);
+  }
+
+  protected override place(data: Float32Array, argument: 'input' | 'options.out'): Placed {
+    return placeOn(this.rt.heap, data, argument);
+  }
+
+  protected override viewOf(placed: Placed): Float32Array {
+    return viewOn(this.rt.heap, placed);
   }
 
   protected execute(geometries: readonly ConvGeometry[], buffers: Buffers, input: Float32Array, out: Float32Array): void {

@@ -22,6 +22,31 @@ interface Block {
   size: number;
 }
 
+/** A live tensor of a heap (Context.tensor): its block's byte offset, its length in floats, its last view. */
+export interface TensorBlock {
+  readonly offset: number;
+  readonly length: number;
+  view: Float32Array | null;
+}
+
+/**
+ * Every buffer object a heap's memory has had, to the heap: a shared memory's buffer object changes when it
+ * grows, and views of the old one still reach the memory.
+ */
+const heapOfBuffer = new WeakMap<ArrayBufferLike, WasmHeap>();
+
+/**
+ * Where a Float32Array lies with respect to wasm heaps: null when not in any heap's memory; else the heap, and
+ * the live tensor the view is exactly (same offset and length), or null for any other view of that memory (a
+ * disposed tensor's, part of one, module data, a plan's buffers).
+ */
+export function wasmViewOf(view: Float32Array): { heap: WasmHeap; tensor: TensorBlock | null } | null {
+  const heap = heapOfBuffer.get(view.buffer);
+  if (heap === undefined) return null;
+  const tensor = heap.tensors.get(view.byteOffset);
+  return { heap, tensor: tensor !== undefined && tensor.length === view.length ? tensor : null };
+}
+
 export class WasmHeap {
   private readonly free: Block[] = [];
   private readonly used = new Map<number, number>();
@@ -33,6 +58,8 @@ export class WasmHeap {
   /** Free argument-struct slots, and every slot of the arena (heap blocks serve once it is full). */
   private readonly freeSlots: number[] = [];
   private readonly arena: Set<number>;
+  /** Live tensors (allocTensor), by offset. */
+  readonly tensors = new Map<number, TensorBlock>();
 
   /** A heap from `base` (the module's data ends below it), after an arena of argument-struct slots. */
   constructor(
@@ -54,6 +81,7 @@ export class WasmHeap {
 
   private remakeViews(): void {
     const buffer = this.memory.buffer;
+    heapOfBuffer.set(buffer, this);
     this.views = { i32: new Int32Array(buffer), floats: new Float32Array(buffer) };
   }
 
@@ -107,7 +135,26 @@ export class WasmHeap {
     }
   }
 
+  /** A block for a tensor of `length` floats, which plans may read and write in place until it is released. */
+  allocTensor(length: number): TensorBlock {
+    const offset = this.alloc(length * 4, 'shape');
+    const block = { offset, length, view: null };
+    this.tensors.set(offset, block);
+    return block;
+  }
+
+  /**
+   * A live tensor's view, re-made only when growing the memory replaced its buffer: runs read it every time,
+   * and a fresh Float32Array each time was a third of the garbage a run of a small layer left (1->6 28x28 k5,
+   * resident input and output: 124 against 84 scavenges of a 1 MB new space in 50,000 runs).
+   */
+  tensorView(t: TensorBlock): Float32Array {
+    if (t.view?.buffer !== this.memory.buffer) t.view = this.f32(t.offset, t.length);
+    return t.view;
+  }
+
   release(offset: number): void {
+    this.tensors.delete(offset);
     if (this.arena.has(offset)) {
       this.freeSlots.push(offset);
       return;

@@ -46,6 +46,13 @@ export const WASM_FILES: Record<WasmArtifact, string> = {
   'relaxed-mt': 'simdconv-relaxed-mt.wasm',
 };
 
+/** Where the `-mt` builds live: given by the threads add-on (src/threads.ts), so that bundles without it emit no `-mt` file. */
+let sharedWasmUrl: ((build: WasmBuild) => URL) | null = null;
+
+export function installSharedWasmUrl(url: (build: WasmBuild) => URL): void {
+  sharedWasmUrl = url;
+}
+
 /**
  * Where a build's .wasm lives in this package. One literal `new URL(..., import.meta.url)` per file: the form
  * Vite (build and dev server), webpack and Rollup's import-meta-assets plugin recognise, emit and rewrite. A
@@ -57,10 +64,9 @@ export function defaultWasmUrl(build: WasmArtifact): URL {
       return new URL('../../../wasm/simdconv-relaxed.wasm', import.meta.url);
     case 'simd128':
       return new URL('../../../wasm/simdconv-simd128.wasm', import.meta.url);
-    case 'relaxed-mt':
-      return new URL('../../../wasm/simdconv-relaxed-mt.wasm', import.meta.url);
-    case 'simd128-mt':
-      return new URL('../../../wasm/simdconv-simd128-mt.wasm', import.meta.url);
+    default:
+      if (!sharedWasmUrl) throw new Error("no threads add-on: import 'simdconv/threads'");
+      return sharedWasmUrl(build === 'relaxed-mt' ? 'relaxed' : 'simd128');
   }
 }
 

@@ -1,7 +1,9 @@
 /** Tensors allocated in a runtime's wasm memory (Context.tensor), so plans can run on them without copies. */
 import { SimdconvError, describe } from '../../errors.js';
-import { shapeSize } from '../../shape.js';
+import { type ConvParams, shapeSize } from '../../shape.js';
 import type { ResidentTensor } from '../../types.js';
+import type { Placed } from '../../plan.js';
+import { type WasmHeap, wasmViewOf } from './heap.js';
 import type { WasmRuntime } from './runtime.js';
 
 function checkShape(shape: unknown, values: ArrayLike<number> | undefined): number {
@@ -17,17 +19,11 @@ function checkShape(shape: unknown, values: ArrayLike<number> | undefined): numb
 
 export function residentTensor(rt: WasmRuntime, shape: readonly number[], values?: ArrayLike<number>): ResidentTensor {
   const size = checkShape(shape, values);
-  const offset = rt.heap.alloc(size * 4, 'shape');
+  const block = rt.heap.allocTensor(size);
   let disposed = false;
-  // One view, re-made only when growing the memory replaced its buffer: a plan's run reads `data` several
-  // times (validation, then the offsets), and a fresh Float32Array each time was a third of the garbage a run
-  // of a small layer left (1->6 28x28 k5, resident input and output: 124 against 84 scavenges of a 1 MB new
-  // space in 50,000 runs). Not measurably faster: it spares the collector, not the run.
-  let cached: Float32Array | null = null;
   const view = () => {
     if (disposed) throw new SimdconvError('DISPOSED', 'tensor', 'a tensor that has not been disposed', 'a disposed tensor');
-    if (cached?.buffer !== rt.memory.buffer) cached = rt.heap.f32(offset, size);
-    return cached;
+    return rt.heap.tensorView(block);
   };
   if (values === undefined) view().fill(0);
   else view().set(values);
@@ -39,8 +35,7 @@ export function residentTensor(rt: WasmRuntime, shape: readonly number[], values
     dispose() {
       if (disposed) return;
       disposed = true;
-      cached = null;
-      rt.heap.release(offset);
+      rt.heap.release(block.offset);
     },
   };
 }
@@ -50,4 +45,32 @@ export function hostTensor(shape: readonly number[], values?: ArrayLike<number>)
   const data = new Float32Array(size);
   if (values !== undefined) data.set(values);
   return { shape: [...shape], data, dispose: () => {} };
+}
+
+/**
+ * Where a plan of `heap` finds a run's tensor (ShapeCached.place): a live tensor of this heap by its block, to
+ * be read or written in place; any other input view of wasm memory as a copy made now (the run's allocations
+ * may move or reuse that memory); anything else as it is. Outputs were checked by checkOut (checkWritable).
+ */
+export function placeOn(heap: WasmHeap, data: Float32Array, argument: 'input' | 'options.out'): Placed {
+  const at = wasmViewOf(data);
+  if (at === null) return data;
+  if (at.heap === heap && at.tensor !== null) return at.tensor;
+  return argument === 'input' && at.tensor === null ? data.slice() : data;
+}
+
+/** The view `execute` gets for what placeOn found: a live tensor's, made on the memory as it is now. */
+export function viewOn(heap: WasmHeap, placed: Placed): Float32Array {
+  return placed instanceof Float32Array ? placed : heap.tensorView(placed);
+}
+
+/**
+ * Params whose weight and bias are not views of wasm memory: a plan's first allocation may grow the memory
+ * (detaching such a view) or reuse a disposed tensor's block before the plan packs them, so they are copied first.
+ */
+export function ownWeights(params: ConvParams): ConvParams {
+  const { weight, bias } = params;
+  const onWasm = (a: Float32Array | null) => a !== null && wasmViewOf(a) !== null;
+  if (!onWasm(weight.data) && !onWasm(bias)) return params;
+  return { ...params, weight: { data: weight.data.slice(), shape: weight.shape }, bias: bias?.slice() ?? null };
 }

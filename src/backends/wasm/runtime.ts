@@ -3,8 +3,8 @@ import { SimdconvError } from '../../errors.js';
 import { PadImageArgs, type PadImageFields } from './gen/kernels.js';
 import { WasmHeap } from './heap.js';
 import { type KernelExports, type WasmBuild, type WasmSource, compileKernels, instantiateKernels } from './module.js';
-import { type ThreadPool, createThreadPool } from './thread-pool.js';
-import { threadSupport } from './thread-support.js';
+import type { ThreadPool, createThreadPool } from './thread-pool.js';
+import type { autoThreadCount, threadSupport } from './thread-support.js';
 import { SPIN_MICROS } from './tile-policy.js';
 
 export interface WasmRuntime {
@@ -29,6 +29,30 @@ export interface WasmRuntimeOptions {
   baseUrl?: URL;
 }
 
+/** What `threads` above 1 needs, installed by the threads add-on (src/threads.ts; the main entry imports it). */
+export interface ThreadsAddOn {
+  readonly createThreadPool: typeof createThreadPool;
+  readonly threadSupport: typeof threadSupport;
+  readonly autoThreadCount: typeof autoThreadCount;
+}
+
+let threadsAddOn: ThreadsAddOn | null = null;
+
+export function installThreads(addOn: ThreadsAddOn): void {
+  threadsAddOn = addOn;
+}
+
+/** The threads add-on, or a SimdconvError naming `options.threads` (the value asked for) when this bundle lacks it. */
+export function threadsFor(requested: unknown): ThreadsAddOn {
+  if (threadsAddOn) return threadsAddOn;
+  throw new SimdconvError(
+    'BACKEND_UNAVAILABLE',
+    'options.threads',
+    "threads, which this bundle does not hold: import 'simdconv/threads' once (the main 'simdconv' entry includes it)",
+    String(requested),
+  );
+}
+
 let warned = false;
 function warnOnce(message: string): void {
   if (warned) return;
@@ -40,6 +64,7 @@ export async function createWasmRuntime(build: WasmBuild, options: WasmRuntimeOp
   const threads = options.threads ?? 1;
   const { baseUrl } = options;
   if (threads > 1) {
+    const { createThreadPool, threadSupport } = threadsFor(threads);
     const support = threadSupport();
     if (!support.ok) warnOnce(support.reason);
     else {

@@ -3,7 +3,8 @@
  * runner (runner.ts) runs wherever the tensors are; `runResident` lets a chain run the plan between buffers it
  * owns in wasm memory.
  */
-import { type KernelInfo, PlanBase, type PlanInfo, describeKernel } from '../../plan.js';
+import { type KernelInfo, type Placed, PlanBase, type PlanInfo, describeKernel } from '../../plan.js';
+import { placeOn, viewOn } from './resident-tensor.js';
 import type { ConvGeometry, ConvParams } from '../../shape.js';
 import type { ResidentPlan } from './resident.js';
 import type { KernelArgs } from './kernel-args.js';
@@ -74,6 +75,14 @@ export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<P
   /** A shape's job: its staging, `images` for whole images, and the strategies it offers (runner.ts). */
   protected jobFor(g: ConvGeometry, images: RunJob['images'], more: Pick<RunJob, 'bands' | 'chunks'> & { staging?: Staging } = {}): RunJob {
     return { batch: g.batch, staging: more.staging ?? new Staging(this.rt.heap), images, bands: more.bands, chunks: more.chunks };
+  }
+
+  protected override place(data: Float32Array, argument: 'input' | 'options.out'): Placed {
+    return placeOn(this.rt.heap, data, argument);
+  }
+
+  protected override viewOf(placed: Placed): Float32Array {
+    return viewOn(this.rt.heap, placed);
   }
 
   protected execute(_g: ConvGeometry, prep: Prepared, input: Float32Array, out: Float32Array): void {

@@ -12,7 +12,7 @@ import {
   type ConvOp,
   type ConvParams,
   type ConvTransposeOp,
-  checkTensor,
+  readTensor,
   resolveConvGeometry,
   resolveConvParams,
   resolveConvTransposeParams,
@@ -188,7 +188,7 @@ export class WebGpuContext implements Omit<GpuContext, keyof GpuOps> {
   }
 
   upload(t: Tensor): GpuTensor {
-    checkTensor('tensor', t);
+    t = readTensor('tensor', t);
     if (this.gpuUsable()) return new DeviceTensor(this.rt!, this.rt!.bufferFrom('tensor', t.data), [...t.shape], this.onGpuFailure);
     return new HostTensor(this.hostContext().backend, t.data.slice(), [...t.shape]);
   }
@@ -307,6 +307,5 @@ export class WebGpuPlan implements GpuConvPlan {
 
 function checkInput(input: Tensor | GpuTensor): Tensor | DeviceTensor | HostTensor {
   if (input instanceof DeviceTensor || input instanceof HostTensor) return input;
-  checkTensor('input', input);
-  return input;
+  return readTensor('input', input);
 }
