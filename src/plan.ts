@@ -131,6 +131,8 @@ export abstract class ShapeCached<G, Prepared> {
   protected viewOf(placed: Placed): Float32Array {
     return placed as Float32Array;
   }
+  /** Runs after `execute` on the run's tensors (views made again: the run may have grown wasm memory). */
+  protected afterRun(_g: G, _input: Float32Array, _out: Float32Array): void {}
 
   outputShape(inputShape: readonly number[]): number[] {
     return [...this.outputOf(this.resolve(inputShape)).outputShape];
@@ -150,6 +152,7 @@ export abstract class ShapeCached<G, Prepared> {
     this.running = true;
     try {
       this.execute(entry.geometry, prepared, this.viewOf(src), dst === null ? target : this.viewOf(dst));
+      this.afterRun(entry.geometry, this.viewOf(src), dst === null ? target : this.viewOf(dst));
     } finally {
       this.running = false;
     }

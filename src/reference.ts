@@ -60,8 +60,12 @@ export function referenceConvTranspose(
   return convTransposeForward(resolveConvGeometry(params, input.shape), input.data);
 }
 
-/** Direct convolution in float64 for a resolved geometry. `x` may be float64 (chains of stages in tests). */
-export function convForward(g: ConvGeometry, x: Float32Array | Float64Array): Tensor64 {
+/**
+ * Direct convolution in float64 for a resolved geometry. `x` may be float64 (chains of stages in tests). Zero
+ * padding takes part in the sum, as in PyTorch's reference paths: 0 x Inf is NaN (docs/ARCHITECTURE.md,
+ * "Non-finite values"). Only the output channels flagged in `only` are computed when it is given.
+ */
+export function convForward(g: ConvGeometry, x: Float32Array | Float64Array, only: Uint8Array | null = null): Tensor64 {
   const { p, inS, outS, k, st, dl, pb, cinG, coutG, xs, ys, w, y } = lowered(g);
   const { min, max } = p.clamp;
   // Source index per axis and output/kernel position, -1 where the padded value is zero.
@@ -74,6 +78,7 @@ export function convForward(g: ConvGeometry, x: Float32Array | Float64Array): Te
   });
   for (let n = 0; n < g.batch; n++) {
     for (let co = 0; co < p.outChannels; co++) {
+      if (only && !only[co]) continue;
       const group = Math.floor(co / coutG);
       for (let od = 0; od < outS[0]; od++) {
         for (let oh = 0; oh < outS[1]; oh++) {
@@ -84,14 +89,11 @@ export function convForward(g: ConvGeometry, x: Float32Array | Float64Array): Te
               const wBase = (co * cinG + cl) * k[0] * k[1] * k[2];
               for (let kd = 0; kd < k[0]; kd++) {
                 const id = src[0]![od * k[0] + kd]!;
-                if (id < 0) continue;
                 for (let kh = 0; kh < k[1]; kh++) {
                   const ih = src[1]![oh * k[1] + kh]!;
-                  if (ih < 0) continue;
                   for (let kw = 0; kw < k[2]; kw++) {
                     const iw = src[2]![ow * k[2] + kw]!;
-                    if (iw < 0) continue;
-                    const xv = x[n * xs.n + ci * xs.c + id * xs.d + ih * xs.h + iw * xs.w]!;
+                    const xv = id < 0 || ih < 0 || iw < 0 ? 0 : x[n * xs.n + ci * xs.c + id * xs.d + ih * xs.h + iw * xs.w]!;
                     acc += xv * w[wBase + (kd * k[1] + kh) * k[2] + kw]!;
                   }
                 }
@@ -106,8 +108,11 @@ export function convForward(g: ConvGeometry, x: Float32Array | Float64Array): Te
   return { shape: [...g.outputShape], data: y };
 }
 
-/** Transposed convolution in float64: every input element scatters its kernel into the output. */
-export function convTransposeForward(g: ConvGeometry, x: Float32Array | Float64Array): Tensor64 {
+/**
+ * Transposed convolution in float64: every input element scatters its kernel into the output (only terms of
+ * the true input take part, as in PyTorch). Only the output channels flagged in `only` when it is given.
+ */
+export function convTransposeForward(g: ConvGeometry, x: Float32Array | Float64Array, only: Uint8Array | null = null): Tensor64 {
   const { p, inS, outS, k, st, dl, pb, cinG, coutG, xs, ys, w, y } = lowered(g);
   for (let n = 0; n < g.batch; n++) {
     for (let co = 0; co < p.outChannels; co++) {
@@ -123,6 +128,7 @@ export function convTransposeForward(g: ConvGeometry, x: Float32Array | Float64A
             const xv = x[n * xs.n + ci * xs.c + id * xs.d + ih * xs.h + iw * xs.w]!;
             for (let cl = 0; cl < coutG; cl++) {
               const co = group * coutG + cl;
+              if (only && !only[co]) continue;
               const wBase = (ci * coutG + cl) * k[0] * k[1] * k[2];
               for (let kd = 0; kd < k[0]; kd++) {
                 const od = id * st[0] - pb[0] + kd * dl[0];
@@ -149,4 +155,43 @@ export function convTransposeForward(g: ConvGeometry, x: Float32Array | Float64A
 /** NaN-propagating clamp (Math.max/min return NaN for a NaN operand), as torch's relu/clamp do. */
 function clamp(v: number, min: number, max: number): number {
   return Math.min(Math.max(v, min), max);
+}
+
+/**
+ * The output channels that a non-finite weight (Inf or NaN) feeds, flagged, or null when every weight is finite.
+ * Plans compute those channels with the reference (patchNonFinite): a kernel's tiles may multiply such a weight
+ * by a padding or inserted zero that PyTorch leaves out, or leave out one that PyTorch multiplies.
+ */
+export function nonFiniteChannels(p: ConvGeometry['params']): Uint8Array | null {
+  const w = p.weight.data;
+  let flags: Uint8Array | null = null;
+  const taps = w.length / p.weight.shape[0]! / p.weight.shape[1]!;
+  for (let i = 0; i < w.length; i++) {
+    if (Number.isFinite(w[i]!)) continue;
+    flags ??= new Uint8Array(p.outChannels);
+    const row = Math.floor(i / taps);
+    if (!p.transposed) flags[Math.floor(row / p.weight.shape[1]!)] = 1;
+    else {
+      // (Cin, Cout/groups, k...): input channel ci's group times Cout/groups, plus the column.
+      const coutG = p.outChannels / p.groups;
+      const ci = Math.floor(row / coutG);
+      flags[Math.floor(ci / (p.inChannels / p.groups)) * coutG + (row % coutG)] = 1;
+    }
+  }
+  return flags;
+}
+
+/** The reference of one kind, restricted to flagged output channels: convForward or convTransposeForward. */
+export type ChannelReference = (g: ConvGeometry, x: Float32Array, only: Uint8Array) => Tensor64;
+
+/**
+ * Overwrites the flagged output channels of `out` (a run's output of input `x`) with `reference`'s values (a
+ * plan passes the one of its kind, so that a bundle of one kind holds one loop nest).
+ */
+export function patchNonFinite(reference: ChannelReference, g: ConvGeometry, x: Float32Array, out: Float32Array, only: Uint8Array): void {
+  const y = reference(g, x, only).data;
+  const C = g.params.outChannels;
+  const plane = y.length / g.batch / C;
+  const last = g.params.layout === 'channels-last';
+  for (let i = 0; i < y.length; i++) if (only[last ? i % C : Math.floor(i / plane) % C]) out[i] = y[i]!;
 }

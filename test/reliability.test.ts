@@ -3,7 +3,8 @@
 // copying their weights (9); and a resident input whose view the run's own allocations detach.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
-import { referenceConv } from '../src/reference.js';
+import { referenceConv, referenceConvTranspose } from '../src/reference.js';
+import { resolveConvParams, resolveConvTransposeParams } from '../src/shape.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
 import { randomTensor, rng } from './helpers/random.js';
 
@@ -324,5 +325,102 @@ describe('each argument is read once and what was validated is used (#30.6)', ()
     const data = new Proxy(x.data, {});
     expectError(() => sc.conv2d({ data, shape: x.shape }, w, null, options), 'INVALID_TENSOR', 'input.data');
     expectError(() => sc.conv2d(x, { data: new Proxy(w.data, {}), shape: w.shape }, null, options), 'INVALID_TENSOR', 'weight.data');
+  });
+});
+
+describe('non-finite weights follow PyTorch on every backend and path (#30.7, #30.8)', () => {
+  type Runner = { name: string; make: () => Promise<sc.Context | null>; done?: (c: sc.Context | null) => void };
+  const RUNNERS: Runner[] = [
+    { name: 'wasm simd128', make: () => sc.createContext({ build: 'simd128' }) },
+    { name: 'wasm relaxed', make: () => sc.createContext({ build: 'relaxed' }) },
+    { name: 'wasm, 2 threads', make: () => sc.createContext({ threads: 2 }) },
+    { name: 'js', make: () => sc.createContext({ backend: 'js' }) },
+  ];
+  const f = (v: number[]) => new Float32Array(v);
+
+  it.each(RUNNERS)('the cases of the issue on $name', async ({ make }) => {
+    const ctx = (await make())!;
+    // Transposed: only terms of the true input take part (PyTorch: [1, 1, Inf, 2, Inf, 3, Inf]).
+    const t = sc.createConvTranspose1d({ data: f([1, 1, Infinity]), shape: [1, 1, 3] }, null, { stride: 2 }, ctx).run({ data: f([1, 2, 3]), shape: [1, 1, 3] });
+    expect([...t.data]).toEqual([1, 1, Infinity, 2, Infinity, 3, Infinity]);
+    // Conv: zero padding takes part (0 x Inf = NaN), as in PyTorch's float64 and native float32 paths.
+    const c = sc.createConv1d({ data: f([Infinity, 1, 1]), shape: [1, 1, 3] }, null, { padding: 1 }, ctx).run({ data: f([1, 2, 3]), shape: [1, 1, 3] });
+    expect([...c.data]).toEqual([NaN, Infinity, Infinity]);
+    // 2-D depthwise 3x3 with padding, an Inf corner tap in channel 1: NaN on the rows and columns whose tap is padding.
+    const x = { data: new Float32Array(2 * 4 * 5).fill(1), shape: [1, 2, 4, 5] };
+    const w = { data: new Float32Array(18).fill(0.5), shape: [2, 1, 3, 3] };
+    w.data[9] = -Infinity;
+    const d = sc.createConv2d(w, null, { padding: 1, groups: 2 }, ctx).run(x);
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 5; j++) {
+        expect(Number.isFinite(d.data[i * 5 + j]!), `channel 0 (${i}, ${j})`).toBe(true);
+        expect(d.data[20 + i * 5 + j], `channel 1 (${i}, ${j})`).toBe(i === 0 || j === 0 ? NaN : -Infinity);
+      }
+    ctx.dispose();
+  });
+
+  /** A random case with a few weights made Inf, -Inf or NaN (and some exact zeros in the input). */
+  function plantedCase(next: () => number, i: number) {
+    const kinds = [
+      { op: 'conv2d', x: [2, 6, 9, 8], w: [6, 1, 3, 3], o: { padding: 1, groups: 6 } },
+      { op: 'conv2d', x: [1, 6, 9, 8], w: [6, 1, 5, 5], o: { padding: 2, stride: 2, groups: 6 } },
+      { op: 'conv2d', x: [2, 5, 7, 9], w: [7, 5, 3, 3], o: { padding: 1 } },
+      { op: 'conv2d', x: [1, 8, 12, 11], w: [16, 8, 3, 3], o: { padding: [2, 1], dilation: 2, layout: 'channels-last' } },
+      { op: 'conv2d', x: [1, 4, 6, 6], w: [8, 2, 3, 3], o: { padding: 'same', groups: 2, paddingMode: 'reflect' } },
+      { op: 'conv2d', x: [1, 16, 10, 10], w: [16, 16, 3, 3], o: { padding: 1, algorithm: 'winograd' } },
+      { op: 'conv1d', x: [3, 4, 20], w: [6, 4, 5], o: { padding: 3, stride: 3 } },
+      { op: 'conv3d', x: [1, 3, 5, 6, 5], w: [4, 3, 3, 3, 3], o: { padding: 1 } },
+      { op: 'convTranspose2d', x: [2, 4, 5, 6], w: [4, 3, 3, 3], o: { stride: 2, padding: 1, outputPadding: 1 } },
+      { op: 'convTranspose2d', x: [1, 6, 4, 4], w: [6, 1, 4, 4], o: { stride: 3, groups: 6, layout: 'channels-last' } },
+      { op: 'convTranspose1d', x: [1, 3, 7], w: [3, 5, 3], o: { stride: 2, dilation: 2, padding: 2 } },
+      { op: 'convTranspose3d', x: [1, 2, 3, 3, 3], w: [2, 3, 2, 2, 2], o: { stride: 2 } },
+    ] as const;
+    const k = kinds[i % kinds.length]!;
+    const channelsLast = 'layout' in k.o && k.o.layout === 'channels-last';
+    const xShape = channelsLast ? [k.x[0], ...k.x.slice(2), k.x[1]] : [...k.x];
+    const x = randomTensor(xShape, next);
+    for (let j = 0; j < 4; j++) x.data[Math.floor(next() * x.data.length)] = 0;
+    const w = randomTensor([...k.w], next);
+    const values = [Infinity, -Infinity, NaN];
+    for (let j = 0; j < 1 + (i % 3); j++) w.data[Math.floor(next() * w.data.length)] = values[(i + j) % 3]!;
+    const b = randomTensor([k.op.startsWith('convTranspose') ? k.w[1] * ('groups' in k.o ? k.o.groups : 1) : k.w[0]], next);
+    const activation = (['none', 'relu', { min: -0.5, max: 0.5 }] as const)[i % 3];
+    return { op: k.op, x, w, b, options: { ...k.o, activation } as sc.ConvOptions & sc.ConvTransposeOptions };
+  }
+
+  it.each(RUNNERS)('planted Inf, -Inf and NaN weights against the reference on $name: every kernel path', async ({ make }) => {
+    const ctx = (await make())!;
+    const next = rng(37);
+    for (let i = 0; i < 36; i++) {
+      const { op, x, w, b, options } = plantedCase(next, i);
+      const transposed = op.startsWith('convTranspose');
+      const create = { conv1d: sc.createConv1d, conv2d: sc.createConv2d, conv3d: sc.createConv3d } as Record<string, typeof sc.createConv2d>;
+      const createT = {
+        convTranspose1d: sc.createConvTranspose1d,
+        convTranspose2d: sc.createConvTranspose2d,
+        convTranspose3d: sc.createConvTranspose3d,
+      } as Record<string, typeof sc.createConvTranspose2d>;
+      const call = (input: sc.Tensor, weight: sc.Tensor, bias: sc.Tensor) => {
+        const plan = transposed ? createT[op]!(weight, bias, options, ctx) : create[op]!(weight, bias, options, ctx);
+        expect(plan.info.backend).toBe(ctx.backend);
+        const y = plan.run(input);
+        plan.dispose();
+        return y;
+      };
+      const ref = (input: sc.Tensor, weight: sc.Tensor, bias: sc.Tensor) =>
+        transposed
+          ? referenceConvTranspose(op as 'convTranspose2d', input, weight, bias, options)
+          : referenceConv(op as 'conv2d', input, weight, bias, options);
+      const expected = ref(x, w, b);
+      expect(
+        expected.data.some((v) => !Number.isFinite(v)),
+        `case ${i} (${op}) has non-finite outputs`,
+      ).toBe(true);
+      // Most products in one output: (Cin / groups) * prod(kernel), for both kinds.
+      const params = transposed ? resolveConvTransposeParams(op as 'convTranspose2d', w, b, options) : resolveConvParams(op as 'conv2d', w, b, options);
+      const reduction = (params.inChannels / params.groups) * params.kernel.reduce((s, v) => s * v, 1);
+      expectConvClose(call(x, w, b), expected, ref(absTensor(x), absTensor(w), absTensor(b)).data, reduction);
+    }
+    ctx.dispose();
   });
 });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { createContext } from '../src/index.js';
 import { SimdconvError } from '../src/errors.js';
 import { referenceConv, referenceConvTranspose } from '../src/reference.js';
 import { type AnyConvOp, type ConvOp, type ConvTransposeOp, resolveConvParams, resolveConvTransposeParams, shapeSize } from '../src/shape.js';
@@ -94,8 +95,14 @@ describe('WebGPU adapter', () => {
 });
 
 describe.runIf(gpu)('WebGPU: PyTorch golden fixtures', () => {
+  // Cases with a non-finite weight run on a context with the host fallback (the default): such plans run on the
+  // host there (WGSL lets the GPU assume no Inf or NaN); the suite's context has fallback 'none'.
+  let withFallback: GpuContext | null = null;
+  afterAll(() => withFallback?.destroy());
   it.for(loadGolden())('$name', async (c) => {
-    const actual = await runOp(gpu!, c.op, c.input, c.weight, c.bias, c.options as AnyOptions);
+    const nonFinite = c.weight.data.some((v) => !Number.isFinite(v));
+    const ctx = nonFinite ? (withFallback ??= await initWebGPU()) : gpu!;
+    const actual = await runOp(ctx, c.op, c.input, c.weight, c.bias, c.options as AnyOptions);
     expectClose(actual, c.op, c.input, c.weight, c.bias, c.options as AnyOptions, c.output);
   });
 });
@@ -322,6 +329,41 @@ describe.runIf(gpu)('WebGPU: kernel paths and edge cases', () => {
     await expect(gpu!.conv2d(rand([1, 3, 2, 2], 2), weight)).rejects.toMatchObject({ code: 'KERNEL_TOO_LARGE' });
     await expect(gpu!.conv2d(rand([1, 3, 8, 8], 2), weight, null, { out: rand([1, 4, 5, 5], 3) })).rejects.toMatchObject({ code: 'OUTPUT_MISMATCH' });
     expect(() => gpu!.createConv2d(weight, null, { groups: 3 })).toThrow(expect.objectContaining({ code: 'INVALID_GROUPS' }));
+  });
+});
+
+describe.runIf(gpu)('WebGPU: non-finite weights (#30.7, #30.8) and shared input memory (#30.10)', () => {
+  // WGSL lets a GPU assume no Inf or NaN, so with the host fallback on such a plan runs on the host (PyTorch's rule).
+  it("a plan with a non-finite weight runs on the host, with PyTorch's values", async () => {
+    const ctx = await initWebGPU();
+    const f = (v: number[]) => new Float32Array(v);
+    const x = { data: f([1, 2, 3]), shape: [1, 1, 3] };
+    const t = await ctx.convTranspose1d(x, { data: f([1, 1, Infinity]), shape: [1, 1, 3] }, null, { stride: 2 });
+    expect([...t.data]).toEqual([1, 1, Infinity, 2, Infinity, 3, Infinity]);
+    const c = await ctx.conv1d(x, { data: f([Infinity, 1, 1]), shape: [1, 1, 3] }, null, { padding: 1 });
+    expect([...c.data]).toEqual([NaN, Infinity, Infinity]);
+    const plan = ctx.createConv1d({ data: f([NaN, 1, 1]), shape: [1, 1, 3] }, null, { padding: 1 });
+    expect(plan.info.backend).toBe('wasm');
+    expect([...(await plan.runResident(x).read()).data]).toEqual([NaN, NaN, NaN]);
+    plan.dispose();
+    expect(ctx.createConv1d({ data: f([2, 1, 1]), shape: [1, 1, 3] }, null, { padding: 1 }).info.backend).toBe('webgpu');
+    ctx.destroy();
+  });
+
+  it('an input on a SharedArrayBuffer (a threaded wasm context tensor, a worker message) runs on the GPU', async () => {
+    const next = rng(38);
+    const x = randomTensor([1, 3, 6, 5], next);
+    const w = randomTensor([4, 3, 3, 3], next);
+    const shared = new Float32Array(new SharedArrayBuffer(x.data.byteLength + 8), 8, x.data.length);
+    shared.set(x.data);
+    const y = await gpu!.conv2d({ data: shared, shape: x.shape }, w, null, { padding: 1 });
+    expectClose(y, 'conv2d', x, w, null, { padding: 1 });
+    const wasm = await createContext({ threads: 2 });
+    const resident = wasm.tensor(x.shape, x.data);
+    expect(resident.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expectClose(await gpu!.conv2d(resident, w, null, { padding: 1 }), 'conv2d', x, w, null, { padding: 1 });
+    resident.dispose();
+    wasm.dispose();
   });
 });
 

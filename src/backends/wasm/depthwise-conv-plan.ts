@@ -16,6 +16,7 @@
  * Non-zero padding modes run on a padded copy (pad_image), as the GEMM plan does. Workspaces depend on the
  * input shape and are re-sized only when it changes.
  */
+import { convForward } from '../../reference.js';
 import type { KernelInfo, PlanInfo } from '../../plan.js';
 import { padsByCopy } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
@@ -62,7 +63,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   private lastBlocked = false;
 
   constructor(rt: WasmRuntime, params: ConvParams) {
-    super(rt, params);
+    super(rt, params, convForward);
     const { heap } = rt;
     const cm = params.outChannels;
     const taps = shapeSize(params.kernel);

@@ -10,6 +10,7 @@
  * Workspaces depend on the input shape and are re-sized only when it changes, so repeated runs on one shape
  * allocate nothing.
  */
+import { convForward } from '../../reference.js';
 import type { KernelInfo, PlanInfo } from '../../plan.js';
 import { hasPadding, padsByCopy } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize, to3d } from '../../shape.js';
@@ -75,7 +76,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private lastRecut = 0;
 
   constructor(rt: WasmRuntime, params: ConvParams) {
-    super(rt, params);
+    super(rt, params, convForward);
     const { heap, kernels } = rt;
     const { groups, outChannels: cout, inChannels: cin } = params;
     const coutG = cout / groups;

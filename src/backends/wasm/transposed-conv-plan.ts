@@ -7,6 +7,7 @@
  * which input offset) and the weights packed per (group, phase) into the microkernel's panels. Once per input
  * shape: the window of the input the phases read (padding or crop), and the phase table the kernel walks.
  */
+import { convTransposeForward } from '../../reference.js';
 import { SimdconvError } from '../../errors.js';
 import type { KernelInfo, PlanInfo } from '../../plan.js';
 import { type AxisPhase, axisPhases } from '../../lowering.js';
@@ -60,7 +61,7 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
   private readonly groupBytes: number;
 
   constructor(rt: WasmRuntime, params: ConvParams) {
-    super(rt, params);
+    super(rt, params, convTransposeForward);
     if (!params.transposed) throw new Error('WasmTransposedConvPlan: transposed parameters expected');
     const { heap } = rt;
     const { groups, inChannels: cin, outChannels: cout } = params;

@@ -3,9 +3,10 @@
  * runner (runner.ts) runs wherever the tensors are; `runResident` lets a chain run the plan between buffers it
  * owns in wasm memory.
  */
+import { type ChannelReference, nonFiniteChannels, patchNonFinite } from '../../reference.js';
 import { type KernelInfo, type Placed, PlanBase, type PlanInfo, describeKernel } from '../../plan.js';
 import { placeOn, viewOn } from './resident-tensor.js';
-import type { ConvGeometry, ConvParams } from '../../shape.js';
+import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
 import type { ResidentPlan } from './resident.js';
 import type { KernelArgs } from './kernel-args.js';
 import { type RunJob, releaseJob, runJob } from './runner.js';
@@ -21,11 +22,21 @@ export interface WasmPrepared {
 }
 
 export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<Prepared> implements ResidentPlan {
+  /** Output channels fed by a non-finite weight, which every run takes from `reference` (docs/ARCHITECTURE.md). */
+  private readonly nonFinite: Uint8Array | null;
+
+  /** `reference`: the float64 reference of the plan's kind (reference.ts), for non-finite weights. */
   constructor(
     protected readonly rt: WasmRuntime,
     params: ConvParams,
+    private readonly reference: ChannelReference,
   ) {
     super(params);
+    this.nonFinite = nonFiniteChannels(params);
+  }
+
+  protected override afterRun(g: ConvGeometry, input: Float32Array, out: Float32Array): void {
+    if (this.nonFinite) patchNonFinite(this.reference, g, input, out, this.nonFinite);
   }
 
   /** Heap blocks of the packed weights and bias, freed by dispose(), and their bytes. */
@@ -95,6 +106,7 @@ export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<P
     this.running = true;
     try {
       prepared.job.images(src, dst);
+      if (this.nonFinite) this.afterRun(geometry, this.rt.heap.f32(src, shapeSize(inputShape)), this.rt.heap.f32(dst, shapeSize(geometry.outputShape)));
     } finally {
       this.running = false;
     }

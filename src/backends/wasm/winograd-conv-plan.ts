@@ -5,6 +5,7 @@
  * microkernels as 16 (64) matrices [Cout][Cin]. Per input shape: the zero-padded image (split into width
  * phases when dilated), rounded up to whole tiles, and per thread the two L2-sized scratch blocks (transformed
  * inputs V, products M). */
+import { convForward } from '../../reference.js';
 import type { KernelInfo, PlanInfo } from '../../plan.js';
 import { padsByCopy } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
@@ -99,7 +100,7 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
   private readonly zeros: number;
 
   constructor(rt: WasmRuntime, params: ConvParams) {
-    super(rt, params);
+    super(rt, params, convForward);
     const { heap, kernels } = rt;
     const { inChannels: cin, outChannels: cout } = params;
     this.rank = params.rank as 2 | 3;

@@ -6,6 +6,7 @@
 /// <reference types="@webgpu/types" />
 import { type Context, createContext } from '../../context.js';
 import { wasmAnyPlan } from '../wasm/select.js';
+import { nonFiniteChannels } from '../../reference.js';
 import { SimdconvError, describe } from '../../errors.js';
 import type { ConvPlan, PlanInfo } from '../../plan.js';
 import {
@@ -90,6 +91,9 @@ interface PlanHost {
   confirmLost(e: unknown): Promise<boolean>;
   /** The host (fallback) context, or BACKEND_UNAVAILABLE. */
   hostContext(): Context;
+  readonly fallback: 'wasm' | 'none';
+  /** Settles once the host context is made (or failed), when one is being made. */
+  hostReady(): Promise<void>;
 }
 
 export class WebGpuContext implements Omit<GpuContext, keyof GpuOps> {
@@ -106,7 +110,7 @@ export class WebGpuContext implements Omit<GpuContext, keyof GpuOps> {
     readonly device: GPUDevice | null,
     readonly adapterInfo: AdapterInfo | null,
     private readonly ownsDevice: boolean,
-    private readonly fallback: 'wasm' | 'none',
+    readonly fallback: 'wasm' | 'none',
     host: Context | null,
     initialReason: string | null,
   ) {
@@ -154,6 +158,10 @@ export class WebGpuContext implements Omit<GpuContext, keyof GpuOps> {
 
   private checkAlive(): void {
     if (this.destroyed) throw new SimdconvError('DISPOSED', 'context', 'a WebGPU context that has not been destroyed', 'a destroyed context');
+  }
+
+  async hostReady(): Promise<void> {
+    await this.hostPending;
   }
 
   gpuUsable(): boolean {
@@ -236,13 +244,19 @@ export class WebGpuPlan implements GpuConvPlan {
   private gpu: GpuKernelPlan | null = null;
   private host: ConvPlan | null = null;
   private disposed = false;
+  /**
+   * A non-finite weight with the host fallback on: WGSL lets a GPU assume no Inf or NaN, so the plan runs on
+   * the host, whose rule is PyTorch's (README: Numerics). With fallback 'none' it runs on the GPU.
+   */
+  private readonly onHost: boolean;
 
   constructor(
     private readonly ctx: PlanHost,
     readonly params: ConvParams,
   ) {
-    if (ctx.gpuUsable()) this.gpu = new GpuKernelPlan(ctx.rt!, params, ctx.onGpuFailure);
-    else this.hostPlan();
+    this.onHost = ctx.fallback === 'wasm' && nonFiniteChannels(params) !== null;
+    if (ctx.gpuUsable() && !this.onHost) this.gpu = new GpuKernelPlan(ctx.rt!, params, ctx.onGpuFailure);
+    else if (!this.onHost) this.hostPlan();
   }
 
   get info(): PlanInfo {
@@ -256,6 +270,7 @@ export class WebGpuPlan implements GpuConvPlan {
   async run(input: Tensor | GpuTensor, out?: Tensor): Promise<Tensor> {
     this.checkAlive();
     const checked = checkInput(input);
+    if (this.onHost) await this.ctx.hostReady();
     if (this.gpu && this.ctx.gpuUsable()) {
       try {
         return await this.gpu.run(checked instanceof HostTensor ? checked.tensor : checked, out);

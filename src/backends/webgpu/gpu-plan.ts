@@ -151,7 +151,8 @@ export class GpuKernelPlan {
       return input.checkedBuffer;
     }
     prep.input ??= this.rt.buffer('input', prep.inputElements * 4);
-    const d = input.data;
+    // writeBuffer takes no SharedArrayBuffer (a threaded wasm context's tensors, a worker's data): copied first.
+    const d = typeof SharedArrayBuffer === 'function' && input.data.buffer instanceof SharedArrayBuffer ? input.data.slice() : input.data;
     this.rt.device.queue.writeBuffer(prep.input, 0, d.buffer, d.byteOffset, d.byteLength);
     return prep.input;
   }
