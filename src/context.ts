@@ -82,6 +82,8 @@ export interface Context extends BackendInfo {
 }
 
 const OPTION_KEYS = new Set(['backend', 'build', 'deterministic', 'wasm', 'wasmBaseUrl', 'threads']);
+/** Threads per context: a pool's start-up grows with its workers (200 took 6.5 s) and conv layers stop scaling well before. */
+const MAX_THREADS = 32;
 
 /** `wasm` and `wasmBaseUrl`, checked before anything is fetched. */
 function checkWasmOptions(options: InitOptions): URL | undefined {
@@ -132,14 +134,17 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, `one of ${[...OPTION_KEYS].join(', ')}`, 'an unknown option');
   }
-  const backend = options.backend ?? 'auto';
+  const backend = options.backend === undefined ? 'auto' : options.backend;
   if (!['auto', 'wasm', 'js'].includes(backend)) throw new SimdconvError('INVALID_ARGUMENT', 'options.backend', "'auto', 'wasm' or 'js'", describe(backend));
-  const requestedBuild = options.build ?? 'auto';
+  const requestedBuild = options.build === undefined ? 'auto' : options.build;
   if (!['auto', 'relaxed', 'simd128'].includes(requestedBuild))
     throw new SimdconvError('INVALID_ARGUMENT', 'options.build', "'auto', 'relaxed' or 'simd128'", describe(requestedBuild));
-  const requestedThreads = options.threads ?? 1;
-  if (requestedThreads !== 'auto' && !(Number.isInteger(requestedThreads) && requestedThreads >= 1)) {
-    throw new SimdconvError('INVALID_ARGUMENT', 'options.threads', "a positive integer or 'auto'", describe(requestedThreads));
+  const requestedThreads = options.threads === undefined ? 1 : options.threads;
+  if (requestedThreads !== 'auto' && !(Number.isInteger(requestedThreads) && requestedThreads >= 1 && requestedThreads <= MAX_THREADS)) {
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.threads', `an integer from 1 to ${MAX_THREADS}, or 'auto'`, describe(requestedThreads));
+  }
+  if (options.deterministic !== undefined && typeof options.deterministic !== 'boolean') {
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.deterministic', 'true or false', describe(options.deterministic));
   }
   const baseUrl = checkWasmOptions(options);
   const f = detectFeatures();

@@ -5,7 +5,7 @@
  */
 import type { TensorBlock } from './backends/wasm/heap.js';
 import { SimdconvError } from './errors.js';
-import { type ConvGeometry, type ConvParams, checkOut, readTensor, resolveConvGeometry, shapeSize } from './shape.js';
+import { type ConvGeometry, type ConvParams, checkOut, checkShapeArg, readTensor, resolveConvGeometry, shapeSize } from './shape.js';
 
 /** wasm32's limit, applied on every backend so that a shape means the same everywhere. */
 export const MAX_TENSOR_BYTES = 2 ** 32;
@@ -135,6 +135,7 @@ export abstract class ShapeCached<G, Prepared> {
   protected afterRun(_g: G, _input: Float32Array, _out: Float32Array): void {}
 
   outputShape(inputShape: readonly number[]): number[] {
+    checkShapeArg('inputShape', inputShape);
     return [...this.outputOf(this.resolve(inputShape)).outputShape];
   }
 

@@ -116,7 +116,7 @@ export function resolveActivation(activation: Activation | undefined, argument =
   if (activation === undefined || activation === 'none') return { min: -Infinity, max: Infinity };
   if (activation === 'relu') return { min: 0, max: Infinity };
   if (activation === 'relu6') return { min: 0, max: 6 };
-  if (typeof activation === 'object' && activation !== null) {
+  if (typeof activation === 'object' && activation !== null && !Array.isArray(activation) && Object.keys(activation).every((k) => k === 'min' || k === 'max')) {
     const min = activation.min ?? -Infinity;
     const max = activation.max ?? Infinity;
     if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max) || min > max) {
@@ -163,6 +163,13 @@ const CONV_TRANSPOSE_OPTION_KEYS: ReadonlySet<string> = new Set([
   'layout',
   'out',
 ]);
+
+/** A plan's options: `out` belongs to `run`. */
+export function checkNoOut(options: unknown): void {
+  if (typeof options === 'object' && options !== null && (options as { out?: unknown }).out !== undefined) {
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.out', "no 'out' for a plan (pass it to plan.run(input, out))", 'an out tensor');
+  }
+}
 
 /** An options object whose keys are all known: a misspelt option (`strides`) is an error, not a silent default. */
 function checkOptionsObject(options: unknown, known: ReadonlySet<string>): void {
@@ -222,7 +229,7 @@ export interface ConvParams extends ConvShapeParams {
 }
 
 /** A weight shape given without data (introspection): non-negative integers. */
-function checkShapeArg(argument: string, shape: unknown): asserts shape is readonly number[] {
+export function checkShapeArg(argument: string, shape: unknown): asserts shape is readonly number[] {
   if (!Array.isArray(shape) || !allIndices(shape, (d) => Number.isInteger(d) && d >= 0)) {
     throw new SimdconvError('INVALID_ARGUMENT', argument, 'an array of non-negative integers', describe(shape));
   }
@@ -275,7 +282,7 @@ function convShapeParams(op: ConvOp, weightShape: readonly number[], options: Co
   const kernel = weightShape.slice(2);
   const stride = expandArg('options.stride', o.stride, rank, 1, 1);
   const dilation = expandArg('options.dilation', o.dilation, rank, 1, 1);
-  const paddingMode = o.paddingMode ?? 'zeros';
+  const paddingMode = o.paddingMode === undefined ? 'zeros' : o.paddingMode;
   if (!PADDING_MODES.includes(paddingMode)) {
     throw new SimdconvError('INVALID_PADDING_MODE', 'options.paddingMode', "'zeros', 'reflect', 'replicate' or 'circular'", describe(paddingMode));
   }

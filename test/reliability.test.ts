@@ -424,3 +424,65 @@ describe('non-finite weights follow PyTorch on every backend and path (#30.7, #3
     ctx.dispose();
   });
 });
+
+describe('bad input once accepted silently is refused with a SimdconvError (#30.11)', () => {
+  const next = rng(39);
+  const x = randomTensor([1, 2, 5, 5], next);
+  const w = randomTensor([3, 2, 3, 3], next);
+
+  it.each([
+    [{ minimum: 0 }, 'a misspelt key'],
+    [{ min: 0, max: 6, slope: 0.1 }, 'an extra key'],
+    [[0, 6], 'an array'],
+    [null, 'null'],
+  ])('activation %j (%s)', (activation) => {
+    expectError(() => sc.conv2d(x, w, null, { activation: activation as never }), 'INVALID_ARGUMENT', 'options.activation');
+  });
+
+  it('null where an option was left out, in ops and in init', async () => {
+    expectError(() => sc.conv2d(x, w, null, { paddingMode: null as never }), 'INVALID_PADDING_MODE', 'options.paddingMode');
+    for (const [key, value, code] of [
+      ['threads', null, 'INVALID_ARGUMENT'],
+      ['backend', null, 'INVALID_ARGUMENT'],
+      ['build', null, 'INVALID_ARGUMENT'],
+      ['deterministic', 'yes', 'INVALID_ARGUMENT'],
+      ['threads', 200, 'INVALID_ARGUMENT'],
+      ['threads', 33, 'INVALID_ARGUMENT'],
+    ] as const) {
+      const error = await sc.createContext({ [key]: value } as never).catch((e: unknown) => e);
+      expect(error, `${key}: ${String(value)}`).toMatchObject({ code, argument: `options.${key}` });
+    }
+    const relaxd = new Uint8Array(8);
+    const error = await sc.createContext({ wasm: { relaxd } } as never).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.wasm.relaxd' });
+  });
+
+  it('out given to a plan (it belongs to run), on wasm, js and the transposed plans', async () => {
+    const out = { data: new Float32Array(3 * 25), shape: [1, 3, 5, 5] };
+    expectError(() => sc.createConv2d(w, null, { padding: 1, out } as never), 'INVALID_ARGUMENT', 'options.out');
+    expectError(() => sc.createConvTranspose2d(randomTensor([2, 3, 3, 3], next), null, { out } as never), 'INVALID_ARGUMENT', 'options.out');
+    // The one-shot ops still take it.
+    expect(sc.conv2d(x, w, null, { padding: 1, out })).toBe(out);
+  });
+
+  it('plan.outputShape names inputShape', () => {
+    const plan = sc.createConv2d(w, null);
+    expectError(() => plan.outputShape('abc' as never), 'INVALID_ARGUMENT', 'inputShape');
+    expectError(() => plan.outputShape(sparse(4, 1, 5)), 'INVALID_ARGUMENT', 'inputShape');
+    plan.dispose();
+  });
+
+  it.each(['wasm', 'js'] as const)('context.tensor on %s: values that are not numbers, a 5 GiB shape, a disposed tensor', async (backend) => {
+    const ctx = await sc.createContext({ backend });
+    expectError(() => ctx.tensor([3], 'abc' as never), 'INVALID_ARGUMENT', 'values');
+    expectError(() => ctx.tensor([2], ['1', 2] as never), 'INVALID_ARGUMENT', 'values');
+    expectError(() => ctx.tensor(sparse(2, 0, 2)), 'INVALID_ARGUMENT', 'shape');
+    expectError(() => ctx.tensor([5, 1024, 1024, 256]), 'OUT_OF_MEMORY', 'shape');
+    const t = ctx.tensor([1, 2, 5, 5], x.data);
+    expect([...t.data]).toEqual([...x.data]);
+    t.dispose();
+    expectError(() => t.data, 'DISPOSED', 'tensor');
+    expectError(() => sc.createConv2d(w, null, {}, ctx).run(t), 'DISPOSED', 'tensor');
+    ctx.dispose();
+  });
+});

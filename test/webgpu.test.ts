@@ -491,11 +491,22 @@ describe('WebGPU fallback to wasm', () => {
     await expect(initWebGPU({ gpu: true } as object)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
-  it('a given object that is not a GPUDevice: warning and wasm', async () => {
+  it.each([{}, null])('a given object that is not a GPUDevice (%j): warning and wasm', async (device) => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    const ctx = await initWebGPU({ device: {} as GPUDevice });
+    const ctx = await initWebGPU({ device: device as GPUDevice });
     expect(ctx.backend).toBe('wasm');
     expect(String(warn.mock.calls[0]![0])).toMatch(/not a GPUDevice/);
+  });
+
+  it.runIf(gpu)('destroy() while ops are in flight: they reject with DISPOSED, not an AbortError (#30.10)', async () => {
+    for (const fallback of ['none', 'wasm'] as const) {
+      const ctx = await initWebGPU({ fallback });
+      const x = rand([1, 16, 48, 48], 93);
+      const w = rand([16, 16, 3, 3], 94);
+      const pending = [ctx.conv2d(x, w, null, { padding: 1 }), ctx.createConv2d(w, null, { padding: 1 }).runResident(x).read()];
+      ctx.destroy();
+      for (const p of pending) await expect(p, fallback).rejects.toMatchObject({ name: 'SimdconvError', code: 'DISPOSED' });
+    }
   });
 
   it.runIf(gpu)('device destroyed mid-life: lost, then wasm, with a warning; resident tensors report it', async () => {
@@ -537,6 +548,12 @@ describe('WebGPU fallback to wasm', () => {
     await expect(ctx.conv1d(x, w)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
     await expect(ctx.conv1d(x, w)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
     expect(ctx.fallbackReason).toMatch(/lost/);
+    // Nothing runs ops now: not 'wasm' (#30.11).
+    expect(ctx.backend).toBe('none');
+    // A plan asked for its options' `out` is refused here too.
+    expect(() => ctx.createConv1d(w, null, { out: { data: new Float32Array(12), shape: [1, 3, 4] } } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'options.out' }),
+    );
     ctx.destroy();
   });
 });

@@ -5,7 +5,7 @@
 import { type Context, getContext } from '../context.js';
 import { wasmTransposedPlan } from '../backends/wasm/select.js';
 import type { ConvPlan } from '../plan.js';
-import { type ConvTransposeOp, resolveConvTransposeParams } from '../shape.js';
+import { type ConvTransposeOp, checkNoOut, resolveConvTransposeParams } from '../shape.js';
 import type { ConvTransposeOptions, Tensor } from '../types.js';
 
 export type ConvTransposePlanOptions = Omit<ConvTransposeOptions, 'out'>;
@@ -17,6 +17,17 @@ export function createConvTransposePlan(
   options?: ConvTransposePlanOptions,
   context?: Context,
 ): ConvPlan {
+  checkNoOut(options);
+  return makePlan(op, weight, bias, options, context);
+}
+
+function makePlan(
+  op: ConvTransposeOp,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  options: ConvTransposeOptions | undefined,
+  context: Context | undefined,
+) {
   return (context ?? getContext()).createPlan(resolveConvTransposeParams(op, weight, bias, options), wasmTransposedPlan);
 }
 
@@ -28,7 +39,7 @@ export function runConvTransposeOnce(
   options?: ConvTransposeOptions,
   context?: Context,
 ): Tensor {
-  const plan = createConvTransposePlan(op, weight, bias, options, context);
+  const plan = makePlan(op, weight, bias, options, context);
   try {
     return plan.run(input, options?.out);
   } finally {

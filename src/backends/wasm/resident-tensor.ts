@@ -1,24 +1,29 @@
 /** Tensors allocated in a runtime's wasm memory (Context.tensor), so plans can run on them without copies. */
 import { SimdconvError, describe } from '../../errors.js';
-import { type ConvParams, shapeSize } from '../../shape.js';
+import { type ConvParams, allIndices, shapeSize } from '../../shape.js';
+import { MAX_TENSOR_BYTES, type Placed } from '../../plan.js';
 import type { ResidentTensor } from '../../types.js';
-import type { Placed } from '../../plan.js';
 import { type WasmHeap, wasmViewOf } from './heap.js';
 import type { WasmRuntime } from './runtime.js';
 
-function checkShape(shape: unknown, values: ArrayLike<number> | undefined): number {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+/** The tensor's shape (a copy) and size; `values`, when given, numbers of that count (a typed array or an array). */
+function checkShape(shape: unknown, values: unknown): { dims: number[]; size: number } {
+  if (!Array.isArray(shape) || !allIndices(shape, (d) => Number.isInteger(d) && (d as number) >= 0)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'shape', 'an array of non-negative integers', describe(shape));
   }
-  const size = shapeSize(shape);
-  if (values !== undefined && values.length !== size) {
-    throw new SimdconvError('INVALID_ARGUMENT', 'values', `length ${size} (product of shape [${shape.join(', ')}])`, `length ${values.length}`);
-  }
-  return size;
+  const dims = [...(shape as number[])];
+  const size = shapeSize(dims);
+  if (size * 4 > MAX_TENSOR_BYTES) throw new SimdconvError('OUT_OF_MEMORY', 'shape', `a tensor of at most ${MAX_TENSOR_BYTES} bytes`, `[${dims.join(', ')}]`);
+  if (values === undefined) return { dims, size };
+  const numeric = (ArrayBuffer.isView(values) && !(values instanceof DataView)) || (Array.isArray(values) && allIndices(values, (v) => typeof v === 'number'));
+  if (!numeric) throw new SimdconvError('INVALID_ARGUMENT', 'values', 'a typed array or an array of numbers', describe(values));
+  const { length } = values as ArrayLike<number>;
+  if (length !== size) throw new SimdconvError('INVALID_ARGUMENT', 'values', `length ${size} (product of shape [${dims.join(', ')}])`, `length ${length}`);
+  return { dims, size };
 }
 
 export function residentTensor(rt: WasmRuntime, shape: readonly number[], values?: ArrayLike<number>): ResidentTensor {
-  const size = checkShape(shape, values);
+  const { dims, size } = checkShape(shape, values);
   const block = rt.heap.allocTensor(size);
   let disposed = false;
   const view = () => {
@@ -28,7 +33,7 @@ export function residentTensor(rt: WasmRuntime, shape: readonly number[], values
   if (values === undefined) view().fill(0);
   else view().set(values);
   return {
-    shape: [...shape],
+    shape: dims,
     get data() {
       return view();
     },
@@ -40,11 +45,24 @@ export function residentTensor(rt: WasmRuntime, shape: readonly number[], values
   };
 }
 
+/** The js backend's Context.tensor: a plain array, refused after dispose() as a wasm one is. */
 export function hostTensor(shape: readonly number[], values?: ArrayLike<number>): ResidentTensor {
-  const size = checkShape(shape, values);
-  const data = new Float32Array(size);
+  const { dims, size } = checkShape(shape, values);
+  let data: Float32Array | null;
+  try {
+    data = new Float32Array(size);
+  } catch {
+    throw new SimdconvError('OUT_OF_MEMORY', 'shape', `${size * 4} bytes for a tensor (the engine refused)`, `[${dims.join(', ')}]`);
+  }
   if (values !== undefined) data.set(values);
-  return { shape: [...shape], data, dispose: () => {} };
+  return {
+    shape: dims,
+    get data() {
+      if (data === null) throw new SimdconvError('DISPOSED', 'tensor', 'a tensor that has not been disposed', 'a disposed tensor');
+      return data;
+    },
+    dispose: () => (data = null),
+  };
 }
 
 /**

@@ -9,7 +9,7 @@ import type { AdapterInfo } from './device.js';
 
 export type { AdapterInfo };
 
-export type GpuBackendName = 'webgpu' | BackendName;
+export type GpuBackendName = 'webgpu' | BackendName | 'none';
 
 export interface InitWebGPUOptions {
   /** Use this device instead of requesting one (it is then never destroyed by simdconv). */
@@ -61,7 +61,10 @@ type OptionsOf<K extends GpuOpName> = (typeof GPU_OPS)[K] extends 'transposed' ?
 export type GpuOps = { [K in GpuOpName]: ConvFn<OptionsOf<K>> } & { [K in GpuOpName as `create${Capitalize<K>}`]: PlanFn<Omit<OptionsOf<K>, 'out'>> };
 
 export interface GpuContext extends GpuOps {
-  /** Where ops run now: 'webgpu', or the fallback backend ('wasm'; 'js' on engines without wasm SIMD). */
+  /**
+   * Where ops run now: 'webgpu', or the fallback backend ('wasm'; 'js' on engines without wasm SIMD); 'none'
+   * once the device is lost with `fallback: 'none'` (ops then throw BACKEND_UNAVAILABLE).
+   */
   readonly backend: GpuBackendName;
   /** The adapter in use (null when there never was one). */
   readonly adapterInfo: AdapterInfo | null;

@@ -14,6 +14,7 @@ import {
   type ConvParams,
   type ConvTransposeOp,
   readTensor,
+  checkNoOut,
   resolveConvGeometry,
   resolveConvParams,
   resolveConvTransposeParams,
@@ -45,7 +46,7 @@ export async function initWebGPU(options: InitWebGPUOptions = {}): Promise<GpuCo
   if (options.device !== undefined) {
     const device = options.device;
     const problem = typeof device?.createComputePipeline !== 'function' ? 'options.device is not a GPUDevice' : checkDeviceLimits(device);
-    const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    const info = problem ? null : (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     acquired = problem
       ? { reason: problem }
       : {
@@ -76,7 +77,10 @@ function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps {
   for (const op of Object.keys(GPU_OPS) as GpuOpName[]) {
     ops[op] = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: Options) =>
       ctx.once(() => ctx.plan(op, weight, bias, options), input, options?.out);
-    ops[`create${op[0]!.toUpperCase()}${op.slice(1)}`] = (weight: Tensor, bias?: Tensor | null, options?: Options) => ctx.plan(op, weight, bias, options);
+    ops[`create${op[0]!.toUpperCase()}${op.slice(1)}`] = (weight: Tensor, bias?: Tensor | null, options?: Options) => {
+      checkNoOut(options);
+      return ctx.plan(op, weight, bias, options);
+    };
   }
   return Object.assign(ctx, ops) as unknown as WebGpuContext & GpuOps;
 }
@@ -127,8 +131,10 @@ export class WebGpuContext implements Omit<GpuContext, keyof GpuOps> {
     }
   }
 
+  /** Where ops run: the device, else the host fallback's backend; 'none' when the device is gone and there is no fallback. */
   get backend(): GpuBackendName {
-    return this.lostReason === null ? 'webgpu' : (this.host?.backend ?? 'wasm');
+    if (this.lostReason === null) return 'webgpu';
+    return this.fallback === 'none' ? 'none' : (this.host?.backend ?? 'wasm');
   }
 
   get fallbackReason(): string | null {
@@ -178,6 +184,7 @@ export class WebGpuContext implements Omit<GpuContext, keyof GpuOps> {
   }
 
   private async failGpu(e: unknown): Promise<never> {
+    this.checkAlive();
     if (await this.confirmLost(e)) {
       throw unavailable('tensor', `${this.lostReason}: a GpuTensor on the lost device cannot be read; recompute it from host data`);
     }
@@ -275,6 +282,8 @@ export class WebGpuPlan implements GpuConvPlan {
       try {
         return await this.gpu.run(checked instanceof HostTensor ? checked.tensor : checked, out);
       } catch (e) {
+        // Destroyed while the op ran (its device's pending work aborts): DISPOSED, not the AbortError.
+        this.ctx.gpuUsable();
         // A device lost mid-call: recompute on the host when the input is host data, else report it.
         // Argument errors (SimdconvError other than BACKEND_UNAVAILABLE) are rethrown at once.
         const gpuFailure = !(e instanceof SimdconvError) || e.code === 'BACKEND_UNAVAILABLE';
