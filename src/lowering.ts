@@ -26,6 +26,7 @@ export function padsByCopy(p: ConvParams): boolean {
 
 /** One output phase r = o mod s on one axis: the taps t reaching it and the input offset of each (i = j + offset). */
 export interface AxisPhase {
+  readonly residue: number;
   readonly taps: readonly number[];
   readonly offsets: readonly number[];
 }
@@ -35,20 +36,23 @@ export interface AxisPhase {
  * y[o] += x[i] w[t] for o = i*s - p + t*d. Phase r holds the outputs o = r + s*j; the taps reaching it are the
  * t with (r + p - t*d) divisible by s, each reading input i = j + (r + p - t*d) / s. So every phase is a
  * stride-1 correlation with a sub-kernel: no zero insertion, no scatter (assembly/transposed.ts, webgpu/lower.ts).
+ * Only the phases with a tap are listed (at most k, by residue): the others hold bias only, and there are up to
+ * s of them, which must not size anything (#30.1).
  */
 export function axisPhases(k: number, s: number, d: number, p: number): AxisPhase[] {
-  const phases: AxisPhase[] = [];
-  for (let r = 0; r < s; r++) {
-    const taps: number[] = [];
-    const offsets: number[] = [];
-    for (let t = 0; t < k; t++) {
-      const v = r + p - t * d;
-      if (((v % s) + s) % s === 0) {
-        taps.push(t);
-        offsets.push(v / s);
-      }
-    }
-    phases.push({ taps, offsets });
+  const byResidue = new Map<number, { taps: number[]; offsets: number[] }>();
+  for (let t = 0; t < k; t++) {
+    const r = (((t * d - p) % s) + s) % s;
+    let phase = byResidue.get(r);
+    if (!phase) byResidue.set(r, (phase = { taps: [], offsets: [] }));
+    phase.taps.push(t);
+    phase.offsets.push((r + p - t * d) / s);
   }
-  return phases;
+  return [...byResidue.entries()].sort((a, b) => a[0] - b[0]).map(([residue, phase]) => ({ residue, ...phase }));
+}
+
+/** Whether some output position on an axis of `outSize` positions falls in a phase without taps. */
+export function hasTaplessPhase(phases: readonly AxisPhase[], s: number, outSize: number): boolean {
+  const reached = Math.min(s, outSize);
+  return phases.filter((ph) => ph.residue < reached).length < reached;
 }

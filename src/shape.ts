@@ -514,6 +514,7 @@ export function resolveConvGeometry<P extends ConvShapeParams>(p: P, inputShape:
       }
       outSize.push(Math.floor((padded - span) / p.stride[i]!) + 1);
     }
+    p = oneWindowAxes(p, inSize, outSize);
   }
   const c = p.outChannels;
   const outputShape = p.layout === 'channels-first' ? (batched ? [batch, c, ...outSize] : [c, ...outSize]) : batched ? [batch, ...outSize, c] : [...outSize, c];
@@ -523,6 +524,27 @@ export function resolveConvGeometry<P extends ConvShapeParams>(p: P, inputShape:
     ? batch * p.inChannels * shapeSize(inSize) * (p.outChannels / p.groups) * kernelSize
     : batch * p.outChannels * shapeSize(outSize) * (p.inChannels / p.groups) * kernelSize;
   return { params: p, batched, batch, inSize, outSize, outputPadding, inputShape: [...inputShape], outputShape, reductionSize, macs };
+}
+
+/**
+ * An axis with one output position reads one window whatever its stride, and no padding past that window: there
+ * the stride becomes 1 and zero or replicate padding is trimmed to the window, so that no buffer (a stride-phase
+ * split, a padded copy) grows with a stride or a padding that selects nothing (#30.1). Same values: the window's
+ * taps read the same input positions, or padding of the same value.
+ */
+function oneWindowAxes<P extends ConvShapeParams>(p: P, inSize: readonly number[], outSize: readonly number[]): P {
+  const trim = p.paddingMode === 'zeros' || p.paddingMode === 'replicate';
+  let q = p;
+  for (let i = 0; i < p.rank; i++) {
+    if (outSize[i] !== 1) continue;
+    const span = p.dilation[i]! * (p.kernel[i]! - 1) + 1;
+    const before = trim ? Math.min(p.padBefore[i]!, span) : p.padBefore[i]!;
+    const after = trim ? Math.max(0, span - before - inSize[i]!) : p.padAfter[i]!;
+    if (p.stride[i] === 1 && before === p.padBefore[i] && after === p.padAfter[i]) continue;
+    const set = (values: readonly number[], v: number) => values.map((x, j) => (j === i ? v : x));
+    q = { ...q, stride: set(q.stride, 1), padBefore: set(q.padBefore, before), padAfter: set(q.padAfter, after) };
+  }
+  return q;
 }
 
 /** PyTorch's limits: reflect needs pad < size, circular pad <= size, replicate any pad on a non-empty axis. */

@@ -435,7 +435,7 @@ describe('bad input once accepted silently is refused with a SimdconvError (#30.
     [{ min: 0, max: 6, slope: 0.1 }, 'an extra key'],
     [[0, 6], 'an array'],
     [null, 'null'],
-  ])('activation %j (%s)', (activation) => {
+  ] as Array<[unknown, string]>)('activation %j (%s)', (activation) => {
     expectError(() => sc.conv2d(x, w, null, { activation: activation as never }), 'INVALID_ARGUMENT', 'options.activation');
   });
 
@@ -483,6 +483,54 @@ describe('bad input once accepted silently is refused with a SimdconvError (#30.
     t.dispose();
     expectError(() => t.data, 'DISPOSED', 'tensor');
     expectError(() => sc.createConv2d(w, null, {}, ctx).run(t), 'DISPOSED', 'tensor');
+    ctx.dispose();
+  });
+});
+
+describe('work and memory are bounded by the input and output, not by a stride or a padding (#30.1)', () => {
+  it.each(['simd128', 'js'] as const)('conv2d with strides up to 2^31 and padding beyond the window, on %s', async (build) => {
+    const ctx = await sc.createContext(build === 'js' ? { backend: 'js' } : { build });
+    const next = rng(40);
+    const x = randomTensor([1, 3, 9, 8], next);
+    const w = randomTensor([4, 3, 3, 3], next);
+    for (const options of [
+      { stride: [1, 1e7] },
+      { stride: [1, 2 ** 31], padding: 1 },
+      { stride: [2 ** 31, 5] },
+      { stride: 1e7, padding: [1e6, 2] },
+      { stride: [3, 1e7], padding: 1, paddingMode: 'replicate' as const },
+    ]) {
+      const plan = sc.createConv2d(w, null, options, ctx);
+      const y = plan.run(x);
+      expectConvClose(y, referenceConv('conv2d', x, w, null, options), referenceConv('conv2d', absTensor(x), absTensor(w), null, options).data, 27);
+      plan.dispose();
+    }
+    // Nothing near the strides' size was ever allocated.
+    if (build !== 'js') expect(ctx.memoryStats().peakBytes).toBeLessThan(1 << 20);
+    ctx.dispose();
+  });
+
+  it('a transposed conv of a 1x1 input at stride 3000 and 20000: the phase table is the output, not the stride squared', async () => {
+    const ctx = await sc.createContext({ build: 'simd128' });
+    const x = { data: new Float32Array([2]), shape: [1, 1, 1, 1] };
+    const w = { data: new Float32Array([1, 2, 3, 4]), shape: [1, 1, 2, 2] };
+    for (const stride of [3000, 20000, [5, 2 ** 20]]) {
+      const y = sc.createConvTranspose2d(w, { data: new Float32Array([0.5]), shape: [1] }, { stride }, ctx).run(x);
+      expect([...y.data]).toEqual([2.5, 4.5, 6.5, 8.5]);
+    }
+    // A larger output at strides above the kernel: bias where no tap reaches.
+    const x2 = randomTensor([1, 2, 3, 4], rng(41));
+    const w2 = randomTensor([2, 3, 2, 2], rng(42));
+    for (const o of [{ stride: [7, 5] }, { stride: [3, 40], padding: [0, 1], outputPadding: [2, 0] }]) {
+      const y2 = sc.createConvTranspose2d(w2, null, o, ctx).run(x2);
+      expectConvClose(
+        y2,
+        referenceConvTranspose('convTranspose2d', x2, w2, null, o),
+        referenceConvTranspose('convTranspose2d', absTensor(x2), absTensor(w2), null, o).data,
+        8,
+      );
+    }
+    expect(ctx.memoryStats().peakBytes).toBeLessThan(1 << 20);
     ctx.dispose();
   });
 });

@@ -252,7 +252,8 @@ describe.runIf(gpu)('WebGPU: kernel paths and edge cases', () => {
       [2, 3, 7],
       [3, 4, 2],
       { stride: 3, outputPadding: 1 },
-      'gemm-64x16x16-cf (transposed: 3 stride phases)',
+      // The two phases with taps; the third residue's outputs (bias only) are filled first.
+      'gemm-64x16x16-cf (transposed: 2 stride phases)',
     ],
   ] as const)('%s', async ([, op, xs, ws, options, kernel]) => {
     const input = rand([...xs], 11);
@@ -364,6 +365,21 @@ describe.runIf(gpu)('WebGPU: non-finite weights (#30.7, #30.8) and shared input 
     expectClose(await gpu!.conv2d(resident, w, null, { padding: 1 }), 'conv2d', x, w, null, { padding: 1 });
     resident.dispose();
     wasm.dispose();
+  });
+});
+
+describe.runIf(gpu)('WebGPU: a transposed conv at strides far above its kernel (#30.1)', () => {
+  it('packs the phases with taps only and fills the rest with the bias: bounded by the output', async () => {
+    const x = { data: new Float32Array([2]), shape: [1, 1, 1, 1] };
+    const w = { data: new Float32Array([1, 2, 3, 4]), shape: [1, 1, 2, 2] };
+    const b = { data: new Float32Array([0.5]), shape: [1] };
+    for (const stride of [3000, 20000]) expect([...(await gpu!.convTranspose2d(x, w, b, { stride })).data]).toEqual([2.5, 4.5, 6.5, 8.5]);
+    const x2 = rand([1, 2, 3, 4], 41);
+    const w2 = rand([2, 3, 2, 2], 42);
+    const b2 = rand([3], 43);
+    for (const options of [{ stride: [7, 5] }, { stride: [3, 40], padding: [0, 1], outputPadding: [2, 0] }]) {
+      expectClose(await gpu!.convTranspose2d(x2, w2, b2, options), 'convTranspose2d', x2, w2, b2, options);
+    }
   });
 });
 

@@ -150,7 +150,8 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     const cinG = p.inChannels / p.groups;
 
     // Phase output counts per axis, and the input window the used taps read: [lo, hi] per axis.
-    const counts = this.axes.map((phases, a) => phases.map((_, r) => (r < outS[a]! ? Math.ceil((outS[a]! - r) / st[a]!) : 0)));
+    const count = (a: number, r: number) => (r < outS[a]! ? Math.ceil((outS[a]! - r) / st[a]!) : 0);
+    const counts = this.axes.map((phases, a) => phases.map((ph) => count(a, ph.residue)));
     const start: [number, number, number] = [0, 0, 0];
     const size: [number, number, number] = [1, 1, 1];
     for (let a = 0; a < 3; a++) {
@@ -176,25 +177,31 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     }
     const needsCopy = start.some((v) => v !== 0) || size.some((v, a) => v !== inS[a]);
 
-    // The phase table (format in assembly/transposed.ts): phases with at least one output, tap offsets in
-    // bytes for this layout.
+    // The phase table (format in assembly/transposed.ts): every phase with at least one output (residues
+    // below min(stride, output size): bounded by the output), tap offsets in bytes for this layout; a phase
+    // without taps writes the bias.
     const unit = this.channelsLast ? p.inChannels * 4 : 4;
     const words: number[] = [];
     let nphases = 0;
     let maxK = 1;
     let pixelTiles = 0; // channels-first work units: 8-pixel tiles of phase rows, all phases
-    let f = 0;
     const [ad, ah, aw] = this.axes;
-    for (let rd = 0; rd < ad.length; rd++)
-      for (let rh = 0; rh < ah.length; rh++)
-        for (let rw = 0; rw < aw.length; rw++, f++) {
-          const J = [counts[0]![rd]!, counts[1]![rh]!, counts[2]![rw]!];
-          if (J[0]! * J[1]! * J[2]! === 0) continue;
+    const index = this.axes.map((phases) => new Map(phases.map((ph, i) => [ph.residue, i])));
+    const reach = [0, 1, 2].map((a) => Math.min(st[a]!, outS[a]!));
+    for (let rd = 0; rd < reach[0]!; rd++)
+      for (let rh = 0; rh < reach[1]!; rh++)
+        for (let rw = 0; rw < reach[2]!; rw++) {
+          const J = [count(0, rd), count(1, rh), count(2, rw)];
+          const [id, ih, iw] = [index[0]!.get(rd), index[1]!.get(rh), index[2]!.get(rw)];
           const offs: number[] = [];
-          for (const od of ad[rd]!.offsets)
-            for (const oh of ah[rh]!.offsets)
-              for (const ow of aw[rw]!.offsets) offs.push((((od - start[0]) * Hp + (oh - start[1])) * Wp + (ow - start[2])) * unit);
-          words.push(J[0]!, J[1]!, J[2]!, (rd * outS[1] + rh) * outS[2] + rw, offs.length, this.phaseOffsets[f]!, 0, 0, ...offs);
+          let weights = 0;
+          if (id !== undefined && ih !== undefined && iw !== undefined) {
+            for (const od of ad[id]!.offsets)
+              for (const oh of ah[ih]!.offsets)
+                for (const ow of aw[iw]!.offsets) offs.push((((od - start[0]) * Hp + (oh - start[1])) * Wp + (ow - start[2])) * unit);
+            weights = this.phaseOffsets[(id * ah.length + ih) * aw.length + iw]!;
+          }
+          words.push(J[0]!, J[1]!, J[2]!, (rd * outS[1] + rh) * outS[2] + rw, offs.length, weights, 0, 0, ...offs);
           nphases++;
           maxK = Math.max(maxK, offs.length * cinG);
           pixelTiles += J[0]! * J[1]! * Math.ceil(J[2]! / 8);
@@ -204,13 +211,14 @@ export class WasmTransposedConvPlan extends WasmPlan<Prepared> {
     let scratchBytes = 0;
     if (this.channelsLast) {
       // Pixels per block (a multiple of the 4-row tile) and their two offset tables.
-      const pixels = Math.max(...counts[0]!) * Math.max(...counts[1]!) * Math.max(...counts[2]!);
+      // The largest phase (residue 0 has the most outputs).
+      const pixels = count(0, 0) * count(1, 0) * count(2, 0);
       block = Math.max(4, Math.floor(PANEL_BYTES / (maxK * 4) / 4) * 4);
       block = Math.min(block, 4096, Math.ceil(pixels / 4) * 4);
       scratchBytes = 2 * block * 4;
     } else {
       // 8-pixel tiles per block, packed into a [K][8] panel each unless one 4-channel panel reads B in place.
-      const tiles = Math.max(...counts[0]!) * Math.max(...counts[1]!) * Math.ceil(Math.max(...counts[2]!) / 8);
+      const tiles = count(0, 0) * count(1, 0) * Math.ceil(count(2, 0) / 8);
       block = Math.max(1, Math.floor(PANEL_BYTES / (maxK * 4 * 8)));
       block = Math.min(block, tiles);
       if (p.outChannels / p.groups > 4) scratchBytes = TILE_BYTES + block * maxK * 32;

@@ -96,16 +96,19 @@ function transposedTaps(p: ConvParams): PhaseTaps[] {
   const st = to3d(p.stride, 1);
   const dl = to3d(p.dilation, 1);
   const pad = to3d(p.padBefore, 0);
-  // Per axis and residue o0: the taps t with (o0 + pad - t * d) divisible by s, and the input offset.
-  const perAxis = [0, 1, 2].map((a) => axisPhases(k[a]!, st[a]!, dl[a]!, pad[a]!).map((ph) => ph.taps.map((t, i) => ({ t, off: ph.offsets[i]! }))));
+  // Per axis, the residues o0 with taps: the t with (o0 + pad - t * d) divisible by s, and the input offset.
+  // Outputs in the other residues hold the bias only: lowerGemmShape fills them first (a phase without taps).
+  const perAxis = [0, 1, 2].map((a) =>
+    axisPhases(k[a]!, st[a]!, dl[a]!, pad[a]!).map((ph) => ({ r: ph.residue, taps: ph.taps.map((t, i) => ({ t, off: ph.offsets[i]! })) })),
+  );
   const phases: PhaseTaps[] = [];
-  for (let rd = 0; rd < st[0]; rd++)
-    for (let rh = 0; rh < st[1]; rh++)
-      for (let rw = 0; rw < st[2]; rw++) {
+  for (const pd of perAxis[0]!)
+    for (const ph of perAxis[1]!)
+      for (const pw of perAxis[2]!) {
         const taps: Array<{ index: number; off: Vec3 }> = [];
-        for (const a of perAxis[0]![rd]!)
-          for (const b of perAxis[1]![rh]!) for (const c of perAxis[2]![rw]!) taps.push({ index: (a.t * k[1] + b.t) * k[2] + c.t, off: [a.off, b.off, c.off] });
-        phases.push({ o0: [rd, rh, rw], taps });
+        for (const a of pd.taps)
+          for (const b of ph.taps) for (const c of pw.taps) taps.push({ index: (a.t * k[1] + b.t) * k[2] + c.t, off: [a.off, b.off, c.off] });
+        phases.push({ o0: [pd.r, ph.r, pw.r], taps });
       }
   return phases;
 }
@@ -205,6 +208,16 @@ export function lowerGemmShape(w: GemmWeights, g: ConvGeometry): GemmShape {
   const st = to3d(p.stride, 1);
   const nTiles = w.Np / w.tileN;
   const dispatches: GemmDispatch[] = [];
+  // Transposed outputs in a residue with no taps (stride above the kernel's reach) hold the bias: one phase
+  // without taps over every output writes it first, and the phases with taps overwrite theirs (dispatches run
+  // in order). Bounded by the output, whatever the stride.
+  const reach = (a: number) => Math.min(st[a]!, outSize[a]!);
+  const tapless = p.transposed && [0, 1, 2].some((a) => new Set(w.phases.map((ph) => ph.o0[a]!).filter((r) => r < reach(a))).size < reach(a));
+  if (tapless) {
+    const M = g.batch * outSize[0] * outSize[1] * outSize[2];
+    const fill: GemmPhase = { o0: [0, 0, 0], K: 0, kOffset: 0, bOffset: 0, groupStride: w.phases[0]?.groupStride ?? 0 };
+    dispatches.push({ phase: fill, M, qGrid: outSize, inStride: [1, 1, 1], outBase: [0, 0, 0], outStride: [1, 1, 1], mTiles: Math.ceil(M / TILE_M), nTiles });
+  }
   for (const phase of w.phases) {
     const qGrid = p.transposed
       ? ([0, 1, 2].map((a) => (phase.o0[a]! < outSize[a]! ? Math.ceil((outSize[a]! - phase.o0[a]!) / st[a]!) : 0)) as unknown as Vec3)
