@@ -1,9 +1,10 @@
 // Issue #30's findings, one regression test each (each failed before its fix): sparse option arrays (2), views
 // of wasm memory that are not live tensors (3), re-entering a running plan (5), arguments read once (6), plans
 // copying their weights (9); and a resident input whose view the run's own allocations detach.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as sc from '../src/index.js';
 import { referenceConv, referenceConvTranspose } from '../src/reference.js';
+import { platform } from '../src/platform/platform.js';
 import { resolveConvParams, resolveConvTransposeParams } from '../src/shape.js';
 import { absTensor, expectConvClose } from './helpers/tolerance.js';
 import { randomTensor, rng } from './helpers/random.js';
@@ -531,6 +532,41 @@ describe('work and memory are bounded by the input and output, not by a stride o
       );
     }
     expect(ctx.memoryStats().peakBytes).toBeLessThan(1 << 20);
+    ctx.dispose();
+  });
+});
+
+describe('a dead pool worker is noticed, and dispose during an op is refused (#30.4)', () => {
+  it('a worker terminated between ops: the next threaded op fails within about a second, and the context says it is unusable', async () => {
+    const handles: Array<{ terminate(): void }> = [];
+    const start = platform().startWorker.bind(platform());
+    const spy = vi.spyOn(platform(), 'startWorker').mockImplementation((url, init) => {
+      const started = start(url, init);
+      handles.push(started.handle);
+      return started;
+    });
+    const ctx = await sc.createContext({ threads: 2, build: 'simd128' });
+    spy.mockRestore();
+    expect(handles).toHaveLength(1);
+    const next = rng(43);
+    const x = randomTensor([1, 32, 48, 48], next);
+    const w = randomTensor([32, 32, 3, 3], next);
+    const plan = sc.createConv2d(w, null, { padding: 1 }, ctx);
+    const expected = referenceConv('conv2d', x, w, null, { padding: 1 });
+    const bound = referenceConv('conv2d', absTensor(x), absTensor(w), null, { padding: 1 }).data;
+    expectConvClose(plan.run(x), expected, bound, 32 * 9);
+    expect(plan.info.threads).toBe(2);
+    handles[0]!.terminate();
+    const t0 = Date.now();
+    expectError(() => plan.run(x), 'BACKEND_UNAVAILABLE', 'threads');
+    // Bounded: the grace is max(1 s, 20x the calling thread's share); nothing near a hang.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expectError(() => plan.run(x), 'BACKEND_UNAVAILABLE', 'threads');
+    // A layer too small to split still runs on the calling thread.
+    const small = sc.createConv2d(randomTensor([2, 1, 3, 3], next), null, {}, ctx);
+    expect(small.run(randomTensor([1, 1, 5, 5], next)).shape).toEqual([1, 2, 3, 3]);
+    plan.dispose();
+    small.dispose();
     ctx.dispose();
   });
 });

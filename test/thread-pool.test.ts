@@ -114,6 +114,26 @@ describe('thread pool', () => {
   /** A call of an export that ignores its argument. */
   const noop = (driver = 'heap_base'): ThreadCall => ({ driver, ptr: 0 });
 
+  it('terminate() from inside a run (a callback of the calling thread) is refused: no hang, the pool stays usable (#30.4)', () => {
+    const ref = padByChannels(1, sequential);
+    let inner: unknown = null;
+    const got = padByChannels(THREADS, (calls) =>
+      pool.run(calls, 0, () => {
+        try {
+          pool.terminate();
+        } catch (e) {
+          inner = e;
+        }
+      }),
+    );
+    expect(inner).toMatchObject({ name: 'SimdconvError', code: 'INVALID_ARGUMENT', argument: 'context' });
+    expect(pool.terminated).toBe(false);
+    expect(got.out).toEqual(ref.out);
+    const again = padByChannels(THREADS, (calls) => pool.run(calls));
+    expect(again.out).toEqual(ref.out);
+    for (const r of [ref, got, again]) r.release();
+  });
+
   it('runs one call per thread on disjoint slices, matching one thread', () => {
     expect(pool.size).toBe(THREADS);
     const one = padByChannels(1, sequential);

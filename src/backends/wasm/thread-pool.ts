@@ -30,6 +30,8 @@ import { threadSupport } from './thread-support.js';
 // line per worker: generation, function index, argument, error flag and length, sleeping flag, failure word.
 const [REMAINING, SHUTDOWN, HEADER_INTS, SLOT_INTS, MESSAGE_BYTES] = [0, 1, 16, 16, 1024];
 const [GO, FN, ARG, ERROR, ERROR_LENGTH, SLEEPING, FAIL_WORD] = [0, 1, 2, 3, 4, 5, 6];
+/** The least time a worker may finish after the calling thread before it is taken as dead (see run()). */
+const WORKER_GRACE_MS = 1000;
 
 /** A call of an exported kernel function with one argument (a driver and its argument struct: kernel-args.ts). */
 export interface ThreadCall {
@@ -92,7 +94,10 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
 
   const handles: WorkerHandle[] = [];
   let terminated = false;
-  const terminate = () => {
+  /** Why the pool stopped working (a worker that did not finish), or null. */
+  let broken: string | null = null;
+  let running = false;
+  const stop = () => {
     if (terminated) return;
     terminated = true;
     Atomics.store(ctrl, SHUTDOWN, 1);
@@ -101,6 +106,11 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
       Atomics.notify(ctrl, HEADER_INTS + w * SLOT_INTS + GO);
     }
     for (const h of handles) h.terminate();
+  };
+  // From inside a run (a callback of the calling thread's share) stopping the workers would leave it waiting.
+  const terminate = () => {
+    if (running) throw new SimdconvError('INVALID_ARGUMENT', 'context', 'dispose() after the running op returns', 'dispose() during an op');
+    stop();
   };
 
   try {
@@ -113,7 +123,7 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
     }
     await Promise.all(started);
   } catch (error) {
-    terminate();
+    stop();
     throw error instanceof SimdconvError ? error : new SimdconvError('BACKEND_UNAVAILABLE', 'threads', 'worker threads that start', String(error));
   }
 
@@ -123,6 +133,7 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
 
   const fns = new Int32Array(threads);
   const run = (calls: ReadonlyArray<ThreadCall>, failWord = 0, meanwhile?: () => void): void => {
+    if (broken !== null) throw new SimdconvError('BACKEND_UNAVAILABLE', 'threads', 'a context whose worker threads all run (make a new context)', broken);
     if (terminated) throw new SimdconvError('DISPOSED', 'pool', 'a live thread pool', 'a pool after terminate()');
     const n = calls.length;
     if (n === 0) return;
@@ -147,6 +158,8 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
     }
     let error: unknown;
     let failed = false;
+    const started = now();
+    running = true;
     try {
       meanwhile?.();
       local[fns[0]!]!(calls[0]!.ptr);
@@ -154,6 +167,8 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
       failed = true;
       error = e;
       if (failWord) Atomics.store(new Int32Array(memory.buffer), failWord, 1);
+    } finally {
+      running = false;
     }
     if (n > 1) {
       if (Atomics.load(ctrl, REMAINING) !== 0 && spinMs > 0) {
@@ -161,7 +176,20 @@ export async function createThreadPool(module: WebAssembly.Module, memory: WebAs
         let k = 0;
         while (Atomics.load(ctrl, REMAINING) !== 0) if ((++k & 255) === 0 && now() > until) break;
       }
-      for (let v = Atomics.load(ctrl, REMAINING); v !== 0; v = Atomics.load(ctrl, REMAINING)) Atomics.wait(ctrl, REMAINING, v);
+      // Shares are balanced (equal parts, or a queue the calling thread drains too): a worker still busy long
+      // after this thread's share ended has died (terminated, out of memory) or hangs. The pool is then stopped
+      // and the context says so, rather than waiting forever.
+      const grace = Math.max(WORKER_GRACE_MS, 20 * (now() - started));
+      const deadline = now() + grace;
+      for (let v = Atomics.load(ctrl, REMAINING); v !== 0; v = Atomics.load(ctrl, REMAINING)) {
+        const left = deadline - now();
+        if (left <= 0) {
+          broken = `${v} worker thread(s) did not finish their share within ${Math.round(grace)} ms of the calling thread (died or hung); the pool was stopped`;
+          stop();
+          throw new SimdconvError('BACKEND_UNAVAILABLE', 'threads', 'worker threads that finish their share', broken);
+        }
+        Atomics.wait(ctrl, REMAINING, v, left);
+      }
       if (!failed) {
         for (let i = 1; i < n && !failed; i++) {
           const slot = HEADER_INTS + (i - 1) * SLOT_INTS;
