@@ -528,9 +528,10 @@ export function resolveConvGeometry<P extends ConvShapeParams>(p: P, inputShape:
 
 /**
  * An axis with one output position reads one window whatever its stride, and no padding past that window: there
- * the stride becomes 1 and zero or replicate padding is trimmed to the window, so that no buffer (a stride-phase
- * split, a padded copy) grows with a stride or a padding that selects nothing (#30.1). Same values: the window's
- * taps read the same input positions, or padding of the same value.
+ * zero or replicate padding is trimmed to the window and the stride becomes the least one that still gives one
+ * output (the padded size minus the window, plus 1: so the output size formula holds for the kernels), so that
+ * no buffer (a stride-phase split, a padded copy) grows with a stride or a padding that selects nothing (#30.1).
+ * Same values: the window's taps read the same input positions, or padding of the same value.
  */
 function oneWindowAxes<P extends ConvShapeParams>(p: P, inSize: readonly number[], outSize: readonly number[]): P {
   const trim = p.paddingMode === 'zeros' || p.paddingMode === 'replicate';
@@ -540,9 +541,10 @@ function oneWindowAxes<P extends ConvShapeParams>(p: P, inSize: readonly number[
     const span = p.dilation[i]! * (p.kernel[i]! - 1) + 1;
     const before = trim ? Math.min(p.padBefore[i]!, span) : p.padBefore[i]!;
     const after = trim ? Math.max(0, span - before - inSize[i]!) : p.padAfter[i]!;
-    if (p.stride[i] === 1 && before === p.padBefore[i] && after === p.padAfter[i]) continue;
+    const stride = Math.min(p.stride[i]!, inSize[i]! + before + after - span + 1);
+    if (stride === p.stride[i] && before === p.padBefore[i] && after === p.padAfter[i]) continue;
     const set = (values: readonly number[], v: number) => values.map((x, j) => (j === i ? v : x));
-    q = { ...q, stride: set(q.stride, 1), padBefore: set(q.padBefore, before), padAfter: set(q.padAfter, after) };
+    q = { ...q, stride: set(q.stride, stride), padBefore: set(q.padBefore, before), padAfter: set(q.padAfter, after) };
   }
   return q;
 }

@@ -506,6 +506,13 @@ describe('work and memory are bounded by the input and output, not by a stride o
       expectConvClose(y, referenceConv('conv2d', x, w, null, options), referenceConv('conv2d', absTensor(x), absTensor(w), null, options).data, 27);
       plan.dispose();
     }
+    // Found by the fuzz suite: channels-last 1x1, grouped, one output column at stride 1000 (a stride of 1 there
+    // had sent it down the in-place 1x1 path, which reads input pixels as output pixels).
+    const xl = randomTensor([2, 2, 16], next);
+    const wl = randomTensor([8, 4, 1, 1], next);
+    const ol = { stride: [1, 1000], groups: 4, layout: 'channels-last' as const };
+    const yl = sc.createConv2d(wl, null, ol, ctx).run(xl);
+    expectConvClose(yl, referenceConv('conv2d', xl, wl, null, ol), referenceConv('conv2d', absTensor(xl), absTensor(wl), null, ol).data, 4);
     // Nothing near the strides' size was ever allocated.
     if (build !== 'js') expect(ctx.memoryStats().peakBytes).toBeLessThan(1 << 20);
     ctx.dispose();
