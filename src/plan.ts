@@ -131,6 +131,10 @@ export abstract class ShapeCached<G, Prepared> {
   protected viewOf(placed: Placed): Float32Array {
     return placed as Float32Array;
   }
+  /** Computes a shape without `prepare` and `execute` when the backend says so (true: done; none by default). */
+  protected bypass(_g: G, _input: Float32Array, _out: Float32Array): boolean {
+    return false;
+  }
   /** Runs after `execute` on the run's tensors (views made again: the run may have grown wasm memory). */
   protected afterRun(_g: G, _input: Float32Array, _out: Float32Array): void {}
 
@@ -148,12 +152,14 @@ export abstract class ShapeCached<G, Prepared> {
     const y = out === undefined ? null : checkOut(out, last, x);
     const src = this.place(x.data, 'input');
     const dst = y === null ? null : this.place(y.data, 'options.out');
-    const prepared = this.preparedOf(entry);
     const target = y?.data ?? new Float32Array(shapeSize(last.outputShape));
     this.running = true;
     try {
-      this.execute(entry.geometry, prepared, this.viewOf(src), dst === null ? target : this.viewOf(dst));
-      this.afterRun(entry.geometry, this.viewOf(src), dst === null ? target : this.viewOf(dst));
+      if (!this.bypass(entry.geometry, this.viewOf(src), dst === null ? target : this.viewOf(dst))) {
+        const prepared = this.preparedOf(entry);
+        this.execute(entry.geometry, prepared, this.viewOf(src), dst === null ? target : this.viewOf(dst));
+        this.afterRun(entry.geometry, this.viewOf(src), dst === null ? target : this.viewOf(dst));
+      }
     } finally {
       this.running = false;
     }
@@ -185,6 +191,11 @@ export abstract class ShapeCached<G, Prepared> {
   protected geometryFor(shape: readonly number[]): { geometry: G; prepared: Prepared } {
     const entry = this.resolved(shape);
     return { geometry: entry.geometry, prepared: this.preparedOf(entry) };
+  }
+
+  /** The geometry for this input shape, nothing prepared yet (a backend's `bypass` decides first). */
+  protected geometryOnly(shape: readonly number[]): G {
+    return this.resolved(shape).geometry;
   }
 
   /** The cached entry for this input shape, resolved and checked (a new shape releases the last one's state). */

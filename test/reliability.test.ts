@@ -500,6 +500,9 @@ describe('work and memory are bounded by the input and output, not by a stride o
       { stride: [2 ** 31, 5] },
       { stride: 1e7, padding: [1e6, 2] },
       { stride: [3, 1e7], padding: 1, paddingMode: 'replicate' as const },
+      // Several outputs per axis, a padding far past what the stride reads: the reference computes these.
+      { stride: [1, 1e7], padding: [0, 1e7] },
+      { stride: [1e6, 1e6], padding: 1e6 },
     ]) {
       const plan = sc.createConv2d(w, null, options, ctx);
       const y = plan.run(x);

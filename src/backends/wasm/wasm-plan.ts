@@ -35,6 +35,20 @@ export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<P
     this.nonFinite = nonFiniteChannels(params);
   }
 
+  /**
+   * A shape whose padded image dwarfs its input and output (a padding far past what a large stride reads: input
+   * 9 wide, padding and stride 1e7, 3 outputs) would have the kernels' padded copy sized by the padding (#30.1);
+   * the reference computes it instead, in time and memory bounded by the output and the reduction.
+   */
+  protected override bypass(g: ConvGeometry, input: Float32Array, out: Float32Array): boolean {
+    const p = g.params;
+    if (p.transposed) return false;
+    const padded = shapeSize(g.inSize.map((n, i) => n + p.padBefore[i]! + p.padAfter[i]!));
+    if (padded <= 16 * (shapeSize(g.inSize) + shapeSize(g.outSize)) + (1 << 20)) return false;
+    out.set(this.reference(g, input, new Uint8Array(p.outChannels).fill(1)).data);
+    return true;
+  }
+
   protected override afterRun(g: ConvGeometry, input: Float32Array, out: Float32Array): void {
     if (this.nonFinite) patchNonFinite(this.reference, g, input, out, this.nonFinite);
   }
@@ -102,9 +116,12 @@ export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<P
 
   runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {
     this.assertNotDisposed();
-    const { geometry, prepared } = this.geometryFor(inputShape);
+    const geometry = this.geometryOnly(inputShape);
     this.running = true;
     try {
+      if (this.bypass(geometry, this.rt.heap.f32(src, shapeSize(inputShape)), this.rt.heap.f32(dst, shapeSize(geometry.outputShape)))) return geometry;
+      // Prepared here, after the check: its allocations may grow the memory (the views below are made after).
+      const { prepared } = this.geometryFor(inputShape);
       prepared.job.images(src, dst);
       if (this.nonFinite) this.afterRun(geometry, this.rt.heap.f32(src, shapeSize(inputShape)), this.rt.heap.f32(dst, shapeSize(geometry.outputShape)));
     } finally {
