@@ -144,9 +144,8 @@ export class WasmHeap {
   }
 
   /**
-   * A live tensor's view, re-made only when growing the memory replaced its buffer: runs read it every time,
-   * and a fresh Float32Array each time was a third of the garbage a run of a small layer left (1->6 28x28 k5,
-   * resident input and output: 124 against 84 scavenges of a 1 MB new space in 50,000 runs).
+   * A live tensor's view, re-made only when growing the memory replaced its buffer: runs read it every time, and
+   * a fresh view each time was a third of a small layer's garbage (docs/PERFORMANCE.md, "Tuning decisions").
    */
   tensorView(t: TensorBlock): Float32Array {
     if (t.view?.buffer !== this.memory.buffer) t.view = this.f32(t.offset, t.length);
