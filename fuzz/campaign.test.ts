@@ -1,7 +1,8 @@
 /**
  * `npm run fuzz`: seeded, replayable campaigns (fast-check) against every backend this machine has.
  *
- * - differential: random convolutions (every op, rank, stride, padding form and mode, dilation, groups, layout,
+ * - differential: random convolutions (every op, rank, stride, padding form (int, per axis, per side, 'same',
+ *   'valid', 'same-upper', 'same-lower') and mode, dilation, groups, layout,
  *   activation, batched or not, transposed output padding), inputs placed as plain arrays, odd-offset subarrays,
  *   SharedArrayBuffer views or resident tensors, plans reused across two input shapes, a few Inf / NaN values;
  *   each result against the float64 reference within the float32 bound (test/helpers/tolerance.ts);
@@ -69,6 +70,8 @@ const caseArb: fc.Arbitrary<Case> = fc
       fc.constant('same' as const),
       fc.constant('valid' as const),
       fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 3, maxLength: 3 }),
+      fc.constantFrom('same-upper' as const, 'same-lower' as const),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 })), { minLength: 3, maxLength: 3 }),
     ),
     paddingMode: fc.constantFrom('zeros', 'zeros', 'reflect', 'replicate', 'circular'),
     layout: fc.constantFrom('channels-first', 'channels-last'),
@@ -96,7 +99,7 @@ const caseArb: fc.Arbitrary<Case> = fc
     const sizes = [r.size, r.size2].map((s) => s.slice(0, rank).map((v, i) => Math.max(v, reach[i]!)));
     const options: Record<string, unknown> = { stride, dilation, groups, layout: r.layout, activation: r.activation };
     if (r.transposed) {
-      options.padding = Array.isArray(r.padding) ? r.padding.slice(0, rank) : 0;
+      options.padding = Array.isArray(r.padding) ? r.padding.slice(0, rank) : r.padding === 'same-upper' || r.padding === 'same-lower' ? r.padding : 0;
       options.outputPadding = r.outputPadding.slice(0, rank).map((v, i) => v % Math.max(stride[i]!, dilation[i]!));
     } else {
       options.padding = Array.isArray(r.padding) ? r.padding.slice(0, rank) : r.padding;

@@ -18,10 +18,11 @@ export function hasPadding(p: ConvParams): boolean {
 
 /**
  * A reflect / replicate / circular padding that pads something: both backends run it on a padded copy of the
- * input, so that their convolution kernels only ever see zero padding (or none).
+ * input, so that their convolution kernels only ever see zero padding (or none). 'same-upper' / 'same-lower'
+ * parameters not yet resolved for an input shape may pad: a plan's choices made before any shape assume so.
  */
 export function padsByCopy(p: ConvParams): boolean {
-  return p.paddingMode !== 'zeros' && hasPadding(p);
+  return p.paddingMode !== 'zeros' && (hasPadding(p) || p.autoPad !== null);
 }
 
 /** One output phase r = o mod s on one axis: the taps t reaching it and the input offset of each (i = j + offset). */

@@ -8,7 +8,7 @@
  */
 import { wasmViewOf } from './backends/wasm/heap.js';
 import { SimdconvError, describe } from './errors.js';
-import type { Activation, Algorithm, ConvOptions, ConvTransposeOptions, Layout, PaddingMode, SpatialArg, Tensor } from './types.js';
+import type { Activation, Algorithm, AutoPad, ConvOptions, ConvTransposeOptions, Layout, PaddingMode, PaddingPairs, SpatialArg, Tensor } from './types.js';
 
 export type ConvOp = 'conv1d' | 'conv2d' | 'conv3d';
 export type ConvTransposeOp = 'convTranspose1d' | 'convTranspose2d' | 'convTranspose3d';
@@ -105,6 +105,47 @@ function expandArg(argument: string, value: SpatialArg | undefined, rank: number
     throw new SimdconvError('INVALID_ARGUMENT', argument, what, describe(value));
   }
   return [...values];
+}
+
+/**
+ * Numeric padding: an int, one per axis, or one `[before, after]` pair per axis; each >= 0. `what` lists the
+ * string forms the op also takes, for the message.
+ */
+function numericPadding(value: SpatialArg | PaddingPairs | undefined, rank: number, what: string): { before: number[]; after: number[] } {
+  if (Array.isArray(value) && value.length === rank && value.some((v) => Array.isArray(v))) {
+    const pairs = value as readonly unknown[];
+    const ok = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+    if (allIndices(pairs, (pair) => Array.isArray(pair) && pair.length === 2 && ok(pair[0]) && ok(pair[1]))) {
+      const list = pairs as readonly (readonly [number, number])[];
+      return { before: list.map((pair) => pair[0]), after: list.map((pair) => pair[1]) };
+    }
+  } else if (typeof value !== 'string') {
+    try {
+      const both = expandArg('options.padding', value as SpatialArg | undefined, rank, 0, 0);
+      return { before: both, after: both };
+    } catch {
+      // the message below names every form
+    }
+  }
+  throw new SimdconvError(
+    'INVALID_ARGUMENT',
+    'options.padding',
+    `a non-negative integer, an array of ${rank} such integers, ${rank} [before, after] pairs${what}`,
+    describe(value),
+  );
+}
+
+function isAutoPad(value: unknown): value is AutoPad {
+  return value === 'same-upper' || value === 'same-lower';
+}
+
+/**
+ * ONNX's auto_pad split of a total padding: half before, half after, the odd element after for 'same-upper'
+ * and before for 'same-lower' (C's truncating division, so a negative total of a transposed conv splits as ONNX).
+ */
+function splitAutoPad(mode: AutoPad, total: number): [number, number] {
+  const half = Math.trunc(total / 2);
+  return mode === 'same-upper' ? [half, total - half] : [total - half, half];
 }
 
 export interface Clamp {
@@ -213,6 +254,12 @@ export interface ConvShapeParams extends SpatialParams {
   /** Channel groups: 1 for a dense convolution, inChannels for a depthwise one. */
   readonly groups: number;
   readonly paddingMode: PaddingMode;
+  /**
+   * Convolutions: 'same-upper' / 'same-lower' pad by the input size (ONNX auto_pad), so padBefore/padAfter are
+   * 0 here and resolved per input shape (resolveConvGeometry's params); null otherwise. Transposed convs resolve
+   * theirs at once (it depends on kernel and stride only) and have null.
+   */
+  readonly autoPad: AutoPad | null;
   /** Transposed only: extra size at the end of each output axis (ignored when outputSize is given). */
   readonly outputPadding: readonly number[];
   readonly outputSize: readonly number[] | null;
@@ -288,12 +335,13 @@ function convShapeParams(op: ConvOp, weightShape: readonly number[], options: Co
   }
   let padBefore: number[];
   let padAfter: number[];
+  const autoPad = isAutoPad(o.padding) ? o.padding : null;
   if (o.padding === 'same') {
     if (stride.some((s) => s !== 1)) {
       throw new SimdconvError(
         'INVALID_ARGUMENT',
         'options.padding',
-        "stride 1 on every axis with padding 'same' (as PyTorch)",
+        "stride 1 on every axis with padding 'same' (as PyTorch; 'same-upper' or 'same-lower' take any stride)",
         `stride [${stride.join(', ')}]`,
       );
     }
@@ -301,15 +349,11 @@ function convShapeParams(op: ConvOp, weightShape: readonly number[], options: Co
     const total = kernel.map((k, i) => dilation[i]! * (k - 1));
     padBefore = total.map((t) => Math.floor(t / 2));
     padAfter = total.map((t, i) => t - padBefore[i]!);
-  } else if (o.padding === 'valid') {
+  } else if (o.padding === 'valid' || autoPad) {
     padBefore = new Array<number>(rank).fill(0);
     padAfter = padBefore;
   } else {
-    if (typeof o.padding === 'string') {
-      throw new SimdconvError('INVALID_ARGUMENT', 'options.padding', "a non-negative integer, an array of them, 'same' or 'valid'", describe(o.padding));
-    }
-    padBefore = expandArg('options.padding', o.padding, rank, 0, 0);
-    padAfter = padBefore;
+    ({ before: padBefore, after: padAfter } = numericPadding(o.padding as SpatialArg | PaddingPairs | undefined, rank, ", 'same', 'valid', 'same-upper' or 'same-lower'"));
   }
   return {
     op,
@@ -324,6 +368,7 @@ function convShapeParams(op: ConvOp, weightShape: readonly number[], options: Co
     padBefore,
     padAfter,
     paddingMode,
+    autoPad,
     outputPadding: new Array<number>(rank).fill(0),
     outputSize: null,
     clamp: resolveActivation(o.activation),
@@ -367,17 +412,9 @@ function convTransposeShapeParams(
   const groups = checkWeightShape(weightShape, rank, o.groups, 'Cin, Cout/groups', 'input', rankArg, shapeArg);
   const inChannels = weightShape[0]!;
   const outChannels = weightShape[1]! * groups;
+  const kernel = weightShape.slice(2);
   const stride = expandArg('options.stride', o.stride, rank, 1, 1);
   const dilation = expandArg('options.dilation', o.dilation, rank, 1, 1);
-  if (typeof o.padding === 'string') {
-    throw new SimdconvError(
-      'INVALID_ARGUMENT',
-      'options.padding',
-      'a non-negative integer or an array of them (transposed convolutions take no string padding)',
-      describe(o.padding),
-    );
-  }
-  const padding = expandArg('options.padding', o.padding, rank, 0, 0);
   const outputPadding = expandArg('options.outputPadding', o.outputPadding, rank, 0, 0);
   outputPadding.forEach((p, i) => {
     if (p >= stride[i]! && p >= dilation[i]!) {
@@ -389,6 +426,21 @@ function convTransposeShapeParams(
       );
     }
   });
+  let padBefore: number[];
+  let padAfter: number[];
+  if (isAutoPad(o.padding)) {
+    if (o.outputSize !== undefined) {
+      throw new SimdconvError('INVALID_ARGUMENT', 'options.outputSize', `no outputSize with padding '${o.padding}' (it sets the output size: input size * stride)`, describe(o.outputSize));
+    }
+    // ONNX ConvTranspose: output = input * stride, so total = stride*(n-1) + outputPadding + span - n*stride, the
+    // same for every n. Negative where the kernel spans less than the stride: the output then extends past the
+    // full one by positions that hold the bias only.
+    const split = kernel.map((k, i) => splitAutoPad(o.padding as AutoPad, dilation[i]! * (k - 1) + 1 + outputPadding[i]! - stride[i]!));
+    padBefore = split.map((pair) => pair[0]);
+    padAfter = split.map((pair) => pair[1]);
+  } else {
+    ({ before: padBefore, after: padAfter } = numericPadding(o.padding as SpatialArg | PaddingPairs | undefined, rank, ", 'same-upper' or 'same-lower' (PyTorch's 'same' and 'valid' are for convolutions)"));
+  }
   let outputSize: number[] | null = null;
   if (o.outputSize !== undefined) {
     if (!Array.isArray(o.outputSize) || o.outputSize.length !== rank || !allIndices(o.outputSize, (v) => Number.isInteger(v) && v >= 1)) {
@@ -403,12 +455,13 @@ function convTransposeShapeParams(
     inChannels,
     outChannels,
     groups,
-    kernel: weightShape.slice(2),
+    kernel,
     stride,
     dilation,
-    padBefore: padding,
-    padAfter: padding,
+    padBefore,
+    padAfter,
     paddingMode: 'zeros',
+    autoPad: null,
     outputPadding,
     outputSize,
     clamp: resolveActivation(o.activation),
@@ -500,6 +553,7 @@ export function resolveConvGeometry<P extends ConvShapeParams>(p: P, inputShape:
       outSize.push(size);
     });
   } else {
+    if (p.autoPad) p = autoPadded(p, inSize);
     checkPaddingMode(p, inSize);
     for (let i = 0; i < p.rank; i++) {
       const padded = inSize[i]! + p.padBefore[i]! + p.padAfter[i]!;
@@ -524,6 +578,15 @@ export function resolveConvGeometry<P extends ConvShapeParams>(p: P, inputShape:
     ? batch * p.inChannels * shapeSize(inSize) * (p.outChannels / p.groups) * kernelSize
     : batch * p.outChannels * shapeSize(outSize) * (p.inChannels / p.groups) * kernelSize;
   return { params: p, batched, batch, inSize, outSize, outputPadding, inputShape: [...inputShape], outputShape, reductionSize, macs };
+}
+
+/** 'same-upper' / 'same-lower' for this input: ceil(n / stride) outputs per axis, padded as ONNX splits it. */
+function autoPadded<P extends ConvShapeParams>(p: P, inSize: readonly number[]): P {
+  const split = inSize.map((n, i) => {
+    const span = p.dilation[i]! * (p.kernel[i]! - 1) + 1;
+    return splitAutoPad(p.autoPad!, Math.max(0, (Math.ceil(n / p.stride[i]!) - 1) * p.stride[i]! + span - n));
+  });
+  return { ...p, padBefore: split.map((pair) => pair[0]), padAfter: split.map((pair) => pair[1]), autoPad: null };
 }
 
 /**

@@ -19,6 +19,15 @@ export interface ResidentTensor extends Tensor {
 /** An integer applied to every spatial axis, or one per axis. */
 export type SpatialArg = number | readonly number[];
 
+/** Padding before and after, one `[before, after]` pair per spatial axis (`[[top, bottom], [left, right]]`). */
+export type PaddingPairs = readonly (readonly [number, number])[];
+
+/**
+ * ONNX's `auto_pad` (TF's 'SAME' is 'same-upper'): an output of ceil(size / stride) (transposed: size * stride),
+ * the total padding this needs split in half, the odd element after ('same-upper') or before ('same-lower').
+ */
+export type AutoPad = 'same-upper' | 'same-lower';
+
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
 /** NCHW-style (PyTorch, default) or channels-last (TF.js style). */
@@ -40,8 +49,11 @@ export type Activation = 'none' | 'relu' | 'relu6' | { readonly min?: number; re
 export interface ConvOptions {
   /** Default 1. */
   stride?: SpatialArg;
-  /** Int, per-axis array, 'same' (PyTorch's rule: extra element at the end) or 'valid'. Default 0. */
-  padding?: SpatialArg | 'same' | 'valid';
+  /**
+   * Int, per-axis array, `[before, after]` pairs per axis, 'same' (PyTorch's: stride 1, extra element at the
+   * end), 'valid', or 'same-upper' / 'same-lower' (ONNX auto_pad, any stride). Default 0.
+   */
+  padding?: SpatialArg | PaddingPairs | 'same' | 'valid' | AutoPad;
   /** Default 1. */
   dilation?: SpatialArg;
   /** Default 1. Cin and Cout must both be divisible by groups. */
@@ -63,7 +75,11 @@ export interface ConvOptions {
 
 export interface ConvTransposeOptions {
   stride?: SpatialArg;
-  padding?: SpatialArg;
+  /**
+   * Int, per-axis array, `[before, after]` pairs per axis (trimmed from the full output), or 'same-upper' /
+   * 'same-lower' (ONNX ConvTranspose auto_pad: output size * stride). Default 0.
+   */
+  padding?: SpatialArg | PaddingPairs | AutoPad;
   outputPadding?: SpatialArg;
   dilation?: SpatialArg;
   groups?: number;

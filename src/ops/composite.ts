@@ -47,7 +47,7 @@ export function checkOptionKeys(options: unknown, allowed: readonly string[], wh
 export interface SplitConv2dOptions {
   /** Per axis as for conv2d: the vertical stage takes axis 0 (H), the horizontal stage axis 1 (W). */
   stride?: SpatialArg;
-  padding?: SpatialArg | 'same' | 'valid';
+  padding?: ConvOptions['padding'];
   dilation?: SpatialArg;
   paddingMode?: PaddingMode;
   /** After the last stage. Default 'none'. */
@@ -108,8 +108,9 @@ export type SeparablePadding = ConvOptions['padding'];
 /**
  * Splits 2-D stride / padding / dilation between a vertical stage (axis 0, kernel (kH, 1)) and a horizontal
  * one (axis 1, kernel (1, kW)). The options are checked by the shape-only resolver on a (kH, kW) kernel, so
- * they mean what they mean for conv2d; 'same' and 'valid' pass through to both stages (each then pads only
- * its own axis: PyTorch's 'same' pads dilation*(k-1) on an axis, 0 for a size-1 kernel).
+ * they mean what they mean for conv2d; the string forms pass through to both stages (each then pads only its
+ * own axis: PyTorch's 'same' pads dilation*(k-1) on an axis, 0 for a size-1 kernel; 'same-upper' pads a size-1
+ * kernel by the stride's remainder alone, as the whole kernel would on that axis).
  */
 export function splitSpatial(
   kh: number,
@@ -121,10 +122,11 @@ export function splitSpatial(
   const common = { paddingMode: full.paddingMode, layout: full.layout };
   const [sh, sw] = full.stride as [number, number];
   const [dh, dw] = full.dilation as [number, number];
-  const named = padding === 'same' || padding === 'valid';
+  const named = typeof padding === 'string';
+  const [[t, l], [b, r]] = [full.padBefore, full.padAfter] as [number[], number[]];
   return {
-    vertical: { ...common, stride: [sh, 1], dilation: [dh, 1], padding: named ? padding : [full.padBefore[0]!, 0] },
-    horizontal: { ...common, stride: [1, sw], dilation: [1, dw], padding: named ? padding : [0, full.padBefore[1]!] },
+    vertical: { ...common, stride: [sh, 1], dilation: [dh, 1], padding: named ? padding : [[t!, b!], [0, 0]] },
+    horizontal: { ...common, stride: [1, sw], dilation: [1, dw], padding: named ? padding : [[0, 0], [l!, r!]] },
     full,
   };
 }

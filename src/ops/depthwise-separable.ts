@@ -33,7 +33,7 @@ export interface DepthwiseSeparableOptions {
   pointwiseBias?: Tensor | null;
   /** Of the depthwise stage (the pointwise one is 1x1, stride 1, no padding). */
   stride?: SpatialArg;
-  padding?: SpatialArg | 'same' | 'valid';
+  padding?: ConvOptions['padding'];
   dilation?: SpatialArg;
   paddingMode?: PaddingMode;
   /**

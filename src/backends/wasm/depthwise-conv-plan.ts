@@ -99,7 +99,8 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   }
 
   get info(): PlanInfo {
-    const p = this.params;
+    // The last shape's parameters: 'same-upper' padding is resolved per input shape.
+    const p = this.lastGeometry?.params ?? this.params;
     const sw = p.stride[p.stride.length - 1]!;
     const padCopy = padsByCopy(p) ? { padCopy: p.paddingMode as 'reflect' | 'replicate' | 'circular' } : {};
     const chunks = this.lastChunk ? { chunkChannels: this.lastChunk } : {};

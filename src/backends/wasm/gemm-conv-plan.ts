@@ -127,7 +127,8 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   }
 
   get info(): PlanInfo {
-    const p = this.params;
+    // The last shape's parameters: 'same-upper' padding is resolved per input shape.
+    const p = this.lastGeometry?.params ?? this.params;
     const path = ({ direct: 'gemm-direct', im2col: 'gemm-im2col', inPlace: 'gemm-1x1' } as const)[this.lastStrategy];
     const kernel: KernelInfo = {
       path,
@@ -153,7 +154,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   protected prepare(g: ConvGeometry): Prepared {
     const { heap, kernels } = this.rt;
     const p = g.params;
-    const strategy = gemmStrategy(p);
+    const strategy = gemmStrategy(p, this.viaChannelsFirst);
     const inPlace = this.readsInputInPlace(g);
     const paddedSize = g.inSize.map((n, i) => n + p.padBefore[i]! + p.padAfter[i]!);
     const [SD, SH, SW] = to3d(p.stride, 1);

@@ -44,10 +44,11 @@ export function viaChannelsFirst(p: ConvParams): boolean {
  * The GEMM plan's strategy: 'direct' (assembly/direct.ts) from 3 taps, or with fewer at stride 1 where the
  * input can be read in place (a 1x1 kernel without padding) or padded cheaply (2 taps); 'im2col'
  * (assembly/conv.ts) otherwise and for channels-last tensors. A width stride needs the phase-split copy,
- * which only the zero padding writes.
+ * which only the zero padding writes. `via`: the plan's viaChannelsFirst, decided once from its parameters
+ * (a shape's own parameters may differ: 'same-upper' resolved to no padding), as its weights are packed for it.
  */
-export function gemmStrategy(p: ConvParams): 'direct' | 'im2col' {
-  if (viaChannelsFirst(p)) return 'direct';
+export function gemmStrategy(p: ConvParams, via: boolean): 'direct' | 'im2col' {
+  if (via) return 'direct';
   const taps = shapeSize(p.kernel);
   const unstrided = p.stride.every((s) => s === 1);
   const stridedWidth = p.stride[p.stride.length - 1]! > 1;

@@ -23,7 +23,7 @@ import type { ConvOptions, ConvTransposeOptions, Tensor } from '../../types.js';
 import type { AdapterInfo, GpuBackendName, GpuContext, GpuConvPlan, GpuOps, GpuTensor, InitWebGPUOptions } from './api.js';
 import { GPU_OPS, type GpuOpName } from '../../ops/registry.js';
 import { acquireDevice, checkDeviceLimits, describeAdapter } from './device.js';
-import { GpuKernelPlan } from './gpu-plan.js';
+import { AutoPadGpuPlan, GpuKernelPlan, type GpuPlanLike } from './gpu-plan.js';
 import { GpuRuntime } from './runtime.js';
 import { DeviceTensor, HostTensor } from './tensor.js';
 
@@ -248,7 +248,7 @@ export class WebGpuContext implements Omit<GpuContext, keyof GpuOps> {
  * context has no usable device.
  */
 export class WebGpuPlan implements GpuConvPlan {
-  private gpu: GpuKernelPlan | null = null;
+  private gpu: GpuPlanLike | null = null;
   private host: ConvPlan | null = null;
   private disposed = false;
   /**
@@ -262,7 +262,9 @@ export class WebGpuPlan implements GpuConvPlan {
     readonly params: ConvParams,
   ) {
     this.onHost = ctx.fallback === 'wasm' && nonFiniteChannels(params) !== null;
-    if (ctx.gpuUsable() && !this.onHost) this.gpu = new GpuKernelPlan(ctx.rt!, params, ctx.onGpuFailure);
+    if (ctx.gpuUsable() && !this.onHost) {
+      this.gpu = params.autoPad ? new AutoPadGpuPlan(ctx.rt!, params, ctx.onGpuFailure) : new GpuKernelPlan(ctx.rt!, params, ctx.onGpuFailure);
+    }
     else if (!this.onHost) this.hostPlan();
   }
 

@@ -249,3 +249,58 @@ function describeGpuKernel(k: KernelInfo): string {
   const transposed = phases === undefined ? '' : ` (transposed: ${phases} stride phase${phases === 1 ? '' : 's'})`;
   return `${k.flags.padPass ? `${k.flags.padPass} + ` : ''}${k.name}${transposed}`;
 }
+
+/** What the WebGPU context runs: a GpuKernelPlan, or one per padding for 'same-upper' / 'same-lower'. */
+export type GpuPlanLike = Pick<GpuKernelPlan, 'info' | 'run' | 'runResident' | 'dispose'>;
+
+/** Paddings (kernel plans) an auto-padded plan keeps. */
+const PADDINGS_KEPT = 4;
+
+/**
+ * 'same-upper' / 'same-lower' convolutions pad by the input size, and the GEMM's reduction table holds the
+ * padding: one kernel plan per padding met, made from the parameters resolved for that input shape (a few at
+ * most in practice: the padding depends on the size modulo the stride).
+ */
+export class AutoPadGpuPlan implements GpuPlanLike {
+  private readonly plans = new Map<string, GpuKernelPlan>();
+  private last: GpuKernelPlan | null = null;
+
+  constructor(
+    private readonly rt: GpuRuntime,
+    private readonly params: ConvParams,
+    private readonly onFailure: (e: unknown) => Promise<never>,
+  ) {}
+
+  /** The last input shape's kernel (before any run: the plan for no padding, as for a size the stride divides by a kernel of 1). */
+  get info(): PlanInfo {
+    return (this.last ??= this.planFor({ ...this.params, autoPad: null })).info;
+  }
+
+  run(input: Tensor | DeviceTensor, out?: Tensor): Promise<Tensor> {
+    return this.planFor(resolveConvGeometry(this.params, input.shape).params).run(input, out);
+  }
+
+  runResident(input: Tensor | DeviceTensor): DeviceTensor {
+    return this.planFor(resolveConvGeometry(this.params, input.shape).params).runResident(input);
+  }
+
+  dispose(): void {
+    for (const plan of this.plans.values()) plan.dispose();
+    this.plans.clear();
+  }
+
+  private planFor(p: ConvParams): GpuKernelPlan {
+    // The stride too: an axis with one output has it trimmed (shape.ts oneWindowAxes).
+    const key = `${p.padBefore.join(',')}/${p.padAfter.join(',')}/${p.stride.join(',')}`;
+    let plan = this.plans.get(key);
+    if (plan) this.plans.delete(key); // most recently used last
+    else plan = new GpuKernelPlan(this.rt, { ...p, autoPad: null }, this.onFailure);
+    this.plans.set(key, plan);
+    if (this.plans.size > PADDINGS_KEPT) {
+      const [oldestKey, oldest] = this.plans.entries().next().value as [string, GpuKernelPlan];
+      this.plans.delete(oldestKey);
+      oldest.dispose();
+    }
+    return (this.last = plan);
+  }
+}
