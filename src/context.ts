@@ -57,6 +57,12 @@ export interface ChainMakers {
   host(stages: readonly ChainStage[], makePlan: (params: ConvParams) => ConvPlan): ConvChain;
 }
 
+/** A companion op's plan per backend (Context.createOpPlan). */
+export interface OpPlanMakers<P, Plan> {
+  wasm(rt: WasmRuntime, params: P): Plan;
+  js(params: P): Plan;
+}
+
 export interface Context extends BackendInfo {
   /**
    * Makes a plan for resolved parameters; used by the op modules. An op brings its wasm kernel paths
@@ -69,6 +75,11 @@ export interface Context extends BackendInfo {
    * Used by the composite ops, which bring the chain implementations (`makers`).
    */
   createChain(stages: readonly ChainStage[], makers: ChainMakers): ConvChain;
+  /**
+   * A plan of a companion op (pooling, ...) on this context's backend, from the op's own makers: an op module
+   * brings its kernels' plans, so that a bundle without it holds none of them.
+   */
+  createOpPlan<P, Plan>(params: P, makers: OpPlanMakers<P, Plan>): Plan;
   /** Bytes of wasm memory in use / at peak / reserved (zeros on the js backend). */
   memoryStats(): { bytesInUse: number; peakBytes: number; memoryBytes: number };
   /**
@@ -181,6 +192,7 @@ export async function createContext(options: InitOptions = {}): Promise<Context>
         rt,
         s.map((stage) => ({ ...stage, params: ownWeights(stage.params) })),
       ),
+    createOpPlan: (p, makers) => makers.wasm(rt, p),
     memoryStats: () => rt.heap.stats,
     tensor: (shape, values) => residentTensor(rt, shape, values),
   };

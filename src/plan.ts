@@ -113,7 +113,7 @@ export abstract class ShapeCached<G, Prepared> {
   /** What an input shape resolves to (throws the shape's SimdconvError). */
   protected abstract resolve(shape: readonly number[]): G;
   /** The geometry whose output `run` returns. */
-  protected abstract outputOf(g: G): ConvGeometry;
+  protected abstract outputOf(g: G): { readonly outputShape: readonly number[] };
   /** Extra checks before an input shape is prepared (none by default). */
   protected checkResolved(_shape: readonly number[], _g: G): void {}
   protected abstract prepare(g: G): Prepared;
@@ -235,14 +235,19 @@ export abstract class PlanBase<Prepared> extends ShapeCached<ConvGeometry, Prepa
   }
 
   protected override checkResolved(shape: readonly number[], geometry: ConvGeometry): void {
-    const inputBytes = shapeSize(shape) * 4;
-    if (inputBytes > MAX_TENSOR_BYTES) {
-      throw new SimdconvError('OUT_OF_MEMORY', 'input', `an input of at most ${MAX_TENSOR_BYTES} bytes`, `shape [${shape.join(', ')}] (${inputBytes} bytes)`);
-    }
-    const outputBytes = shapeSize(geometry.outputShape) * 4;
-    if (outputBytes > MAX_TENSOR_BYTES) {
-      const shown = `shape [${geometry.outputShape.join(', ')}] (${outputBytes} bytes)`;
-      throw new SimdconvError('OUT_OF_MEMORY', 'output', `an output of at most ${MAX_TENSOR_BYTES} bytes`, shown);
-    }
+    checkTensorBytes(shape, geometry.outputShape);
+  }
+}
+
+/** wasm32's limit on a run's input and output (OUT_OF_MEMORY naming the one over it). */
+export function checkTensorBytes(shape: readonly number[], outputShape: readonly number[]): void {
+  const inputBytes = shapeSize(shape) * 4;
+  if (inputBytes > MAX_TENSOR_BYTES) {
+    throw new SimdconvError('OUT_OF_MEMORY', 'input', `an input of at most ${MAX_TENSOR_BYTES} bytes`, `shape [${shape.join(', ')}] (${inputBytes} bytes)`);
+  }
+  const outputBytes = shapeSize(outputShape) * 4;
+  if (outputBytes > MAX_TENSOR_BYTES) {
+    const shown = `shape [${outputShape.join(', ')}] (${outputBytes} bytes)`;
+    throw new SimdconvError('OUT_OF_MEMORY', 'output', `an output of at most ${MAX_TENSOR_BYTES} bytes`, shown);
   }
 }

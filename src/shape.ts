@@ -632,7 +632,7 @@ function checkPaddingMode(p: ConvShapeParams, inSize: readonly number[]): void {
  * once; `data` a plain view). A view of wasm memory must be a live tensor exactly: writing anywhere else there
  * would overwrite a plan's buffers or the module's data.
  */
-export function checkOut(out: unknown, g: ConvGeometry<ConvShapeParams>, input: Tensor): Tensor {
+export function checkOut(out: unknown, g: { readonly outputShape: readonly number[] }, input: Tensor): Tensor {
   if (typeof out !== 'object' || out === null) {
     throw new SimdconvError('INVALID_TENSOR', 'options.out', 'a tensor {data: Float32Array, shape: number[]}', describe(out));
   }

@@ -41,6 +41,7 @@ export function createJsContext(features: BackendInfo['features']): Context {
     dispose: () => {},
     createPlan: (p) => new JsConvPlan(p),
     createChain: (s, makers) => makers.host(s, (p) => new JsConvPlan(p)),
+    createOpPlan: (p, makers) => makers.js(p),
     memoryStats: () => ({ bytesInUse: 0, peakBytes: 0, memoryBytes: 0 }),
     tensor: (shape, values) => hostTensor(shape, values),
   };

@@ -20,6 +20,15 @@ export const OP_ENTRIES = {
     values: ['spatiallySeparableConv2d', 'createSpatiallySeparableConv2d', 'factorizeSeparableKernel'],
     types: ['SpatiallySeparableOptions', 'SpatiallySeparablePlanOptions', 'SeparableFactors', 'FactorizeOptions'],
   },
+  pool: {
+    values: [
+      'maxPool1d', 'maxPool2d', 'maxPool3d', 'avgPool1d', 'avgPool2d', 'avgPool3d',
+      'adaptiveAvgPool1d', 'adaptiveAvgPool2d', 'adaptiveAvgPool3d', 'adaptiveMaxPool1d', 'adaptiveMaxPool2d', 'adaptiveMaxPool3d',
+      'createMaxPool1d', 'createMaxPool2d', 'createMaxPool3d', 'createAvgPool1d', 'createAvgPool2d', 'createAvgPool3d',
+      'createAdaptiveAvgPool1d', 'createAdaptiveAvgPool2d', 'createAdaptiveAvgPool3d', 'createAdaptiveMaxPool1d', 'createAdaptiveMaxPool2d', 'createAdaptiveMaxPool3d',
+    ],
+    types: ['MaxPoolOptions', 'AvgPoolOptions', 'AdaptivePoolOptions', 'AdaptiveSize', 'IndexTensor', 'PoolPlan', 'PoolPlanInfo'],
+  },
   flattened: { values: ['flattenedConv2d', 'createFlattenedConv2d'], types: ['FlattenedConvOptions', 'FlattenedConvPlanOptions'] },
   'channel-shuffle': {
     values: ['channelShuffle', 'shuffledGroupConv2d', 'createShuffledGroupConv2d'],

@@ -1,0 +1,246 @@
+// Pooling: max (with or without indices) and average, regular or adaptive, 1-D to 3-D, both layouts.
+// The host (src/pool-shape.ts) resolves every pooling to per-axis window tables: for output position o on an
+// axis, the first tap inside the input, the number of taps inside it (`dilation` apart), and a divisor factor.
+// Table layout (i32): start[OD] count[OD] factor[OD] start[OH] count[OH] factor[OH] start[OW] count[OW] factor[OW].
+//
+// PyTorch's rules, exactly: taps in (d, h, w) order; a max takes a tap when `v > best || v != v` (so NaN wins,
+// ties keep the first index, and an empty window gives -Inf at its first position); an average sums in tap
+// order in float32 and divides by the product of the factors, or by each in turn (adaptive), or by the override.
+
+const MODE_MAX: i32 = 0;
+const MODE_MAX_INDICES: i32 = 1;
+const MODE_AVG: i32 = 2;
+const MODE_AVG_SEQUENTIAL: i32 = 3;
+
+// @ts-ignore: decorator
+@inline
+function at(table: usize, i: i32): i32 {
+  return load<i32>(table + (<usize>i << 2));
+}
+
+// Four floats of a row at w, w + step, w + 2 step, w + 3 step (no read past the last of them).
+// @ts-ignore: decorator
+@inline
+function load4(row: usize, w: i32, step: i32): v128 {
+  const p = row + (<usize>w << 2);
+  if (step == 1) return v128.load(p);
+  if (step == 2) return i8x16.shuffle(v128.load(p), v128.load(p, 12), 0, 1, 2, 3, 8, 9, 10, 11, 20, 21, 22, 23, 28, 29, 30, 31);
+  const s = <usize>step << 2;
+  let v = f32x4.splat(load<f32>(p));
+  v = f32x4.replace_lane(v, 1, load<f32>(p + s));
+  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * s));
+  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * s));
+}
+
+// The average's divisor for one output: the override, or the axes' factors.
+// @ts-ignore: decorator
+@inline
+function average(sum: f32, fd: i32, fh: i32, fw: i32, mode: i32, divisor: f32): f32 {
+  if (divisor != 0) return sum / divisor;
+  if (mode == MODE_AVG_SEQUENTIAL) return sum / <f32>fd / <f32>fh / <f32>fw;
+  return sum / <f32>(fd * fh * fw);
+}
+
+// One output of a channels-first plane, scalar: the edges, and windows whose neighbours differ.
+// @ts-ignore: decorator
+@inline
+function poolOne(
+  xp: usize, H: i32, W: i32, d0: i32, nd: i32, dD: i32, h0: i32, nh: i32, dH: i32, w0: i32, nw: i32, dW: i32,
+  mode: i32, yo: usize, io: usize, fd: i32, fh: i32, fw: i32, divisor: f32,
+): void {
+  if (mode <= MODE_MAX_INDICES) {
+    let best: f32 = -Infinity;
+    let bi = (d0 * H + h0) * W + w0;
+    for (let kd = 0; kd < nd; kd++) {
+      for (let kh = 0; kh < nh; kh++) {
+        const pos = ((d0 + kd * dD) * H + h0 + kh * dH) * W + w0;
+        const row = xp + (<usize>pos << 2);
+        for (let t = 0; t < nw; t++) {
+          const v = load<f32>(row + (<usize>(t * dW) << 2));
+          if (v > best || v != v) {
+            best = v;
+            bi = pos + t * dW;
+          }
+        }
+      }
+    }
+    store<f32>(yo, best);
+    if (mode == MODE_MAX_INDICES) store<i32>(io, bi);
+    return;
+  }
+  let sum: f32 = 0;
+  for (let kd = 0; kd < nd; kd++) {
+    for (let kh = 0; kh < nh; kh++) {
+      const row = xp + (<usize>(((d0 + kd) * H + h0 + kh) * W + w0) << 2);
+      for (let t = 0; t < nw; t++) sum += load<f32>(row + (<usize>t << 2));
+    }
+  }
+  store<f32>(yo, average(sum, fd, fh, fw, mode, divisor));
+}
+
+// Channels-first: `planes` planes of D x H x W (each a channel of an image) into OD x OH x OW, four outputs of a
+// row at once where their windows are alike (same taps, starts `step` apart), else one by one.
+// @driver
+export function poolCf(
+  x: usize, y: usize, ind: usize, planes: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
+  tables: usize, dD: i32, dH: i32, dW: i32, mode: i32, divisor: f32,
+): void {
+  const sD = tables, cD = sD + (<usize>OD << 2), fD = cD + (<usize>OD << 2);
+  const sH = fD + (<usize>OD << 2), cH = sH + (<usize>OH << 2), fH = cH + (<usize>OH << 2);
+  const sW = fH + (<usize>OH << 2), cW = sW + (<usize>OW << 2), fW = cW + (<usize>OW << 2);
+  const inPlane = <usize>D * H * W, outPlane = <usize>OD * OH * OW;
+  const isMax = mode <= MODE_MAX_INDICES;
+  for (let pl = 0; pl < planes; pl++) {
+    const xp = x + ((<usize>pl * inPlane) << 2);
+    let yo = y + ((<usize>pl * outPlane) << 2);
+    let io = ind + ((<usize>pl * outPlane) << 2);
+    for (let od = 0; od < OD; od++) {
+      const d0 = at(sD, od), nd = at(cD, od), fd = at(fD, od);
+      for (let oh = 0; oh < OH; oh++) {
+        const h0 = at(sH, oh), nh = at(cH, oh), fh = at(fH, oh);
+        let ow = 0;
+        while (ow < OW) {
+          const w0 = at(sW, ow), nw = at(cW, ow);
+          if (ow + 4 <= OW) {
+            const step = at(sW, ow + 1) - w0;
+            const alike = step >= 1 && at(cW, ow + 1) == nw && at(cW, ow + 2) == nw && at(cW, ow + 3) == nw &&
+              at(sW, ow + 2) == w0 + 2 * step && at(sW, ow + 3) == w0 + 3 * step;
+            if (alike) {
+              if (isMax) {
+                let best = f32x4.splat(-Infinity);
+                const lanes = i32x4(0, step, 2 * step, 3 * step);
+                let bi = i32x4.add(i32x4.splat((d0 * H + h0) * W + w0), lanes);
+                for (let kd = 0; kd < nd; kd++) {
+                  for (let kh = 0; kh < nh; kh++) {
+                    const pos = ((d0 + kd * dD) * H + h0 + kh * dH) * W + w0;
+                    const row = xp + (<usize>(pos - w0) << 2);
+                    for (let t = 0; t < nw; t++) {
+                      const v = load4(row, w0 + t * dW, step);
+                      const take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+                      best = v128.bitselect(v, best, take);
+                      if (mode == MODE_MAX_INDICES) bi = v128.bitselect(i32x4.add(i32x4.splat(pos + t * dW), lanes), bi, take);
+                    }
+                  }
+                }
+                v128.store(yo, best);
+                if (mode == MODE_MAX_INDICES) v128.store(io, bi);
+              } else {
+                let sum = f32x4.splat(0);
+                for (let kd = 0; kd < nd; kd++) {
+                  for (let kh = 0; kh < nh; kh++) {
+                    const row = xp + (<usize>(((d0 + kd) * H + h0 + kh) * W) << 2);
+                    for (let t = 0; t < nw; t++) sum = f32x4.add(sum, load4(row, w0 + t, step));
+                  }
+                }
+                let v: v128;
+                if (divisor != 0) v = f32x4.div(sum, f32x4.splat(divisor));
+                else {
+                  const fw = f32x4.convert_i32x4_s(v128.load(fW + (<usize>ow << 2)));
+                  if (mode == MODE_AVG_SEQUENTIAL) v = f32x4.div(f32x4.div(f32x4.div(sum, f32x4.splat(<f32>fd)), f32x4.splat(<f32>fh)), fw);
+                  else v = f32x4.div(sum, f32x4.convert_i32x4_s(i32x4.mul(v128.load(fW + (<usize>ow << 2)), i32x4.splat(fd * fh))));
+                }
+                v128.store(yo, v);
+              }
+              ow += 4;
+              yo += 16;
+              io += 16;
+              continue;
+            }
+          }
+          poolOne(xp, H, W, d0, nd, dD, h0, nh, dH, w0, nw, dW, mode, yo, io, fd, fh, at(fW, ow), divisor);
+          ow++;
+          yo += 4;
+          io += 4;
+        }
+      }
+    }
+  }
+}
+
+// Channels-last: output pixels [p0, p1) of each of `images` images of D x H x W x C, four channels at once.
+// @driver
+export function poolCl(
+  x: usize, y: usize, ind: usize, images: i32, C: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
+  tables: usize, dD: i32, dH: i32, dW: i32, p0: i32, p1: i32, mode: i32, divisor: f32,
+): void {
+  const sD = tables, cD = sD + (<usize>OD << 2), fD = cD + (<usize>OD << 2);
+  const sH = fD + (<usize>OD << 2), cH = sH + (<usize>OH << 2), fH = cH + (<usize>OH << 2);
+  const sW = fH + (<usize>OH << 2), cW = sW + (<usize>OW << 2), fW = cW + (<usize>OW << 2);
+  const inImage = <usize>D * H * W * C, outImage = <usize>OD * OH * OW * C;
+  const isMax = mode <= MODE_MAX_INDICES;
+  for (let n = 0; n < images; n++) {
+    const xi = x + ((<usize>n * inImage) << 2);
+    for (let pix = p0; pix < p1; pix++) {
+      const od = pix / (OH * OW), oh = (pix / OW) % OH, ow = pix % OW;
+      const d0 = at(sD, od), nd = at(cD, od), h0 = at(sH, oh), nh = at(cH, oh), w0 = at(sW, ow), nw = at(cW, ow);
+      const fd = at(fD, od), fh = at(fH, oh), fw = at(fW, ow);
+      const out = (<usize>n * outImage + <usize>pix * C) << 2;
+      const yo = y + out, io = ind + out;
+      const first = (d0 * H + h0) * W + w0;
+      let c = 0;
+      for (; c + 4 <= C; c += 4) {
+        const cx = xi + (<usize>c << 2);
+        if (isMax) {
+          let best = f32x4.splat(-Infinity);
+          let bi = i32x4.splat(first);
+          for (let kd = 0; kd < nd; kd++) {
+            for (let kh = 0; kh < nh; kh++) {
+              const pos = ((d0 + kd * dD) * H + h0 + kh * dH) * W + w0;
+              for (let t = 0; t < nw; t++) {
+                const v = v128.load(cx + ((<usize>(pos + t * dW) * C) << 2));
+                const take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+                best = v128.bitselect(v, best, take);
+                if (mode == MODE_MAX_INDICES) bi = v128.bitselect(i32x4.splat(pos + t * dW), bi, take);
+              }
+            }
+          }
+          v128.store(yo + (<usize>c << 2), best);
+          if (mode == MODE_MAX_INDICES) v128.store(io + (<usize>c << 2), bi);
+        } else {
+          let sum = f32x4.splat(0);
+          for (let kd = 0; kd < nd; kd++) {
+            for (let kh = 0; kh < nh; kh++) {
+              const pos = ((d0 + kd) * H + h0 + kh) * W + w0;
+              for (let t = 0; t < nw; t++) sum = f32x4.add(sum, v128.load(cx + ((<usize>(pos + t) * C) << 2)));
+            }
+          }
+          let v: v128;
+          if (divisor != 0) v = f32x4.div(sum, f32x4.splat(divisor));
+          else if (mode == MODE_AVG_SEQUENTIAL) v = f32x4.div(f32x4.div(f32x4.div(sum, f32x4.splat(<f32>fd)), f32x4.splat(<f32>fh)), f32x4.splat(<f32>fw));
+          else v = f32x4.div(sum, f32x4.splat(<f32>(fd * fh * fw)));
+          v128.store(yo + (<usize>c << 2), v);
+        }
+      }
+      for (; c < C; c++) {
+        const cx = xi + (<usize>c << 2);
+        if (isMax) {
+          let best: f32 = -Infinity;
+          let bi = first;
+          for (let kd = 0; kd < nd; kd++) {
+            for (let kh = 0; kh < nh; kh++) {
+              const pos = ((d0 + kd * dD) * H + h0 + kh * dH) * W + w0;
+              for (let t = 0; t < nw; t++) {
+                const v = load<f32>(cx + ((<usize>(pos + t * dW) * C) << 2));
+                if (v > best || v != v) {
+                  best = v;
+                  bi = pos + t * dW;
+                }
+              }
+            }
+          }
+          store<f32>(yo + (<usize>c << 2), best);
+          if (mode == MODE_MAX_INDICES) store<i32>(io + (<usize>c << 2), bi);
+        } else {
+          let sum: f32 = 0;
+          for (let kd = 0; kd < nd; kd++) {
+            for (let kh = 0; kh < nh; kh++) {
+              const pos = ((d0 + kd) * H + h0 + kh) * W + w0;
+              for (let t = 0; t < nw; t++) sum += load<f32>(cx + ((<usize>(pos + t) * C) << 2));
+            }
+          }
+          store<f32>(yo + (<usize>c << 2), average(sum, fd, fh, fw, mode, divisor));
+        }
+      }
+    }
+  }
+}
