@@ -17,7 +17,9 @@
  * - Ops and options are exactly the wasm API's (`conv1d/2d/3d`, `convTranspose1d/2d/3d`, `create*` plans,
  *   stride, padding incl. 'same', dilation, groups, padding modes, fused activation, both layouts, `out`), with
  *   the same validation and shape rules (src/shape.ts) and the same errors; every result is a Promise.
- *   Inputs may be host tensors or GpuTensors (`upload(t)`, or a plan's `runResident`).
+ *   Inputs may be host tensors or GpuTensors (`upload(t)`, or a plan's `runResident`). Pooling too:
+ *   `maxPool2d`, `avgPool2d`, `adaptiveAvgPool2d`, ... (1d/2d/3d) and their `create*` plans, as the main entry's.
+ *   WGSL's division is within 2.5 ulp, not correctly rounded: an average may differ from the wasm one by that.
  * - Numerics: float32 with any summation order and fused multiply-add, within the bound of
  *   test/helpers/tolerance.ts, like the wasm relaxed build; NaN propagates through the fused activation.
  * - Device: `options.device`, or `navigator.gpu` in browsers, or in Node the optional `webgpu` package (Dawn),
@@ -43,6 +45,8 @@ export type {
   GpuBackendName,
   GpuContext,
   GpuOps,
+  GpuPoolOps,
+  GpuPoolPlan,
   GpuConvPlan,
   GpuConvPlanOptions,
   GpuConvTransposePlanOptions,
@@ -50,4 +54,6 @@ export type {
   InitWebGPUOptions,
 } from './backends/webgpu/api.js';
 export { SimdconvError, type ErrorCode } from './errors.js';
-export type { Tensor, ConvOptions, ConvTransposeOptions, Activation, PaddingMode, Layout, SpatialArg } from './types.js';
+export type { Tensor, ConvOptions, ConvTransposeOptions, Activation, PaddingMode, Layout, SpatialArg, PaddingPairs, AutoPad } from './types.js';
+export type { MaxPoolOptions, AvgPoolOptions, AdaptivePoolOptions, AdaptiveSize } from './pool-shape.js';
+export type { IndexTensor, PoolPlanInfo } from './pool-plan.js';

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
+import { type GpuContext, initWebGPU } from '../src/webgpu.js';
 import { rng } from './helpers/random.js';
 
 fc.configureGlobal({ seed: 0x9001 });
@@ -33,7 +34,14 @@ function decode(data: Json[], negZero: number[]): Float32Array {
 }
 
 const contexts: Record<string, sc.Context> = {};
+let gpu: GpuContext | null = null;
 beforeAll(async () => {
+  try {
+    gpu = await initWebGPU({ fallback: 'none' });
+  } catch (e) {
+    if (process.env.SIMDCONV_REQUIRE_WEBGPU === '1') throw e;
+    console.warn(`pool.test: WebGPU left out (${(e as Error).message})`);
+  }
   await sc.init();
   contexts.simd128 = await sc.createContext({ build: 'simd128' });
   contexts.relaxed = await sc.createContext({ build: 'relaxed' });
@@ -42,6 +50,7 @@ beforeAll(async () => {
 });
 afterAll(() => {
   for (const ctx of Object.values(contexts)) ctx.dispose();
+  gpu?.destroy();
 });
 
 /** A plan of op `op` ('maxPool2d', 'adaptiveAvgPool1d', ...) with fixture-style options on `ctx`. */
@@ -128,6 +137,62 @@ describe(`PyTorch ${fixtures.torch} golden fixtures`, () => {
       }
     });
   }
+});
+
+describe('WebGPU: the golden fixtures', () => {
+  // WGSL's division is within 2.5 ulp (not correctly rounded); an adaptive average divides three times.
+  const DIVISION_ULPS = 8;
+  for (const layout of ['channels-first', 'channels-last'] as const) {
+    it(`every case, ${layout}`, async () => {
+      if (!gpu) return expect(process.env.SIMDCONV_REQUIRE_WEBGPU).not.toBe('1');
+      const last = layout === 'channels-last';
+      for (const c of fixtures.cases) {
+        const rank = Number(c.op.at(-2));
+        const x = decode(c.input.data, c.input.negZero);
+        const expected = decode(c.output.data, c.output.negZero);
+        const input = last ? moveChannels(x, c.input.shape, rank, true) : { data: x, shape: c.input.shape };
+        const create = (gpu as unknown as Record<string, (...a: unknown[]) => import('../src/webgpu.js').GpuPoolPlan>)[`create${c.op[0]!.toUpperCase()}${c.op.slice(1)}`]!;
+        const { outputSize, returnIndices: _r, ...rest } = c.options;
+        const options = { ...rest, ...(last && { layout }) };
+        const plan = c.op.startsWith('adaptive') ? create(outputSize, options) : create(options);
+        const result = c.indices ? await plan.runWithIndices(input) : { output: await plan.run(input), indices: null };
+        plan.dispose();
+        const y = last ? moveChannels(result.output.data, result.output.shape, rank, false) : result.output;
+        expect(y.shape, c.name).toEqual(c.output.shape);
+        const abs = c.absOutput ? decode(c.absOutput, []) : null;
+        const k = windowTaps(c, rank);
+        const gamma = ((k + 3) * U) / (1 - (k + 3) * U);
+        const ind = result.indices && (last ? moveChannels(result.indices.data, result.indices.shape, rank, false).data : result.indices.data);
+        const bad = expected.findIndex((e, i) => {
+          const a = y.data[i]!;
+          if (ind) return !sameFloat(a, e) || ind[i] !== c.indices![i];
+          if (!abs || !Number.isFinite(e) || !Number.isFinite(abs[i]!)) return !sameFloat(a, e);
+          return !(Math.abs(a - e) <= gamma * abs[i]! + DIVISION_ULPS * 2 * U * Math.abs(e) + 2 ** -126);
+        });
+        expect(bad, `${c.name}: [${bad}] got ${y.data[bad]}${ind ? ` @${ind[bad]}` : ''}, torch ${expected[bad]}${c.indices ? ` @${c.indices[bad]}` : ''}`).toBe(-1);
+      }
+    });
+  }
+
+  it('one-shot ops, resident chaining with a convolution, and out', async () => {
+    if (!gpu) return expect(process.env.SIMDCONV_REQUIRE_WEBGPU).not.toBe('1');
+    const x = { data: Float32Array.from([1, 5, 2, 0, 3, 4, 9, 9, 7, 8, 1, 1, 6, 2, 3, 0]), shape: [1, 1, 4, 4] };
+    expect(Array.from((await gpu.maxPool2d(x, { kernelSize: 2 })).data)).toEqual([5, 9, 8, 3]);
+    const r = await gpu.maxPool2d(x, { kernelSize: 2, returnIndices: true });
+    expect(Array.from(r.indices.data)).toEqual([1, 6, 9, 14]);
+    const out = { data: new Float32Array(4), shape: [1, 1, 2, 2] };
+    expect(await gpu.avgPool2d(x, { kernelSize: 2, out })).toBe(out);
+    expect(Array.from(out.data)).toEqual([3.25, 5, 5.75, 1.25]);
+    const conv = gpu.createConv2d({ data: Float32Array.of(2), shape: [1, 1, 1, 1] });
+    const pool = gpu.createMaxPool2d({ kernelSize: 2 });
+    const h = conv.runResident(x);
+    expect(Array.from((await pool.run(h)).data)).toEqual([10, 18, 16, 6]);
+    h.dispose();
+    conv.dispose();
+    pool.dispose();
+    await expect(gpu.maxPool2d(x, { kernelSize: 3, padding: 2 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.padding' });
+    expect(() => gpu!.createMaxPool2d({ kernelSize: 2, out } as sc.MaxPoolOptions)).toThrow(expect.objectContaining({ argument: 'options.out' }));
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -25,10 +25,11 @@ export type { IndexTensor, PoolPlan, PoolPlanInfo } from '../pool-plan.js';
 /** A one-shot call's options: the plan's, and `out`. */
 type WithOut<O> = O & { out?: Tensor };
 
-const makers: OpPlanMakers<PoolParams, PoolPlan> = { wasm: (rt, p) => new WasmPoolPlan(rt, p), js: (p) => new JsPoolPlan(p) };
+/** The pooling plans per backend (also the WebGPU context's host fallback). */
+export const poolPlanMakers: OpPlanMakers<PoolParams, PoolPlan> = { wasm: (rt, p) => new WasmPoolPlan(rt, p), js: (p) => new JsPoolPlan(p) };
 
 function planOf(params: PoolParams, context: Context | undefined): PoolPlan {
-  return (context ?? getContext()).createOpPlan(params, makers);
+  return (context ?? getContext()).createOpPlan(params, poolPlanMakers);
 }
 
 /** `out` apart from the rest of the options (read once). Plans take no `out` (their `run` does). */

@@ -6,6 +6,11 @@ import type { ConvParams } from '../../shape.js';
 import type { ConvOptions, ConvTransposeOptions, Tensor } from '../../types.js';
 import type { GPU_OPS, GpuOpName } from '../../ops/registry.js';
 import type { AdapterInfo } from './device.js';
+import type { IndexTensor } from '../../pool-plan.js';
+import type { AdaptivePoolOptions, AdaptiveSize, AvgPoolOptions, MaxPoolOptions } from '../../pool-shape.js';
+import type { GpuPoolPlan } from './pool-plan.js';
+
+export type { GpuPoolPlan };
 
 export type { AdapterInfo };
 
@@ -60,7 +65,24 @@ type OptionsOf<K extends GpuOpName> = (typeof GPU_OPS)[K] extends 'transposed' ?
 /** The ops of src/ops/registry.ts GPU_OPS: `conv2d(input, weight, bias?, options?)` and `createConv2d(weight, bias?, options?)`, ... */
 export type GpuOps = { [K in GpuOpName]: ConvFn<OptionsOf<K>> } & { [K in GpuOpName as `create${Capitalize<K>}`]: PlanFn<Omit<OptionsOf<K>, 'out'>> };
 
-export interface GpuContext extends GpuOps {
+type PoolInput = Tensor | GpuTensor;
+type WithOut<O> = O & { out?: Tensor };
+type MaxResult<O> = O extends { returnIndices: true } ? { output: Tensor; indices: IndexTensor } : Tensor;
+type AdaptiveMaxOptions = AdaptivePoolOptions & { returnIndices?: boolean };
+type MaxPoolFn = <O extends WithOut<MaxPoolOptions>>(input: PoolInput, options: O) => Promise<MaxResult<O>>;
+type AvgPoolFn = (input: PoolInput, options: WithOut<AvgPoolOptions>) => Promise<Tensor>;
+type AdaptiveAvgFn = (input: PoolInput, outputSize: AdaptiveSize, options?: WithOut<AdaptivePoolOptions>) => Promise<Tensor>;
+type AdaptiveMaxFn = <O extends WithOut<AdaptiveMaxOptions>>(input: PoolInput, outputSize: AdaptiveSize, options?: O) => Promise<MaxResult<O>>;
+type Ranks = '1d' | '2d' | '3d';
+
+/** The pooling ops, as the main entry's (src/ops/pool.ts), async, and their plans. */
+export type GpuPoolOps = { [R in Ranks as `maxPool${R}`]: MaxPoolFn } & { [R in Ranks as `avgPool${R}`]: AvgPoolFn } & {
+  [R in Ranks as `adaptiveAvgPool${R}`]: AdaptiveAvgFn;
+} & { [R in Ranks as `adaptiveMaxPool${R}`]: AdaptiveMaxFn } & {
+  [R in Ranks as `create${'MaxPool' | 'AvgPool'}${R}`]: (options: MaxPoolOptions | AvgPoolOptions) => GpuPoolPlan;
+} & { [R in Ranks as `create${'AdaptiveAvgPool' | 'AdaptiveMaxPool'}${R}`]: (outputSize: AdaptiveSize, options?: AdaptiveMaxOptions) => GpuPoolPlan };
+
+export interface GpuContext extends GpuOps, GpuPoolOps {
   /**
    * Where ops run now: 'webgpu', or the fallback backend ('wasm'; 'js' on engines without wasm SIMD); 'none'
    * once the device is lost with `fallback: 'none'` (ops then throw BACKEND_UNAVAILABLE).

@@ -20,10 +20,14 @@ import {
   resolveConvTransposeParams,
 } from '../../shape.js';
 import type { ConvOptions, ConvTransposeOptions, Tensor } from '../../types.js';
-import type { AdapterInfo, GpuBackendName, GpuContext, GpuConvPlan, GpuOps, GpuTensor, InitWebGPUOptions } from './api.js';
+import type { AdapterInfo, GpuBackendName, GpuContext, GpuConvPlan, GpuOps, GpuPoolOps, GpuTensor, InitWebGPUOptions } from './api.js';
 import { GPU_OPS, type GpuOpName } from '../../ops/registry.js';
 import { acquireDevice, checkDeviceLimits, describeAdapter } from './device.js';
 import { AutoPadGpuPlan, GpuKernelPlan, type GpuPlanLike } from './gpu-plan.js';
+import { WebGpuPoolPlan } from './pool-plan.js';
+import { poolPlanMakers } from '../../ops/pool.js';
+import type { PoolPlan } from '../../pool-plan.js';
+import { type AdaptiveSize, type PoolParams, resolveAdaptiveParams, resolvePoolParams } from '../../pool-shape.js';
 import { GpuRuntime } from './runtime.js';
 import { DeviceTensor, HostTensor } from './tensor.js';
 
@@ -71,7 +75,7 @@ export async function initWebGPU(options: InitWebGPUOptions = {}): Promise<GpuCo
 }
 
 /** The context with each op of GPU_OPS (src/ops/registry.ts) as a one-shot method and a `create` plan method. */
-function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps {
+function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps & GpuPoolOps {
   type Options = ConvOptions | ConvTransposeOptions | undefined;
   const ops: Record<string, unknown> = {};
   for (const op of Object.keys(GPU_OPS) as GpuOpName[]) {
@@ -82,7 +86,32 @@ function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps {
       return ctx.plan(op, weight, bias, options);
     };
   }
-  return Object.assign(ctx, ops) as unknown as WebGpuContext & GpuOps;
+  for (const rank of [1, 2, 3] as const) {
+    for (const [name, kind] of [['maxPool', 'max'], ['avgPool', 'avg'], ['adaptiveAvgPool', 'adaptive-avg'], ['adaptiveMaxPool', 'adaptive-max']] as const) {
+      const adaptive = kind === 'adaptive-max' || kind === 'adaptive-avg';
+      type PoolArgs = [unknown, unknown?];
+      // (options) or (outputSize, options): the params, `out` apart (plans take none), and whether to return indices.
+      const resolve = (args: PoolArgs, plan: boolean) => {
+        const options = (adaptive ? args[1] : args[0]) as Record<string, unknown> | undefined;
+        const { out, ...rest } = typeof options === 'object' && options !== null ? options : { out: undefined };
+        if (plan && out !== undefined) checkNoOut({ out });
+        const o = typeof options === 'object' && options !== null ? rest : options;
+        const params = adaptive ? resolveAdaptiveParams(kind, rank, args[0] as AdaptiveSize, o as never) : resolvePoolParams(kind, rank, o as never);
+        return { params, out: out as Tensor | undefined };
+      };
+      ops[`${name}${rank}d`] = async (input: Tensor | GpuTensor, ...args: PoolArgs) => {
+        const { params, out } = resolve(args, false);
+        const plan = new WebGpuPoolPlan(ctx, params);
+        try {
+          return params.returnIndices ? await plan.runWithIndices(input) : await plan.run(input, out);
+        } finally {
+          plan.dispose();
+        }
+      };
+      ops[`create${name[0]!.toUpperCase()}${name.slice(1)}${rank}d`] = (...args: PoolArgs) => new WebGpuPoolPlan(ctx, resolve(args, true).params);
+    }
+  }
+  return Object.assign(ctx, ops) as unknown as WebGpuContext & GpuOps & GpuPoolOps;
 }
 
 /** What plans need from their context. */
@@ -100,7 +129,7 @@ interface PlanHost {
   hostReady(): Promise<void>;
 }
 
-export class WebGpuContext implements Omit<GpuContext, keyof GpuOps> {
+export class WebGpuContext implements Omit<GpuContext, keyof GpuOps | keyof GpuPoolOps> {
   readonly rt: GpuRuntime | null;
   private lostReason: string | null;
   private destroyed = false;
@@ -189,6 +218,10 @@ export class WebGpuContext implements Omit<GpuContext, keyof GpuOps> {
       throw unavailable('tensor', `${this.lostReason}: a GpuTensor on the lost device cannot be read; recompute it from host data`);
     }
     throw e;
+  }
+
+  hostPlan(params: PoolParams): PoolPlan {
+    return this.hostContext().createOpPlan(params, poolPlanMakers);
   }
 
   hostContext(): Context {
