@@ -5,7 +5,19 @@ import './js-backend.js';
 import './threads.js';
 export { init, createContext, getContext, type InitOptions, type BackendInfo, type Context } from './context.js';
 export { SimdconvError, type ErrorCode } from './errors.js';
-export type { Tensor, ResidentTensor, ConvOptions, ConvTransposeOptions, Activation, Algorithm, PaddingMode, Layout, SpatialArg, PaddingPairs, AutoPad } from './types.js';
+export type {
+  Tensor,
+  ResidentTensor,
+  ConvOptions,
+  ConvTransposeOptions,
+  Activation,
+  Algorithm,
+  PaddingMode,
+  Layout,
+  SpatialArg,
+  PaddingPairs,
+  AutoPad,
+} from './types.js';
 export type { ConvPlan, PlanInfo, KernelInfo, KernelFlags, KernelPathName } from './plan.js';
 // Every op of src/ops/registry.ts (src/ops/index.ts is generated from it).
 export * from './ops/index.js';

@@ -48,8 +48,7 @@ export function poolForward(g: PoolGeometry, x: Float32Array, out: Float32Array,
             } else {
               let sum = 0;
               for (let kd = 0; kd < nd; kd++)
-                for (let kh = 0; kh < nh; kh++)
-                  for (let kw = 0; kw < nw; kw++) sum += x[xBase + (((d0 + kd) * H + h0 + kh) * W + w0 + kw) * step]!;
+                for (let kh = 0; kh < nh; kh++) for (let kw = 0; kw < nw; kw++) sum += x[xBase + (((d0 + kd) * H + h0 + kh) * W + w0 + kw) * step]!;
               const divisor = p.divisorOverride ?? wd.factor[od]! * wh.factor[oh]! * ww.factor[ow]!;
               out[y] = sum / divisor;
             }

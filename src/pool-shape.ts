@@ -114,7 +114,12 @@ function perAxis(argument: string, value: unknown, rank: number, fallback: reado
   const list = typeof value === 'number' ? [value] : value;
   const ok = Array.isArray(list) && (list.length === 1 || list.length === rank) && allIndices(list, (v) => Number.isInteger(v) && (v as number) >= min);
   if (!ok) {
-    throw new SimdconvError('INVALID_ARGUMENT', argument, `an integer >= ${min} or an array of ${rank === 1 ? 1 : `1 or ${rank}`} such integers`, describe(value));
+    throw new SimdconvError(
+      'INVALID_ARGUMENT',
+      argument,
+      `an integer >= ${min} or an array of ${rank === 1 ? 1 : `1 or ${rank}`} such integers`,
+      describe(value),
+    );
   }
   const values = list as number[];
   return values.length === rank ? [...values] : new Array<number>(rank).fill(values[0]!);
@@ -135,7 +140,12 @@ function checkLayout(layout: unknown): Layout {
 function optionsObject(options: unknown, required: boolean): Record<string, unknown> {
   if (options === undefined && !required) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new SimdconvError('INVALID_ARGUMENT', 'options', required ? 'an options object with kernelSize' : 'an options object or undefined', describe(options));
+    throw new SimdconvError(
+      'INVALID_ARGUMENT',
+      'options',
+      required ? 'an options object with kernelSize' : 'an options object or undefined',
+      describe(options),
+    );
   }
   return options as Record<string, unknown>;
 }
@@ -153,7 +163,12 @@ export function resolvePoolParams(kind: 'max' | 'avg', rank: 1 | 2 | 3, options:
   padding.forEach((p, i) => {
     // PyTorch: "pad should be at most half of effective kernel size" (the kernel itself, not its dilated span).
     if (p > Math.floor(kernel[i]! / 2)) {
-      throw new SimdconvError('INVALID_ARGUMENT', 'options.padding', `at most half the kernel size on each axis (axis ${i}: kernel ${kernel[i]})`, describe(o.padding));
+      throw new SimdconvError(
+        'INVALID_ARGUMENT',
+        'options.padding',
+        `at most half the kernel size on each axis (axis ${i}: kernel ${kernel[i]})`,
+        describe(o.padding),
+      );
     }
   });
   let divisorOverride: number | null = null;
@@ -185,14 +200,24 @@ export function resolvePoolParams(kind: 'max' | 'avg', rank: 1 | 2 | 3, options:
 }
 
 /** adaptiveAvgPool*d / adaptiveMaxPool*d: the output size and options, checked once. */
-export function resolveAdaptiveParams(kind: 'adaptive-max' | 'adaptive-avg', rank: 1 | 2 | 3, outputSize: AdaptiveSize, options?: AdaptivePoolOptions & { returnIndices?: boolean }): PoolParams {
+export function resolveAdaptiveParams(
+  kind: 'adaptive-max' | 'adaptive-avg',
+  rank: 1 | 2 | 3,
+  outputSize: AdaptiveSize,
+  options?: AdaptivePoolOptions & { returnIndices?: boolean },
+): PoolParams {
   const op = `${kind === 'adaptive-max' ? 'adaptiveMax' : 'adaptiveAvg'}Pool${rank}d`;
   const o = optionsObject(options, false);
   checkKeys(o, new Set(kind === 'adaptive-max' ? ['layout', 'returnIndices'] : ['layout']));
   const list = typeof outputSize === 'number' ? new Array<number>(rank).fill(outputSize) : outputSize;
   const ok = Array.isArray(list) && list.length === rank && allIndices(list, (v) => v === null || (Number.isInteger(v) && (v as number) >= 1));
   if (!ok) {
-    throw new SimdconvError('INVALID_ARGUMENT', 'outputSize', `a positive integer or an array of ${rank} positive integers or nulls (null: the input's size)`, describe(outputSize));
+    throw new SimdconvError(
+      'INVALID_ARGUMENT',
+      'outputSize',
+      `a positive integer or an array of ${rank} positive integers or nulls (null: the input's size)`,
+      describe(outputSize),
+    );
   }
   return {
     kind,
@@ -277,7 +302,13 @@ export function resolvePoolGeometry(p: PoolParams, inputShape: readonly number[]
       );
     }
   }
-  const outputShape = last ? (batched ? [batch, ...outSize, channels] : [...outSize, channels]) : batched ? [batch, channels, ...outSize] : [channels, ...outSize];
+  const outputShape = last
+    ? batched
+      ? [batch, ...outSize, channels]
+      : [...outSize, channels]
+    : batched
+      ? [batch, channels, ...outSize]
+      : [channels, ...outSize];
   const windows = inSize.map((n, i) => windowsOf(p, i, n, outSize[i]!));
   return {
     params: p,

@@ -353,7 +353,11 @@ function convShapeParams(op: ConvOp, weightShape: readonly number[], options: Co
     padBefore = new Array<number>(rank).fill(0);
     padAfter = padBefore;
   } else {
-    ({ before: padBefore, after: padAfter } = numericPadding(o.padding as SpatialArg | PaddingPairs | undefined, rank, ", 'same', 'valid', 'same-upper' or 'same-lower'"));
+    ({ before: padBefore, after: padAfter } = numericPadding(
+      o.padding as SpatialArg | PaddingPairs | undefined,
+      rank,
+      ", 'same', 'valid', 'same-upper' or 'same-lower'",
+    ));
   }
   return {
     op,
@@ -430,7 +434,12 @@ function convTransposeShapeParams(
   let padAfter: number[];
   if (isAutoPad(o.padding)) {
     if (o.outputSize !== undefined) {
-      throw new SimdconvError('INVALID_ARGUMENT', 'options.outputSize', `no outputSize with padding '${o.padding}' (it sets the output size: input size * stride)`, describe(o.outputSize));
+      throw new SimdconvError(
+        'INVALID_ARGUMENT',
+        'options.outputSize',
+        `no outputSize with padding '${o.padding}' (it sets the output size: input size * stride)`,
+        describe(o.outputSize),
+      );
     }
     // ONNX ConvTranspose: output = input * stride, so total = stride*(n-1) + outputPadding + span - n*stride, the
     // same for every n. Negative where the kernel spans less than the stride: the output then extends past the
@@ -439,7 +448,11 @@ function convTransposeShapeParams(
     padBefore = split.map((pair) => pair[0]);
     padAfter = split.map((pair) => pair[1]);
   } else {
-    ({ before: padBefore, after: padAfter } = numericPadding(o.padding as SpatialArg | PaddingPairs | undefined, rank, ", 'same-upper' or 'same-lower' (PyTorch's 'same' and 'valid' are for convolutions)"));
+    ({ before: padBefore, after: padAfter } = numericPadding(
+      o.padding as SpatialArg | PaddingPairs | undefined,
+      rank,
+      ", 'same-upper' or 'same-lower' (PyTorch's 'same' and 'valid' are for convolutions)",
+    ));
   }
   let outputSize: number[] | null = null;
   if (o.outputSize !== undefined) {

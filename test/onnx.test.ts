@@ -94,7 +94,10 @@ function poolPlan(c: OnnxCase, ctx: sc.Context): sc.PoolPlan {
   const options: Record<string, unknown> = { kernelSize: a.kernel_shape, stride: a.strides ?? (a.kernel_shape as number[]).map(() => 1) };
   if (a.pads) {
     const pads = pairs(a.pads as number[]);
-    expect(pads.every(([b, e]) => b === e), `${c.name}: symmetric pads`).toBe(true);
+    expect(
+      pads.every(([b, e]) => b === e),
+      `${c.name}: symmetric pads`,
+    ).toBe(true);
     options.padding = pads.map(([b]) => b);
   }
   if (a.ceil_mode) options.ceilMode = true;
@@ -109,7 +112,9 @@ function poolPlan(c: OnnxCase, ctx: sc.Context): sc.PoolPlan {
 describe(`ONNX ${fixtures.onnx} node tests`, () => {
   it('holds the Conv and ConvTranspose tests, auto_pad and asymmetric pads among them', () => {
     const names = convCases.map((c) => c.name);
-    expect(names).toEqual(expect.arrayContaining(['test_conv_with_autopad_same', 'test_convtranspose_autopad_same', 'test_conv_with_strides_and_asymmetric_padding']));
+    expect(names).toEqual(
+      expect.arrayContaining(['test_conv_with_autopad_same', 'test_convtranspose_autopad_same', 'test_conv_with_strides_and_asymmetric_padding']),
+    );
     expect(convCases.length).toBeGreaterThanOrEqual(15);
   });
 
@@ -134,7 +139,11 @@ describe(`ONNX ${fixtures.onnx} node tests`, () => {
       const taps = c.op.startsWith('Global') ? plane : (c.attributes.kernel_shape as number[]).reduce((p, q) => p * q, 1);
       const scale = Math.max(...x.data.map(Math.abs));
       // Max: exact. Average: a sum of at most `taps` values of at most `scale`, divided (errorBound, tolerance.ts).
-      const bad = values!.data.findIndex((e, i) => (e === null ? !Number.isNaN(output.data[i]!) : !(Math.abs(output.data[i]! - e) <= (c.op.includes('Max') ? 0 : errorBound(taps, taps * scale)) + Math.abs(e) * 2 ** -23)));
+      const bad = values!.data.findIndex((e, i) =>
+        e === null
+          ? !Number.isNaN(output.data[i]!)
+          : !(Math.abs(output.data[i]! - e) <= (c.op.includes('Max') ? 0 : errorBound(taps, taps * scale)) + Math.abs(e) * 2 ** -23),
+      );
       expect(bad, `${name}: [${bad}] got ${output.data[bad]}, expected ${values!.data[bad]}`).toBe(-1);
       if (argmax && indices) {
         // ONNX flattens over the whole tensor, row-major (storage_order 0) or column-major within a plane (1).
@@ -160,7 +169,9 @@ describe(`ONNX ${fixtures.onnx} node tests`, () => {
     for (const [name, run] of Object.entries(backends.runners)) {
       const y = await run(op, x, w, b ?? null, options);
       expect(y.shape, `${name}: shape`).toEqual(expected.shape);
-      const bad = expected.data.findIndex((e, i) => (e === null ? !Number.isNaN(y.data[i]!) : !(Math.abs(y.data[i]! - e) <= errorBound(reduction, scale) + Math.abs(e) * 2 ** -24)));
+      const bad = expected.data.findIndex((e, i) =>
+        e === null ? !Number.isNaN(y.data[i]!) : !(Math.abs(y.data[i]! - e) <= errorBound(reduction, scale) + Math.abs(e) * 2 ** -24),
+      );
       expect(bad, `${name}: first mismatch at ${bad}: got ${y.data[bad]}, expected ${expected.data[bad]}`).toBe(-1);
     }
   });

@@ -169,7 +169,7 @@ describe('the packed package', () => {
   it(`single-op entries bundle at most ${SINGLE_OP_BUDGET * 100}% of the whole library (minified, gzip)`, async () => {
     const whole = await startupBytes('simdconv');
     const lines = [`simdconv: ${whole.minified} B minified, ${whole.gzip} B gzip`];
-    for (const entry of ['simdconv/conv2d', 'simdconv/conv3d', 'simdconv/convTranspose2d']) {
+    for (const entry of ['simdconv/conv2d', 'simdconv/conv3d', 'simdconv/convTranspose2d', 'simdconv/pool']) {
       const one = await startupBytes(entry);
       const ratio = one.gzip / whole.gzip;
       lines.push(`${entry}: ${one.minified} B minified, ${one.gzip} B gzip (${(ratio * 100).toFixed(1)}%)`);
@@ -185,6 +185,7 @@ describe('the packed package', () => {
       join(project, 'main.ts'),
       `import { init, conv2d, createConv2d, type Tensor, SimdconvError } from 'simdconv';
 import { conv3d } from 'simdconv/conv3d';
+import { maxPool2d, type IndexTensor } from 'simdconv/pool';
 import { initWebGPU, type GpuTensor } from 'simdconv/webgpu';
 import 'simdconv/winograd';
 const x: Tensor = { data: new Float32Array(4), shape: [1, 1, 2, 2] };
@@ -194,7 +195,9 @@ export async function main(): Promise<number> {
   const gpu = await initWebGPU({ fallback: 'none' });
   const resident: GpuTensor = gpu.createConv2d(x).runResident(x);
   const device: GPUDevice | null = gpu.device;
-  void device, resident, conv3d, SimdconvError;
+  const indices: IndexTensor = maxPool2d(x, { kernelSize: 2, returnIndices: true }).indices;
+  const pooled: Tensor = await gpu.avgPool2d(x, { kernelSize: [2, 1], padding: [1, 0] });
+  void device, resident, conv3d, SimdconvError, indices, pooled;
   return conv2d(x, x).data[0]! + plan.run(x).data[0]!;
 }
 `,

@@ -131,7 +131,7 @@ function transposeOracle(op: ConvTransposeOp, x: Tensor, w: Tensor, b: Tensor | 
         expected[at] = inside ? full.data[(n * C + c) * fullPlane + src]! : biasOut[c]!;
         bound[at] = inside ? absFull.data[(n * C + c) * fullPlane + src]! : Math.abs(biasOut[c]!);
       }
-  return { expected: { shape: [N, C, ...outS], data: expected }, bound, reduction: (w.shape[1]! * w.shape.slice(2).reduce((p, q) => p * q, 1)) };
+  return { expected: { shape: [N, C, ...outS], data: expected }, bound, reduction: w.shape[1]! * w.shape.slice(2).reduce((p, q) => p * q, 1) };
 }
 
 const convOps: Record<number, ConvOp> = { 1: 'conv1d', 2: 'conv2d', 3: 'conv3d' };
@@ -181,14 +181,86 @@ async function checkAll(run: () => Check) {
 
 describe('per-side padding [[before, after], ...]', () => {
   const cases: Array<[number, number[], number[], Pairs, PaddingMode, object]> = [
-    [2, [7, 9], [3, 3], [[0, 2], [1, 0]], 'zeros', {}],
-    [2, [6, 5], [2, 4], [[3, 1], [0, 2]], 'zeros', { stride: 2 }],
-    [2, [8, 8], [3, 3], [[1, 2], [2, 1]], 'reflect', { stride: [2, 1] }],
-    [2, [5, 7], [3, 2], [[2, 0], [0, 3]], 'replicate', { dilation: 2 }],
-    [2, [6, 6], [3, 3], [[0, 3], [2, 0]], 'circular', {}],
+    [
+      2,
+      [7, 9],
+      [3, 3],
+      [
+        [0, 2],
+        [1, 0],
+      ],
+      'zeros',
+      {},
+    ],
+    [
+      2,
+      [6, 5],
+      [2, 4],
+      [
+        [3, 1],
+        [0, 2],
+      ],
+      'zeros',
+      { stride: 2 },
+    ],
+    [
+      2,
+      [8, 8],
+      [3, 3],
+      [
+        [1, 2],
+        [2, 1],
+      ],
+      'reflect',
+      { stride: [2, 1] },
+    ],
+    [
+      2,
+      [5, 7],
+      [3, 2],
+      [
+        [2, 0],
+        [0, 3],
+      ],
+      'replicate',
+      { dilation: 2 },
+    ],
+    [
+      2,
+      [6, 6],
+      [3, 3],
+      [
+        [0, 3],
+        [2, 0],
+      ],
+      'circular',
+      {},
+    ],
     [1, [11], [4], [[3, 0]], 'zeros', { stride: 3 }],
-    [3, [4, 5, 6], [2, 3, 3], [[1, 0], [0, 2], [2, 1]], 'zeros', { stride: [1, 2, 1] }],
-    [3, [4, 5, 5], [3, 1, 3], [[2, 1], [1, 1], [0, 2]], 'reflect', {}],
+    [
+      3,
+      [4, 5, 6],
+      [2, 3, 3],
+      [
+        [1, 0],
+        [0, 2],
+        [2, 1],
+      ],
+      'zeros',
+      { stride: [1, 2, 1] },
+    ],
+    [
+      3,
+      [4, 5, 5],
+      [3, 1, 3],
+      [
+        [2, 1],
+        [1, 1],
+        [0, 2],
+      ],
+      'reflect',
+      {},
+    ],
   ];
   it.each(cases)('conv rank %i input %j kernel %j pads %j %s %j', async (rank, size, kernel, pairs, paddingMode, extra) => {
     const next = rng(size.reduce((a, b) => a * 31 + b, rank));
@@ -203,7 +275,10 @@ describe('per-side padding [[before, after], ...]', () => {
 
   it('depthwise and channels-last take per-side padding too', async () => {
     const next = rng(7);
-    const pairs: Pairs = [[2, 0], [1, 3]];
+    const pairs: Pairs = [
+      [2, 0],
+      [1, 3],
+    ];
     await checkAll(() => {
       const x = randomTensor([1, 8, 9, 10], next);
       const w = randomTensor([8, 1, 3, 3], next);
@@ -225,10 +300,38 @@ describe('per-side padding [[before, after], ...]', () => {
 
   it('transposed: the full output cropped per side', async () => {
     for (const [rank, size, kernel, pairs, extra] of [
-      [2, [4, 5], [3, 3], [[0, 2], [1, 0]], { stride: 2 }],
-      [2, [3, 3], [4, 2], [[3, 1], [0, 1]], { stride: [2, 3], outputPadding: [1, 0] }],
+      [
+        2,
+        [4, 5],
+        [3, 3],
+        [
+          [0, 2],
+          [1, 0],
+        ],
+        { stride: 2 },
+      ],
+      [
+        2,
+        [3, 3],
+        [4, 2],
+        [
+          [3, 1],
+          [0, 1],
+        ],
+        { stride: [2, 3], outputPadding: [1, 0] },
+      ],
       [1, [6], [5], [[4, 0]], { stride: 3, dilation: 2 }],
-      [3, [2, 3, 3], [2, 3, 2], [[1, 0], [0, 2], [1, 1]], { stride: [1, 2, 2] }],
+      [
+        3,
+        [2, 3, 3],
+        [2, 3, 2],
+        [
+          [1, 0],
+          [0, 2],
+          [1, 1],
+        ],
+        { stride: [1, 2, 2] },
+      ],
     ] as const) {
       const next = rng(rank * 100 + size[0]!);
       await checkAll(() => {
@@ -244,16 +347,51 @@ describe('per-side padding [[before, after], ...]', () => {
   it('refuses malformed pairs, naming options.padding', () => {
     const x = randomTensor([1, 1, 5, 5], rng(1));
     const w = randomTensor([1, 1, 3, 3], rng(2));
-    for (const padding of [[[1, 2]], [[1, 2], [3]], [[1, 2], [3, -1]], [[1, 2], [0.5, 1]], [[1, 2], 3], [[1, 2], [1, 2], [1, 2]], [[1, 2, 3], [0, 0]]]) {
-      expect(() => sc.conv2d(x, w, null, { padding: padding as Pairs })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'options.padding' }));
-      expect(() => sc.convTranspose2d(x, w, null, { padding: padding as Pairs })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'options.padding' }));
+    for (const padding of [
+      [[1, 2]],
+      [[1, 2], [3]],
+      [
+        [1, 2],
+        [3, -1],
+      ],
+      [
+        [1, 2],
+        [0.5, 1],
+      ],
+      [[1, 2], 3],
+      [
+        [1, 2],
+        [1, 2],
+        [1, 2],
+      ],
+      [
+        [1, 2, 3],
+        [0, 0],
+      ],
+    ]) {
+      expect(() => sc.conv2d(x, w, null, { padding: padding as Pairs })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'options.padding' }),
+      );
+      expect(() => sc.convTranspose2d(x, w, null, { padding: padding as Pairs })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', argument: 'options.padding' }),
+      );
     }
     expect(() => sc.convTranspose2d(x, w, null, { padding: 'same' as never })).toThrow(expect.objectContaining({ argument: 'options.padding' }));
-    expect(() => sc.convTranspose2d(x, w, null, { padding: 'same-upper', outputSize: [10, 10] })).toThrow(expect.objectContaining({ argument: 'options.outputSize' }));
+    expect(() => sc.convTranspose2d(x, w, null, { padding: 'same-upper', outputSize: [10, 10] })).toThrow(
+      expect.objectContaining({ argument: 'options.outputSize' }),
+    );
     // PyTorch's 'same' stays PyTorch's: stride 1 only.
     expect(() => sc.conv2d(x, w, null, { padding: 'same', stride: 2 })).toThrow(expect.objectContaining({ argument: 'options.padding' }));
     // reflect: each side below the input size
-    expect(() => sc.conv2d(x, w, null, { padding: [[5, 0], [0, 0]], paddingMode: 'reflect' })).toThrow(expect.objectContaining({ code: 'INVALID_PADDING_MODE' }));
+    expect(() =>
+      sc.conv2d(x, w, null, {
+        padding: [
+          [5, 0],
+          [0, 0],
+        ],
+        paddingMode: 'reflect',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_PADDING_MODE' }));
   });
 });
 
@@ -296,12 +434,22 @@ describe("'same-upper' / 'same-lower' (ONNX auto_pad)", () => {
   it('channels-last with a non-zero mode and many taps: the plan assumes padding before it sees a shape (fuzz seed 494081949)', async () => {
     // A plan chose its channels-last path at creation from padding not yet resolved ('same-lower' read as none).
     const next = rng(494081949);
-    for (const size of [[4, 10], [4, 4]]) {
+    for (const size of [
+      [4, 10],
+      [4, 4],
+    ]) {
       await checkAll(() => {
         const x = randomTensor([1, 1, ...size], next);
         const w = randomTensor([3, 1, 2, 4], next);
         const options = { padding: 'same-lower' as const, paddingMode: 'replicate' as const, dilation: [3, 1], layout: 'channels-last' as const };
-        return { op: 'conv2d', x, w, b: null, options, oracle: convOracle('conv2d', x, w, null, autoPairs('same-lower', size, [2, 4], [1, 1], [3, 1]), options) };
+        return {
+          op: 'conv2d',
+          x,
+          w,
+          b: null,
+          options,
+          oracle: convOracle('conv2d', x, w, null, autoPairs('same-lower', size, [2, 4], [1, 1], [3, 1]), options),
+        };
       });
     }
   });
@@ -309,12 +457,22 @@ describe("'same-upper' / 'same-lower' (ONNX auto_pad)", () => {
   it('a plan decides its kernel path once, though a shape may resolve to no padding (fuzz seed 496308928)', async () => {
     // The packing assumed a padded copy (circular may pad), the shape's path assumed none: the two disagreed.
     const next = rng(496308928);
-    for (const size of [[7, 11], [1, 3]]) {
+    for (const size of [
+      [7, 11],
+      [1, 3],
+    ]) {
       await checkAll(() => {
         const x = randomTensor([1, 1, ...size], next);
         const w = randomTensor([1, 1, 1, 3], next);
         const options = { padding: 'same-lower' as const, paddingMode: 'circular' as const, stride: [1000, 4], layout: 'channels-last' as const };
-        return { op: 'conv2d', x, w, b: null, options, oracle: convOracle('conv2d', x, w, null, autoPairs('same-lower', size, [1, 3], [1000, 4], [1, 1]), options) };
+        return {
+          op: 'conv2d',
+          x,
+          w,
+          b: null,
+          options,
+          oracle: convOracle('conv2d', x, w, null, autoPairs('same-lower', size, [1, 3], [1000, 4], [1, 1]), options),
+        };
       });
     }
   });
@@ -336,7 +494,14 @@ describe("'same-upper' / 'same-lower' (ONNX auto_pad)", () => {
     const w = randomTensor([3, 2, 3, 3], next);
     const plans = [sc.createConv2d(w, null, { padding: 'same-lower', stride: 2 }, await sc.createContext({ build: 'relaxed' }))];
     const gpuPlan = gpu?.createConv2d(w, null, { padding: 'same-lower', stride: 2 });
-    for (const size of [[7, 8], [8, 8], [9, 5], [7, 8], [2, 3], [10, 11]]) {
+    for (const size of [
+      [7, 8],
+      [8, 8],
+      [9, 5],
+      [7, 8],
+      [2, 3],
+      [10, 11],
+    ]) {
       const x = randomTensor([1, 2, ...size], next);
       const oracle = convOracle('conv2d', x, w, null, autoPairs('same-lower', size, [3, 3], [2, 2], [1, 1]), { stride: 2 });
       expectConvClose(plans[0]!.run(x), oracle.expected, oracle.bound, 18);
@@ -376,4 +541,3 @@ describe("'same-upper' / 'same-lower' (ONNX auto_pad)", () => {
     }
   });
 });
-

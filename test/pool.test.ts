@@ -151,7 +151,9 @@ describe('WebGPU: the golden fixtures', () => {
         const x = decode(c.input.data, c.input.negZero);
         const expected = decode(c.output.data, c.output.negZero);
         const input = last ? moveChannels(x, c.input.shape, rank, true) : { data: x, shape: c.input.shape };
-        const create = (gpu as unknown as Record<string, (...a: unknown[]) => import('../src/webgpu.js').GpuPoolPlan>)[`create${c.op[0]!.toUpperCase()}${c.op.slice(1)}`]!;
+        const create = (gpu as unknown as Record<string, (...a: unknown[]) => import('../src/webgpu.js').GpuPoolPlan>)[
+          `create${c.op[0]!.toUpperCase()}${c.op.slice(1)}`
+        ]!;
         const { outputSize, returnIndices: _r, ...rest } = c.options;
         const options = { ...rest, ...(last && { layout }) };
         const plan = c.op.startsWith('adaptive') ? create(outputSize, options) : create(options);
@@ -169,7 +171,10 @@ describe('WebGPU: the golden fixtures', () => {
           if (!abs || !Number.isFinite(e) || !Number.isFinite(abs[i]!)) return !sameFloat(a, e);
           return !(Math.abs(a - e) <= gamma * abs[i]! + DIVISION_ULPS * 2 * U * Math.abs(e) + 2 ** -126);
         });
-        expect(bad, `${c.name}: [${bad}] got ${y.data[bad]}${ind ? ` @${ind[bad]}` : ''}, torch ${expected[bad]}${c.indices ? ` @${c.indices[bad]}` : ''}`).toBe(-1);
+        expect(
+          bad,
+          `${c.name}: [${bad}] got ${y.data[bad]}${ind ? ` @${ind[bad]}` : ''}, torch ${expected[bad]}${c.indices ? ` @${c.indices[bad]}` : ''}`,
+        ).toBe(-1);
       }
     });
   }
@@ -296,7 +301,10 @@ const caseArb = fc
     out: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 3, maxLength: 3 }),
     ceil: fc.boolean(),
     cip: fc.boolean(),
-    div: fc.oneof(fc.constant(null), fc.integer({ min: -4, max: 9 }).filter((v) => v !== 0)),
+    div: fc.oneof(
+      fc.constant(null),
+      fc.integer({ min: -4, max: 9 }).filter((v) => v !== 0),
+    ),
     batch: fc.integer({ min: 1, max: 2 }),
     channels: fc.integer({ min: 1, max: 6 }),
     layout: fc.constantFrom<sc.Layout>('channels-first', 'channels-last'),
@@ -355,7 +363,9 @@ describe('property: every backend against the oracle', () => {
           const y = last ? moveChannels(result.output.data, result.output.shape, rank, false) : result.output;
           expect(y.shape, name).toEqual(want.shape);
           const ind = result.indices && (last ? moveChannels(result.indices.data, result.indices.shape, rank, false).data : result.indices.data);
-          const taps = o.kind.startsWith('adaptive') ? shape.slice(2).reduce((t, n, a) => t * (Math.ceil(n / o.out[a]!) + 1), 1) : o.k.reduce((a, b) => a * b, 1);
+          const taps = o.kind.startsWith('adaptive')
+            ? shape.slice(2).reduce((t, n, a) => t * (Math.ceil(n / o.out[a]!) + 1), 1)
+            : o.k.reduce((a, b) => a * b, 1);
           const gamma = ((taps + 3) * U) / (1 - (taps + 3) * U);
           for (let i = 0; i < want.data.length; i++) {
             const e = want.data[i]!;
@@ -365,7 +375,10 @@ describe('property: every backend against the oracle', () => {
               : Number.isFinite(want.abs[i]!)
                 ? Math.abs(a - e) <= gamma * want.abs[i]! + 2 * U * Math.abs(e) + 2 ** -126
                 : sameFloat(a, Math.fround(e)) || (Number.isNaN(a) && !Number.isFinite(want.abs[i]!));
-            if (!ok) throw new Error(`${name} ${op} ${JSON.stringify(options)} ${layout} [${shape}] at ${i}: got ${a}${ind ? ` @${ind[i]}` : ''}, expected ${e}${isMax ? ` @${want.indices[i]}` : ''}`);
+            if (!ok)
+              throw new Error(
+                `${name} ${op} ${JSON.stringify(options)} ${layout} [${shape}] at ${i}: got ${a}${ind ? ` @${ind[i]}` : ''}, expected ${e}${isMax ? ` @${want.indices[i]}` : ''}`,
+              );
           }
         }
       }),
@@ -377,7 +390,12 @@ describe('property: every backend against the oracle', () => {
 describe('plans and outputs', () => {
   it('a plan runs several shapes and writes into out; inputs are not mutated', () => {
     const plan = sc.createMaxPool2d({ kernelSize: 3, stride: 2, padding: 1 });
-    for (const shape of [[1, 3, 9, 9], [2, 3, 5, 7], [3, 4, 4], [1, 3, 9, 9]]) {
+    for (const shape of [
+      [1, 3, 9, 9],
+      [2, 3, 5, 7],
+      [3, 4, 4],
+      [1, 3, 9, 9],
+    ]) {
       const x = { data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.cos(i)), shape };
       const copy = x.data.slice();
       const y = plan.run(x);
@@ -424,19 +442,39 @@ describe('refusals, as PyTorch refuses (SimdconvError naming the argument)', () 
     ['dilation for average', () => sc.avgPool2d(x, { kernelSize: 2, dilation: 2 } as sc.AvgPoolOptions), 'INVALID_ARGUMENT', 'options.dilation'],
     ['divisorOverride 0', () => sc.avgPool2d(x, { kernelSize: 2, divisorOverride: 0 }), 'INVALID_ARGUMENT', 'options.divisorOverride'],
     ['divisorOverride 1.5', () => sc.avgPool2d(x, { kernelSize: 2, divisorOverride: 1.5 }), 'INVALID_ARGUMENT', 'options.divisorOverride'],
-    ['divisorOverride on 1-D', () => sc.avgPool1d({ data: new Float32Array(10), shape: [2, 5] }, { kernelSize: 2, divisorOverride: 2 } as sc.AvgPoolOptions), 'INVALID_ARGUMENT', 'options.divisorOverride'],
+    [
+      'divisorOverride on 1-D',
+      () => sc.avgPool1d({ data: new Float32Array(10), shape: [2, 5] }, { kernelSize: 2, divisorOverride: 2 } as sc.AvgPoolOptions),
+      'INVALID_ARGUMENT',
+      'options.divisorOverride',
+    ],
     ['ceilMode not boolean', () => sc.maxPool2d(x, { kernelSize: 2, ceilMode: 1 as unknown as boolean }), 'INVALID_ARGUMENT', 'options.ceilMode'],
     ['window past the padded input', () => sc.maxPool2d(x, { kernelSize: 3, dilation: 3 }), 'KERNEL_TOO_LARGE', 'options.kernelSize'],
     ['wrong rank', () => sc.maxPool2d({ data: new Float32Array(5), shape: [5] }, { kernelSize: 2 }), 'INVALID_RANK', 'input'],
     ['empty input', () => sc.maxPool2d({ data: new Float32Array(0), shape: [0, 2, 5, 5] }, { kernelSize: 2 }), 'EMPTY_OUTPUT', 'input.shape'],
     ['misspelt option', () => sc.maxPool2d(x, { kernelSize: 2, strides: 2 } as sc.MaxPoolOptions), 'INVALID_ARGUMENT', 'options.strides'],
     ['bad layout', () => sc.maxPool2d(x, { kernelSize: 2, layout: 'nhwc' as sc.Layout }), 'INVALID_ARGUMENT', 'options.layout'],
-    ['out on a plan', () => sc.createMaxPool2d({ kernelSize: 2, out: { data: new Float32Array(8), shape: [1, 2, 2, 2] } } as sc.MaxPoolOptions), 'INVALID_ARGUMENT', 'options.out'],
-    ['wrong out shape', () => sc.maxPool2d(x, { kernelSize: 2, out: { data: new Float32Array(8), shape: [1, 2, 4, 1] } }), 'OUTPUT_MISMATCH', 'options.out.shape'],
+    [
+      'out on a plan',
+      () => sc.createMaxPool2d({ kernelSize: 2, out: { data: new Float32Array(8), shape: [1, 2, 2, 2] } } as sc.MaxPoolOptions),
+      'INVALID_ARGUMENT',
+      'options.out',
+    ],
+    [
+      'wrong out shape',
+      () => sc.maxPool2d(x, { kernelSize: 2, out: { data: new Float32Array(8), shape: [1, 2, 4, 1] } }),
+      'OUTPUT_MISMATCH',
+      'options.out.shape',
+    ],
     ['adaptive size 0', () => sc.adaptiveAvgPool2d(x, 0), 'INVALID_ARGUMENT', 'outputSize'],
     ['adaptive one size for 2-D', () => sc.adaptiveAvgPool2d(x, [3]), 'INVALID_ARGUMENT', 'outputSize'],
     ['indices of an average', () => sc.createAvgPool2d({ kernelSize: 2 }).runWithIndices(x), 'INVALID_ARGUMENT', 'returnIndices'],
-    ['input data not Float32Array', () => sc.maxPool2d({ data: [1, 2] as unknown as Float32Array, shape: [1, 1, 1, 2] }, { kernelSize: 1 }), 'INVALID_TENSOR', 'input.data'],
+    [
+      'input data not Float32Array',
+      () => sc.maxPool2d({ data: [1, 2] as unknown as Float32Array, shape: [1, 1, 1, 2] }, { kernelSize: 1 }),
+      'INVALID_TENSOR',
+      'input.data',
+    ],
   ];
   it.each(cases)('%s', (_name, call, code, argument) => {
     expect(call).toThrow(expect.objectContaining({ code, argument }));

@@ -125,8 +125,28 @@ export function splitSpatial(
   const named = typeof padding === 'string';
   const [[t, l], [b, r]] = [full.padBefore, full.padAfter] as [number[], number[]];
   return {
-    vertical: { ...common, stride: [sh, 1], dilation: [dh, 1], padding: named ? padding : [[t!, b!], [0, 0]] },
-    horizontal: { ...common, stride: [1, sw], dilation: [1, dw], padding: named ? padding : [[0, 0], [l!, r!]] },
+    vertical: {
+      ...common,
+      stride: [sh, 1],
+      dilation: [dh, 1],
+      padding: named
+        ? padding
+        : [
+            [t!, b!],
+            [0, 0],
+          ],
+    },
+    horizontal: {
+      ...common,
+      stride: [1, sw],
+      dilation: [1, dw],
+      padding: named
+        ? padding
+        : [
+            [0, 0],
+            [l!, r!],
+          ],
+    },
     full,
   };
 }

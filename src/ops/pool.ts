@@ -65,7 +65,13 @@ function avgPool(rank: 1 | 2 | 3, input: Tensor, options: WithOut<AvgPoolOptions
 
 type AdaptiveMaxOptions = AdaptivePoolOptions & { returnIndices?: boolean };
 
-function adaptive<O extends WithOut<AdaptiveMaxOptions>>(kind: 'adaptive-max' | 'adaptive-avg', rank: 1 | 2 | 3, input: Tensor, size: AdaptiveSize, options?: O) {
+function adaptive<O extends WithOut<AdaptiveMaxOptions>>(
+  kind: 'adaptive-max' | 'adaptive-avg',
+  rank: 1 | 2 | 3,
+  input: Tensor,
+  size: AdaptiveSize,
+  options?: O,
+) {
   const { rest, out } = splitOut(options, false);
   return runOnce(resolveAdaptiveParams(kind, rank, size, rest), input, out);
 }

@@ -87,7 +87,12 @@ function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps & GpuPoolOps {
     };
   }
   for (const rank of [1, 2, 3] as const) {
-    for (const [name, kind] of [['maxPool', 'max'], ['avgPool', 'avg'], ['adaptiveAvgPool', 'adaptive-avg'], ['adaptiveMaxPool', 'adaptive-max']] as const) {
+    for (const [name, kind] of [
+      ['maxPool', 'max'],
+      ['avgPool', 'avg'],
+      ['adaptiveAvgPool', 'adaptive-avg'],
+      ['adaptiveMaxPool', 'adaptive-max'],
+    ] as const) {
       const adaptive = kind === 'adaptive-max' || kind === 'adaptive-avg';
       type PoolArgs = [unknown, unknown?];
       // (options) or (outputSize, options): the params, `out` apart (plans take none), and whether to return indices.
@@ -297,8 +302,7 @@ export class WebGpuPlan implements GpuConvPlan {
     this.onHost = ctx.fallback === 'wasm' && nonFiniteChannels(params) !== null;
     if (ctx.gpuUsable() && !this.onHost) {
       this.gpu = params.autoPad ? new AutoPadGpuPlan(ctx.rt!, params, ctx.onGpuFailure) : new GpuKernelPlan(ctx.rt!, params, ctx.onGpuFailure);
-    }
-    else if (!this.onHost) this.hostPlan();
+    } else if (!this.onHost) this.hostPlan();
   }
 
   get info(): PlanInfo {

@@ -293,7 +293,8 @@ export class AutoPadGpuPlan implements GpuPlanLike {
     // The stride too: an axis with one output has it trimmed (shape.ts oneWindowAxes).
     const key = `${p.padBefore.join(',')}/${p.padAfter.join(',')}/${p.stride.join(',')}`;
     let plan = this.plans.get(key);
-    if (plan) this.plans.delete(key); // most recently used last
+    if (plan)
+      this.plans.delete(key); // most recently used last
     else plan = new GpuKernelPlan(this.rt, { ...p, autoPad: null }, this.onFailure);
     this.plans.set(key, plan);
     if (this.plans.size > PADDINGS_KEPT) {

@@ -111,7 +111,11 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
     return input instanceof DeviceTensor || input instanceof HostTensor ? input : readTensor('input', input);
   }
 
-  private async runGpu(input: Tensor | DeviceTensor | HostTensor, out: Tensor | undefined, indices: boolean): Promise<{ output: Tensor; indices: IndexTensor | null }> {
+  private async runGpu(
+    input: Tensor | DeviceTensor | HostTensor,
+    out: Tensor | undefined,
+    indices: boolean,
+  ): Promise<{ output: Tensor; indices: IndexTensor | null }> {
     this.checkAlive();
     if (!this.ctx.gpuUsable()) {
       const plan = this.hostPlan();
@@ -122,7 +126,10 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
     const prep = this.prepare(input);
     const g = prep.g;
     const host = input instanceof DeviceTensor ? null : this.hostInput(input);
-    const target = out === undefined ? { data: new Float32Array(prep.outputs), shape: [...g.outputShape] } : checkOut(out, g, host ?? { data: new Float32Array(0), shape: [] });
+    const target =
+      out === undefined
+        ? { data: new Float32Array(prep.outputs), shape: [...g.outputShape] }
+        : checkOut(out, g, host ?? { data: new Float32Array(0), shape: [] });
     const output = rt.buffer('output', prep.outputs * 4);
     const ind = rt.buffer('indices', indices ? prep.outputs * 4 : 4);
     try {
@@ -208,7 +215,8 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
 
   private inputBuffer(prep: Prepared, input: Tensor | DeviceTensor | HostTensor): GPUBuffer {
     if (input instanceof DeviceTensor) {
-      if (input.rt !== this.ctx.rt) throw new SimdconvError('INVALID_TENSOR', 'input', "a GpuTensor of this plan's context", 'a GpuTensor of another context or device');
+      if (input.rt !== this.ctx.rt)
+        throw new SimdconvError('INVALID_TENSOR', 'input', "a GpuTensor of this plan's context", 'a GpuTensor of another context or device');
       return input.checkedBuffer;
     }
     const x = this.hostInput(input);
@@ -220,7 +228,8 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
 
   private hostInput(input: Tensor | DeviceTensor | HostTensor): Tensor {
     if (input instanceof HostTensor) return input.tensor;
-    if (input instanceof DeviceTensor) throw new SimdconvError('BACKEND_UNAVAILABLE', 'input', 'host data', 'a GpuTensor on a WebGPU device this context no longer uses');
+    if (input instanceof DeviceTensor)
+      throw new SimdconvError('BACKEND_UNAVAILABLE', 'input', 'host data', 'a GpuTensor on a WebGPU device this context no longer uses');
     return input;
   }
 
