@@ -4,8 +4,9 @@
 // Table layout (i32): start[OD] count[OD] factor[OD] start[OH] count[OH] factor[OH] start[OW] count[OW] factor[OW].
 //
 // PyTorch's rules, exactly: taps in (d, h, w) order; a max takes a tap when `v > best || v != v` (so NaN wins,
-// ties keep the first index, and an empty window gives -Inf at its first position); an average sums in tap
-// order in float32 and divides by the product of the factors, or by each in turn (adaptive), or by the override.
+// ties keep the first index, and an empty window gives -Inf at its first position); an average sums in float32
+// (in tap order, but for long windows: four partial sums) and divides by the product of the factors, or by each
+// in turn (adaptive), or by the override.
 
 const MODE_MAX: i32 = 0;
 const MODE_MAX_INDICES: i32 = 1;
@@ -69,10 +70,28 @@ function poolOne(
     return;
   }
   let sum: f32 = 0;
-  for (let kd = 0; kd < nd; kd++) {
-    for (let kh = 0; kh < nh; kh++) {
-      const row = xp + (<usize>(((d0 + kd) * H + h0 + kh) * W + w0) << 2);
-      for (let t = 0; t < nw; t++) sum += load<f32>(row + (<usize>t << 2));
+  if (nw >= 16 || (nw == W && nh * nw >= 16)) {
+    // A long window (global pooling): four partial sums along contiguous input, a row or, where the window
+    // spans whole rows, the rows together. A different order from PyTorch's scalar loop, within the same bound.
+    let acc = f32x4.splat(0);
+    const whole = nw == W;
+    for (let kd = 0; kd < nd; kd++) {
+      const rows = whole ? 1 : nh;
+      const n = whole ? nh * W : nw;
+      for (let kh = 0; kh < rows; kh++) {
+        const row = xp + (<usize>(((d0 + kd) * H + h0 + kh) * W + w0) << 2);
+        let t = 0;
+        for (; t + 4 <= n; t += 4) acc = f32x4.add(acc, v128.load(row + (<usize>t << 2)));
+        for (; t < n; t++) sum += load<f32>(row + (<usize>t << 2));
+      }
+    }
+    sum += f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  } else {
+    for (let kd = 0; kd < nd; kd++) {
+      for (let kh = 0; kh < nh; kh++) {
+        const row = xp + (<usize>(((d0 + kd) * H + h0 + kh) * W + w0) << 2);
+        for (let t = 0; t < nw; t++) sum += load<f32>(row + (<usize>t << 2));
+      }
     }
   }
   store<f32>(yo, average(sum, fd, fh, fw, mode, divisor));
@@ -106,7 +125,23 @@ export function poolCf(
             const alike = step >= 1 && at(cW, ow + 1) == nw && at(cW, ow + 2) == nw && at(cW, ow + 3) == nw &&
               at(sW, ow + 2) == w0 + 2 * step && at(sW, ow + 3) == w0 + 3 * step;
             if (alike) {
-              if (isMax) {
+              if (mode == MODE_MAX) {
+                // Without indices: pmax(best, v) is `v > best ? v : best` (PyTorch's rule for a number; ties and
+                // +-0 keep the first), and NaN, which pmax never takes, is flagged and wins at the end.
+                let best = f32x4.splat(-Infinity);
+                let nan = i32x4.splat(0);
+                for (let kd = 0; kd < nd; kd++) {
+                  for (let kh = 0; kh < nh; kh++) {
+                    const row = xp + (<usize>(((d0 + kd * dD) * H + h0 + kh * dH) * W) << 2);
+                    for (let t = 0; t < nw; t++) {
+                      const v = load4(row, w0 + t * dW, step);
+                      best = f32x4.pmax(best, v);
+                      nan = v128.or(nan, f32x4.ne(v, v));
+                    }
+                  }
+                }
+                v128.store(yo, v128.bitselect(f32x4.splat(NaN), best, nan));
+              } else if (isMax) {
                 let best = f32x4.splat(-Infinity);
                 const lanes = i32x4(0, step, 2 * step, 3 * step);
                 let bi = i32x4.add(i32x4.splat((d0 * H + h0) * W + w0), lanes);
@@ -178,6 +213,68 @@ export function poolCl(
       const yo = y + out, io = ind + out;
       const first = (d0 * H + h0) * W + w0;
       let c = 0;
+      if (mode != MODE_MAX_INDICES) {
+        // Sixteen channels at a time: four vectors per tap share its address arithmetic.
+        for (; c + 16 <= C; c += 16) {
+          const cx = xi + (<usize>c << 2);
+          const init = mode == MODE_MAX ? f32x4.splat(-Infinity) : f32x4.splat(0);
+          let a0 = init, a1 = init, a2 = init, a3 = init;
+          let nan = i32x4.splat(0);
+          for (let kd = 0; kd < nd; kd++) {
+            for (let kh = 0; kh < nh; kh++) {
+              const pos = ((d0 + kd * dD) * H + h0 + kh * dH) * W + w0;
+              let p = cx + ((<usize>pos * C) << 2);
+              const tapBytes = (<usize>dW * C) << 2;
+              for (let t = 0; t < nw; t++) {
+                const v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+                if (mode == MODE_MAX) {
+                  a0 = f32x4.pmax(a0, v0);
+                  a1 = f32x4.pmax(a1, v1);
+                  a2 = f32x4.pmax(a2, v2);
+                  a3 = f32x4.pmax(a3, v3);
+                  nan = v128.or(nan, v128.or(v128.or(f32x4.ne(v0, v0), f32x4.ne(v1, v1)), v128.or(f32x4.ne(v2, v2), f32x4.ne(v3, v3))));
+                } else {
+                  a0 = f32x4.add(a0, v0);
+                  a1 = f32x4.add(a1, v1);
+                  a2 = f32x4.add(a2, v2);
+                  a3 = f32x4.add(a3, v3);
+                }
+                p += tapBytes;
+              }
+            }
+          }
+          const yc = yo + (<usize>c << 2);
+          if (mode == MODE_MAX) {
+            // A NaN anywhere in these 16 channels' windows: redo them exactly below (rare).
+            if (v128.any_true(nan)) break;
+            v128.store(yc, a0);
+            v128.store(yc, a1, 16);
+            v128.store(yc, a2, 32);
+            v128.store(yc, a3, 48);
+          } else {
+            let dv: v128;
+            if (divisor != 0) dv = f32x4.splat(divisor);
+            else if (mode == MODE_AVG) dv = f32x4.splat(<f32>(fd * fh * fw));
+            else dv = f32x4.splat(1);
+            if (mode == MODE_AVG_SEQUENTIAL && divisor == 0) {
+              const sd = f32x4.splat(<f32>fd), sh = f32x4.splat(<f32>fh), sw = f32x4.splat(<f32>fw);
+              a0 = f32x4.div(f32x4.div(f32x4.div(a0, sd), sh), sw);
+              a1 = f32x4.div(f32x4.div(f32x4.div(a1, sd), sh), sw);
+              a2 = f32x4.div(f32x4.div(f32x4.div(a2, sd), sh), sw);
+              a3 = f32x4.div(f32x4.div(f32x4.div(a3, sd), sh), sw);
+            } else {
+              a0 = f32x4.div(a0, dv);
+              a1 = f32x4.div(a1, dv);
+              a2 = f32x4.div(a2, dv);
+              a3 = f32x4.div(a3, dv);
+            }
+            v128.store(yc, a0);
+            v128.store(yc, a1, 16);
+            v128.store(yc, a2, 32);
+            v128.store(yc, a3, 48);
+          }
+        }
+      }
       for (; c + 4 <= C; c += 4) {
         const cx = xi + (<usize>c << 2);
         if (isMax) {

@@ -55,10 +55,13 @@ async function main() {
     const xl = { data: new Float32Array(size), shape: [N, H, W, C] };
     for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) xl.data[i * C + c] = x.data[c * H * W + i];
     const options = l.op === 'global' ? null : { kernelSize: l.k, stride: l.s, padding: l.p };
-    const make = (layout) =>
-      l.op === 'global' ? sc.createAdaptiveAvgPool2d(1, { layout }) : (l.op === 'max' ? sc.createMaxPool2d : sc.createAvgPool2d)({ ...options, layout });
-    const cf = make('channels-first');
-    const cl = make('channels-last');
+    const make = (layout, context) =>
+      l.op === 'global'
+        ? sc.createAdaptiveAvgPool2d(1, { layout }, context)
+        : (l.op === 'max' ? sc.createMaxPool2d : sc.createAvgPool2d)({ ...options, layout }, context);
+    const ctx = await sc.createContext();
+    const cf = make('channels-first', ctx);
+    const cl = make('channels-last', ctx);
     const ref = cf.run(x);
     const outBytes = ref.data.length * 4;
     const cfOut = { data: new Float32Array(ref.data.length), shape: ref.shape };
@@ -69,9 +72,13 @@ async function main() {
       l.op === 'global' ? () => tf.mean(tx, [1, 2], true) : l.op === 'max' ? () => tf.maxPool(tx, l.k, l.s, l.p) : () => tf.avgPool(tx, l.k, l.s, l.p);
     const session = await ort.InferenceSession.create(onnxModel(l, ref.shape), { executionProviders: ['wasm'] });
     const feeds = { x: new ort.Tensor('float32', x.data, l.shape) };
+    // As the conv bench (peers/simdconv.mjs) and the peers run: the input lives in wasm memory already (TF.js's
+    // tensor does too), the output is copied out to a preallocated JS array each call.
+    const xr = ctx.tensor(x.shape, x.data);
+    const xlr = ctx.tensor(xl.shape, xl.data);
     const configs = {
-      'simdconv cf': () => cf.run(x, cfOut).data,
-      'simdconv cl': () => cl.run(xl, clOut).data,
+      'simdconv cf': () => cf.run(xr, cfOut).data,
+      'simdconv cl': () => cl.run(xlr, clOut).data,
       'tfjs-wasm (NHWC)': () => {
         const y = tfRun();
         const d = y.dataSync();
@@ -118,6 +125,7 @@ async function main() {
     results.push(row);
     cf.dispose();
     cl.dispose();
+    ctx.dispose();
     tx.dispose();
     await session.release();
   }
