@@ -49,6 +49,11 @@ export const OP_ENTRIES = {
     ],
     types: ['MaxPoolOptions', 'AvgPoolOptions', 'AdaptivePoolOptions', 'AdaptiveSize', 'IndexTensor', 'PoolPlan', 'PoolPlanInfo'],
   },
+  linear: { values: ['linear', 'createLinear'], types: ['LinearPlan'] },
+  'batch-norm': {
+    values: ['batchNorm', 'createBatchNorm', 'foldBatchNorm'],
+    types: ['BatchNormOptions', 'BatchNormPlan', 'FoldBatchNormOptions'],
+  },
   flattened: { values: ['flattenedConv2d', 'createFlattenedConv2d'], types: ['FlattenedConvOptions', 'FlattenedConvPlanOptions'] },
   'channel-shuffle': {
     values: ['channelShuffle', 'shuffledGroupConv2d', 'createShuffledGroupConv2d'],

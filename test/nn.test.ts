@@ -1,0 +1,241 @@
+/**
+ * linear, batchNorm and foldBatchNorm on every wasm build and the js backend: PyTorch 1.13 golden fixtures
+ * (test/fixtures/nn.json), ONNX 1.12's Gemm and BatchNormalization node tests (onnx.json), a float64 property
+ * for linear, both layouts for batchNorm, and the refusals.
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as sc from '../src/index.js';
+import { errorBound } from './helpers/tolerance.js';
+import { randomTensor, rng } from './helpers/random.js';
+
+fc.configureGlobal({ seed: 0x11ea });
+const U = 2 ** -24;
+
+type Json = number | null | 'inf' | '-inf';
+interface J {
+  shape: number[];
+  data: Json[];
+}
+const decode = (t: J): sc.Tensor => ({
+  data: Float32Array.from(t.data, (v) => (v === null ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v)),
+  shape: t.shape,
+});
+const fixtures = JSON.parse(readFileSync(new URL('./fixtures/nn.json', import.meta.url), 'utf8')) as { torch: string; cases: Record<string, unknown>[] };
+const onnx = JSON.parse(readFileSync(new URL('./fixtures/onnx.json', import.meta.url), 'utf8')) as {
+  cases: { name: string; op: string; attributes: Record<string, number>; inputs: { shape: number[]; data: (number | null)[] }[]; outputs: { shape: number[]; data: (number | null)[] }[] }[];
+};
+
+const contexts: Record<string, sc.Context> = {};
+beforeAll(async () => {
+  await sc.init();
+  contexts.simd128 = await sc.createContext({ build: 'simd128' });
+  contexts.relaxed = await sc.createContext({ build: 'relaxed' });
+  contexts.threads = await sc.createContext({ threads: 2 });
+  contexts.js = await sc.createContext({ backend: 'js' });
+});
+afterAll(() => Object.values(contexts).forEach((c) => c.dispose()));
+
+/** |a - e| within `bound` (NaN where e is NaN, infinities equal). */
+function close(actual: Float32Array, expected: Float32Array, bound: (i: number) => number): number {
+  return expected.findIndex((e, i) => {
+    const a = actual[i]!;
+    if (Number.isNaN(e)) return !Number.isNaN(a);
+    if (!Number.isFinite(e)) return a !== e;
+    return !(Math.abs(a - e) <= bound(i));
+  });
+}
+
+describe(`PyTorch ${fixtures.torch} golden fixtures`, () => {
+  it.each(fixtures.cases.map((c) => [c.name as string, c] as const))('%s', (_name, c) => {
+    const x = decode(c.input as J);
+    const expected = decode(c.output as J);
+    const opt = (k: string) => (c[k] ? decode(c[k] as J) : null);
+    for (const [name, ctx] of Object.entries(contexts)) {
+      let y: sc.Tensor;
+      let bound: (i: number) => number;
+      if (c.op === 'linear') {
+        const w = decode(c.weight as J);
+        const plan = sc.createLinear(w, opt('bias'), ctx);
+        y = plan.run(x);
+        plan.dispose();
+        // Reduction in_features: the classic bound with |x| |w| <= max|x| max|w| per term.
+        const K = w.shape[1]!;
+        const finite = (t: sc.Tensor) => Math.max(...Array.from(t.data).filter(Number.isFinite).map(Math.abs));
+        const scale = K * finite(x) * finite(w) + (opt('bias') ? finite(opt('bias')!) : 0);
+        bound = (i) => errorBound(K, scale) + U * Math.abs(expected.data[i]!);
+      } else if (c.op === 'batchNorm') {
+        const plan = sc.createBatchNorm(opt('mean')!, opt('var')!, opt('weight'), opt('bias'), { eps: c.eps as number }, ctx);
+        y = plan.run(x);
+        plan.dispose();
+        // x * alpha + beta with alpha = w / sqrt(var + eps), beta = b - mean * alpha, both sides in float32:
+        // alpha and beta agree to a few roundings, then a multiply and an add each: 4u (|x alpha| + |beta|).
+        const [mean, variance, w, b] = [opt('mean')!, opt('var')!, opt('weight'), opt('bias')];
+        const plane = x.data.length / x.shape[0]! / mean.data.length;
+        const bound64 = (i: number) => {
+          const c = Math.floor(i / plane) % mean.data.length;
+          const alpha = (w ? w.data[c]! : 1) / Math.sqrt(variance.data[c]! + (c.eps as number));
+          const beta = (b ? b.data[c]! : 0) - mean.data[c]! * alpha;
+          return 4 * U * (Math.abs(x.data[i]! * alpha) + Math.abs(beta) + Math.abs(mean.data[c]! * alpha)) + 2 ** -126;
+        };
+        bound = bound64;
+      } else {
+        const folded = sc.foldBatchNorm(decode(c.convWeight as J), opt('convBias'), opt('mean')!, opt('var')!, opt('weight'), opt('bias'), {
+          eps: c.eps as number,
+          ...(c.transposed ? { transposed: true, groups: c.groups as number } : {}),
+        });
+        const options = { ...(c.options as object), groups: c.groups as number };
+        const plan = c.transposed ? sc.createConvTranspose2d(folded.weight, folded.bias, options, ctx) : sc.createConv2d(folded.weight, folded.bias, options, ctx);
+        y = plan.run(x);
+        plan.dispose();
+        // Two sums of 36 (or 12) products against one: the larger of the two conv bounds, doubled.
+        const scale = Math.max(...Array.from(expected.data).map(Math.abs)) + 10;
+        bound = () => 2 * errorBound(36, 36 * scale);
+      }
+      expect(y.shape, name).toEqual(expected.shape);
+      const bad = close(y.data, expected.data, bound);
+      expect(bad, `${name}: [${bad}] got ${y.data[bad]}, torch ${expected.data[bad]}`).toBe(-1);
+    }
+  });
+});
+
+describe('ONNX node tests', () => {
+  const data = (t: { shape: number[]; data: (number | null)[] }): sc.Tensor => ({ data: Float32Array.from(t.data, (v) => v ?? NaN), shape: t.shape });
+  const transpose2d = (t: sc.Tensor): sc.Tensor => {
+    const [r, c] = t.shape as [number, number];
+    const out = new Float32Array(r * c);
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
+    return { data: out, shape: [c, r] };
+  };
+  const NOT_OURS: Record<string, string> = {
+    test_batchnorm_example_training_mode: 'training mode (running statistics updated): batchNorm is for inference',
+    test_batchnorm_epsilon_training_mode: 'training mode (running statistics updated): batchNorm is for inference',
+    test_gemm_alpha: "alpha != 1 (F.linear has no scale)",
+    test_gemm_beta: "beta != 1 (F.linear has no scale)",
+    test_gemm_all_attributes: "alpha and beta != 1 (F.linear has no scale)",
+    test_gemm_default_matrix_bias: 'a matrix bias (F.linear adds one value per output feature)',
+  };
+  const cases = onnx.cases.filter((c) => c.op === 'Gemm' || c.op === 'BatchNormalization');
+
+  it('holds Gemm and BatchNormalization, all run but those listed with the reason', () => {
+    expect(cases.length).toBe(15);
+    expect(cases.filter((c) => !(c.name in NOT_OURS)).length).toBe(9);
+  });
+
+  it.each(cases.filter((c) => !(c.name in NOT_OURS)).map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const expected = data(c.outputs[0]!);
+    let y: sc.Tensor;
+    if (c.op === 'BatchNormalization') {
+      const [x, scale, bias, mean, variance] = c.inputs.map(data) as [sc.Tensor, sc.Tensor, sc.Tensor, sc.Tensor, sc.Tensor];
+      y = sc.batchNorm(x, mean, variance, scale, bias, { eps: c.attributes.epsilon ?? 1e-5 });
+    } else {
+      // Gemm: A (M, K) or transA; B (K, N) or transB (N, K); C broadcast to (N): linear(A, B^T, c).
+      let [a, b, bias] = c.inputs.map(data) as [sc.Tensor, sc.Tensor, sc.Tensor | undefined];
+      if (c.attributes.transA) a = transpose2d(a);
+      const w = c.attributes.transB ? b : transpose2d(b);
+      const n = w.shape[0]!;
+      const vector = bias && { data: bias.data.length === n ? bias.data.slice() : new Float32Array(n).fill(bias.data[0]!), shape: [n] };
+      y = sc.linear(a, w, vector);
+    }
+    expect(y.shape).toEqual(expected.shape);
+    const bad = close(y.data, expected.data, (i) => 1e-6 * (1 + Math.abs(expected.data[i]!)) * 8);
+    expect(bad, `[${bad}] got ${y.data[bad]}, expected ${expected.data[bad]}`).toBe(-1);
+  });
+});
+
+describe('linear', () => {
+  it('any leading shape, against a float64 sum within its bound (property, every backend)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 0, maxLength: 3 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 1e6 }),
+        (lead, inF, outF, hasBias, seed) => {
+          const next = rng(seed);
+          const x = randomTensor([...lead, inF], next);
+          const w = randomTensor([outF, inF], next);
+          const b = hasBias ? randomTensor([outF], next) : null;
+          const rows = x.data.length / inF;
+          for (const [name, ctx] of Object.entries(contexts)) {
+            const plan = sc.createLinear(w, b, ctx);
+            const y = plan.run(x);
+            plan.dispose();
+            expect(y.shape, name).toEqual([...lead, outF]);
+            for (let r = 0; r < rows; r++)
+              for (let o = 0; o < outF; o++) {
+                let sum = b ? b.data[o]! : 0;
+                let abs = b ? Math.abs(b.data[o]!) : 0;
+                for (let k = 0; k < inF; k++) {
+                  sum += x.data[r * inF + k]! * w.data[o * inF + k]!;
+                  abs += Math.abs(x.data[r * inF + k]! * w.data[o * inF + k]!);
+                }
+                const got = y.data[r * outF + o]!;
+                if (!(Math.abs(got - sum) <= errorBound(inF, abs) + U * Math.abs(sum))) throw new Error(`${name} [${r}, ${o}]: ${got} vs ${sum}`);
+              }
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('writes into out, leaves the input alone, refuses what F.linear refuses', () => {
+    const x = randomTensor([2, 3, 4], rng(1));
+    const copy = x.data.slice();
+    const w = randomTensor([5, 4], rng(2));
+    const out = { data: new Float32Array(30), shape: [2, 3, 5] };
+    expect(sc.linear(x, w, null, { out })).toBe(out);
+    expect(x.data).toEqual(copy);
+    expect(Array.from(out.data)).toEqual(Array.from(sc.linear(x, w).data));
+    const plan = sc.createLinear(w);
+    expect(plan.outputShape([7, 4])).toEqual([7, 5]);
+    plan.run(x);
+    expect(plan.info.path).toBe('gemm-1x1'); // the GEMM reads the rows in place
+    plan.dispose();
+    const errors: Array<[() => unknown, string, string]> = [
+      [() => sc.linear(x, randomTensor([5, 3], rng(3))), 'CHANNEL_MISMATCH', 'input.shape[2]'],
+      [() => sc.linear(x, randomTensor([5, 4, 1], rng(3))), 'INVALID_RANK', 'weight'],
+      [() => sc.linear(x, w, randomTensor([4], rng(3))), 'CHANNEL_MISMATCH', 'bias.shape'],
+      [() => sc.linear(x, w, null, { out: { data: new Float32Array(30), shape: [6, 5] } }), 'OUTPUT_MISMATCH', 'options.out.shape'],
+      [() => sc.linear({ data: new Float32Array(0), shape: [0, 4] }, w), 'EMPTY_OUTPUT', 'input.shape'],
+      [() => sc.linear(x, w, null, { bias: 1 } as never), 'INVALID_ARGUMENT', 'options.bias'],
+    ];
+    for (const [call, code, argument] of errors) expect(call).toThrow(expect.objectContaining({ code, argument }));
+  });
+});
+
+describe('batchNorm', () => {
+  it('channels-last equals channels-first, ranks 2 to 5; refusals', () => {
+    const next = rng(9);
+    const C = 6;
+    const [mean, variance, weight, bias] = [randomTensor([C], next), randomTensor([C], next, 0.1, 2), randomTensor([C], next), randomTensor([C], next)];
+    for (const shape of [[3, C], [2, C, 5], [2, C, 3, 4], [1, C, 2, 3, 2]]) {
+      const x = randomTensor(shape, next);
+      const first = sc.batchNorm(x, mean, variance, weight, bias);
+      const spatial = shape.slice(2);
+      const plane = spatial.reduce((a, b) => a * b, 1);
+      const xl = { data: new Float32Array(x.data.length), shape: [shape[0]!, ...spatial, C] };
+      for (let n = 0; n < shape[0]!; n++) for (let c = 0; c < C; c++) for (let i = 0; i < plane; i++) xl.data[(n * plane + i) * C + c] = x.data[(n * C + c) * plane + i]!;
+      const last = sc.batchNorm(xl, mean, variance, weight, bias, { layout: 'channels-last' });
+      for (let n = 0; n < shape[0]!; n++)
+        for (let c = 0; c < C; c++)
+          for (let i = 0; i < plane; i++) expect(last.data[(n * plane + i) * C + c]).toBeCloseTo(first.data[(n * C + c) * plane + i]!, 5);
+    }
+    const x = randomTensor([2, C, 3, 3], next);
+    const errors: Array<[() => unknown, string, string]> = [
+      [() => sc.batchNorm(randomTensor([2, 5, 3], next), mean, variance), 'CHANNEL_MISMATCH', 'input.shape[1]'],
+      [() => sc.batchNorm(randomTensor([C], next), mean, variance), 'INVALID_RANK', 'input'],
+      [() => sc.batchNorm(x, mean, randomTensor([C + 1], next)), 'CHANNEL_MISMATCH', 'runningVar.shape'],
+      [() => sc.batchNorm(x, mean, variance, randomTensor([2], next)), 'CHANNEL_MISMATCH', 'weight.shape'],
+      [() => sc.batchNorm(x, mean, variance, null, null, { eps: -1 }), 'INVALID_ARGUMENT', 'options.eps'],
+      [() => sc.batchNorm(x, mean, variance, null, null, { momentum: 0.1 } as never), 'INVALID_ARGUMENT', 'options.momentum'],
+      [() => sc.foldBatchNorm(randomTensor([4, 3, 3, 3], next), null, mean, variance), 'CHANNEL_MISMATCH', 'runningMean.shape'],
+      [() => sc.foldBatchNorm(randomTensor([4, 3], next), null, mean, variance), 'INVALID_RANK', 'convWeight'],
+      [() => sc.foldBatchNorm(randomTensor([C, 3, 3, 3], next), null, mean, variance, null, null, { groups: 2 }), 'INVALID_ARGUMENT', 'options.groups'],
+    ];
+    for (const [call, code, argument] of errors) expect(call).toThrow(expect.objectContaining({ code, argument }));
+  });
+});
