@@ -74,10 +74,10 @@ describe(`PyTorch ${fixtures.torch} golden fixtures`, () => {
         const [mean, variance, w, b] = [opt('mean')!, opt('var')!, opt('weight'), opt('bias')];
         const plane = x.data.length / x.shape[0]! / mean.data.length;
         const bound64 = (i: number) => {
-          const c = Math.floor(i / plane) % mean.data.length;
-          const alpha = (w ? w.data[c]! : 1) / Math.sqrt(variance.data[c]! + (c.eps as number));
-          const beta = (b ? b.data[c]! : 0) - mean.data[c]! * alpha;
-          return 4 * U * (Math.abs(x.data[i]! * alpha) + Math.abs(beta) + Math.abs(mean.data[c]! * alpha)) + 2 ** -126;
+          const ch = Math.floor(i / plane) % mean.data.length;
+          const alpha = (w ? w.data[ch]! : 1) / Math.sqrt(variance.data[ch]! + (c.eps as number));
+          const beta = (b ? b.data[ch]! : 0) - mean.data[ch]! * alpha;
+          return 4 * U * (Math.abs(x.data[i]! * alpha) + Math.abs(beta) + Math.abs(mean.data[ch]! * alpha)) + 2 ** -126;
         };
         bound = bound64;
       } else {
