@@ -37,7 +37,11 @@ function onnxModel(l, outShape) {
           output: ['y'],
           attribute: [ints('kernel_shape', [l.k, l.k]), ints('strides', [l.s, l.s]), ints('pads', [l.p, l.p, l.p, l.p])],
         };
-  const model = { irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: { name: 'pool', node: [node], input: [info('x', l.shape)], output: [info('y', outShape)] } };
+  const model = {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: { name: 'pool', node: [node], input: [info('x', l.shape)], output: [info('y', outShape)] },
+  };
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
 }
 

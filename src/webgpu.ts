@@ -47,6 +47,8 @@ export type {
   GpuOps,
   GpuPoolOps,
   GpuPoolPlan,
+  GpuLayerOps,
+  GpuReshapedPlan,
   GpuConvPlan,
   GpuConvPlanOptions,
   GpuConvTransposePlanOptions,

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
+import { type GpuContext, initWebGPU } from '../src/webgpu.js';
 import { errorBound } from './helpers/tolerance.js';
 import { randomTensor, rng } from './helpers/random.js';
 
@@ -24,18 +25,34 @@ const decode = (t: J): sc.Tensor => ({
 });
 const fixtures = JSON.parse(readFileSync(new URL('./fixtures/nn.json', import.meta.url), 'utf8')) as { torch: string; cases: Record<string, unknown>[] };
 const onnx = JSON.parse(readFileSync(new URL('./fixtures/onnx.json', import.meta.url), 'utf8')) as {
-  cases: { name: string; op: string; attributes: Record<string, number>; inputs: { shape: number[]; data: (number | null)[] }[]; outputs: { shape: number[]; data: (number | null)[] }[] }[];
+  cases: {
+    name: string;
+    op: string;
+    attributes: Record<string, number>;
+    inputs: { shape: number[]; data: (number | null)[] }[];
+    outputs: { shape: number[]; data: (number | null)[] }[];
+  }[];
 };
 
 const contexts: Record<string, sc.Context> = {};
+let gpu: GpuContext | null = null;
 beforeAll(async () => {
+  try {
+    gpu = await initWebGPU({ fallback: 'none' });
+  } catch (e) {
+    if (process.env.SIMDCONV_REQUIRE_WEBGPU === '1') throw e;
+    console.warn(`nn.test: WebGPU left out (${(e as Error).message})`);
+  }
   await sc.init();
   contexts.simd128 = await sc.createContext({ build: 'simd128' });
   contexts.relaxed = await sc.createContext({ build: 'relaxed' });
   contexts.threads = await sc.createContext({ threads: 2 });
   contexts.js = await sc.createContext({ backend: 'js' });
 });
-afterAll(() => Object.values(contexts).forEach((c) => c.dispose()));
+afterAll(() => {
+  Object.values(contexts).forEach((c) => c.dispose());
+  gpu?.destroy();
+});
 
 /** |a - e| within `bound` (NaN where e is NaN, infinities equal). */
 function close(actual: Float32Array, expected: Float32Array, bound: (i: number) => number): number {
@@ -48,17 +65,18 @@ function close(actual: Float32Array, expected: Float32Array, bound: (i: number) 
 }
 
 describe(`PyTorch ${fixtures.torch} golden fixtures`, () => {
-  it.each(fixtures.cases.map((c) => [c.name as string, c] as const))('%s', (_name, c) => {
+  it.each(fixtures.cases.map((c) => [c.name as string, c] as const))('%s', async (_name, c) => {
     const x = decode(c.input as J);
     const expected = decode(c.output as J);
     const opt = (k: string) => (c[k] ? decode(c[k] as J) : null);
-    for (const [name, ctx] of Object.entries(contexts)) {
+    for (const name of [...Object.keys(contexts), ...(gpu ? ['webgpu'] : [])]) {
+      const ctx = contexts[name];
       let y: sc.Tensor;
       let bound: (i: number) => number;
       if (c.op === 'linear') {
         const w = decode(c.weight as J);
-        const plan = sc.createLinear(w, opt('bias'), ctx);
-        y = plan.run(x);
+        const plan = ctx ? sc.createLinear(w, opt('bias'), ctx) : gpu!.createLinear(w, opt('bias'));
+        y = await plan.run(x);
         plan.dispose();
         // Reduction in_features: the classic bound with |x| |w| <= max|x| max|w| per term.
         const K = w.shape[1]!;
@@ -66,8 +84,11 @@ describe(`PyTorch ${fixtures.torch} golden fixtures`, () => {
         const scale = K * finite(x) * finite(w) + (opt('bias') ? finite(opt('bias')!) : 0);
         bound = (i) => errorBound(K, scale) + U * Math.abs(expected.data[i]!);
       } else if (c.op === 'batchNorm') {
-        const plan = sc.createBatchNorm(opt('mean')!, opt('var')!, opt('weight'), opt('bias'), { eps: c.eps as number }, ctx);
-        y = plan.run(x);
+        const bnOptions = { eps: c.eps as number };
+        const plan = ctx
+          ? sc.createBatchNorm(opt('mean')!, opt('var')!, opt('weight'), opt('bias'), bnOptions, ctx)
+          : gpu!.createBatchNorm(opt('mean')!, opt('var')!, opt('weight'), opt('bias'), bnOptions);
+        y = await plan.run(x);
         plan.dispose();
         // x * alpha + beta with alpha = w / sqrt(var + eps), beta = b - mean * alpha, both sides in float32:
         // alpha and beta agree to a few roundings, then a multiply and an add each: 4u (|x alpha| + |beta|).
@@ -86,8 +107,14 @@ describe(`PyTorch ${fixtures.torch} golden fixtures`, () => {
           ...(c.transposed ? { transposed: true, groups: c.groups as number } : {}),
         });
         const options = { ...(c.options as object), groups: c.groups as number };
-        const plan = c.transposed ? sc.createConvTranspose2d(folded.weight, folded.bias, options, ctx) : sc.createConv2d(folded.weight, folded.bias, options, ctx);
-        y = plan.run(x);
+        const plan = ctx
+          ? c.transposed
+            ? sc.createConvTranspose2d(folded.weight, folded.bias, options, ctx)
+            : sc.createConv2d(folded.weight, folded.bias, options, ctx)
+          : c.transposed
+            ? gpu!.createConvTranspose2d(folded.weight, folded.bias, options)
+            : gpu!.createConv2d(folded.weight, folded.bias, options);
+        y = await plan.run(x);
         plan.dispose();
         // Two sums of 36 (or 12) products against one: the larger of the two conv bounds, doubled.
         const scale = Math.max(...Array.from(expected.data).map(Math.abs)) + 10;
@@ -111,9 +138,9 @@ describe('ONNX node tests', () => {
   const NOT_OURS: Record<string, string> = {
     test_batchnorm_example_training_mode: 'training mode (running statistics updated): batchNorm is for inference',
     test_batchnorm_epsilon_training_mode: 'training mode (running statistics updated): batchNorm is for inference',
-    test_gemm_alpha: "alpha != 1 (F.linear has no scale)",
-    test_gemm_beta: "beta != 1 (F.linear has no scale)",
-    test_gemm_all_attributes: "alpha and beta != 1 (F.linear has no scale)",
+    test_gemm_alpha: 'alpha != 1 (F.linear has no scale)',
+    test_gemm_beta: 'beta != 1 (F.linear has no scale)',
+    test_gemm_all_attributes: 'alpha and beta != 1 (F.linear has no scale)',
     test_gemm_default_matrix_bias: 'a matrix bias (F.linear adds one value per output feature)',
   };
   const cases = onnx.cases.filter((c) => c.op === 'Gemm' || c.op === 'BatchNormalization');
@@ -207,18 +234,48 @@ describe('linear', () => {
   });
 });
 
+describe('WebGPU', () => {
+  it('a small CNN resident on the GPU: conv, batchNorm, maxPool, linear, one readback', async () => {
+    if (!gpu) return expect(process.env.SIMDCONV_REQUIRE_WEBGPU).not.toBe('1');
+    const next = rng(77);
+    const x = randomTensor([2, 3, 8, 8], next);
+    const w = randomTensor([4, 3, 3, 3], next);
+    const [mean, variance] = [randomTensor([4], next), randomTensor([4], next, 0.5, 1.5)];
+    const fc1 = randomTensor([5, 4 * 4 * 4], next);
+    const host = sc.linear(
+      { data: sc.maxPool2d(sc.batchNorm(sc.conv2d(x, w, null, { padding: 1 }), mean, variance), { kernelSize: 2 }).data, shape: [2, 64] },
+      fc1,
+    );
+    const conv = gpu.createConv2d(w, null, { padding: 1 });
+    const bn = gpu.createBatchNorm(mean, variance);
+    const pool = gpu.createMaxPool2d({ kernelSize: 2 });
+    const h = pool.runResident(bn.runResident(conv.runResident(x)));
+    const flat = await h.read();
+    const y = await gpu.linear({ data: flat.data, shape: [2, 64] }, fc1);
+    for (let i = 0; i < host.data.length; i++) expect(y.data[i]).toBeCloseTo(host.data[i]!, 4);
+    for (const p of [conv, bn, pool]) p.dispose();
+    await expect(gpu.linear(x, fc1)).rejects.toMatchObject({ code: 'CHANNEL_MISMATCH', argument: 'input.shape[3]' });
+  });
+});
+
 describe('batchNorm', () => {
   it('channels-last equals channels-first, ranks 2 to 5; refusals', () => {
     const next = rng(9);
     const C = 6;
     const [mean, variance, weight, bias] = [randomTensor([C], next), randomTensor([C], next, 0.1, 2), randomTensor([C], next), randomTensor([C], next)];
-    for (const shape of [[3, C], [2, C, 5], [2, C, 3, 4], [1, C, 2, 3, 2]]) {
+    for (const shape of [
+      [3, C],
+      [2, C, 5],
+      [2, C, 3, 4],
+      [1, C, 2, 3, 2],
+    ]) {
       const x = randomTensor(shape, next);
       const first = sc.batchNorm(x, mean, variance, weight, bias);
       const spatial = shape.slice(2);
       const plane = spatial.reduce((a, b) => a * b, 1);
       const xl = { data: new Float32Array(x.data.length), shape: [shape[0]!, ...spatial, C] };
-      for (let n = 0; n < shape[0]!; n++) for (let c = 0; c < C; c++) for (let i = 0; i < plane; i++) xl.data[(n * plane + i) * C + c] = x.data[(n * C + c) * plane + i]!;
+      for (let n = 0; n < shape[0]!; n++)
+        for (let c = 0; c < C; c++) for (let i = 0; i < plane; i++) xl.data[(n * plane + i) * C + c] = x.data[(n * C + c) * plane + i]!;
       const last = sc.batchNorm(xl, mean, variance, weight, bias, { layout: 'channels-last' });
       for (let n = 0; n < shape[0]!; n++)
         for (let c = 0; c < C; c++)

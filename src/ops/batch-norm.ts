@@ -13,6 +13,7 @@ import { SimdconvError, describe } from '../errors.js';
 import type { ConvPlan } from '../plan.js';
 import { type ConvOp, checkShapeArg, readTensor, resolveConvParams } from '../shape.js';
 import type { Layout, Tensor } from '../types.js';
+import { reshapedOut } from './reshaped.js';
 
 export interface BatchNormOptions {
   /** Added to the variance. Default 1e-5. */
@@ -40,14 +41,20 @@ function vector(argument: string, t: Tensor | null | undefined, channels: number
   if ((t === null || t === undefined) && optional) return null;
   const v = readTensor(argument, t);
   if (v.shape.length !== 1 || (channels !== null && v.shape[0] !== channels)) {
-    throw new SimdconvError('CHANNEL_MISMATCH', `${argument}.shape`, channels === null ? '[C] (one value per channel)' : `[${channels}] (one value per channel)`, `[${v.shape.join(', ')}]`);
+    throw new SimdconvError(
+      'CHANNEL_MISMATCH',
+      `${argument}.shape`,
+      channels === null ? '[C] (one value per channel)' : `[${channels}] (one value per channel)`,
+      `[${v.shape.join(', ')}]`,
+    );
   }
   return v.data.slice();
 }
 
 function checkEps(eps: unknown): number {
   if (eps === undefined) return 1e-5;
-  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0) throw new SimdconvError('INVALID_ARGUMENT', 'options.eps', 'a finite number >= 0', describe(eps));
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0)
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.eps', 'a finite number >= 0', describe(eps));
   return eps;
 }
 
@@ -57,14 +64,21 @@ function checkKeys(options: unknown, keys: readonly string[]): Record<string, un
     throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an options object or undefined', describe(options));
   }
   for (const [key, value] of Object.entries(options)) {
-    if (!keys.includes(key) && value !== undefined) throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, `one of the options ${keys.join(', ')}`, 'an unknown option');
+    if (!keys.includes(key) && value !== undefined)
+      throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, `one of the options ${keys.join(', ')}`, 'an unknown option');
   }
   return options as Record<string, unknown>;
 }
 
 function stats(mean: Tensor, variance: Tensor, weight: Tensor | null | undefined, bias: Tensor | null | undefined, eps: number): Stats {
   const m = vector('runningMean', mean, null, false)!;
-  return { mean: m, variance: vector('runningVar', variance, m.length, false)!, weight: vector('weight', weight, m.length, true), bias: vector('bias', bias, m.length, true), eps };
+  return {
+    mean: m,
+    variance: vector('runningVar', variance, m.length, false)!,
+    weight: vector('weight', weight, m.length, true),
+    bias: vector('bias', bias, m.length, true),
+    eps,
+  };
 }
 
 /** alpha and beta in float32, as PyTorch's batch_norm_cpu_collect_linear_and_constant_terms. */
@@ -83,47 +97,77 @@ function affine(s: Stats): { alpha: Float32Array; beta: Float32Array } {
 
 const OPS: Record<number, ConvOp> = { 3: 'conv1d', 4: 'conv2d', 5: 'conv3d' };
 
+/** What batchNorm runs, for any backend: the per-channel affine as a 1-tap depthwise convolution per rank. */
+export interface BatchNormLowering {
+  readonly channels: number;
+  readonly layout: Layout;
+  /** The input as a convolution sees it: (N, C) becomes (N, C, 1) (or (N, 1, C)); ranks 2 to 5 (or throws). */
+  viewOf(shape: readonly number[]): number[];
+  /** The depthwise convolution for a view of this rank: its op, weight (alpha), bias (beta) and options. */
+  convOf(rank: number): { op: ConvOp; weight: Tensor; bias: Tensor; options: { groups: number; layout: Layout } };
+}
+
+export function lowerBatchNorm(
+  runningMean: Tensor,
+  runningVar: Tensor,
+  weight: Tensor | null | undefined,
+  bias: Tensor | null | undefined,
+  options: BatchNormOptions | undefined,
+): BatchNormLowering {
+  const o = checkKeys(options, ['eps', 'layout']);
+  const layout = o.layout === undefined ? 'channels-first' : o.layout;
+  if (layout !== 'channels-first' && layout !== 'channels-last') {
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.layout', "'channels-first' or 'channels-last'", describe(layout));
+  }
+  const s = stats(runningMean, runningVar, weight, bias, checkEps(o.eps));
+  const { alpha, beta } = affine(s);
+  const C = s.mean.length;
+  return {
+    channels: C,
+    layout,
+    viewOf(shape) {
+      if (shape.length < 2 || shape.length > 5) {
+        throw new SimdconvError('INVALID_RANK', 'input', '2 to 5 dimensions (N, C, *spatial)', `shape [${shape.join(', ')}]`);
+      }
+      const axis = layout === 'channels-first' ? 1 : shape.length - 1;
+      if (shape[axis] !== C) throw new SimdconvError('CHANNEL_MISMATCH', `input.shape[${axis}]`, `${C} channels (runningMean.shape[0])`, String(shape[axis]));
+      if (shape.length > 2) return [...shape];
+      return layout === 'channels-first' ? [shape[0]!, C, 1] : [shape[0]!, 1, C];
+    },
+    convOf(rank) {
+      const w = { data: alpha, shape: [C, 1, ...new Array<number>(rank - 2).fill(1)] };
+      return { op: OPS[rank]!, weight: w, bias: { data: beta, shape: [C] }, options: { groups: C, layout } };
+    },
+  };
+}
+
 class BatchNorm implements BatchNormPlan {
   readonly channels: number;
-  private readonly alpha: Float32Array;
-  private readonly beta: Float32Array;
   private readonly plans = new Map<number, ConvPlan>();
 
   constructor(
-    s: Stats,
-    private readonly layout: Layout,
+    private readonly lowering: BatchNormLowering,
     private readonly context: Context | undefined,
   ) {
-    this.channels = s.mean.length;
-    ({ alpha: this.alpha, beta: this.beta } = affine(s));
+    this.channels = lowering.channels;
   }
 
   outputShape(inputShape: readonly number[]): number[] {
     checkShapeArg('inputShape', inputShape);
-    this.viewOf(inputShape);
+    this.lowering.viewOf(inputShape);
     return [...inputShape];
   }
 
   run(input: Tensor, out?: Tensor): Tensor {
     const x = readTensor('input', input);
-    const view = this.viewOf(x.shape);
+    const view = this.lowering.viewOf(x.shape);
     let plan = this.plans.get(view.length);
     if (!plan) {
-      const C = this.channels;
-      const weight = { data: this.alpha, shape: [C, 1, ...new Array<number>(view.length - 2).fill(1)] };
-      const params = resolveConvParams(OPS[view.length]!, weight, { data: this.beta, shape: [C] }, { groups: C, layout: this.layout });
-      plan = (this.context ?? getContext()).createPlan(params, wasmConvPlan);
+      const conv = this.lowering.convOf(view.length);
+      plan = (this.context ?? getContext()).createPlan(resolveConvParams(conv.op, conv.weight, conv.bias, conv.options), wasmConvPlan);
       this.plans.set(view.length, plan);
     }
-    let target: Tensor | undefined;
-    if (out !== undefined) {
-      const o = typeof out === 'object' && out !== null ? (out as { data?: unknown; shape?: unknown }) : null;
-      const shape = o && Array.isArray(o.shape) ? [...(o.shape as unknown[])] : null;
-      if (!shape || shape.length !== x.shape.length || !x.shape.every((d, i) => d === shape[i])) {
-        throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${x.shape.join(', ')}]`, describe(o?.shape ?? out));
-      }
-      target = { data: o!.data as Float32Array, shape: view };
-    }
+    const target = out === undefined ? undefined : reshapedOut(out, x.shape, view);
     const y = plan.run({ data: x.data, shape: view }, target);
     return out ?? { data: y.data, shape: [...x.shape] };
   }
@@ -131,19 +175,6 @@ class BatchNorm implements BatchNormPlan {
   dispose(): void {
     for (const plan of this.plans.values()) plan.dispose();
     this.plans.clear();
-  }
-
-  /** The input as a convolution sees it: (N, C) becomes (N, C, 1) (or (N, 1, C)); ranks 2 to 5. */
-  private viewOf(shape: readonly number[]): number[] {
-    if (shape.length < 2 || shape.length > 5) {
-      throw new SimdconvError('INVALID_RANK', 'input', '2 to 5 dimensions (N, C, *spatial)', `shape [${shape.join(', ')}]`);
-    }
-    const axis = this.layout === 'channels-first' ? 1 : shape.length - 1;
-    if (shape[axis] !== this.channels) {
-      throw new SimdconvError('CHANNEL_MISMATCH', `input.shape[${axis}]`, `${this.channels} channels (runningMean.shape[0])`, String(shape[axis]));
-    }
-    if (shape.length > 2) return [...shape];
-    return this.layout === 'channels-first' ? [shape[0]!, shape[1]!, 1] : [shape[0]!, 1, shape[1]!];
   }
 }
 
@@ -177,12 +208,7 @@ export function createBatchNorm(
   options?: BatchNormOptions,
   context?: Context,
 ): BatchNormPlan {
-  const o = checkKeys(options, ['eps', 'layout']);
-  const layout = o.layout === undefined ? 'channels-first' : o.layout;
-  if (layout !== 'channels-first' && layout !== 'channels-last') {
-    throw new SimdconvError('INVALID_ARGUMENT', 'options.layout', "'channels-first' or 'channels-last'", describe(layout));
-  }
-  return new BatchNorm(stats(runningMean, runningVar, weight, bias, checkEps(o.eps)), layout, context);
+  return new BatchNorm(lowerBatchNorm(runningMean, runningVar, weight, bias, options), context);
 }
 
 export interface FoldBatchNormOptions {
@@ -218,7 +244,12 @@ export function foldBatchNorm(
     throw new SimdconvError('INVALID_GROUPS', 'options.groups', 'a positive integer dividing convWeight.shape[0]', describe(groups));
   }
   if (!transposed && o.groups !== undefined) {
-    throw new SimdconvError('INVALID_ARGUMENT', 'options.groups', 'groups only with transposed: true (a convolution has its output channels on axis 0)', describe(groups));
+    throw new SimdconvError(
+      'INVALID_ARGUMENT',
+      'options.groups',
+      'groups only with transposed: true (a convolution has its output channels on axis 0)',
+      describe(groups),
+    );
   }
   const g = groups as number;
   const cout = transposed ? w.shape[1]! * g : w.shape[0]!;

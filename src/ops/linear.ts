@@ -7,6 +7,7 @@
 import { type Context, getContext } from '../context.js';
 import { wasmConvPlan } from '../backends/wasm/select.js';
 import { SimdconvError, describe } from '../errors.js';
+import { reshapedOut } from './reshaped.js';
 import type { ConvPlan } from '../plan.js';
 import { checkShapeArg, readTensor, resolveConvParams, shapeSize } from '../shape.js';
 import type { Tensor } from '../types.js';
@@ -24,19 +25,52 @@ export interface LinearPlan {
   dispose(): void;
 }
 
+/** What linear runs, for any backend: a 1-wide channels-last conv1d over a (1, M, in) view of the input. */
+export interface LinearLowering {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** The weight as a conv1d kernel (out, in, 1), same memory. */
+  readonly kernel: Tensor;
+  /** (*, in) -> (1, M, in), checked. */
+  view(shape: readonly number[]): number[];
+  /** (*, in) -> (*, out). */
+  output(shape: readonly number[]): number[];
+}
+
+export function lowerLinear(weight: Tensor): LinearLowering {
+  const w = readTensor('weight', weight);
+  if (w.shape.length !== 2) {
+    throw new SimdconvError('INVALID_RANK', 'weight', '2 dimensions (out_features, in_features)', `shape [${w.shape.join(', ')}]`);
+  }
+  const [outFeatures, inFeatures] = w.shape as [number, number];
+  return {
+    inFeatures,
+    outFeatures,
+    kernel: { data: w.data, shape: [outFeatures, inFeatures, 1] },
+    view(shape) {
+      if (shape.length < 1) throw new SimdconvError('INVALID_RANK', 'input', '1 or more dimensions (*, in_features)', 'shape []');
+      const last = shape[shape.length - 1];
+      if (last !== inFeatures) {
+        throw new SimdconvError('CHANNEL_MISMATCH', `input.shape[${shape.length - 1}]`, `${inFeatures} (weight.shape[1], in_features)`, String(last));
+      }
+      const rows = shapeSize(shape.slice(0, -1));
+      if (rows === 0 || last === 0) throw new SimdconvError('EMPTY_OUTPUT', 'input.shape', 'no zero-sized dimension', `[${shape.join(', ')}]`);
+      return [1, rows, inFeatures];
+    },
+    output: (shape) => [...shape.slice(0, -1), outFeatures],
+  };
+}
+
 class Linear implements LinearPlan {
   readonly inFeatures: number;
   readonly outFeatures: number;
+  private readonly lowering: LinearLowering;
   private readonly plan: ConvPlan;
 
   constructor(weight: Tensor, bias: Tensor | null | undefined, context: Context | undefined) {
-    const w = readTensor('weight', weight);
-    if (w.shape.length !== 2) {
-      throw new SimdconvError('INVALID_RANK', 'weight', '2 dimensions (out_features, in_features)', `shape [${w.shape.join(', ')}]`);
-    }
-    [this.outFeatures, this.inFeatures] = w.shape as [number, number];
-    const kernel = { data: w.data, shape: [this.outFeatures, this.inFeatures, 1] };
-    this.plan = (context ?? getContext()).createPlan(resolveConvParams('conv1d', kernel, bias, { layout: 'channels-last' }), wasmConvPlan);
+    this.lowering = lowerLinear(weight);
+    ({ inFeatures: this.inFeatures, outFeatures: this.outFeatures } = this.lowering);
+    this.plan = (context ?? getContext()).createPlan(resolveConvParams('conv1d', this.lowering.kernel, bias, { layout: 'channels-last' }), wasmConvPlan);
   }
 
   get info(): ConvPlan['info'] {
@@ -45,42 +79,21 @@ class Linear implements LinearPlan {
 
   outputShape(inputShape: readonly number[]): number[] {
     checkShapeArg('inputShape', inputShape);
-    this.rows(inputShape);
-    return [...inputShape.slice(0, -1), this.outFeatures];
+    this.lowering.view(inputShape);
+    return this.lowering.output(inputShape);
   }
 
   run(input: Tensor, out?: Tensor): Tensor {
     const x = readTensor('input', input);
-    const rows = this.rows(x.shape);
-    const shape = [...x.shape.slice(0, -1), this.outFeatures];
-    let target: Tensor | undefined;
-    if (out !== undefined) {
-      // The conv plan checks out's data (length, overlap, wasm memory); its shape is checked here, in our terms.
-      const o = typeof out === 'object' && out !== null ? (out as { data?: unknown; shape?: unknown }) : null;
-      const outShape = o && Array.isArray(o.shape) ? [...(o.shape as unknown[])] : null;
-      if (!outShape || outShape.length !== shape.length || !shape.every((d, i) => d === outShape[i])) {
-        throw new SimdconvError('OUTPUT_MISMATCH', 'options.out.shape', `[${shape.join(', ')}]`, describe(o?.shape ?? out));
-      }
-      target = { data: o!.data as Float32Array, shape: [1, rows, this.outFeatures] };
-    }
-    const y = this.plan.run({ data: x.data, shape: [1, rows, this.inFeatures] }, target);
+    const view = this.lowering.view(x.shape);
+    const shape = this.lowering.output(x.shape);
+    const target = out === undefined ? undefined : reshapedOut(out, shape, [1, view[1]!, this.outFeatures]);
+    const y = this.plan.run({ data: x.data, shape: view }, target);
     return out ?? { data: y.data, shape };
   }
 
   dispose(): void {
     this.plan.dispose();
-  }
-
-  /** Rows of an input (*, in): prod(*), 1 for a 1-D input. */
-  private rows(shape: readonly number[]): number {
-    if (shape.length < 1) throw new SimdconvError('INVALID_RANK', 'input', '1 or more dimensions (*, in_features)', 'shape []');
-    const last = shape[shape.length - 1];
-    if (last !== this.inFeatures) {
-      throw new SimdconvError('CHANNEL_MISMATCH', `input.shape[${shape.length - 1}]`, `${this.inFeatures} (weight.shape[1], in_features)`, String(last));
-    }
-    const rows = shapeSize(shape.slice(0, -1));
-    if (rows === 0 || last === 0) throw new SimdconvError('EMPTY_OUTPUT', 'input.shape', 'no zero-sized dimension', `[${shape.join(', ')}]`);
-    return rows;
   }
 }
 

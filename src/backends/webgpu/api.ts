@@ -9,8 +9,10 @@ import type { AdapterInfo } from './device.js';
 import type { IndexTensor } from '../../pool-plan.js';
 import type { AdaptivePoolOptions, AdaptiveSize, AvgPoolOptions, MaxPoolOptions } from '../../pool-shape.js';
 import type { GpuPoolPlan } from './pool-plan.js';
+import type { GpuReshapedPlan } from './reshaped-plan.js';
+import type { BatchNormOptions } from '../../ops/batch-norm.js';
 
-export type { GpuPoolPlan };
+export type { GpuPoolPlan, GpuReshapedPlan };
 
 export type { AdapterInfo };
 
@@ -82,7 +84,22 @@ export type GpuPoolOps = { [R in Ranks as `maxPool${R}`]: MaxPoolFn } & { [R in 
   [R in Ranks as `create${'MaxPool' | 'AvgPool'}${R}`]: (options: MaxPoolOptions | AvgPoolOptions) => GpuPoolPlan;
 } & { [R in Ranks as `create${'AdaptiveAvgPool' | 'AdaptiveMaxPool'}${R}`]: (outputSize: AdaptiveSize, options?: AdaptiveMaxOptions) => GpuPoolPlan };
 
-export interface GpuContext extends GpuOps, GpuPoolOps {
+/** linear and batchNorm, as the main entry's (src/ops/linear.ts, src/ops/batch-norm.ts), async, and their plans. */
+export interface GpuLayerOps {
+  linear(input: PoolInput, weight: Tensor, bias?: Tensor | null, options?: { out?: Tensor }): Promise<Tensor>;
+  createLinear(weight: Tensor, bias?: Tensor | null): GpuReshapedPlan;
+  batchNorm(
+    input: PoolInput,
+    runningMean: Tensor,
+    runningVar: Tensor,
+    weight?: Tensor | null,
+    bias?: Tensor | null,
+    options?: WithOut<BatchNormOptions>,
+  ): Promise<Tensor>;
+  createBatchNorm(runningMean: Tensor, runningVar: Tensor, weight?: Tensor | null, bias?: Tensor | null, options?: BatchNormOptions): GpuReshapedPlan;
+}
+
+export interface GpuContext extends GpuOps, GpuPoolOps, GpuLayerOps {
   /**
    * Where ops run now: 'webgpu', or the fallback backend ('wasm'; 'js' on engines without wasm SIMD); 'none'
    * once the device is lost with `fallback: 'none'` (ops then throw BACKEND_UNAVAILABLE).

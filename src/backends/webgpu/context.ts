@@ -20,11 +20,14 @@ import {
   resolveConvTransposeParams,
 } from '../../shape.js';
 import type { ConvOptions, ConvTransposeOptions, Tensor } from '../../types.js';
-import type { AdapterInfo, GpuBackendName, GpuContext, GpuConvPlan, GpuOps, GpuPoolOps, GpuTensor, InitWebGPUOptions } from './api.js';
+import type { AdapterInfo, GpuBackendName, GpuContext, GpuConvPlan, GpuOps, GpuLayerOps, GpuPoolOps, GpuTensor, InitWebGPUOptions } from './api.js';
 import { GPU_OPS, type GpuOpName } from '../../ops/registry.js';
 import { acquireDevice, checkDeviceLimits, describeAdapter } from './device.js';
 import { AutoPadGpuPlan, GpuKernelPlan, type GpuPlanLike } from './gpu-plan.js';
 import { WebGpuPoolPlan } from './pool-plan.js';
+import { ReshapedGpuPlan } from './reshaped-plan.js';
+import { lowerLinear } from '../../ops/linear.js';
+import { type BatchNormOptions, lowerBatchNorm } from '../../ops/batch-norm.js';
 import { poolPlanMakers } from '../../ops/pool.js';
 import type { PoolPlan } from '../../pool-plan.js';
 import { type AdaptiveSize, type PoolParams, resolveAdaptiveParams, resolvePoolParams } from '../../pool-shape.js';
@@ -75,7 +78,7 @@ export async function initWebGPU(options: InitWebGPUOptions = {}): Promise<GpuCo
 }
 
 /** The context with each op of GPU_OPS (src/ops/registry.ts) as a one-shot method and a `create` plan method. */
-function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps & GpuPoolOps {
+function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps & GpuPoolOps & GpuLayerOps {
   type Options = ConvOptions | ConvTransposeOptions | undefined;
   const ops: Record<string, unknown> = {};
   for (const op of Object.keys(GPU_OPS) as GpuOpName[]) {
@@ -116,7 +119,48 @@ function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps & GpuPoolOps {
       ops[`create${name[0]!.toUpperCase()}${name.slice(1)}${rank}d`] = (...args: PoolArgs) => new WebGpuPoolPlan(ctx, resolve(args, true).params);
     }
   }
-  return Object.assign(ctx, ops) as unknown as WebGpuContext & GpuOps & GpuPoolOps;
+  const linearPlan = (weight: Tensor, bias?: Tensor | null) => {
+    const l = lowerLinear(weight);
+    const conv = ctx.plan('conv1d', l.kernel, bias, { layout: 'channels-last' });
+    return new ReshapedGpuPlan({ view: l.view, output: l.output, planFor: () => conv });
+  };
+  const batchNormPlan = (mean: Tensor, variance: Tensor, weight?: Tensor | null, bias?: Tensor | null, options?: BatchNormOptions) => {
+    const bn = lowerBatchNorm(mean, variance, weight, bias, options);
+    return new ReshapedGpuPlan({
+      view: (shape) => bn.viewOf(shape),
+      output: (shape) => [...shape],
+      planFor: (view) => {
+        const c = bn.convOf(view.length);
+        return ctx.plan(c.op as GpuOpName, c.weight, c.bias, c.options);
+      },
+    });
+  };
+  const once = async (plan: ReshapedGpuPlan, input: Tensor | GpuTensor, out: Tensor | undefined) => {
+    try {
+      return await plan.run(input, out);
+    } finally {
+      plan.dispose();
+    }
+  };
+  ops.createLinear = linearPlan;
+  ops.linear = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: { out?: Tensor }) =>
+    once(linearPlan(weight, bias), input, options?.out);
+  ops.createBatchNorm = (mean: Tensor, variance: Tensor, weight?: Tensor | null, bias?: Tensor | null, options?: BatchNormOptions) => {
+    checkNoOut(options);
+    return batchNormPlan(mean, variance, weight, bias, options);
+  };
+  ops.batchNorm = async (
+    input: Tensor | GpuTensor,
+    mean: Tensor,
+    variance: Tensor,
+    weight?: Tensor | null,
+    bias?: Tensor | null,
+    options?: BatchNormOptions & { out?: Tensor },
+  ) => {
+    const { out, ...rest } = options ?? {};
+    return once(batchNormPlan(mean, variance, weight, bias, options === undefined ? undefined : rest), input, out);
+  };
+  return Object.assign(ctx, ops) as unknown as WebGpuContext & GpuOps & GpuPoolOps & GpuLayerOps;
 }
 
 /** What plans need from their context. */
@@ -134,7 +178,7 @@ interface PlanHost {
   hostReady(): Promise<void>;
 }
 
-export class WebGpuContext implements Omit<GpuContext, keyof GpuOps | keyof GpuPoolOps> {
+export class WebGpuContext implements Omit<GpuContext, keyof GpuOps | keyof GpuPoolOps | keyof GpuLayerOps> {
   readonly rt: GpuRuntime | null;
   private lostReason: string | null;
   private destroyed = false;

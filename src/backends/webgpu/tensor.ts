@@ -53,6 +53,11 @@ export class DeviceTensor implements GpuTensor {
     this.live?.destroy();
     this.live = null;
   }
+
+  /** The same buffer as another shape of as many elements (linear, batchNorm run as reshaped convolutions). */
+  reshaped(shape: readonly number[]): DeviceTensor {
+    return new DeviceTensor(this.rt, this.checkedBuffer, shape, this.onFailure);
+  }
 }
 
 /** A GpuTensor of a context that runs on its fallback backend: a private host copy. */
@@ -76,6 +81,10 @@ export class HostTensor implements GpuTensor {
 
   async read(): Promise<Tensor> {
     return { data: this.tensor.data.slice(), shape: [...this.shape] };
+  }
+
+  reshaped(shape: readonly number[]): HostTensor {
+    return new HostTensor(this.backend, this.tensor.data, shape);
   }
 
   dispose(): void {
