@@ -158,8 +158,8 @@ describe('ONNX node tests', () => {
       y = sc.batchNorm(x, mean, variance, scale, bias, { eps: c.attributes.epsilon ?? 1e-5 });
     } else {
       // Gemm: A (M, K) or transA; B (K, N) or transB (N, K); C broadcast to (N): linear(A, B^T, c).
-      let [a, b, bias] = c.inputs.map(data) as [sc.Tensor, sc.Tensor, sc.Tensor | undefined];
-      if (c.attributes.transA) a = transpose2d(a);
+      const [a0, b, bias] = c.inputs.map(data) as [sc.Tensor, sc.Tensor, sc.Tensor | undefined];
+      const a = c.attributes.transA ? transpose2d(a0) : a0;
       const w = c.attributes.transB ? b : transpose2d(b);
       const n = w.shape[0]!;
       const vector = bias && { data: bias.data.length === n ? bias.data.slice() : new Float32Array(n).fill(bias.data[0]!), shape: [n] };
