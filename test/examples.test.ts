@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init, conv2d } from '../src/index.js';
+import { init, conv2d, linear, maxPool2d } from '../src/index.js';
+import { type Stage, type Tensor64, stage64, to64 } from './helpers/chain.js';
+import { errorBound } from './helpers/tolerance.js';
 import { Browser, ROOT, bin, browserMissing, makeApp, pack, run } from './bundlers/harness.js';
 import type { Tensor } from '../src/types.js';
 
@@ -24,6 +26,8 @@ if (missing && REQUIRE) throw new Error(`SIMDCONV_REQUIRE_BROWSER=1 but ${missin
 if (missing) console.warn(`browser examples SKIPPED: ${missing}; set SIMDCONV_REQUIRE_BROWSER=1 to make this a failure.`);
 
 const VITE = bin('vite', 'bin/vite.js');
+
+const reshape = (t: Tensor, shape: number[]): Tensor => ({ data: t.data, shape });
 
 function node(file: string): string {
   return execFileSync(process.execPath, [join(ROOT, file)], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
@@ -46,6 +50,64 @@ describe('Node examples', () => {
     const out = node('examples/framework/mnist-cnn.mjs');
     expect(out).toMatch(/layers: Conv2d\+ReLU -> MaxPool2d -> Conv2d\+ReLU -> MaxPool2d -> Linear/);
     expect(out).toMatch(/logits 1x10: \[(-?\d\.\d{3}, ){9}-?\d\.\d{3}\]/);
+  });
+
+  it("mnist-cnn/mnist-cnn.mjs: the trained CNN, PyTorch's predictions and logits", () => {
+    const out = node('examples/mnist-cnn/mnist-cnn.mjs');
+    expect(out).toMatch(/layers: Conv2d\+ReLU -> MaxPool2d -> Conv2d\+ReLU -> MaxPool2d -> Linear/);
+    expect(out).toMatch(/correct 3[12]\/32/);
+  });
+
+  it('mnist-cnn: the logits are within twice the composed float32 bound of the exact network of PyTorch\'s', async () => {
+    // Ours and PyTorch's float32 logits each lie within E of the exact (float64) network's, so within 2E of each
+    // other. E composes layer by layer (helpers/chain.ts): a conv adds gamma_{K+2} * |W| * m (its own rounding
+    // on inputs of magnitude m) to |W| * e (the error it is given); ReLU and max pooling are 1-Lipschitz (the
+    // pool of the errors bounds the error of the pool); Linear is a conv of K = 3136.
+    const { loadModel } = (await import(join(ROOT, 'examples/mnist-cnn/network.mjs'))) as {
+      loadModel: () => { params: Record<string, Tensor>; images: Tensor; logits: Float32Array };
+    };
+    const { params, images, logits } = loadModel();
+    await init();
+    const relu = { activation: 'relu' as const, padding: 1 };
+    const ours = linear(
+      reshape(maxPool2d(conv2d(maxPool2d(conv2d(images, params['conv1.weight']!, params['conv1.bias'], relu), { kernelSize: 2 }), params['conv2.weight']!, params['conv2.bias'], relu), { kernelSize: 2 }), [32, 3136]),
+      params['fc.weight']!,
+      params['fc.bias'],
+    );
+    const x64 = to64(images);
+    const conv = (s: Stage, x: Tensor64, e: Tensor64 | null) => {
+      const y = stage64(s, x);
+      const K = s.weight.shape.slice(1).reduce((a, b) => a * b, 1);
+      const m = e ? { shape: x.shape, data: x.data.map((v, i) => Math.abs(v) + e.data[i]!) } : { shape: x.shape, data: x.data.map(Math.abs) };
+      const own = stage64(s, m, true);
+      const carried = e ? stage64(s, e, true, false).data : null;
+      return { y, e: { shape: y.shape, data: own.data.map((v, i) => errorBound(K, v) + (carried ? carried[i]! : 0)) } };
+    };
+    const pool = (t: Tensor64): Tensor64 => {
+      const [N, C, H, W] = t.shape as [number, number, number, number];
+      const data = new Float64Array(N * C * (H / 2) * (W / 2));
+      for (let p = 0; p < N * C; p++)
+        for (let i = 0; i < H / 2; i++)
+          for (let j = 0; j < W / 2; j++) {
+            const at = (r: number, c: number) => t.data[(p * H + r) * W + c]!;
+            data[(p * (H / 2) + i) * (W / 2) + j] = Math.max(at(2 * i, 2 * j), at(2 * i, 2 * j + 1), at(2 * i + 1, 2 * j), at(2 * i + 1, 2 * j + 1));
+          }
+      return { shape: [N, C, H / 2, W / 2], data };
+    };
+    const l1 = conv({ op: 'conv2d', weight: params['conv1.weight']!, bias: params['conv1.bias'], options: relu }, x64, null);
+    const l2 = conv({ op: 'conv2d', weight: params['conv2.weight']!, bias: params['conv2.bias'], options: relu }, pool(l1.y), pool(l1.e));
+    const flat = (t: Tensor64): Tensor64 => ({ shape: [32, 3136, 1], data: t.data });
+    const fcWeight = { data: params['fc.weight']!.data, shape: [10, 3136, 1] };
+    // Linear as a conv1d over a (32, 3136, 1) view: K = 3136.
+    const l3 = conv({ op: 'conv1d', weight: fcWeight, bias: params['fc.bias'] }, flat(pool(l2.y)), flat(pool(l2.e)));
+    let worst = 0;
+    for (let i = 0; i < logits.length; i++) {
+      const bound = 2 * l3.e.data[i]!;
+      worst = Math.max(worst, Math.abs(ours.data[i]! - logits[i]!) / bound);
+      expect(Math.abs(ours.data[i]! - logits[i]!), `logit ${i}`).toBeLessThanOrEqual(bound);
+      expect(Math.abs(ours.data[i]! - l3.y.data[i]!), `logit ${i} vs exact`).toBeLessThanOrEqual(l3.e.data[i]!);
+    }
+    expect(worst).toBeGreaterThan(0);
   });
 
   it('framework/tiny-nn.mjs bundles none of simdconv but conv2d', async () => {
