@@ -11,7 +11,7 @@ export { tconv_pad } from './transposed';
 export { transpose_block, copy_cl_into_padded_cf } from './layout';
 // The drivers the host runs through runCalls and the thread pool, one argument struct each (generated).
 export {
-  conv_direct_cf, conv_gemm_cf, conv_gemm_cl, dwconv_cf, dwconv_cl, pad_image, pool_cf, pool_cl, schedule_tally, tconv_cf, tconv_cl,
+  conv_direct_cf, conv_gemm_cf, conv_gemm_cl, dwconv_cf, dwconv_cl, interpolate_cf, interpolate_cl, pad_image, pool_cf, pool_cl, schedule_tally, tconv_cf, tconv_cl,
   wino_f222_cf, wino_f23_cf, kernel_abi,
 } from './gen/drivers';
 

@@ -58,7 +58,7 @@ describe('Node examples', () => {
     expect(out).toMatch(/correct 3[12]\/32/);
   });
 
-  it('mnist-cnn: the logits are within twice the composed float32 bound of the exact network of PyTorch\'s', async () => {
+  it("mnist-cnn: the logits are within twice the composed float32 bound of the exact network of PyTorch's", async () => {
     // Ours and PyTorch's float32 logits each lie within E of the exact (float64) network's, so within 2E of each
     // other. E composes layer by layer (helpers/chain.ts): a conv adds gamma_{K+2} * |W| * m (its own rounding
     // on inputs of magnitude m) to |W| * e (the error it is given); ReLU and max pooling are 1-Lipschitz (the
@@ -70,7 +70,18 @@ describe('Node examples', () => {
     await init();
     const relu = { activation: 'relu' as const, padding: 1 };
     const ours = linear(
-      reshape(maxPool2d(conv2d(maxPool2d(conv2d(images, params['conv1.weight']!, params['conv1.bias'], relu), { kernelSize: 2 }), params['conv2.weight']!, params['conv2.bias'], relu), { kernelSize: 2 }), [32, 3136]),
+      reshape(
+        maxPool2d(
+          conv2d(
+            maxPool2d(conv2d(images, params['conv1.weight']!, params['conv1.bias'], relu), { kernelSize: 2 }),
+            params['conv2.weight']!,
+            params['conv2.bias'],
+            relu,
+          ),
+          { kernelSize: 2 },
+        ),
+        [32, 3136],
+      ),
       params['fc.weight']!,
       params['fc.bias'],
     );

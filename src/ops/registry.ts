@@ -50,6 +50,7 @@ export const OP_ENTRIES = {
     types: ['MaxPoolOptions', 'AvgPoolOptions', 'AdaptivePoolOptions', 'AdaptiveSize', 'IndexTensor', 'PoolPlan', 'PoolPlanInfo'],
   },
   linear: { values: ['linear', 'createLinear'], types: ['LinearPlan'] },
+  interpolate: { values: ['interpolate', 'createInterpolate'], types: ['InterpolateMode', 'InterpolateOptions', 'InterpolatePlan', 'InterpolatePlanInfo'] },
   'batch-norm': {
     values: ['batchNorm', 'createBatchNorm', 'foldBatchNorm'],
     types: ['BatchNormOptions', 'BatchNormPlan', 'FoldBatchNormOptions'],
