@@ -49,6 +49,7 @@ export type {
   GpuPoolPlan,
   GpuLayerOps,
   GpuReshapedPlan,
+  GpuInterpolatePlan,
   GpuConvPlan,
   GpuConvPlanOptions,
   GpuConvTransposePlanOptions,
@@ -59,3 +60,6 @@ export { SimdconvError, type ErrorCode } from './errors.js';
 export type { Tensor, ConvOptions, ConvTransposeOptions, Activation, PaddingMode, Layout, SpatialArg, PaddingPairs, AutoPad } from './types.js';
 export type { MaxPoolOptions, AvgPoolOptions, AdaptivePoolOptions, AdaptiveSize } from './pool-shape.js';
 export type { IndexTensor, PoolPlanInfo } from './pool-plan.js';
+export type { InterpolateMode, InterpolateOptions } from './interpolate-shape.js';
+export type { InterpolatePlanInfo } from './interpolate-plan.js';
+export type { BatchNormOptions } from './ops/batch-norm.js';

@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
+import { type GpuContext, initWebGPU } from '../src/webgpu.js';
 
 const U = 2 ** -24;
 type Json = number | null | 'inf' | '-inf';
@@ -24,14 +25,24 @@ const fixtures = JSON.parse(readFileSync(new URL('./fixtures/interpolate.json', 
 const decode = (d: Json[]) => Float32Array.from(d, (v) => (v === null ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v));
 
 const contexts: Record<string, sc.Context> = {};
+let gpu: GpuContext | null = null;
 beforeAll(async () => {
+  try {
+    gpu = await initWebGPU({ fallback: 'none' });
+  } catch (e) {
+    if (process.env.SIMDCONV_REQUIRE_WEBGPU === '1') throw e;
+    console.warn(`interpolate.test: WebGPU left out (${(e as Error).message})`);
+  }
   await sc.init();
   contexts.simd128 = await sc.createContext({ build: 'simd128' });
   contexts.relaxed = await sc.createContext({ build: 'relaxed' });
   contexts.threads = await sc.createContext({ threads: 2 });
   contexts.js = await sc.createContext({ backend: 'js' });
 });
-afterAll(() => Object.values(contexts).forEach((c) => c.dispose()));
+afterAll(() => {
+  Object.values(contexts).forEach((c) => c.dispose());
+  gpu?.destroy();
+});
 
 function toLast(data: Float32Array, shape: number[]): { data: Float32Array; shape: number[] } {
   const [N, C, ...sp] = shape as [number, number, ...number[]];
@@ -58,7 +69,7 @@ describe(`PyTorch ${fixtures.torch} golden fixtures`, () => {
   });
 
   for (const layout of ['channels-first', 'channels-last'] as const) {
-    it.each(fixtures.cases.map((c) => [c.name, c] as const))(`${layout}: %s`, (_name, c) => {
+    it.each(fixtures.cases.map((c) => [c.name, c] as const))(`${layout}: %s`, async (_name, c) => {
       const x = decode(c.input.data);
       const expected = decode(c.output.data);
       const rank = c.input.shape.length - 2;
@@ -69,9 +80,10 @@ describe(`PyTorch ${fixtures.torch} golden fixtures`, () => {
       const bound = 2 * gamma * maxAbs * weightSum + 2 ** -126;
       const last = layout === 'channels-last';
       const input = last ? toLast(x, c.input.shape) : { data: x, shape: c.input.shape };
-      for (const [name, ctx] of Object.entries(contexts)) {
-        const plan = sc.createInterpolate({ ...(c.options as sc.InterpolateOptions), ...(last && { layout }) }, ctx);
-        const raw = plan.run(input);
+      for (const name of [...Object.keys(contexts), ...(gpu ? ['webgpu'] : [])]) {
+        const options = { ...(c.options as sc.InterpolateOptions), ...(last && { layout }) };
+        const plan = contexts[name] ? sc.createInterpolate(options, contexts[name]) : gpu!.createInterpolate(options);
+        const raw = await plan.run(input);
         plan.dispose();
         const y = last ? toFirst(raw.data, raw.shape as number[]) : raw.data;
         const shape = last ? [raw.shape[0]!, raw.shape.at(-1)!, ...raw.shape.slice(1, -1)] : raw.shape;

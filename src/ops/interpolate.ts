@@ -92,9 +92,12 @@ export function createInterpolate(options: InterpolateOptions, context?: Context
   if (typeof options === 'object' && options !== null && (options as { out?: unknown }).out !== undefined) {
     throw new SimdconvError('INVALID_ARGUMENT', 'options.out', "no 'out' for a plan (pass it to plan.run(input, out))", 'an out tensor');
   }
-  const params = resolveInterpolateParams(options);
-  const ctx = context ?? getContext();
-  return params.mode === 'area' ? new AreaPlan(params, ctx) : ctx.createOpPlan(params, makers);
+  return interpolatePlanOf(resolveInterpolateParams(options), context ?? getContext());
+}
+
+/** The plan of resolved parameters on a context (the WebGPU context's host fallback too). */
+export function interpolatePlanOf(params: InterpolateParams, context: Context): InterpolatePlan {
+  return params.mode === 'area' ? new AreaPlan(params, context) : context.createOpPlan(params, makers);
 }
 
 /** F.interpolate(input, size | scale_factor, mode, align_corners), input (N, C, *spatial) with 1 to 3 spatial axes. */

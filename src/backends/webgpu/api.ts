@@ -11,8 +11,10 @@ import type { AdaptivePoolOptions, AdaptiveSize, AvgPoolOptions, MaxPoolOptions 
 import type { GpuPoolPlan } from './pool-plan.js';
 import type { GpuReshapedPlan } from './reshaped-plan.js';
 import type { BatchNormOptions } from '../../ops/batch-norm.js';
+import type { InterpolateOptions } from '../../interpolate-shape.js';
+import type { GpuInterpolatePlan } from './interpolate-plan.js';
 
-export type { GpuPoolPlan, GpuReshapedPlan };
+export type { GpuPoolPlan, GpuReshapedPlan, GpuInterpolatePlan };
 
 export type { AdapterInfo };
 
@@ -84,7 +86,7 @@ export type GpuPoolOps = { [R in Ranks as `maxPool${R}`]: MaxPoolFn } & { [R in 
   [R in Ranks as `create${'MaxPool' | 'AvgPool'}${R}`]: (options: MaxPoolOptions | AvgPoolOptions) => GpuPoolPlan;
 } & { [R in Ranks as `create${'AdaptiveAvgPool' | 'AdaptiveMaxPool'}${R}`]: (outputSize: AdaptiveSize, options?: AdaptiveMaxOptions) => GpuPoolPlan };
 
-/** linear and batchNorm, as the main entry's (src/ops/linear.ts, src/ops/batch-norm.ts), async, and their plans. */
+/** linear, batchNorm and interpolate, as the main entry's (src/ops/linear.ts, src/ops/batch-norm.ts), async, and their plans. */
 export interface GpuLayerOps {
   linear(input: PoolInput, weight: Tensor, bias?: Tensor | null, options?: { out?: Tensor }): Promise<Tensor>;
   createLinear(weight: Tensor, bias?: Tensor | null): GpuReshapedPlan;
@@ -97,6 +99,8 @@ export interface GpuLayerOps {
     options?: WithOut<BatchNormOptions>,
   ): Promise<Tensor>;
   createBatchNorm(runningMean: Tensor, runningVar: Tensor, weight?: Tensor | null, bias?: Tensor | null, options?: BatchNormOptions): GpuReshapedPlan;
+  interpolate(input: PoolInput, options: WithOut<InterpolateOptions>): Promise<Tensor>;
+  createInterpolate(options: InterpolateOptions): GpuInterpolatePlan;
 }
 
 export interface GpuContext extends GpuOps, GpuPoolOps, GpuLayerOps {

@@ -26,6 +26,10 @@ import { acquireDevice, checkDeviceLimits, describeAdapter } from './device.js';
 import { AutoPadGpuPlan, GpuKernelPlan, type GpuPlanLike } from './gpu-plan.js';
 import { WebGpuPoolPlan } from './pool-plan.js';
 import { ReshapedGpuPlan } from './reshaped-plan.js';
+import { WebGpuInterpolatePlan } from './interpolate-plan.js';
+import { interpolatePlanOf } from '../../ops/interpolate.js';
+import type { InterpolatePlan } from '../../interpolate-plan.js';
+import { type InterpolateOptions, type InterpolateParams, resolveInterpolateParams } from '../../interpolate-shape.js';
 import { lowerLinear } from '../../ops/linear.js';
 import { type BatchNormOptions, lowerBatchNorm } from '../../ops/batch-norm.js';
 import { poolPlanMakers } from '../../ops/pool.js';
@@ -136,6 +140,19 @@ function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps & GpuPoolOps & GpuL
     });
   };
   const once = async (plan: ReshapedGpuPlan, input: Tensor | GpuTensor, out: Tensor | undefined) => {
+    try {
+      return await plan.run(input, out);
+    } finally {
+      plan.dispose();
+    }
+  };
+  ops.createInterpolate = (options: InterpolateOptions) => {
+    checkNoOut(options);
+    return new WebGpuInterpolatePlan(ctx, resolveInterpolateParams(options));
+  };
+  ops.interpolate = async (input: Tensor | GpuTensor, options: InterpolateOptions & { out?: Tensor }) => {
+    const { out, ...rest } = typeof options === 'object' && options !== null ? options : ({} as { out?: Tensor });
+    const plan = new WebGpuInterpolatePlan(ctx, resolveInterpolateParams(typeof options === 'object' && options !== null ? rest : options));
     try {
       return await plan.run(input, out);
     } finally {
@@ -267,6 +284,10 @@ export class WebGpuContext implements Omit<GpuContext, keyof GpuOps | keyof GpuP
       throw unavailable('tensor', `${this.lostReason}: a GpuTensor on the lost device cannot be read; recompute it from host data`);
     }
     throw e;
+  }
+
+  hostInterpolate(params: InterpolateParams): InterpolatePlan {
+    return interpolatePlanOf(params, this.hostContext());
   }
 
   hostPlan(params: PoolParams): PoolPlan {
