@@ -80,6 +80,24 @@ const POOL_NOT_OURS: Record<string, string> = {
   test_averagepool_2d_pads_count_include_pad: 'padding 2 on a kernel of 3 (PyTorch refuses padding above half the kernel)',
 };
 
+/** ONNX Resize tests whose semantics are not F.interpolate's, and why. */
+const RESIZE_NOT_OURS: Record<string, string> = {
+  test_resize_tf_crop_and_resize: 'tf_crop_and_resize (a region of interest): F.interpolate has none',
+  test_resize_upsample_scales_cubic_A_n0p5_exclude_outside: 'cubic_coeff_a -0.5 and exclude_outside: PyTorch fixes A = -0.75 and clamps at the border',
+  test_resize_downsample_scales_cubic_A_n0p5_exclude_outside: 'cubic_coeff_a -0.5 and exclude_outside: PyTorch fixes A = -0.75 and clamps at the border',
+  test_resize_upsample_scales_cubic_asymmetric: "coordinate_transformation_mode 'asymmetric' for cubic: PyTorch's is half-pixel or align_corners",
+  test_resize_upsample_sizes_nearest_floor_align_corners: "nearest with align_corners: PyTorch's nearest is asymmetric with floor",
+  test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric: "nearest_mode round_prefer_ceil: PyTorch's nearest floors",
+  test_resize_upsample_sizes_nearest_ceil_half_pixel: "nearest_mode ceil with half_pixel: PyTorch's nearest floors, asymmetric",
+  test_resize_downsample_scales_nearest:
+    "ONNX's default nearest is half_pixel + round_prefer_floor; PyTorch's floors o / scale (they agree on integer upscales only)",
+  test_resize_downsample_sizes_nearest: "ONNX's default nearest is half_pixel + round_prefer_floor; PyTorch's floors o / scale",
+  test_resize_downsample_scales_linear_align_corners: 'align_corners over the unrounded length in * scale (2.4); PyTorch divides by the output size - 1',
+  test_resize_downsample_scales_cubic_align_corners: 'align_corners over the unrounded length in * scale; PyTorch divides by the output size - 1',
+  test_resize_downsample_sizes_linear_pytorch_half_pixel:
+    "ONNX's pytorch_half_pixel samples 0 for an output of length 1; torch 1.13 samples the centre (3.1667 here, checked)",
+};
+
 const POOL_OPS = ['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool'];
 const poolCases = fixtures.cases.filter((c) => POOL_OPS.includes(c.op));
 
@@ -157,6 +175,33 @@ describe(`ONNX ${fixtures.onnx} node tests`, () => {
         expect(ours, name).toEqual(argmax.data);
       }
     }
+  });
+
+  const resizeCases = fixtures.cases.filter((c) => c.op === 'Resize');
+  it.each(resizeCases.filter((c) => !(c.name in RESIZE_NOT_OURS)).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const a = c.attributes;
+    const x = tensor(c.inputs[0]!);
+    const target = c.inputs[c.inputs.length - 1]!.data.slice(2) as number[];
+    const mode = ({ nearest: 'nearest', linear: 'bilinear', cubic: 'bicubic' } as const)[a.mode as 'nearest' | 'linear' | 'cubic'];
+    const options: sc.InterpolateOptions = {
+      mode,
+      ...(c.name.includes('sizes') ? { size: target } : { scaleFactor: target.map((v) => Math.fround(v)) }),
+      ...(mode !== 'nearest' && { alignCorners: a.coordinate_transformation_mode === 'align_corners' }),
+    };
+    const expected = c.outputs[0]!;
+    for (const [name, ctx] of Object.entries({ wasm: await sc.createContext(), js: await sc.createContext({ backend: 'js' }) })) {
+      const plan = sc.createInterpolate(options, ctx);
+      const y = plan.run(x);
+      plan.dispose();
+      ctx.dispose();
+      expect(y.shape, name).toEqual(expected.shape);
+      const bad = expected.data.findIndex((e, i) => !(Math.abs(y.data[i]! - e!) <= 1e-5 * (1 + Math.abs(e!))));
+      expect(bad, `${name}: [${bad}] got ${y.data[bad]}, expected ${expected.data[bad]}`).toBe(-1);
+    }
+  });
+
+  it("runs the Resize tests whose semantics are PyTorch interpolate's (the others listed with the reason)", () => {
+    expect(resizeCases.filter((c) => !(c.name in RESIZE_NOT_OURS)).length).toBeGreaterThanOrEqual(10);
   });
 
   it.each(convCases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
