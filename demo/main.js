@@ -3,6 +3,7 @@
 import { init } from 'simdconv';
 import { initWebGPU } from 'simdconv/webgpu';
 import { benchmark } from './bench.js';
+import { digits } from './digits.js';
 import { playground } from './playground.js';
 
 function startThreads() {
@@ -63,6 +64,7 @@ const benchRoot = document.querySelector('#bench');
 const runBench = (quick) => benchmark(benchRoot, { gpu, threads, quick, features: info.features });
 benchRoot.querySelector('button.run').onclick = () => runBench(false);
 
+const digitResult = await digits(document.querySelector('#digits'));
 const results = await playground(document.querySelector('#playground .cards'), { gpu, gpuReason: gpuResult.reason, threads });
 const ok = results.every((r) => r.wasm.ok && (r.threads?.ok ?? true) && (r.webgpu?.ok ?? true));
 document.querySelector('#playground .summary').textContent = ok
@@ -71,4 +73,4 @@ document.querySelector('#playground .summary').textContent = ok
 
 const params = new URLSearchParams(location.search);
 const bench = params.has('bench') ? await runBench(params.get('bench') === 'quick') : null;
-window.simdconvResult = { ok, results, threads: threads.ready ? threads.count : 0, webgpu: Boolean(gpu), bench };
+window.simdconvResult = { ok, results, threads: threads.ready ? threads.count : 0, webgpu: Boolean(gpu), bench, digits: digitResult };

@@ -39,10 +39,17 @@ describe.skipIf(missing !== null)('the playground demo', () => {
     mkdirSync(SHOTS, { recursive: true });
     const { result, logs } = await browser.open(join(ROOT, 'demo/dist'), '/?bench=quick', true, 240_000, async (page) => {
       await page.screenshot({ path: join(SHOTS, 'demo-playground.png'), fullPage: true });
+      await page.click('nav button[data-tab="digits"]');
+      await page.screenshot({ path: join(SHOTS, 'demo-digits.png'), fullPage: true });
       await page.click('nav button[data-tab="bench"]');
       await page.screenshot({ path: join(SHOTS, 'demo-bench.png'), fullPage: true });
     });
     const detail = `${JSON.stringify(result, null, 1)}\n${logs.join('\n')}`;
+    // The digits tab: the trained CNN's first test digit predicted as PyTorch does (the logits' principled bound
+    // is checked in examples.test.ts; here, that the page ran the same network).
+    const digits = result.digits as { predicted: number; label: number; maxDiff: number };
+    expect(digits.predicted, detail).toBe(digits.label);
+    expect(digits.maxDiff, detail).toBeLessThan(1e-3);
     const results = result.results as CardResult[];
     console.log(`demo: ${results.length} results, threads ${result.threads}, webgpu ${result.webgpu}; screenshots in ${SHOTS}`);
     // Every card of the zoo, each variant checked on all three backends.
