@@ -97,6 +97,85 @@ function poolOne(
   store<f32>(yo, average(sum, fd, fh, fw, mode, divisor));
 }
 
+// Four outputs of a channels-first row whose windows are alike (`nw` taps, starts `step` apart from w0).
+// @ts-ignore: decorator
+@inline
+function poolFour(
+  xp: usize, H: i32, W: i32, d0: i32, nd: i32, dD: i32, h0: i32, nh: i32, dH: i32, w0: i32, nw: i32, dW: i32, step: i32,
+  mode: i32, yo: usize, io: usize, fd: i32, fh: i32, fWat: usize, divisor: f32,
+): void {
+  const isMax = mode <= MODE_MAX_INDICES;
+  if (mode == MODE_MAX) {
+    // Without indices: pmax(best, v) is `v > best ? v : best` (PyTorch's rule for a number; ties and
+    // +-0 keep the first), and NaN, which pmax never takes, is flagged and wins at the end.
+    let best = f32x4.splat(-Infinity);
+    let nan = i32x4.splat(0);
+    for (let kd = 0; kd < nd; kd++) {
+      for (let kh = 0; kh < nh; kh++) {
+        const row = xp + (<usize>(((d0 + kd * dD) * H + h0 + kh * dH) * W) << 2);
+        let t = 0;
+        if (step == 2 && dW == 1) {
+          // Taps t and t + 1 of four outputs two apart: the even and odd lanes of 8 floats.
+          for (; t + 2 <= nw; t += 2) {
+            const p = row + (<usize>(w0 + t) << 2);
+            const a = v128.load(p), b = v128.load(p, 16);
+            best = f32x4.pmax(f32x4.pmax(best, i8x16.shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)), i8x16.shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31));
+            nan = v128.or(nan, v128.or(f32x4.ne(a, a), f32x4.ne(b, b)));
+          }
+        }
+        for (; t < nw; t++) {
+          const v = load4(row, w0 + t * dW, step);
+          best = f32x4.pmax(best, v);
+          nan = v128.or(nan, f32x4.ne(v, v));
+        }
+      }
+    }
+    v128.store(yo, v128.bitselect(f32x4.splat(NaN), best, nan));
+  } else if (isMax) {
+    let best = f32x4.splat(-Infinity);
+    const lanes = i32x4(0, step, 2 * step, 3 * step);
+    let bi = i32x4.add(i32x4.splat((d0 * H + h0) * W + w0), lanes);
+    for (let kd = 0; kd < nd; kd++) {
+      for (let kh = 0; kh < nh; kh++) {
+        const pos = ((d0 + kd * dD) * H + h0 + kh * dH) * W + w0;
+        const row = xp + (<usize>(pos - w0) << 2);
+        for (let t = 0; t < nw; t++) {
+          const v = load4(row, w0 + t * dW, step);
+          const take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+          best = v128.bitselect(v, best, take);
+          if (mode == MODE_MAX_INDICES) bi = v128.bitselect(i32x4.add(i32x4.splat(pos + t * dW), lanes), bi, take);
+        }
+      }
+    }
+    v128.store(yo, best);
+    if (mode == MODE_MAX_INDICES) v128.store(io, bi);
+  } else {
+    let sum = f32x4.splat(0);
+    for (let kd = 0; kd < nd; kd++) {
+      for (let kh = 0; kh < nh; kh++) {
+        const row = xp + (<usize>(((d0 + kd) * H + h0 + kh) * W) << 2);
+        let t = 0;
+        if (step == 2) {
+          for (; t + 2 <= nw; t += 2) {
+            const p = row + (<usize>(w0 + t) << 2);
+            const a = v128.load(p), b = v128.load(p, 16);
+            sum = f32x4.add(f32x4.add(sum, i8x16.shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)), i8x16.shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31));
+          }
+        }
+        for (; t < nw; t++) sum = f32x4.add(sum, load4(row, w0 + t, step));
+      }
+    }
+    let v: v128;
+    if (divisor != 0) v = f32x4.div(sum, f32x4.splat(divisor));
+    else {
+      const fw = f32x4.convert_i32x4_s(v128.load(fWat));
+      if (mode == MODE_AVG_SEQUENTIAL) v = f32x4.div(f32x4.div(f32x4.div(sum, f32x4.splat(<f32>fd)), f32x4.splat(<f32>fh)), fw);
+      else v = f32x4.div(sum, f32x4.convert_i32x4_s(i32x4.mul(v128.load(fWat), i32x4.splat(fd * fh))));
+    }
+    v128.store(yo, v);
+  }
+}
+
 // Channels-first: `planes` planes of D x H x W (each a channel of an image) into OD x OH x OW, four outputs of a
 // row at once where their windows are alike (same taps, starts `step` apart), else one by one.
 // @driver
@@ -108,112 +187,44 @@ export function poolCf(
   const sH = fD + (<usize>OD << 2), cH = sH + (<usize>OH << 2), fH = cH + (<usize>OH << 2);
   const sW = fH + (<usize>OH << 2), cW = sW + (<usize>OW << 2), fW = cW + (<usize>OW << 2);
   const inPlane = <usize>D * H * W, outPlane = <usize>OD * OH * OW;
-  const isMax = mode <= MODE_MAX_INDICES;
+  // The longest run of W outputs whose windows are alike (the same taps, starts `step` apart), found once: four
+  // outputs per vector there (the run's last block overlapping the one before), one by one elsewhere (edges).
+  let lo = 0, hi = 0, step = 0;
+  for (let ow = 0; ow + 1 < OW; ) {
+    const s = at(sW, ow + 1) - at(sW, ow), c = at(cW, ow);
+    let e = ow;
+    if (s >= 1) while (e + 1 < OW && at(sW, e + 1) - at(sW, e) == s && at(cW, e + 1) == c) e++;
+    if (e + 1 - ow > hi - lo) {
+      lo = ow;
+      hi = e + 1;
+      step = s;
+    }
+    ow = e + 1;
+  }
+  if (hi - lo < 4) hi = lo = 0;
   for (let pl = 0; pl < planes; pl++) {
     const xp = x + ((<usize>pl * inPlane) << 2);
-    let yo = y + ((<usize>pl * outPlane) << 2);
-    let io = ind + ((<usize>pl * outPlane) << 2);
     for (let od = 0; od < OD; od++) {
       const d0 = at(sD, od), nd = at(cD, od), fd = at(fD, od);
       for (let oh = 0; oh < OH; oh++) {
         const h0 = at(sH, oh), nh = at(cH, oh), fh = at(fH, oh);
+        const rowOut = (<usize>pl * outPlane + <usize>(od * OH + oh) * OW) << 2;
+        const yr = y + rowOut, ir = ind + rowOut;
         let ow = 0;
-        let tail = false;
-        while (ow < OW) {
-          // The last block of a row at least 4 long starts at OW - 4 (once), recomputing a few outputs (the same
-          // values) rather than leaving up to 3 to the scalar path: rows of 7 or 14 outputs are common.
-          if (!tail && ow + 4 > OW && OW >= 4 && ow > 0) {
-            tail = true;
-            const back = ow + 4 - OW;
-            ow -= back;
-            yo -= <usize>back << 2;
-            io -= <usize>back << 2;
+        for (; ow < lo; ow++) {
+          poolOne(xp, H, W, d0, nd, dD, h0, nh, dH, at(sW, ow), at(cW, ow), dW, mode, yr + (<usize>ow << 2), ir + (<usize>ow << 2), fd, fh, at(fW, ow), divisor);
+        }
+        if (hi > lo) {
+          const nw = at(cW, lo), first = at(sW, lo);
+          for (let b = lo; b < hi; b += 4) {
+            const bb = b + 4 <= hi ? b : hi - 4;
+            const o = <usize>bb << 2;
+            poolFour(xp, H, W, d0, nd, dD, h0, nh, dH, first + (bb - lo) * step, nw, dW, step, mode, yr + o, ir + o, fd, fh, fW + o, divisor);
           }
-          const w0 = at(sW, ow), nw = at(cW, ow);
-          if (ow + 4 <= OW) {
-            const step = at(sW, ow + 1) - w0;
-            const alike = step >= 1 && at(cW, ow + 1) == nw && at(cW, ow + 2) == nw && at(cW, ow + 3) == nw &&
-              at(sW, ow + 2) == w0 + 2 * step && at(sW, ow + 3) == w0 + 3 * step;
-            if (alike) {
-              if (mode == MODE_MAX) {
-                // Without indices: pmax(best, v) is `v > best ? v : best` (PyTorch's rule for a number; ties and
-                // +-0 keep the first), and NaN, which pmax never takes, is flagged and wins at the end.
-                let best = f32x4.splat(-Infinity);
-                let nan = i32x4.splat(0);
-                for (let kd = 0; kd < nd; kd++) {
-                  for (let kh = 0; kh < nh; kh++) {
-                    const row = xp + (<usize>(((d0 + kd * dD) * H + h0 + kh * dH) * W) << 2);
-                    let t = 0;
-                    if (step == 2 && dW == 1) {
-                      // Taps t and t + 1 of four outputs two apart: the even and odd lanes of 8 floats.
-                      for (; t + 2 <= nw; t += 2) {
-                        const p = row + (<usize>(w0 + t) << 2);
-                        const a = v128.load(p), b = v128.load(p, 16);
-                        best = f32x4.pmax(f32x4.pmax(best, i8x16.shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)), i8x16.shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31));
-                        nan = v128.or(nan, v128.or(f32x4.ne(a, a), f32x4.ne(b, b)));
-                      }
-                    }
-                    for (; t < nw; t++) {
-                      const v = load4(row, w0 + t * dW, step);
-                      best = f32x4.pmax(best, v);
-                      nan = v128.or(nan, f32x4.ne(v, v));
-                    }
-                  }
-                }
-                v128.store(yo, v128.bitselect(f32x4.splat(NaN), best, nan));
-              } else if (isMax) {
-                let best = f32x4.splat(-Infinity);
-                const lanes = i32x4(0, step, 2 * step, 3 * step);
-                let bi = i32x4.add(i32x4.splat((d0 * H + h0) * W + w0), lanes);
-                for (let kd = 0; kd < nd; kd++) {
-                  for (let kh = 0; kh < nh; kh++) {
-                    const pos = ((d0 + kd * dD) * H + h0 + kh * dH) * W + w0;
-                    const row = xp + (<usize>(pos - w0) << 2);
-                    for (let t = 0; t < nw; t++) {
-                      const v = load4(row, w0 + t * dW, step);
-                      const take = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
-                      best = v128.bitselect(v, best, take);
-                      if (mode == MODE_MAX_INDICES) bi = v128.bitselect(i32x4.add(i32x4.splat(pos + t * dW), lanes), bi, take);
-                    }
-                  }
-                }
-                v128.store(yo, best);
-                if (mode == MODE_MAX_INDICES) v128.store(io, bi);
-              } else {
-                let sum = f32x4.splat(0);
-                for (let kd = 0; kd < nd; kd++) {
-                  for (let kh = 0; kh < nh; kh++) {
-                    const row = xp + (<usize>(((d0 + kd) * H + h0 + kh) * W) << 2);
-                    let t = 0;
-                    if (step == 2) {
-                      for (; t + 2 <= nw; t += 2) {
-                        const p = row + (<usize>(w0 + t) << 2);
-                        const a = v128.load(p), b = v128.load(p, 16);
-                        sum = f32x4.add(f32x4.add(sum, i8x16.shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)), i8x16.shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31));
-                      }
-                    }
-                    for (; t < nw; t++) sum = f32x4.add(sum, load4(row, w0 + t, step));
-                  }
-                }
-                let v: v128;
-                if (divisor != 0) v = f32x4.div(sum, f32x4.splat(divisor));
-                else {
-                  const fw = f32x4.convert_i32x4_s(v128.load(fW + (<usize>ow << 2)));
-                  if (mode == MODE_AVG_SEQUENTIAL) v = f32x4.div(f32x4.div(f32x4.div(sum, f32x4.splat(<f32>fd)), f32x4.splat(<f32>fh)), fw);
-                  else v = f32x4.div(sum, f32x4.convert_i32x4_s(i32x4.mul(v128.load(fW + (<usize>ow << 2)), i32x4.splat(fd * fh))));
-                }
-                v128.store(yo, v);
-              }
-              ow += 4;
-              yo += 16;
-              io += 16;
-              continue;
-            }
-          }
-          poolOne(xp, H, W, d0, nd, dD, h0, nh, dH, w0, nw, dW, mode, yo, io, fd, fh, at(fW, ow), divisor);
-          ow++;
-          yo += 4;
-          io += 4;
+          ow = hi;
+        }
+        for (; ow < OW; ow++) {
+          poolOne(xp, H, W, d0, nd, dD, h0, nh, dH, at(sW, ow), at(cW, ow), dW, mode, yr + (<usize>ow << 2), ir + (<usize>ow << 2), fd, fh, at(fW, ow), divisor);
         }
       }
     }
