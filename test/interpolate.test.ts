@@ -9,6 +9,7 @@
  * (1 for the linear and nearest modes, 1.375 for bicubic's A = -0.75).
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
 import { type GpuContext, initWebGPU } from '../src/webgpu.js';
@@ -97,6 +98,113 @@ describe(`PyTorch ${fixtures.torch} golden fixtures`, () => {
       }
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// An oracle written here from PyTorch's formulas (UpSample.h), in float64: per axis the source positions and
+// weights of one output, then the nested sum.
+
+function oracleTaps(mode: string, n: number, out: number, ac: boolean, scale: number | null): (o: number) => [number, number][] {
+  const ratio = ac ? (out > 1 ? (n - 1) / (out - 1) : 0) : scale !== null ? 1 / scale : n / out;
+  const clampIdx = (i: number) => Math.min(Math.max(i, 0), n - 1);
+  // A nearest index is a floor, so float32 matters where the product lands next to an integer: PyTorch's
+  // float scale, and floorf's rounding of the product to float, as in nearest_idx.
+  const f = Math.fround;
+  const fscale = scale !== null ? f(1 / scale) : f(n / out);
+  if (mode === 'nearest') return (o) => [[out === n ? o : out === 2 * n ? o >> 1 : Math.min(Math.floor(f(o * fscale)), n - 1), 1]];
+  if (mode === 'nearest-exact') return (o) => [[Math.min(Math.floor(f((o + 0.5) * fscale)), n - 1), 1]];
+  if (mode === 'bicubic') {
+    const A = -0.75;
+    const c1 = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1;
+    const c2 = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+    return (o) => {
+      const real = ac ? ratio * o : ratio * (o + 0.5) - 0.5;
+      const i = Math.floor(real);
+      const t = real - i;
+      return [
+        [clampIdx(i - 1), c2(t + 1)],
+        [clampIdx(i), c1(t)],
+        [clampIdx(i + 1), c1(1 - t)],
+        [clampIdx(i + 2), c2(2 - t)],
+      ];
+    };
+  }
+  return (o) => {
+    if (out === n) return [[o, 1]];
+    const real = Math.max(ac ? ratio * o : ratio * (o + 0.5) - 0.5, 0);
+    const i = Math.floor(real);
+    const l = real - i;
+    return [
+      [i, 1 - l],
+      [Math.min(i + 1, n - 1), l],
+    ];
+  };
+}
+
+describe('property: every backend against the oracle', () => {
+  it('random modes, sizes, factors, alignCorners, both layouts', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear'),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 3, maxLength: 3 }),
+        fc.oneof(
+          fc.record({ size: fc.array(fc.integer({ min: 1, max: 13 }), { minLength: 3, maxLength: 3 }) }),
+          fc.record({ scale: fc.array(fc.double({ min: 0.3, max: 3.2, noNaN: true }), { minLength: 3, maxLength: 3 }) }),
+        ),
+        fc.boolean(),
+        fc.constantFrom<sc.Layout>('channels-first', 'channels-last'),
+        fc.integer({ min: 1, max: 1e6 }),
+        (mode, sizes, target, ac, layout, seed) => {
+          const rank = mode === 'linear' ? 1 : mode === 'bilinear' || mode === 'bicubic' ? 2 : mode === 'trilinear' ? 3 : 1 + (seed % 3);
+          const inSize = sizes.slice(0, rank);
+          const scale = 'scale' in target ? target.scale.slice(0, rank).map((v, i) => Math.max(v, 1 / inSize[i]!)) : null;
+          const outSize = scale ? inSize.map((n, i) => Math.floor(n * scale[i]!)) : (target as { size: number[] }).size.slice(0, rank);
+          const interp = !mode.startsWith('nearest');
+          let r = seed;
+          const x = Float32Array.from(
+            { length: 2 * 3 * inSize.reduce((a, b) => a * b, 1) },
+            () => ((r = (r * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1,
+          );
+          const shape = [2, 3, ...inSize];
+          const taps = inSize.map((n, i) => oracleTaps(mode, n, outSize[i]!, interp && ac, scale ? scale[i]! : null));
+          const want = new Float64Array(2 * 3 * outSize.reduce((a, b) => a * b, 1));
+          const outPlane = want.length / 6;
+          const inPlane = x.length / 6;
+          for (let p = 0; p < 6; p++)
+            for (let o = 0; o < outPlane; o++) {
+              const pos: number[] = [];
+              let rest = o;
+              for (let a = rank - 1; a >= 0; a--) {
+                pos[a] = rest % outSize[a]!;
+                rest = Math.floor(rest / outSize[a]!);
+              }
+              const walk = (a: number, offset: number): number =>
+                a === rank ? x[p * inPlane + offset]! : taps[a]!(pos[a]!).reduce((sum, [i, w]) => sum + w * walk(a + 1, offset * inSize[a]! + i), 0);
+              want[p * outPlane + o] = walk(0, 0);
+            }
+          const options: sc.InterpolateOptions = {
+            mode: mode as sc.InterpolateMode,
+            ...(scale ? { scaleFactor: scale } : { size: outSize }),
+            ...(interp && { alignCorners: ac }),
+            layout,
+          };
+          const input = layout === 'channels-last' ? toLast(x, shape) : { data: x, shape };
+          const K = 4 ** rank + 2 * rank + 8; // the sum's terms, its nesting, the float32 weights' roundings
+          const bound = 2 * ((K * U) / (1 - K * U)) * (mode === 'bicubic' ? 1.375 ** rank : 1) + 2 ** -126;
+          for (const [name, ctx] of Object.entries(contexts)) {
+            const plan = sc.createInterpolate(options, ctx);
+            const raw = plan.run(input);
+            plan.dispose();
+            const y = layout === 'channels-last' ? toFirst(raw.data, raw.shape as number[]) : raw.data;
+            for (let i = 0; i < want.length; i++) {
+              if (!(Math.abs(y[i]! - want[i]!) <= bound)) throw new Error(`${name} ${JSON.stringify(options)} [${shape}] at ${i}: ${y[i]} vs ${want[i]}`);
+            }
+          }
+        },
+      ),
+      { numRuns: 120, seed: 0x1e7 },
+    );
+  });
 });
 
 describe('interpolate', () => {

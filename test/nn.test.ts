@@ -259,6 +259,44 @@ describe('WebGPU', () => {
 });
 
 describe('batchNorm', () => {
+  it('random shapes, statistics and eps against float64 (x - mean) / sqrt(var + eps) * w + b (property, every backend)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 5 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 4, maxLength: 4 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.double({ min: 1e-6, max: 0.5, noNaN: true }),
+        fc.integer({ min: 1, max: 1e6 }),
+        (ndim, C, dims, hasWeight, hasBias, eps, seed) => {
+          const next = rng(seed);
+          const shape = [dims[0]!, C, ...dims.slice(1, ndim - 1)];
+          const x = randomTensor(shape, next, -3, 3);
+          const mean = randomTensor([C], next);
+          const variance = randomTensor([C], next, 0.01, 2);
+          const w = hasWeight ? randomTensor([C], next) : null;
+          const b = hasBias ? randomTensor([C], next) : null;
+          const plane = x.data.length / shape[0]! / C;
+          for (const [name, ctx] of Object.entries(contexts)) {
+            const plan = sc.createBatchNorm(mean, variance, w, b, { eps }, ctx);
+            const y = plan.run(x);
+            plan.dispose();
+            for (let i = 0; i < x.data.length; i++) {
+              const c = Math.floor(i / plane) % C;
+              const scale = (w ? w.data[c]! : 1) / Math.sqrt(variance.data[c]! + Math.fround(eps));
+              const want = (x.data[i]! - mean.data[c]!) * scale + (b ? b.data[c]! : 0);
+              // alpha and beta are float32 (as PyTorch), then a multiply and an add.
+              const bound = 6 * U * (Math.abs(x.data[i]! * scale) + Math.abs(mean.data[c]! * scale) + Math.abs(b ? b.data[c]! : 0)) + 2 ** -126;
+              if (!(Math.abs(y.data[i]! - want) <= bound)) throw new Error(`${name} [${shape}] eps ${eps} at ${i}: ${y.data[i]} vs ${want}`);
+            }
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
   it('channels-last equals channels-first, ranks 2 to 5; refusals', () => {
     const next = rng(9);
     const C = 6;
