@@ -119,8 +119,11 @@ function poolFour(
           for (; t + 2 <= nw; t += 2) {
             const p = row + (<usize>(w0 + t) << 2);
             const a = v128.load(p), b = v128.load(p, 16);
-            best = f32x4.pmax(f32x4.pmax(best, i8x16.shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27)), i8x16.shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31));
-            nan = v128.or(nan, v128.or(f32x4.ne(a, a), f32x4.ne(b, b)));
+            const even = i8x16.shuffle(a, b, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+            const odd = i8x16.shuffle(a, b, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+            best = f32x4.pmax(f32x4.pmax(best, even), odd);
+            // The flag per output lane: the shuffled taps', not the loaded vectors' (whose lanes are inputs).
+            nan = v128.or(nan, v128.or(f32x4.ne(even, even), f32x4.ne(odd, odd)));
           }
         }
         for (; t < nw; t++) {

@@ -22,7 +22,8 @@ if (threadsArg < 0) {
   }
   console.log('\nlessons CNN (28x28, 2 conv + 2 pool + linear), images per second');
   console.log(`${'config'.padEnd(26)} ${'batch 1'.padStart(10)} ${'batch 100'.padStart(10)}`);
-  for (const r of rows) console.log(`${r.config.padEnd(26)} ${r.batch1.toFixed(0).padStart(10)} ${r.batch100.toFixed(0).padStart(10)}${r.note ? `  (${r.note})` : ''}`);
+  for (const r of rows)
+    console.log(`${r.config.padEnd(26)} ${r.batch1.toFixed(0).padStart(10)} ${r.batch100.toFixed(0).padStart(10)}${r.note ? `  (${r.note})` : ''}`);
   const file = new URL('./results/mnist-latest.json', import.meta.url);
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, rows }, null, 2)}\n`);
   console.log(`wrote ${fileURLToPath(file)}`);
@@ -39,7 +40,7 @@ const { params, images, logits } = loadModel();
 /** The images repeated to `n`. */
 function batchOf(n) {
   const data = new Float32Array(n * 784);
-  for (let i = 0; i < n; i++) data.set(images.data.subarray((i % images.shape[0]) * 784, (i % images.shape[0] + 1) * 784), i * 784);
+  for (let i = 0; i < n; i++) data.set(images.data.subarray((i % images.shape[0]) * 784, ((i % images.shape[0]) + 1) * 784), i * 784);
   return { data, shape: [n, 1, 28, 28] };
 }
 const batches = { 1: batchOf(1), 100: batchOf(100) };
@@ -76,9 +77,17 @@ function onnxModel() {
     const t = params[name];
     return { name, dataType: 1, dims: t.shape, rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
   };
-  const conv = (i, x, y) => ({ opType: 'Conv', input: [x, `conv${i}.weight`, `conv${i}.bias`], output: [y], attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])] });
+  const conv = (i, x, y) => ({
+    opType: 'Conv',
+    input: [x, `conv${i}.weight`, `conv${i}.bias`],
+    output: [y],
+    attribute: [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1])],
+  });
   const pool = (x, y) => ({ opType: 'MaxPool', input: [x], output: [y], attribute: [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])] });
-  const info = (name, dims) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } } });
+  const info = (name, dims) => ({
+    name,
+    type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+  });
   const graph = {
     name: 'mnist-cnn',
     node: [

@@ -384,3 +384,274 @@ describe.each(BACKENDS)('fuzz on $name', ({ name, make }) => {
     canaryPlan.dispose();
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// Companion ops: pooling (max, average, adaptive) and interpolation, every rank, layout and placement, against
+// the js backend's float64 loops (pool-reference.ts, interpolate-plan.ts), plans reused across shapes; and bad
+// input, each call a SimdconvError or the right answer, a canary right after.
+
+type CompanionKind = 'maxPool' | 'avgPool' | 'adaptiveAvgPool' | 'adaptiveMaxPool' | 'interpolate';
+
+interface CompanionCase {
+  kind: CompanionKind;
+  rank: 1 | 2 | 3;
+  /** The create function's arguments after the context-free ones: (options) or (outputSize, options). */
+  args: unknown[];
+  input: sc.Tensor;
+  input2: sc.Tensor;
+  placement: Case['placement'];
+  /** The most input values one output reads (the sum's length, for averages and interpolation). */
+  taps: number;
+}
+
+const MODES_BY_RANK: Record<number, sc.InterpolateMode[]> = {
+  1: ['nearest', 'nearest-exact', 'linear', 'area'],
+  2: ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area'],
+  3: ['nearest', 'nearest-exact', 'trilinear', 'area'],
+};
+
+const companionArb: fc.Arbitrary<CompanionCase> = fc
+  .record({
+    kind: fc.constantFrom<CompanionKind>('maxPool', 'avgPool', 'adaptiveAvgPool', 'adaptiveMaxPool', 'interpolate'),
+    rank: fc.constantFrom<1 | 2 | 3>(1, 2, 3),
+    batch: fc.integer({ min: 1, max: 2 }),
+    channels: fc.integer({ min: 1, max: 9 }),
+    size: fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 3, maxLength: 3 }),
+    size2: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 3, maxLength: 3 }),
+    kernel: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 3, maxLength: 3 }),
+    stride: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 3, maxLength: 3 }),
+    padding: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 3, maxLength: 3 }),
+    dilation: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }),
+    out: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 3, maxLength: 3 }),
+    scale: fc.array(fc.double({ min: 0.4, max: 3, noNaN: true }), { minLength: 3, maxLength: 3 }),
+    flags: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+    mode: fc.integer({ min: 0, max: 4 }),
+    layout: fc.constantFrom<sc.Layout>('channels-first', 'channels-last'),
+    special: fc.oneof(fc.constant(0), fc.constant(0), fc.integer({ min: 1, max: 3 })),
+    placement: fc.constantFrom('plain', 'offset', 'shared', 'resident'),
+    seed: fc.integer({ min: 1, max: 2 ** 30 }),
+  })
+  .map((r): CompanionCase => {
+    const rank = r.rank;
+    const kernel = r.kernel.slice(0, rank);
+    const padding = r.padding.slice(0, rank).map((p, i) => Math.min(p, Math.floor(kernel[i]! / 2)));
+    const dilation = r.kind === 'maxPool' ? r.dilation.slice(0, rank) : kernel.map(() => 1);
+    const reach = kernel.map((k, i) => Math.max(1, dilation[i]! * (k - 1) + 1 - 2 * padding[i]!));
+    const sizes = [r.size, r.size2].map((s) =>
+      s.slice(0, rank).map((v, i) => (r.kind.endsWith('Pool') && !r.kind.startsWith('adaptive') ? Math.max(v, reach[i]!) : v)),
+    );
+    const layout = r.layout;
+    const shapeOf = (spatial: number[]) => (layout === 'channels-first' ? [r.batch, r.channels, ...spatial] : [r.batch, ...spatial, r.channels]);
+    const tensor = (spatial: number[], seed: number, special: number) => {
+      const shape = shapeOf(spatial);
+      return {
+        data: values(
+          shape.reduce((a, b) => a * b, 1),
+          seed,
+          special,
+        ),
+        shape,
+      };
+    };
+    let args: unknown[];
+    let taps: number;
+    if (r.kind === 'maxPool' || r.kind === 'avgPool') {
+      const options: Record<string, unknown> = { kernelSize: kernel, stride: r.stride.slice(0, rank), padding, ceilMode: r.flags[0], layout };
+      if (r.kind === 'maxPool') options.dilation = dilation;
+      else {
+        options.countIncludePad = r.flags[1];
+        if (rank > 1 && r.flags[2]) options.divisorOverride = r.seed % 2 ? 3 : -2;
+      }
+      args = [options];
+      taps = kernel.reduce((a, b) => a * b, 1);
+    } else if (r.kind === 'interpolate') {
+      const modes = MODES_BY_RANK[rank]!;
+      const mode = modes[r.mode % modes.length]!;
+      const interp = mode !== 'nearest' && mode !== 'nearest-exact' && mode !== 'area';
+      const target = r.flags[0] ? { size: r.out.slice(0, rank) } : { scaleFactor: r.scale.slice(0, rank) };
+      args = [{ mode, ...target, ...(interp && { alignCorners: r.flags[1] }), layout }];
+      taps = mode === 'area' ? sizes[0]!.reduce((a, b) => a * (b + 1), 1) : 4 ** rank;
+    } else {
+      const out = r.out.slice(0, rank).map((v, i) => (r.flags[i] ? null : v));
+      args = [out, { layout }];
+      taps = Math.max(...sizes.map((s) => s.reduce((a, b, i) => a * (Math.ceil(b / (out[i] ?? b)) + 1), 1)));
+    }
+    return {
+      kind: r.kind,
+      rank,
+      args,
+      input: tensor(sizes[0]!, r.seed, r.special),
+      input2: tensor(sizes[1]!, r.seed + 1, 0),
+      placement: r.placement as Case['placement'],
+      taps,
+    };
+  });
+
+const companionCreate = (c: CompanionCase) =>
+  c.kind === 'interpolate' ? 'createInterpolate' : `create${c.kind[0]!.toUpperCase()}${c.kind.slice(1)}${c.rank}d`;
+
+function companionPlan(ctx: sc.Context | GpuContext, c: CompanionCase, args: unknown[] = c.args): AnyPlan {
+  const name = companionCreate(c);
+  const plan =
+    'tensor' in ctx
+      ? (sc as unknown as Record<string, (...a: unknown[]) => AnyPlan>)[name]!(...args, ctx)
+      : (ctx as unknown as Record<string, (...a: unknown[]) => AnyPlan>)[name]!(...args);
+  made.push(plan);
+  return plan;
+}
+
+let jsContext: sc.Context | null = null;
+
+/** The js backend's result, or null where the case is one PyTorch refuses (a SimdconvError there). */
+function companionReference(c: CompanionCase, input: sc.Tensor): sc.Tensor | null {
+  try {
+    const plan = companionPlan(jsContext!, c);
+    made.pop();
+    try {
+      return plan.run(input) as sc.Tensor;
+    } finally {
+      plan.dispose();
+    }
+  } catch (e) {
+    if (e instanceof sc.SimdconvError) return null;
+    throw e;
+  }
+}
+
+/** Max: the same bits (NaN as NaN); sums: within twice the float32 bound of `taps` terms (weights <= 1.9 in sum). */
+function expectCompanionClose(c: CompanionCase, y: sc.Tensor, want: sc.Tensor): void {
+  expect([...y.shape]).toEqual([...want.shape]);
+  const exact = c.kind === 'maxPool' || c.kind === 'adaptiveMaxPool';
+  const maxAbs = Math.max(
+    0,
+    ...Array.from(c.input.data.length > c.input2.data.length ? c.input.data : c.input2.data)
+      .filter(Number.isFinite)
+      .map(Math.abs),
+  );
+  const k = c.taps + 8;
+  const bound = 2 * ((k * 2 ** -24) / (1 - k * 2 ** -24)) * 1.9 * Math.max(maxAbs, 1) + 2 ** -126;
+  for (let i = 0; i < want.data.length; i++) {
+    const a = y.data[i]!;
+    const e = want.data[i]!;
+    const ok = Number.isNaN(e) ? Number.isNaN(a) : exact || !Number.isFinite(e) ? Object.is(a, e) || a === e : Math.abs(a - e) <= bound;
+    if (!ok) throw new Error(`${companionCreate(c)} ${JSON.stringify(c.args)} [${y.shape}] at ${i}: ${a} vs ${e}`);
+  }
+}
+
+describe.each(BACKENDS)('fuzz companion ops on $name', ({ name, make }) => {
+  let ctx: sc.Context | GpuContext | null = null;
+  beforeAll(async () => {
+    ctx = await make();
+    jsContext ??= await sc.createContext({ backend: 'js' });
+  });
+  afterAll(() => {
+    if (ctx && 'destroy' in ctx) ctx.destroy();
+    else (ctx as sc.Context | null)?.dispose();
+  });
+
+  it('differential: pooling and interpolation against the js backend, plans reused across shapes', async (t) => {
+    if (!ctx) return t.skip('no such backend here');
+    const count = (counts[`${name} companion differential`] = { cases: 0, skipped: 0, rejected: 0 });
+    const wasm = 'tensor' in ctx ? ctx : null;
+    await fc.assert(
+      fc.asyncProperty(companionArb, async (c) => {
+        const want = companionReference(c, c.input);
+        if (!want) {
+          count.skipped++;
+          return;
+        }
+        count.cases++;
+        const plan = companionPlan(ctx!, c);
+        made.length = 0;
+        try {
+          const want2 = companionReference(c, c.input2);
+          for (const [input, expected] of want2
+            ? [
+                [c.input, want],
+                [c.input2, want2],
+                [c.input, want],
+              ]
+            : [[c.input, want]]) {
+            const placed = place({ placement: c.placement } as Case, input!, wasm);
+            try {
+              expectCompanionClose(c, await plan.run(placed.tensor), expected!);
+            } finally {
+              placed.done();
+            }
+          }
+        } finally {
+          plan.dispose();
+        }
+      }),
+      settings,
+    );
+  });
+
+  it('bad input: a SimdconvError or the right answer, and the context still right after', async (t) => {
+    if (!ctx) return t.skip('no such backend here');
+    const count = (counts[`${name} companion bad input`] = { cases: 0, skipped: 0, rejected: 0 });
+    const canary: CompanionCase = {
+      kind: 'maxPool',
+      rank: 2,
+      args: [{ kernelSize: 2 }],
+      input: { data: values(2 * 6 * 6, 9, 0), shape: [1, 2, 6, 6] },
+      input2: { data: values(2 * 6 * 6, 9, 0), shape: [1, 2, 6, 6] },
+      placement: 'plain',
+      taps: 4,
+    };
+    const canaryPlan = companionPlan(ctx, canary);
+    const canaryWant = companionReference(canary, canary.input)!;
+    made.length = 0;
+    const withOption = (c: CompanionCase, key: string, value: unknown): unknown[] => {
+      const last = c.args.length - 1;
+      return [...c.args.slice(0, last), { ...(c.args[last] as object), [key]: value }];
+    };
+    const breakers: Array<[string, (c: CompanionCase) => unknown]> = [
+      [
+        'input shape with a hole',
+        (c) => {
+          const shape = [...c.input.shape];
+          delete shape[1];
+          return companionPlan(ctx!, c).run({ data: c.input.data, shape });
+        },
+      ],
+      ['input data of the wrong length', (c) => companionPlan(ctx!, c).run({ data: c.input.data.subarray(1), shape: c.input.shape })],
+      ['input data a Proxy', (c) => companionPlan(ctx!, c).run({ data: new Proxy(c.input.data, {}), shape: c.input.shape })],
+      ['input of the wrong rank', (c) => companionPlan(ctx!, c).run({ data: c.input.data, shape: [c.input.data.length] })],
+      ['a misspelt option', (c) => companionPlan(ctx!, c, withOption(c, 'strides', 2))],
+      ['layout misspelt', (c) => companionPlan(ctx!, c, withOption(c, 'layout', 'nhwc'))],
+      [
+        'kernelSize NaN / size NaN',
+        (c) => companionPlan(ctx!, c, c.kind === 'interpolate' ? [{ size: NaN }] : c.kind.startsWith('adaptive') ? [NaN] : withOption(c, 'kernelSize', NaN)),
+      ],
+      [
+        'padding 5',
+        (c) => companionPlan(ctx!, c, c.kind.endsWith('Pool') && !c.kind.startsWith('adaptive') ? withOption(c, 'padding', 5) : withOption(c, 'padding', 1)),
+      ],
+      ['out of the wrong shape', (c) => companionPlan(ctx!, c).run(c.input, { data: new Float32Array(1), shape: [1] })],
+      ['out overlapping the input', (c) => companionPlan(ctx!, c).run(c.input, c.input)],
+      ['the plan run after dispose', (c) => ((p) => (p.dispose(), p.run(c.input)))(companionPlan(ctx!, c))],
+    ];
+    await fc.assert(
+      fc.asyncProperty(companionArb, fc.integer({ min: 0, max: breakers.length - 1 }), async (c, b) => {
+        if (!companionReference(c, c.input)) {
+          count.skipped++;
+          return;
+        }
+        count.cases++;
+        const [what, breaker] = breakers[b]!;
+        try {
+          await breaker(c);
+        } catch (e) {
+          expect(e, what).toBeInstanceOf(sc.SimdconvError);
+          count.rejected++;
+        } finally {
+          for (const p of made.splice(0)) p.dispose();
+        }
+        expectCompanionClose(canary, await canaryPlan.run(canary.input), canaryWant);
+      }),
+      settings,
+    );
+    canaryPlan.dispose();
+  });
+});

@@ -387,6 +387,29 @@ describe('property: every backend against the oracle', () => {
   });
 });
 
+describe('NaN at every position of a stride-2 row (fuzz seed 726873440)', () => {
+  // The stride-2 max path flagged NaN by the lanes of the loaded inputs, not of the outputs they feed: a NaN
+  // showed up in the wrong output.
+  it.each([
+    [2, 0],
+    [2, 1],
+    [3, 1],
+    [4, 2],
+  ])('kernel %i, padding %i, rows of 8 to 13', (k, p) => {
+    for (const W of [8, 9, 10, 11, 12, 13])
+      for (let at = 0; at < W; at++) {
+        const x = { data: Float32Array.from({ length: 2 * W }, (_, i) => (i % W) - 0.5 * (i % 3)), shape: [1, 1, 2, W] };
+        x.data[W + at] = NaN;
+        const want = sc.createMaxPool2d({ kernelSize: [1, k], stride: [1, 2], padding: [0, p] }, contexts.js).run(x).data;
+        for (const [name, ctx] of Object.entries(contexts)) {
+          const y = sc.createMaxPool2d({ kernelSize: [1, k], stride: [1, 2], padding: [0, p] }, ctx).run(x).data;
+          const bad = want.findIndex((v, i) => !sameFloat(y[i]!, v));
+          expect(bad, `${name} W ${W}, NaN at ${at}: [${bad}] ${y[bad]} vs ${want[bad]}`).toBe(-1);
+        }
+      }
+  });
+});
+
 describe('plans and outputs', () => {
   it('a plan runs several shapes and writes into out; inputs are not mutated', () => {
     const plan = sc.createMaxPool2d({ kernelSize: 3, stride: 2, padding: 1 });

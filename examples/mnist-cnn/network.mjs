@@ -37,8 +37,16 @@ export function createNetwork(params, context) {
   const activations = new Map(); // batch size -> the four intermediate tensors
   const between = (n) => {
     if (!activations.has(n)) {
-      const shapes = [[n, 32, 28, 28], [n, 32, 14, 14], [n, 64, 14, 14], [n, 64, 7, 7]];
-      activations.set(n, shapes.map((shape) => context.tensor(shape)));
+      const shapes = [
+        [n, 32, 28, 28],
+        [n, 32, 14, 14],
+        [n, 64, 14, 14],
+        [n, 64, 7, 7],
+      ];
+      activations.set(
+        n,
+        shapes.map((shape) => context.tensor(shape)),
+      );
     }
     return activations.get(n);
   };
