@@ -501,11 +501,13 @@ function companionPlan(ctx: sc.Context | GpuContext, c: CompanionCase, args: unk
 }
 
 let jsContext: sc.Context | null = null;
+/** The reference context of the campaign running: the js backend, or for the js backend's own campaign the wasm one. */
+let referenceContext: sc.Context | null = null;
 
-/** The js backend's result, or null where the case is one PyTorch refuses (a SimdconvError there). */
+/** The reference's result, or null where the case is one PyTorch refuses (a SimdconvError there). */
 function companionReference(c: CompanionCase, input: sc.Tensor): sc.Tensor | null {
   try {
-    const plan = companionPlan(jsContext!, c);
+    const plan = companionPlan(referenceContext!, c);
     made.pop();
     try {
       return plan.run(input) as sc.Tensor;
@@ -540,16 +542,21 @@ function expectCompanionClose(c: CompanionCase, y: sc.Tensor, want: sc.Tensor): 
 
 describe.each(BACKENDS)('fuzz companion ops on $name', ({ name, make }) => {
   let ctx: sc.Context | GpuContext | null = null;
+  let wasmReference: sc.Context | null = null;
   beforeAll(async () => {
     ctx = await make();
     jsContext ??= await sc.createContext({ backend: 'js' });
+    // Two implementations against each other: the js backend is checked against the wasm kernels.
+    if (name === 'js') wasmReference = await sc.createContext({ build: 'simd128' });
+    referenceContext = wasmReference ?? jsContext;
   });
   afterAll(() => {
     if (ctx && 'destroy' in ctx) ctx.destroy();
     else (ctx as sc.Context | null)?.dispose();
+    wasmReference?.dispose();
   });
 
-  it('differential: pooling and interpolation against the js backend, plans reused across shapes', async (t) => {
+  it('differential: pooling and interpolation against the js backend (js: against wasm), plans reused across shapes', async (t) => {
     if (!ctx) return t.skip('no such backend here');
     const count = (counts[`${name} companion differential`] = { cases: 0, skipped: 0, rejected: 0 });
     const wasm = 'tensor' in ctx ? ctx : null;
