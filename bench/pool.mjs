@@ -1,5 +1,5 @@
-// Pooling against the wasm peers, one thread: `node bench/pool.mjs [--quick]` (after `npm run build`).
-// Pooling is memory-bound, so the figure is GB/s: (input + output bytes) / time per call. Each layer runs
+// Pooling and interpolation against the wasm peers, one thread: `node bench/pool.mjs [--quick]` (after
+// `npm run build`). Both are memory-bound, so the figure is GB/s: (input + output bytes) / time per call. Each layer runs
 // simdconv in both layouts, TF.js wasm (NHWC, its only layout) and ONNX Runtime Web (NCHW, a one-node model);
 // every output is checked against simdconv's channels-first one first. Rounds of ~100 ms interleave the
 // configs; the median per-call time of the rounds is printed, and the results go to results/pool-latest.json.
@@ -22,14 +22,28 @@ const LAYERS = [
   { name: 'avgpool 2x2 (256x56x56)', op: 'avg', shape: [1, 256, 56, 56], k: 2, s: 2, p: 0 },
   { name: 'global avgpool (512x7x7)', op: 'global', shape: [1, 512, 7, 7] },
   { name: 'global avgpool (1280x7x7)', op: 'global', shape: [1, 1280, 7, 7] },
+  { name: 'upsample nearest x2 (64x56x56)', op: 'nearest', shape: [1, 64, 56, 56] },
+  { name: 'upsample bilinear x2 (64x56x56)', op: 'bilinear', shape: [1, 64, 56, 56] },
 ];
+const RESIZE = new Set(['nearest', 'bilinear']);
 
 const { onnx } = onnxProto;
 function onnxModel(l, outShape) {
   const info = (name, shape) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: shape.map((d) => ({ dimValue: d })) } } } });
   const ints = (name, values) => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
-  const node =
-    l.op === 'global'
+  const str = (name, value) => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(value) });
+  const node = RESIZE.has(l.op)
+    ? {
+        // PyTorch's nearest is asymmetric with floor; its bilinear (align_corners=False) is half-pixel.
+        opType: 'Resize',
+        input: ['x', '', 'scales'],
+        output: ['y'],
+        attribute:
+          l.op === 'nearest'
+            ? [str('mode', 'nearest'), str('coordinate_transformation_mode', 'asymmetric'), str('nearest_mode', 'floor')]
+            : [str('mode', 'linear'), str('coordinate_transformation_mode', 'half_pixel')],
+      }
+    : l.op === 'global'
       ? { opType: 'GlobalAveragePool', input: ['x'], output: ['y'] }
       : {
           opType: l.op === 'max' ? 'MaxPool' : 'AveragePool',
@@ -40,7 +54,13 @@ function onnxModel(l, outShape) {
   const model = {
     irVersion: 8,
     opsetImport: [{ domain: '', version: 17 }],
-    graph: { name: 'pool', node: [node], input: [info('x', l.shape)], output: [info('y', outShape)] },
+    graph: {
+      name: 'pool',
+      node: [node],
+      input: [info('x', l.shape)],
+      output: [info('y', outShape)],
+      initializer: RESIZE.has(l.op) ? [{ name: 'scales', dataType: 1, dims: [4], floatData: [1, 1, 2, 2] }] : [],
+    },
   };
   return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
 }
@@ -58,11 +78,13 @@ async function main() {
     const [N, C, H, W] = l.shape;
     const xl = { data: new Float32Array(size), shape: [N, H, W, C] };
     for (let c = 0; c < C; c++) for (let i = 0; i < H * W; i++) xl.data[i * C + c] = x.data[c * H * W + i];
-    const options = l.op === 'global' ? null : { kernelSize: l.k, stride: l.s, padding: l.p };
+    const options = l.op === 'global' || RESIZE.has(l.op) ? null : { kernelSize: l.k, stride: l.s, padding: l.p };
     const make = (layout, context) =>
-      l.op === 'global'
-        ? sc.createAdaptiveAvgPool2d(1, { layout }, context)
-        : (l.op === 'max' ? sc.createMaxPool2d : sc.createAvgPool2d)({ ...options, layout }, context);
+      RESIZE.has(l.op)
+        ? sc.createInterpolate({ scaleFactor: 2, mode: l.op, ...(l.op === 'bilinear' && { alignCorners: false }), layout }, context)
+        : l.op === 'global'
+          ? sc.createAdaptiveAvgPool2d(1, { layout }, context)
+          : (l.op === 'max' ? sc.createMaxPool2d : sc.createAvgPool2d)({ ...options, layout }, context);
     const ctx = await sc.createContext();
     const cf = make('channels-first', ctx);
     const cl = make('channels-last', ctx);
@@ -72,8 +94,14 @@ async function main() {
     const clOut = { data: new Float32Array(ref.data.length), shape: cl.outputShape(xl.shape) };
     // TF.js: NHWC; `pad` a number is explicit symmetric padding (-Infinity for max, excluded from averages).
     const tx = tf.tensor(xl.data, xl.shape);
-    const tfRun =
-      l.op === 'global' ? () => tf.mean(tx, [1, 2], true) : l.op === 'max' ? () => tf.maxPool(tx, l.k, l.s, l.p) : () => tf.avgPool(tx, l.k, l.s, l.p);
+    // resizeNearestNeighbor without half-pixel centres is PyTorch's nearest; resizeBilinear with them its bilinear.
+    const tfRun = {
+      global: () => tf.mean(tx, [1, 2], true),
+      max: () => tf.maxPool(tx, l.k, l.s, l.p),
+      avg: () => tf.avgPool(tx, l.k, l.s, l.p),
+      nearest: () => tf.image.resizeNearestNeighbor(tx, [2 * H, 2 * W], false, false),
+      bilinear: () => tf.image.resizeBilinear(tx, [2 * H, 2 * W], false, true),
+    }[l.op];
     const session = await ort.InferenceSession.create(onnxModel(l, ref.shape), { executionProviders: ['wasm'] });
     const feeds = { x: new ort.Tensor('float32', x.data, l.shape) };
     // As the conv bench (peers/simdconv.mjs) and the peers run: the input lives in wasm memory already (TF.js's
