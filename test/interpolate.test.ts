@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
-import { type GpuContext, initWebGPU } from '../src/webgpu.js';
+import type { GpuContext } from '../src/webgpu.js';
+import { type TestContexts, testContexts } from './helpers/contexts.js';
 
 const U = 2 ** -24;
 type Json = number | null | 'inf' | '-inf';
@@ -25,25 +26,14 @@ interface Case {
 const fixtures = JSON.parse(readFileSync(new URL('./fixtures/interpolate.json', import.meta.url), 'utf8')) as { torch: string; cases: Case[] };
 const decode = (d: Json[]) => Float32Array.from(d, (v) => (v === null ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v));
 
-const contexts: Record<string, sc.Context> = {};
-let gpu: GpuContext | null = null;
+let contexts: Record<string, sc.Context>;
+let gpu: GpuContext | null;
+let all: TestContexts;
 beforeAll(async () => {
-  try {
-    gpu = await initWebGPU({ fallback: 'none' });
-  } catch (e) {
-    if (process.env.SIMDCONV_REQUIRE_WEBGPU === '1') throw e;
-    console.warn(`interpolate.test: WebGPU left out (${(e as Error).message})`);
-  }
-  await sc.init();
-  contexts.simd128 = await sc.createContext({ build: 'simd128' });
-  contexts.relaxed = await sc.createContext({ build: 'relaxed' });
-  contexts.threads = await sc.createContext({ threads: 2 });
-  contexts.js = await sc.createContext({ backend: 'js' });
+  all = await testContexts('interpolate.test');
+  ({ contexts, gpu } = all);
 });
-afterAll(() => {
-  Object.values(contexts).forEach((c) => c.dispose());
-  gpu?.destroy();
-});
+afterAll(() => all.dispose());
 
 function toLast(data: Float32Array, shape: number[]): { data: Float32Array; shape: number[] } {
   const [N, C, ...sp] = shape as [number, number, ...number[]];

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
-import { type GpuContext, initWebGPU } from '../src/webgpu.js';
+import type { GpuContext } from '../src/webgpu.js';
+import { type TestContexts, testContexts } from './helpers/contexts.js';
 import { errorBound } from './helpers/tolerance.js';
 import { randomTensor, rng } from './helpers/random.js';
 
@@ -34,25 +35,14 @@ const onnx = JSON.parse(readFileSync(new URL('./fixtures/onnx.json', import.meta
   }[];
 };
 
-const contexts: Record<string, sc.Context> = {};
-let gpu: GpuContext | null = null;
+let contexts: Record<string, sc.Context>;
+let gpu: GpuContext | null;
+let all: TestContexts;
 beforeAll(async () => {
-  try {
-    gpu = await initWebGPU({ fallback: 'none' });
-  } catch (e) {
-    if (process.env.SIMDCONV_REQUIRE_WEBGPU === '1') throw e;
-    console.warn(`nn.test: WebGPU left out (${(e as Error).message})`);
-  }
-  await sc.init();
-  contexts.simd128 = await sc.createContext({ build: 'simd128' });
-  contexts.relaxed = await sc.createContext({ build: 'relaxed' });
-  contexts.threads = await sc.createContext({ threads: 2 });
-  contexts.js = await sc.createContext({ backend: 'js' });
+  all = await testContexts('nn.test');
+  ({ contexts, gpu } = all);
 });
-afterAll(() => {
-  Object.values(contexts).forEach((c) => c.dispose());
-  gpu?.destroy();
-});
+afterAll(() => all.dispose());
 
 /** |a - e| within `bound` (NaN where e is NaN, infinities equal). */
 function close(actual: Float32Array, expected: Float32Array, bound: (i: number) => number): number {

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
-import { type GpuContext, initWebGPU } from '../src/webgpu.js';
+import type { GpuContext } from '../src/webgpu.js';
+import { type TestContexts, testContexts } from './helpers/contexts.js';
 import { rng } from './helpers/random.js';
 
 fc.configureGlobal({ seed: 0x9001 });
@@ -33,25 +34,14 @@ function decode(data: Json[], negZero: number[]): Float32Array {
   return Float32Array.from(data, (v, i) => (v === null ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : negZero[i] ? -0 : v));
 }
 
-const contexts: Record<string, sc.Context> = {};
-let gpu: GpuContext | null = null;
+let contexts: Record<string, sc.Context>;
+let gpu: GpuContext | null;
+let all: TestContexts;
 beforeAll(async () => {
-  try {
-    gpu = await initWebGPU({ fallback: 'none' });
-  } catch (e) {
-    if (process.env.SIMDCONV_REQUIRE_WEBGPU === '1') throw e;
-    console.warn(`pool.test: WebGPU left out (${(e as Error).message})`);
-  }
-  await sc.init();
-  contexts.simd128 = await sc.createContext({ build: 'simd128' });
-  contexts.relaxed = await sc.createContext({ build: 'relaxed' });
-  contexts.threads = await sc.createContext({ threads: 2 });
-  contexts.js = await sc.createContext({ backend: 'js' });
+  all = await testContexts('pool.test');
+  ({ contexts, gpu } = all);
 });
-afterAll(() => {
-  for (const ctx of Object.values(contexts)) ctx.dispose();
-  gpu?.destroy();
-});
+afterAll(() => all.dispose());
 
 /** A plan of op `op` ('maxPool2d', 'adaptiveAvgPool1d', ...) with fixture-style options on `ctx`. */
 function planOf(op: string, options: Record<string, unknown>, ctx: sc.Context): sc.PoolPlan {

@@ -3,17 +3,17 @@
  * context's host fallback.
  */
 /// <reference types="@webgpu/types" />
-import { SimdconvError } from '../../errors.js';
 import type { InterpolatePlan, InterpolatePlanInfo } from '../../interpolate-plan.js';
 import { type InterpolateGeometry, type InterpolateParams, resolveInterpolateGeometry } from '../../interpolate-shape.js';
 import { resolveAdaptiveParams } from '../../pool-shape.js';
-import { checkOut, readTensor, shapeSize, to3d } from '../../shape.js';
+import { checkOut, shapeSize, to3d } from '../../shape.js';
 import type { Tensor } from '../../types.js';
 import type { GpuTensor } from './api.js';
 import { type PoolPlanHost, WebGpuPoolPlan } from './pool-plan.js';
 import { ELEMENTWISE_WORKGROUP } from './shaders/common.js';
 import { interpolateShader, interpolateShaderKey } from './shaders/interpolate.js';
 import { DeviceTensor, HostTensor } from './tensor.js';
+import { checkedInput, disposedPlan, encodeTablePass, hostInputOf, inputBufferOf, releasePass, type TablePass } from './table-pass.js';
 
 export interface InterpolatePlanHost extends PoolPlanHost {
   hostInterpolate(params: InterpolateParams): InterpolatePlan;
@@ -28,14 +28,8 @@ export interface GpuInterpolatePlan {
   dispose(): void;
 }
 
-interface Prepared {
-  readonly shape: string;
+interface Prepared extends TablePass {
   readonly g: InterpolateGeometry;
-  readonly uniform: GPUBuffer;
-  readonly tables: GPUBuffer;
-  readonly grid: [number, number];
-  readonly outputs: number;
-  input: GPUBuffer | null;
 }
 
 export class WebGpuInterpolatePlan implements GpuInterpolatePlan {
@@ -64,20 +58,20 @@ export class WebGpuInterpolatePlan implements GpuInterpolatePlan {
   }
 
   async run(raw: Tensor | GpuTensor, out?: Tensor): Promise<Tensor> {
-    this.checkAlive();
-    const input = this.checked(raw);
-    if (!this.ctx.gpuUsable()) return this.hostPlan().run(this.hostInput(input), out);
+    if (this.disposed) throw disposedPlan();
+    const input = checkedInput(raw);
+    if (!this.ctx.gpuUsable()) return this.hostPlan().run(hostInputOf(input), out);
     if (this.params.mode === 'area') return this.areaPlan(input.shape).run(input, out);
     const rt = this.ctx.rt!;
     const prep = this.prepare(input.shape);
     const target =
       out === undefined
         ? { data: new Float32Array(prep.outputs), shape: [...prep.g.outputShape] }
-        : checkOut(out, prep.g, input instanceof DeviceTensor ? { data: new Float32Array(0), shape: [] } : this.hostInput(input));
+        : checkOut(out, prep.g, input instanceof DeviceTensor ? { data: new Float32Array(0), shape: [] } : hostInputOf(input));
     const output = rt.buffer('output', prep.outputs * 4);
     try {
       const encoder = rt.device.createCommandEncoder();
-      this.encode(encoder, prep, this.inputBuffer(prep, input), output);
+      this.encode(encoder, prep, inputBufferOf(this.ctx.rt!, prep, input), output);
       const staging = rt.encodeRead(encoder, output, prep.outputs);
       rt.device.queue.submit([encoder.finish()]);
       try {
@@ -92,10 +86,10 @@ export class WebGpuInterpolatePlan implements GpuInterpolatePlan {
   }
 
   runResident(raw: Tensor | GpuTensor): GpuTensor {
-    this.checkAlive();
-    const input = this.checked(raw);
+    if (this.disposed) throw disposedPlan();
+    const input = checkedInput(raw);
     if (!this.ctx.gpuUsable()) {
-      const y = this.hostPlan().run(this.hostInput(input));
+      const y = this.hostPlan().run(hostInputOf(input));
       return new HostTensor(this.ctx.hostContext().backend, y.data, y.shape);
     }
     if (this.params.mode === 'area') return this.areaPlan(input.shape).runResident(input);
@@ -103,7 +97,7 @@ export class WebGpuInterpolatePlan implements GpuInterpolatePlan {
     const prep = this.prepare(input.shape);
     const output = rt.buffer('output', prep.outputs * 4);
     const encoder = rt.device.createCommandEncoder();
-    this.encode(encoder, prep, this.inputBuffer(prep, input), output);
+    this.encode(encoder, prep, inputBufferOf(this.ctx.rt!, prep, input), output);
     rt.device.queue.submit([encoder.finish()]);
     return new DeviceTensor(rt, output, [...prep.g.outputShape], this.ctx.onGpuFailure);
   }
@@ -111,7 +105,7 @@ export class WebGpuInterpolatePlan implements GpuInterpolatePlan {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.prepared) this.release(this.prepared);
+    if (this.prepared) releasePass(this.prepared);
     this.prepared = null;
     for (const p of this.area.values()) p.dispose();
     this.host?.dispose();
@@ -132,17 +126,7 @@ export class WebGpuInterpolatePlan implements GpuInterpolatePlan {
     const rt = this.ctx.rt!;
     const last = this.params.layout === 'channels-last';
     const pipeline = rt.pipeline(interpolateShaderKey(last), () => interpolateShader(last));
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(
-      0,
-      rt.device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [prep.uniform, input, prep.tables, output].map((buffer, binding) => ({ binding, resource: { buffer } })),
-      }),
-    );
-    pass.dispatchWorkgroups(prep.grid[0], prep.grid[1]);
-    pass.end();
+    encodeTablePass(rt, encoder, pipeline, prep.grid, [prep.uniform, input, prep.tables, output]);
   }
 
   private prepare(shape: readonly number[]): Prepared {
@@ -173,7 +157,7 @@ export class WebGpuInterpolatePlan implements GpuInterpolatePlan {
     const [OD, OH, OW] = outs;
     const u = new Int32Array(20);
     u.set([D, H, W, D * H * W, OD, OH, OW, OD * OH * OW, outputs, g.channels, 0, 0, ...axes.map((a) => a.taps), 0, ...tab, 0]);
-    if (this.prepared) this.release(this.prepared);
+    if (this.prepared) releasePass(this.prepared);
     this.prepared = {
       shape: key,
       g,
@@ -186,42 +170,8 @@ export class WebGpuInterpolatePlan implements GpuInterpolatePlan {
     return this.prepared;
   }
 
-  private checked(input: Tensor | GpuTensor): Tensor | DeviceTensor | HostTensor {
-    return input instanceof DeviceTensor || input instanceof HostTensor ? input : readTensor('input', input);
-  }
-
-  private inputBuffer(prep: Prepared, input: Tensor | DeviceTensor | HostTensor): GPUBuffer {
-    if (input instanceof DeviceTensor) {
-      if (input.rt !== this.ctx.rt)
-        throw new SimdconvError('INVALID_TENSOR', 'input', "a GpuTensor of this plan's context", 'a GpuTensor of another context or device');
-      return input.checkedBuffer;
-    }
-    const x = this.hostInput(input);
-    prep.input ??= this.ctx.rt!.buffer('input', Math.max(4, x.data.byteLength));
-    const d = typeof SharedArrayBuffer === 'function' && x.data.buffer instanceof SharedArrayBuffer ? x.data.slice() : x.data;
-    this.ctx.rt!.device.queue.writeBuffer(prep.input, 0, d.buffer, d.byteOffset, d.byteLength);
-    return prep.input;
-  }
-
-  private hostInput(input: Tensor | DeviceTensor | HostTensor): Tensor {
-    if (input instanceof HostTensor) return input.tensor;
-    if (input instanceof DeviceTensor)
-      throw new SimdconvError('BACKEND_UNAVAILABLE', 'input', 'host data', 'a GpuTensor on a WebGPU device this context no longer uses');
-    return input;
-  }
-
   private hostPlan(): InterpolatePlan {
     this.host ??= this.ctx.hostInterpolate(this.params);
     return this.host;
-  }
-
-  private release(prep: Prepared): void {
-    prep.uniform.destroy();
-    prep.tables.destroy();
-    prep.input?.destroy();
-  }
-
-  private checkAlive(): void {
-    if (this.disposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
   }
 }

@@ -7,13 +7,14 @@ import type { Context } from '../../context.js';
 import { SimdconvError } from '../../errors.js';
 import type { IndexTensor, PoolPlan, PoolPlanInfo } from '../../pool-plan.js';
 import { type PoolGeometry, type PoolParams, resolvePoolGeometry } from '../../pool-shape.js';
-import { checkOut, readTensor, shapeSize, to3d } from '../../shape.js';
+import { checkOut, shapeSize, to3d } from '../../shape.js';
 import type { Tensor } from '../../types.js';
 import type { GpuTensor } from './api.js';
 import type { GpuRuntime } from './runtime.js';
 import { ELEMENTWISE_WORKGROUP } from './shaders/common.js';
 import { poolShader, poolShaderKey } from './shaders/pool.js';
 import { DeviceTensor, HostTensor } from './tensor.js';
+import { type GpuInput, checkedInput, disposedPlan, encodeTablePass, hostInputOf, inputBufferOf, releasePass, type TablePass } from './table-pass.js';
 
 /** What a pooling plan needs from the WebGPU context (context.ts WebGpuContext). */
 export interface PoolPlanHost {
@@ -38,14 +39,8 @@ export interface GpuPoolPlan {
   dispose(): void;
 }
 
-interface Prepared {
-  readonly shape: string;
+interface Prepared extends TablePass {
   readonly g: PoolGeometry;
-  readonly uniform: GPUBuffer;
-  readonly tables: GPUBuffer;
-  readonly grid: [number, number];
-  readonly outputs: number;
-  input: GPUBuffer | null;
 }
 
 const UNIFORM_BYTES = 6 * 16;
@@ -72,28 +67,28 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
   }
 
   async run(input: Tensor | GpuTensor, out?: Tensor): Promise<Tensor> {
-    return (await this.runGpu(this.checked(input), out, false)).output;
+    return (await this.runGpu(checkedInput(input), out, false)).output;
   }
 
   async runWithIndices(input: Tensor | GpuTensor): Promise<{ output: Tensor; indices: IndexTensor }> {
     const isMax = this.params.kind === 'max' || this.params.kind === 'adaptive-max';
     if (!isMax) throw new SimdconvError('INVALID_ARGUMENT', 'returnIndices', 'a max pooling (indices of the maxima)', this.params.op);
-    const r = await this.runGpu(this.checked(input), undefined, true);
+    const r = await this.runGpu(checkedInput(input), undefined, true);
     return { output: r.output, indices: r.indices! };
   }
 
   runResident(raw: Tensor | GpuTensor): GpuTensor {
-    this.checkAlive();
-    const input = this.checked(raw);
+    if (this.disposed) throw disposedPlan();
+    const input = checkedInput(raw);
     if (!this.ctx.gpuUsable()) {
-      const y = this.hostPlan().run(this.hostInput(input));
+      const y = this.hostPlan().run(hostInputOf(input));
       return new HostTensor(this.ctx.hostContext().backend, y.data, y.shape);
     }
     const rt = this.ctx.rt!;
     const prep = this.prepare(input);
     const output = rt.buffer('output', prep.outputs * 4);
     const encoder = rt.device.createCommandEncoder();
-    this.encode(encoder, prep, this.inputBuffer(prep, input), output, rt.buffer('indices', 4), false);
+    this.encode(encoder, prep, inputBufferOf(this.ctx.rt!, prep, input), output, rt.buffer('indices', 4), false);
     rt.device.queue.submit([encoder.finish()]);
     return new DeviceTensor(rt, output, [...prep.g.outputShape], this.ctx.onGpuFailure);
   }
@@ -101,31 +96,22 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.prepared) this.release(this.prepared);
+    if (this.prepared) releasePass(this.prepared);
     this.prepared = null;
     this.host?.dispose();
   }
 
-  /** The input, read once: a GpuTensor as it is, host data checked (readTensor) into a plain tensor. */
-  private checked(input: Tensor | GpuTensor): Tensor | DeviceTensor | HostTensor {
-    return input instanceof DeviceTensor || input instanceof HostTensor ? input : readTensor('input', input);
-  }
-
-  private async runGpu(
-    input: Tensor | DeviceTensor | HostTensor,
-    out: Tensor | undefined,
-    indices: boolean,
-  ): Promise<{ output: Tensor; indices: IndexTensor | null }> {
-    this.checkAlive();
+  private async runGpu(input: GpuInput, out: Tensor | undefined, indices: boolean): Promise<{ output: Tensor; indices: IndexTensor | null }> {
+    if (this.disposed) throw disposedPlan();
     if (!this.ctx.gpuUsable()) {
       const plan = this.hostPlan();
-      const x = this.hostInput(input);
+      const x = hostInputOf(input);
       return indices ? plan.runWithIndices(x, out) : { output: plan.run(x, out), indices: null };
     }
     const rt = this.ctx.rt!;
     const prep = this.prepare(input);
     const g = prep.g;
-    const host = input instanceof DeviceTensor ? null : this.hostInput(input);
+    const host = input instanceof DeviceTensor ? null : hostInputOf(input);
     const target =
       out === undefined
         ? { data: new Float32Array(prep.outputs), shape: [...g.outputShape] }
@@ -134,7 +120,7 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
     const ind = rt.buffer('indices', indices ? prep.outputs * 4 : 4);
     try {
       const encoder = rt.device.createCommandEncoder();
-      this.encode(encoder, prep, this.inputBuffer(prep, input), output, ind, indices);
+      this.encode(encoder, prep, inputBufferOf(this.ctx.rt!, prep, input), output, ind, indices);
       const staging = rt.encodeRead(encoder, output, prep.outputs);
       const indexStaging = indices ? rt.encodeRead(encoder, ind, prep.outputs) : null;
       rt.device.queue.submit([encoder.finish()]);
@@ -159,20 +145,10 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
     const mode = isMax ? (withIndices ? MODES.maxIndices : MODES.max) : prep.g.sequentialDivide ? MODES.avgSequential : MODES.avg;
     rt.device.queue.writeBuffer(prep.uniform, 2 * 16 + 8, new Int32Array([mode]));
     const pipeline = rt.pipeline(poolShaderKey(p.layout === 'channels-last'), () => poolShader(p.layout === 'channels-last'));
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(
-      0,
-      rt.device.createBindGroup({
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [prep.uniform, input, prep.tables, output, indices].map((buffer, binding) => ({ binding, resource: { buffer } })),
-      }),
-    );
-    pass.dispatchWorkgroups(prep.grid[0], prep.grid[1]);
-    pass.end();
+    encodeTablePass(rt, encoder, pipeline, prep.grid, [prep.uniform, input, prep.tables, output, indices]);
   }
 
-  private prepare(input: Tensor | DeviceTensor | HostTensor): Prepared {
+  private prepare(input: GpuInput): Prepared {
     const shape = input.shape;
     const key = shape.join(',');
     if (this.prepared?.shape === key) return this.prepared;
@@ -200,7 +176,7 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
     ints.set(this.params.kind === 'max' ? to3d(this.params.dilation, 1) : [1, 1, 1], 12);
     ints.set(tab, 16);
     new Float32Array(u)[20] = this.params.divisorOverride ?? 0;
-    if (this.prepared) this.release(this.prepared);
+    if (this.prepared) releasePass(this.prepared);
     this.prepared = {
       shape: key,
       g,
@@ -213,38 +189,8 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
     return this.prepared;
   }
 
-  private inputBuffer(prep: Prepared, input: Tensor | DeviceTensor | HostTensor): GPUBuffer {
-    if (input instanceof DeviceTensor) {
-      if (input.rt !== this.ctx.rt)
-        throw new SimdconvError('INVALID_TENSOR', 'input', "a GpuTensor of this plan's context", 'a GpuTensor of another context or device');
-      return input.checkedBuffer;
-    }
-    const x = this.hostInput(input);
-    prep.input ??= this.ctx.rt!.buffer('input', Math.max(4, x.data.byteLength));
-    const d = typeof SharedArrayBuffer === 'function' && x.data.buffer instanceof SharedArrayBuffer ? x.data.slice() : x.data;
-    this.ctx.rt!.device.queue.writeBuffer(prep.input, 0, d.buffer, d.byteOffset, d.byteLength);
-    return prep.input;
-  }
-
-  private hostInput(input: Tensor | DeviceTensor | HostTensor): Tensor {
-    if (input instanceof HostTensor) return input.tensor;
-    if (input instanceof DeviceTensor)
-      throw new SimdconvError('BACKEND_UNAVAILABLE', 'input', 'host data', 'a GpuTensor on a WebGPU device this context no longer uses');
-    return input;
-  }
-
   private hostPlan(): PoolPlan {
     this.host ??= this.ctx.hostPlan(this.params);
     return this.host;
-  }
-
-  private release(prep: Prepared): void {
-    prep.uniform.destroy();
-    prep.tables.destroy();
-    prep.input?.destroy();
-  }
-
-  private checkAlive(): void {
-    if (this.disposed) throw new SimdconvError('DISPOSED', 'plan', 'a plan that has not been disposed', 'a disposed plan');
   }
 }

@@ -51,3 +51,23 @@ export function decomposeChannelsLast(channel: string): string {
   let sp = r % P.outSize.w;
   let n = r / P.outSize.w;`;
 }
+
+/**
+ * WGSL splitting the output element `e` of a table-driven kernel (pooling, interpolation) into its spatial index
+ * `sp`, and the input `base` and element `step` of its plane (channels-first) or channel (channels-last).
+ */
+export function decomposePlane(channelsLast: boolean): string {
+  return channelsLast
+    ? /* wgsl */ `
+  let c = e % P.dims.y;
+  let r = e / P.dims.y;
+  let sp = r % P.outSize.w;
+  let n = r / P.outSize.w;
+  let base = n * P.inSize.w * P.dims.y + c;
+  let step = P.dims.y;`
+    : /* wgsl */ `
+  let sp = e % P.outSize.w;
+  let plane = e / P.outSize.w;
+  let base = plane * P.inSize.w;
+  let step = 1;`;
+}

@@ -3,26 +3,14 @@
  * src/interpolate-shape.ts laid out as for assembly/interpolate.ts (per axis: index[taps][O] then the weights'
  * bits); the nested sum innermost axis first, as PyTorch.
  */
-import { ELEMENTWISE_WORKGROUP, LINEAR_INDEX_WGSL } from './common.js';
+import { ELEMENTWISE_WORKGROUP, LINEAR_INDEX_WGSL, decomposePlane } from './common.js';
 
 export function interpolateShaderKey(channelsLast: boolean): string {
   return `interpolate-${channelsLast ? 'cl' : 'cf'}`;
 }
 
 export function interpolateShader(channelsLast: boolean): string {
-  const decompose = channelsLast
-    ? /* wgsl */ `
-  let c = e % P.dims.y;
-  let r = e / P.dims.y;
-  let sp = r % P.outSize.w;
-  let n = r / P.outSize.w;
-  let base = n * P.inSize.w * P.dims.y + c;
-  let step = P.dims.y;`
-    : /* wgsl */ `
-  let sp = e % P.outSize.w;
-  let plane = e / P.outSize.w;
-  let base = plane * P.inSize.w;
-  let step = 1;`;
+  const decompose = decomposePlane(channelsLast);
   return /* wgsl */ `
 // ${interpolateShaderKey(channelsLast)}
 struct Params {

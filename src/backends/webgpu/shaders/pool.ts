@@ -4,27 +4,14 @@
  * compiler may fold `v != v` and assume no infinities, so NaN is tested on the bits and `v > best` compares
  * order-preserving integer keys (+0 and -0 equal, as IEEE).
  */
-import { CLAMP_NAN_WGSL, ELEMENTWISE_WORKGROUP, LINEAR_INDEX_WGSL } from './common.js';
+import { CLAMP_NAN_WGSL, ELEMENTWISE_WORKGROUP, LINEAR_INDEX_WGSL, decomposePlane } from './common.js';
 
 export function poolShaderKey(channelsLast: boolean): string {
   return `pool-${channelsLast ? 'cl' : 'cf'}`;
 }
 
 export function poolShader(channelsLast: boolean): string {
-  // Element e of the output -> (input base of its plane or pixel, element step, spatial index sp).
-  const decompose = channelsLast
-    ? /* wgsl */ `
-  let c = e % P.dims.y;
-  let r = e / P.dims.y;
-  let sp = r % P.outSize.w;
-  let n = r / P.outSize.w;
-  let base = n * P.inSize.w * P.dims.y + c;
-  let step = P.dims.y;`
-    : /* wgsl */ `
-  let sp = e % P.outSize.w;
-  let plane = e / P.outSize.w;
-  let base = plane * P.inSize.w;
-  let step = 1;`;
+  const decompose = decomposePlane(channelsLast);
   return /* wgsl */ `
 // ${poolShaderKey(channelsLast)}
 struct Params {
