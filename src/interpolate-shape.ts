@@ -9,7 +9,7 @@
  * PyTorch computes its weights for float tensors, and bounded by the output.
  */
 import { SimdconvError, describe } from './errors.js';
-import { allIndices, shapeSize } from './shape.js';
+import { allIndices, checkOptionsObject, resolveLayout, shapeSize } from './shape.js';
 import type { Layout } from './types.js';
 
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
@@ -79,10 +79,7 @@ export function resolveInterpolateParams(options: InterpolateOptions): Interpola
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an options object with size or scaleFactor', describe(options));
   }
-  for (const [key, value] of Object.entries(options)) {
-    if (!KEYS.has(key) && value !== undefined)
-      throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, `one of the options ${[...KEYS].join(', ')}`, 'an unknown option');
-  }
+  checkOptionsObject(options, KEYS);
   const o = options as Record<string, unknown>;
   const mode = (o.mode ?? 'nearest') as InterpolateMode;
   if (!MODES.includes(mode)) throw new SimdconvError('INVALID_ARGUMENT', 'options.mode', MODES.map((m) => `'${m}'`).join(', '), describe(o.mode));
@@ -101,16 +98,13 @@ export function resolveInterpolateParams(options: InterpolateOptions): Interpola
   if (o.alignCorners !== undefined && typeof o.alignCorners !== 'boolean') {
     throw new SimdconvError('INVALID_ARGUMENT', 'options.alignCorners', 'true or false', describe(o.alignCorners));
   }
-  const layout = o.layout ?? 'channels-first';
-  if (layout !== 'channels-first' && layout !== 'channels-last') {
-    throw new SimdconvError('INVALID_ARGUMENT', 'options.layout', "'channels-first' or 'channels-last'", describe(o.layout));
-  }
+  const layout = resolveLayout(o.layout as Layout | undefined);
   return {
     mode,
     size: o.size === undefined ? null : positiveList('options.size', o.size, true),
     scale: o.scaleFactor === undefined ? null : positiveList('options.scaleFactor', o.scaleFactor, false),
     alignCorners: o.alignCorners === true,
-    layout: layout as Layout,
+    layout,
   };
 }
 

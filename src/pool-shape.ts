@@ -7,7 +7,7 @@
  * first tap inside the input) and, for averages, a divisor factor. The tables are bounded by the output.
  */
 import { SimdconvError, describe } from './errors.js';
-import { allIndices, shapeSize } from './shape.js';
+import { allIndices, checkOptionsObject, resolveLayout, shapeSize } from './shape.js';
 import type { Layout } from './types.js';
 
 export type PoolKind = 'max' | 'avg' | 'adaptive-max' | 'adaptive-avg';
@@ -100,14 +100,6 @@ const POOL_KEYS: Record<'max' | 'avg', ReadonlySet<string>> = {
   avg: new Set(['kernelSize', 'stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride', 'layout']),
 };
 
-function checkKeys(options: object, known: ReadonlySet<string>): void {
-  for (const [key, value] of Object.entries(options)) {
-    if (!known.has(key) && value !== undefined) {
-      throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, `one of the options ${[...known].join(', ')}`, 'an unknown option');
-    }
-  }
-}
-
 /** An int, or a list of 1 or `rank` ints (one applies to every axis, as PyTorch's tuples of one), each >= min. */
 function perAxis(argument: string, value: unknown, rank: number, fallback: readonly number[] | null, min: number): number[] {
   if (value === undefined && fallback) return fallback.length === rank ? [...fallback] : new Array<number>(rank).fill(fallback[0]!);
@@ -131,12 +123,6 @@ function checkBoolean(argument: string, value: unknown, fallback: boolean): bool
   return value;
 }
 
-function checkLayout(layout: unknown): Layout {
-  if (layout === undefined) return 'channels-first';
-  if (layout === 'channels-first' || layout === 'channels-last') return layout;
-  throw new SimdconvError('INVALID_ARGUMENT', 'options.layout', "'channels-first' or 'channels-last'", describe(layout));
-}
-
 function optionsObject(options: unknown, required: boolean): Record<string, unknown> {
   if (options === undefined && !required) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -154,7 +140,7 @@ function optionsObject(options: unknown, required: boolean): Record<string, unkn
 export function resolvePoolParams(kind: 'max' | 'avg', rank: 1 | 2 | 3, options: MaxPoolOptions | AvgPoolOptions): PoolParams {
   const op = `${kind}Pool${rank}d`;
   const o = optionsObject(options, true);
-  checkKeys(o, POOL_KEYS[kind]);
+  checkOptionsObject(o, POOL_KEYS[kind]);
   if (o.kernelSize === undefined) throw new SimdconvError('INVALID_ARGUMENT', 'options.kernelSize', 'a kernel size (an int or one per axis)', 'undefined');
   const kernel = perAxis('options.kernelSize', o.kernelSize, rank, null, 1);
   const stride = perAxis('options.stride', o.stride, rank, kernel, 1);
@@ -195,7 +181,7 @@ export function resolvePoolParams(kind: 'max' | 'avg', rank: 1 | 2 | 3, options:
     divisorOverride,
     outputSize: [],
     returnIndices: kind === 'max' ? checkBoolean('options.returnIndices', o.returnIndices, false) : false,
-    layout: checkLayout(o.layout),
+    layout: resolveLayout(o.layout as Layout | undefined),
   };
 }
 
@@ -208,7 +194,7 @@ export function resolveAdaptiveParams(
 ): PoolParams {
   const op = `${kind === 'adaptive-max' ? 'adaptiveMax' : 'adaptiveAvg'}Pool${rank}d`;
   const o = optionsObject(options, false);
-  checkKeys(o, new Set(kind === 'adaptive-max' ? ['layout', 'returnIndices'] : ['layout']));
+  checkOptionsObject(o, new Set(kind === 'adaptive-max' ? ['layout', 'returnIndices'] : ['layout']));
   const list = typeof outputSize === 'number' ? new Array<number>(rank).fill(outputSize) : outputSize;
   const ok = Array.isArray(list) && list.length === rank && allIndices(list, (v) => v === null || (Number.isInteger(v) && (v as number) >= 1));
   if (!ok) {
@@ -232,7 +218,7 @@ export function resolveAdaptiveParams(
     divisorOverride: null,
     outputSize: [...(list as (number | null)[])],
     returnIndices: kind === 'adaptive-max' ? checkBoolean('options.returnIndices', o.returnIndices, false) : false,
-    layout: checkLayout(o.layout),
+    layout: resolveLayout(o.layout as Layout | undefined),
   };
 }
 

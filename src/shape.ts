@@ -178,7 +178,7 @@ function resolveAlgorithm(algorithm: Algorithm | undefined): Algorithm {
   return algorithm;
 }
 
-function resolveLayout(layout: Layout | undefined): Layout {
+export function resolveLayout(layout: Layout | undefined): Layout {
   if (layout === undefined) return 'channels-first';
   if (layout === 'channels-first' || layout === 'channels-last') return layout;
   throw new SimdconvError('INVALID_ARGUMENT', 'options.layout', "'channels-first' or 'channels-last'", describe(layout));
@@ -213,7 +213,7 @@ export function checkNoOut(options: unknown): void {
 }
 
 /** An options object whose keys are all known: a misspelt option (`strides`) is an error, not a silent default. */
-function checkOptionsObject(options: unknown, known: ReadonlySet<string>): void {
+export function checkOptionsObject(options: unknown, known: ReadonlySet<string>): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an options object or undefined', describe(options));

@@ -11,7 +11,7 @@ import { type Context, getContext } from '../context.js';
 import { wasmConvPlan } from '../backends/wasm/select.js';
 import { SimdconvError, describe } from '../errors.js';
 import type { ConvPlan } from '../plan.js';
-import { type ConvOp, checkShapeArg, readTensor, resolveConvParams } from '../shape.js';
+import { type ConvOp, checkOptionsObject, checkShapeArg, readTensor, resolveConvParams, resolveLayout } from '../shape.js';
 import type { Layout, Tensor } from '../types.js';
 import { reshapedOut } from './reshaped.js';
 
@@ -59,15 +59,8 @@ function checkEps(eps: unknown): number {
 }
 
 function checkKeys(options: unknown, keys: readonly string[]): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an options object or undefined', describe(options));
-  }
-  for (const [key, value] of Object.entries(options)) {
-    if (!keys.includes(key) && value !== undefined)
-      throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, `one of the options ${keys.join(', ')}`, 'an unknown option');
-  }
-  return options as Record<string, unknown>;
+  checkOptionsObject(options, new Set(keys));
+  return (options ?? {}) as Record<string, unknown>;
 }
 
 function stats(mean: Tensor, variance: Tensor, weight: Tensor | null | undefined, bias: Tensor | null | undefined, eps: number): Stats {
@@ -115,10 +108,7 @@ export function lowerBatchNorm(
   options: BatchNormOptions | undefined,
 ): BatchNormLowering {
   const o = checkKeys(options, ['eps', 'layout']);
-  const layout = o.layout === undefined ? 'channels-first' : o.layout;
-  if (layout !== 'channels-first' && layout !== 'channels-last') {
-    throw new SimdconvError('INVALID_ARGUMENT', 'options.layout', "'channels-first' or 'channels-last'", describe(layout));
-  }
+  const layout = resolveLayout(o.layout as Layout | undefined);
   const s = stats(runningMean, runningVar, weight, bias, checkEps(o.eps));
   const { alpha, beta } = affine(s);
   const C = s.mean.length;
