@@ -245,6 +245,8 @@ describe('WebGPU', () => {
     for (let i = 0; i < host.data.length; i++) expect(y.data[i]).toBeCloseTo(host.data[i]!, 4);
     for (const p of [conv, bn, pool]) p.dispose();
     await expect(gpu.linear(x, fc1)).rejects.toMatchObject({ code: 'CHANNEL_MISMATCH', argument: 'input.shape[3]' });
+    await expect(gpu.linear(flat, fc1, null, { bias: 1 } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options.bias' });
+    await expect(gpu.batchNorm(x, mean, variance, null, null, 5 as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', argument: 'options' });
   });
 });
 

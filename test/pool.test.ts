@@ -175,6 +175,9 @@ describe('WebGPU: the golden fixtures', () => {
     expect(Array.from((await gpu.maxPool2d(x, { kernelSize: 2 })).data)).toEqual([5, 9, 8, 3]);
     const r = await gpu.maxPool2d(x, { kernelSize: 2, returnIndices: true });
     expect(Array.from(r.indices.data)).toEqual([1, 6, 9, 14]);
+    const into = { data: new Float32Array(4), shape: [1, 1, 2, 2] };
+    expect((await gpu.maxPool2d(x, { kernelSize: 2, returnIndices: true, out: into })).output).toBe(into);
+    expect(Array.from(into.data)).toEqual([5, 9, 8, 3]);
     const out = { data: new Float32Array(4), shape: [1, 1, 2, 2] };
     expect(await gpu.avgPool2d(x, { kernelSize: 2, out })).toBe(out);
     expect(Array.from(out.data)).toEqual([3.25, 5, 5.75, 1.25]);

@@ -108,7 +108,8 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   }
 }
 
-function linearOut(options: unknown): Tensor | undefined {
+/** linear's one-shot options ({ out? }), checked. */
+export function linearOut(options: unknown): Tensor | undefined {
   if (typeof options !== 'object' || options === null) throw new SimdconvError('INVALID_ARGUMENT', 'options', 'an options object { out? }', describe(options));
   for (const key of Object.keys(options)) {
     if (key !== 'out') throw new SimdconvError('INVALID_ARGUMENT', `options.${key}`, "the option 'out'", 'an unknown option');

@@ -30,7 +30,7 @@ import { WebGpuInterpolatePlan } from './interpolate-plan.js';
 import { interpolatePlanOf } from '../../ops/interpolate.js';
 import type { InterpolatePlan } from '../../interpolate-plan.js';
 import { type InterpolateOptions, type InterpolateParams, resolveInterpolateParams } from '../../interpolate-shape.js';
-import { lowerLinear } from '../../ops/linear.js';
+import { linearOut, lowerLinear } from '../../ops/linear.js';
 import { type BatchNormOptions, lowerBatchNorm } from '../../ops/batch-norm.js';
 import { poolPlanMakers } from '../../ops/pool.js';
 import type { PoolPlan } from '../../pool-plan.js';
@@ -115,7 +115,7 @@ function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps & GpuPoolOps & GpuL
         const { params, out } = resolve(args, false);
         const plan = new WebGpuPoolPlan(ctx, params);
         try {
-          return params.returnIndices ? await plan.runWithIndices(input) : await plan.run(input, out);
+          return params.returnIndices ? await plan.runWithIndices(input, out) : await plan.run(input, out);
         } finally {
           plan.dispose();
         }
@@ -161,7 +161,7 @@ function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps & GpuPoolOps & GpuL
   };
   ops.createLinear = linearPlan;
   ops.linear = async (input: Tensor | GpuTensor, weight: Tensor, bias?: Tensor | null, options?: { out?: Tensor }) =>
-    once(linearPlan(weight, bias), input, options?.out);
+    once(linearPlan(weight, bias), input, options === undefined ? undefined : linearOut(options));
   ops.createBatchNorm = (mean: Tensor, variance: Tensor, weight?: Tensor | null, bias?: Tensor | null, options?: BatchNormOptions) => {
     checkNoOut(options);
     return batchNormPlan(mean, variance, weight, bias, options);
@@ -174,8 +174,9 @@ function withOps(ctx: WebGpuContext): WebGpuContext & GpuOps & GpuPoolOps & GpuL
     bias?: Tensor | null,
     options?: BatchNormOptions & { out?: Tensor },
   ) => {
-    const { out, ...rest } = options ?? {};
-    return once(batchNormPlan(mean, variance, weight, bias, options === undefined ? undefined : rest), input, out);
+    const isObject = typeof options === 'object' && options !== null;
+    const { out, ...rest } = isObject ? options : { out: undefined };
+    return once(batchNormPlan(mean, variance, weight, bias, isObject ? rest : options), input, out);
   };
   return Object.assign(ctx, ops) as unknown as WebGpuContext & GpuOps & GpuPoolOps & GpuLayerOps;
 }

@@ -33,7 +33,7 @@ export interface GpuPoolPlan {
   /** Runs and reads back; writes into `out` when given (validated). */
   run(input: Tensor | GpuTensor, out?: Tensor): Promise<Tensor>;
   /** Max pools: values and argmax indices (read back). */
-  runWithIndices(input: Tensor | GpuTensor): Promise<{ output: Tensor; indices: IndexTensor }>;
+  runWithIndices(input: Tensor | GpuTensor, out?: Tensor): Promise<{ output: Tensor; indices: IndexTensor }>;
   /** Runs without reading back (values only). */
   runResident(input: Tensor | GpuTensor): GpuTensor;
   dispose(): void;
@@ -70,10 +70,10 @@ export class WebGpuPoolPlan implements GpuPoolPlan {
     return (await this.runGpu(checkedInput(input), out, false)).output;
   }
 
-  async runWithIndices(input: Tensor | GpuTensor): Promise<{ output: Tensor; indices: IndexTensor }> {
+  async runWithIndices(input: Tensor | GpuTensor, out?: Tensor): Promise<{ output: Tensor; indices: IndexTensor }> {
     const isMax = this.params.kind === 'max' || this.params.kind === 'adaptive-max';
     if (!isMax) throw new SimdconvError('INVALID_ARGUMENT', 'returnIndices', 'a max pooling (indices of the maxima)', this.params.op);
-    const r = await this.runGpu(checkedInput(input), undefined, true);
+    const r = await this.runGpu(checkedInput(input), out, true);
     return { output: r.output, indices: r.indices! };
   }
 
