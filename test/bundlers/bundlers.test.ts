@@ -184,10 +184,17 @@ describe.skipIf(missing !== null)('bundlers, from the packed package, in headles
     ).toBe(true);
   });
 
-  it('simdconv/webgpu through Vite on WebGPU (SwiftShader without a GPU): one-shot and chained plans', async () => {
+  it('simdconv/webgpu through Vite on WebGPU (SwiftShader without a GPU): one-shot and chained plans, pooling and interpolation', async () => {
     const dir = makeFixture('vite-webgpu', tarball);
     run(dir, VITE, ['build']);
     const { result, logs } = await open(join(dir, 'dist'));
-    expect(result, logs.join('\n')).toMatchObject({ ok: true, backend: 'webgpu', oneShot: { ok: true }, chained: { ok: true } });
+    expect(result, logs.join('\n')).toMatchObject({
+      ok: true,
+      backend: 'webgpu',
+      oneShot: { ok: true },
+      chained: { ok: true },
+      pool: { ok: true },
+      interpolate: { ok: true },
+    });
   });
 });
