@@ -97,3 +97,87 @@ export function compare(l, y, { ref, absSum }) {
   }
   return worst < 0 ? null : `wrong result: max err ${worstErr.toExponential(2)} at ${worst}, |ref| ${Math.abs(ref[worst]).toExponential(2)}`;
 }
+
+/**
+ * The reference at `count` output positions only (the first, the last and the rest spread by a fixed
+ * stride), for layers whose full float64 convolution would take a minute in JS (the network benchmark's
+ * 2-10 GFLOP layers). Returns { at, ref, absSum } for compare(): at[i] is the output index of ref[i].
+ */
+export function sampledReference(l, x, w, count = 384) {
+  const spatial = l.spatial.length;
+  const outS = outSpatial(l);
+  const total = l.N * l.Cout * outS.reduce((p, v) => p * v, 1);
+  const step = Math.max(1, Math.floor(total / count)) | 1; // odd: spreads over channels and positions alike
+  const at = [];
+  for (let i = 0; i < total && at.length < count - 1; i += step) at.push(i);
+  if (at.at(-1) !== total - 1) at.push(total - 1);
+  const cig = l.Cin / l.groups,
+    cog = l.Cout / l.groups;
+  const taps = l.kernel.reduce((p, k) => p * k, 1);
+  const transposed = l.op.startsWith('convTranspose');
+  const ref = new Float64Array(at.length);
+  const absSum = new Float64Array(at.length);
+  at.forEach((index, s) => {
+    // index -> n, co, o[spatial]
+    let rest = index;
+    const o = new Array(spatial);
+    for (let a = spatial - 1; a >= 0; a--) {
+      o[a] = rest % outS[a];
+      rest = Math.floor(rest / outS[a]);
+    }
+    const co = rest % l.Cout;
+    const n = Math.floor(rest / l.Cout);
+    const g = Math.floor(co / cog);
+    let sum = 0,
+      abs = 0;
+    for (let c = 0; c < cig; c++) {
+      const ci = g * cig + c;
+      for (let t = 0; t < taps; t++) {
+        // Tap t's kernel position per axis, and the input position it meets (or none).
+        let tt = t,
+          xi = 0,
+          inside = true;
+        const k = new Array(spatial);
+        for (let a = spatial - 1; a >= 0; a--) {
+          k[a] = tt % l.kernel[a];
+          tt = Math.floor(tt / l.kernel[a]);
+        }
+        for (let a = 0; a < spatial && inside; a++) {
+          let i;
+          if (transposed) {
+            const num = o[a] + l.padding[a] - k[a] * l.dilation[a];
+            i = num / l.stride[a];
+            if (num % l.stride[a] !== 0) inside = false;
+          } else i = o[a] * l.stride[a] - l.padding[a] + k[a] * l.dilation[a];
+          if (i < 0 || i >= l.spatial[a]) inside = false;
+          xi = xi * l.spatial[a] + i;
+        }
+        if (!inside) continue;
+        const xv = x.data[(n * l.Cin + ci) * l.spatial.reduce((p, v) => p * v, 1) + xi];
+        const wv = w.data[(transposed ? ci * cog + (co - g * cog) : co * cig + c) * taps + t];
+        sum += xv * wv;
+        abs += Math.abs(xv * wv);
+      }
+    }
+    ref[s] = sum;
+    absSum[s] = abs;
+  });
+  return { at, ref, absSum };
+}
+
+/**
+ * compare() at the sampled positions of sampledReference(); `factor` widens the bound for algorithms with
+ * their own, larger one (Winograd's sums pass through its transforms: test/winograd.test.ts has the exact bound).
+ */
+export function compareSampled(l, y, { at, ref, absSum }, factor = 1) {
+  const total = l.N * l.Cout * outSpatial(l).reduce((p, v) => p * v, 1);
+  if (!(y instanceof Float32Array) || y.length !== total) return `wrong result: expected ${total} floats, got ${y?.length} (${y?.constructor?.name})`;
+  const K = (l.Cin / l.groups) * l.kernel.reduce((p, k) => p * k, 1);
+  let worst = -1,
+    worstErr = 0;
+  at.forEach((index, s) => {
+    const err = Math.abs(y[index] - ref[s]);
+    if (!(err <= factor * K * 2 ** -22 * absSum[s] + 1e-6) && !(err <= worstErr)) [worst, worstErr] = [index, err];
+  });
+  return worst < 0 ? null : `wrong result: max err ${worstErr.toExponential(2)} at ${worst} (of ${at.length} sampled)`;
+}

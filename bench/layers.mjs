@@ -15,7 +15,7 @@ export const inputShape = (l) => [l.N, l.Cin, ...l.spatial];
 export const outputShape = (l) => [l.N, l.Cout, ...outSpatial(l)];
 export const weightShape = (l) => (l.op === 'convTranspose2d' ? [l.Cin, l.Cout / l.groups, ...l.kernel] : [l.Cout, l.Cin / l.groups, ...l.kernel]);
 
-function layer(name, op, N, Cin, Cout, spatial, kernel, { stride = 1, padding = 0, dilation = 1, groups = 1 } = {}) {
+export function layer(name, op, N, Cin, Cout, spatial, kernel, { stride = 1, padding = 0, dilation = 1, groups = 1 } = {}) {
   const perDim = (v) => (Array.isArray(v) ? v : spatial.map(() => v));
   const l = { name, op, N, Cin, Cout, spatial, kernel, stride: perDim(stride), padding: perDim(padding), dilation: perDim(dilation), groups };
   const macs =

@@ -14,6 +14,14 @@ import { layers } from './layers.mjs';
 import { relaxedSimdValidates } from './peers/wasm-peak.mjs';
 import { describeCoreSpeeds, measureCoreSpeeds } from './core-speed.mjs';
 
+if (process.argv.includes('--networks')) {
+  // The network benchmark (bench/networks.mjs), in a process with relaxed SIMD and gc exposed.
+  const { relaxedSimdValidates } = await import('./peers/wasm-peak.mjs');
+  const flags = [...((await relaxedSimdValidates()) ? [] : ['--experimental-wasm-relaxed-simd']), '--expose-gc'];
+  const child = fork(new URL('./networks.mjs', import.meta.url), process.argv.slice(2), { execArgv: [...process.execArgv, ...flags] });
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  process.exit(code ?? 1);
+}
 const started = performance.now();
 const startLoad = os.loadavg()[0];
 // CPU time a hypervisor gave to other guests while this VM wanted it (Linux's steal counter, in clock ticks

@@ -16,6 +16,7 @@ export type KernelPathName =
   | 'gemm-direct'
   | 'gemm-im2col'
   | 'gemm-1x1'
+  | 'gemm-taps'
   | 'depthwise'
   | 'depthwise-blocked'
   | 'transposed'
@@ -45,6 +46,8 @@ export interface KernelFlags {
   readonly split?: 'parity' | 'even/odd' | 'lane gather';
   /** Depthwise channels-last: the channel multiplier M where above 1. */
   readonly multiplier?: number;
+  /** Tap split: the kernel taps that read the input somewhere, one GEMM each over its box of outputs. */
+  readonly taps?: number;
   /** Transposed convolutions: the stride phases, one sub-convolution each. */
   readonly phases?: number;
   /** Winograd: the transform, 'F(2x2, 3x3)' or 'F(2x2x2, 3x3x3)'. */

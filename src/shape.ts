@@ -168,12 +168,12 @@ export function resolveActivation(activation: Activation | undefined, argument =
   throw new SimdconvError('INVALID_ARGUMENT', argument, "'none', 'relu', 'relu6' or {min, max}", describe(activation));
 }
 
-const ALGORITHMS: readonly Algorithm[] = ['default', 'winograd'];
+const ALGORITHMS: readonly Algorithm[] = ['default', 'winograd', 'fast'];
 
 function resolveAlgorithm(algorithm: Algorithm | undefined): Algorithm {
   if (algorithm === undefined) return 'default';
   if (!ALGORITHMS.includes(algorithm)) {
-    throw new SimdconvError('INVALID_ARGUMENT', 'options.algorithm', "'default' or 'winograd'", describe(algorithm));
+    throw new SimdconvError('INVALID_ARGUMENT', 'options.algorithm', "'default', 'winograd' or 'fast'", describe(algorithm));
   }
   return algorithm;
 }

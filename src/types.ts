@@ -39,9 +39,10 @@ export type Layout = 'channels-first' | 'channels-last';
  * conv3d, where it applies (the wasm backend, a 3x3(x3) kernel, stride 1, any dilation in 2-D and none in
  * 3-D, one group, either layout, zero padding): 2.25x (3.375x) fewer multiplies, an error bound a few times the
  * direct one, and an infinite input can give NaN where the direct sum gives +-Inf. Elsewhere it is ignored;
- * `plan.info.kernel` says what ran.
+ * `plan.info.kernel` says what ran. 'fast': per input shape, whichever of the two the plan's cost model
+ * predicts faster (wasm; docs/ARCHITECTURE.md, Algorithms); its error bound is that of the algorithm it ran.
  */
-export type Algorithm = 'default' | 'winograd';
+export type Algorithm = 'default' | 'winograd' | 'fast';
 
 /** Fused epilogue applied after bias: relu, relu6, or a general clamp. */
 export type Activation = 'none' | 'relu' | 'relu6' | { readonly min?: number; readonly max?: number };
@@ -67,7 +68,7 @@ export interface ConvOptions {
    * Weights are always PyTorch's layout (Cout, Cin/groups, *k).
    */
   layout?: Layout;
-  /** 'default' or the opt-in 'winograd' (see Algorithm). Default 'default'. */
+  /** 'default', or the opt-in 'winograd' or 'fast' (see Algorithm). Default 'default'. */
   algorithm?: Algorithm;
   /** Preallocated output; validated for shape and length, then written and returned. */
   out?: Tensor;

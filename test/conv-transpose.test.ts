@@ -387,3 +387,82 @@ describe('convTranspose typed errors', () => {
     expect(() => sc.convTranspose2d(x(), w(), null, { out })).toThrow(code('OUTPUT_MISMATCH'));
   });
 });
+
+/**
+ * A one-pixel input to a stride-1 transposed convolution with no padding (a generator's first layer) runs as one
+ * GEMM of Cout x taps rows (src/backends/wasm/point-transposed-plan.ts); the same plan takes the phase path on
+ * larger inputs.
+ */
+describe.each(['simd128', 'relaxed'] as const)('convTranspose of one pixel on %s', (build) => {
+  let ctx: sc.Context;
+  beforeAll(async () => {
+    ctx = await sc.createContext({ backend: 'wasm', build });
+  });
+
+  it('matches the reference (ranks 1-3, batch or none, both layouts, bias, activations, out, resident input)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          rank: fc.constantFrom<1 | 2 | 3>(1, 2, 3),
+          cin: fc.integer({ min: 1, max: 40 }),
+          cout: fc.integer({ min: 1, max: 20 }),
+          kernel: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 3, maxLength: 3 }),
+          batch: fc.option(fc.integer({ min: 1, max: 3 }), { freq: 4 }),
+          layout: fc.constantFrom<Layout>('channels-first', 'channels-last'),
+          activation: activationArb,
+          hasBias: fc.boolean(),
+          resident: fc.boolean(),
+          seed: fc.nat(),
+        }),
+        (r) => {
+          const next = rng(r.seed);
+          const kernel = r.kernel.slice(0, r.rank);
+          const ones = kernel.map(() => 1);
+          const batch = r.batch === null ? [] : [r.batch];
+          const c: Case = {
+            op: OPS[r.rank],
+            input: randomTensor(r.layout === 'channels-last' ? [...batch, ...ones, r.cin] : [...batch, r.cin, ...ones], next),
+            weight: randomTensor([r.cin, r.cout, ...kernel], next),
+            bias: r.hasBias ? randomTensor([r.cout], next) : null,
+            options: { layout: r.layout, ...(r.activation !== undefined ? { activation: r.activation } : {}) },
+          };
+          const plan = CREATE[c.op](c.weight, c.bias, c.options, ctx);
+          const shape = plan.outputShape(c.input.shape);
+          const out = { data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape };
+          const input = r.resident ? ctx.tensor(c.input.shape, c.input.data) : c.input;
+          const y = plan.run(input, out);
+          expect(y).toBe(out);
+          expectMatchesReference(c, y);
+          // The 1x1 convolution's paths: channels-first direct, channels-last reading the pixel rows in place.
+          expect(plan.info.path).toBe(r.layout === 'channels-last' ? 'gemm-1x1' : 'gemm-direct');
+          if (r.resident) (input as sc.ResidentTensor).dispose();
+          plan.dispose();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("DCGAN's first layer (100 -> 512, k4), then a 3x3 input on the same plan (the phase path)", () => {
+    const next = rng(41);
+    const weight = randomTensor([100, 64, 4, 4], next);
+    const bias = randomTensor([64], next);
+    const plan = sc.createConvTranspose2d(weight, bias, { activation: 'relu' }, ctx);
+    const paths = [];
+    for (const size of [1, 3, 1]) {
+      const c: Case = { op: 'convTranspose2d', input: randomTensor([2, 100, size, size], next), weight, bias, options: { activation: 'relu' } };
+      const y = plan.run(c.input);
+      expect(y.shape).toEqual([2, 64, size + 3, size + 3]);
+      expectMatchesReference(c, y);
+      paths.push(plan.info.path);
+    }
+    expect(paths).toEqual(['gemm-direct', 'transposed', 'gemm-direct']);
+    plan.dispose();
+  });
+
+  it('a wrong `out` is refused naming options.out.shape, as on the phase path', () => {
+    const plan = sc.createConvTranspose2d(randomTensor([3, 2, 2, 2], rng(42)), null, {}, ctx);
+    expect(() => plan.run(randomTensor([1, 3, 1, 1], rng(43)), { data: new Float32Array(8), shape: [1, 2, 4, 1] })).toThrow(/options\.out\.shape/);
+    plan.dispose();
+  });
+});

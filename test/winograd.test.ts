@@ -372,16 +372,123 @@ describe('the algorithm option', () => {
 
   it('is validated', () => {
     const w = randomTensor([2, 2, 3, 3], rng(1));
-    expect(() => sc.createConv2d(w, null, { algorithm: 'fast' as never }, ctx)).toThrow(/options\.algorithm.*'default' or 'winograd'/);
+    expect(() => sc.createConv2d(w, null, { algorithm: 'turbo' as never }, ctx)).toThrow(/options\.algorithm.*'default', 'winograd' or 'fast'/);
   });
 
   it('is accepted and ignored by the js backend', () => {
     const next = rng(2);
     const x = randomTensor([1, 2, 6, 7], next);
     const w = randomTensor([3, 2, 3, 3], next);
-    const options: ConvOptions = { padding: 1, algorithm: 'winograd' };
-    const y = sc.createConv2d(w, null, options, ctx).run(x);
-    const bound = referenceConv('conv2d', absTensor(x), absTensor(w), null, { padding: 1 });
-    expectConvClose(y, referenceConv('conv2d', x, w, null, options), bound.data, 18);
+    for (const algorithm of ['winograd', 'fast'] as const) {
+      const options: ConvOptions = { padding: 1, algorithm };
+      const y = sc.createConv2d(w, null, options, ctx).run(x);
+      const bound = referenceConv('conv2d', absTensor(x), absTensor(w), null, { padding: 1 });
+      expectConvClose(y, referenceConv('conv2d', x, w, null, options), bound.data, 18);
+    }
+  });
+});
+
+/**
+ * `algorithm: 'fast'`: per input shape, Winograd where the cost model predicts it faster, else the default path;
+ * each result within the bound of the algorithm that ran (plan.info.path says which).
+ */
+describe.each(['simd128', 'relaxed'] as const)("algorithm 'fast' on %s", (build) => {
+  let ctx: sc.Context;
+  beforeAll(async () => {
+    ctx = await sc.createContext({ build });
+  });
+
+  /** Runs `plan` on x, checks the result within the bound of the path it took; returns that path. */
+  function runFast(plan: sc.ConvPlan, x: Tensor, w: Tensor, b: Tensor | null, options: ConvOptions, pad: readonly number[]): string {
+    const y = plan.run(x);
+    const path = plan.info.path;
+    if (path === 'winograd') expectWinogradClose(y, x, w, b, options, pad);
+    else {
+      const { algorithm: _fast, ...exact } = options;
+      const bound = referenceConv(x.shape.length === 4 ? 'conv2d' : 'conv3d', absTensor(x), absTensor(w), b && absTensor(b), exact);
+      expectConvClose(y, referenceConv(x.shape.length === 4 ? 'conv2d' : 'conv3d', x, w, b, exact), bound.data, w.data.length / w.shape[0]! + 1);
+    }
+    return path;
+  }
+
+  it('picks Winograd on wide 3x3 layers and the default path where transforms or dilation phases dominate', () => {
+    const next = rng(11);
+    const cases: Array<[string, number[], number[], ConvOptions, string]> = [
+      // 32 channels on 20x20: 0.44 of the multiplies plus transforms, predicted ~0.6 of the default time.
+      ['32->32 20x20', [1, 32, 20, 20], [32, 32, 3, 3], { padding: 1 }, 'winograd'],
+      ['conv3d 32->32 4x16x16', [1, 32, 4, 16, 16], [32, 32, 3, 3, 3], { padding: 1 }, 'winograd'],
+      // 3-D on 4x6x6: a third of the tiles computed are round-up.
+      ['conv3d 16->16 4x6x6', [1, 16, 4, 6, 6], [16, 16, 3, 3, 3], { padding: 1 }, 'direct'],
+      ['dilation 2, 32->32 32x32', [2, 32, 32, 32], [32, 32, 3, 3], { padding: 2, dilation: 2 }, 'winograd'],
+      // Three input channels: the input transform costs more than the multiplies it saves.
+      ['3->16 24x24', [1, 3, 24, 24], [16, 3, 3, 3], { padding: 1 }, 'direct'],
+      // Dilation 8 on 14x14: 64 phases of one or two tiles each, mostly round-up.
+      ['dilation 8, 16->16 14x14', [1, 16, 14, 14], [16, 16, 3, 3], { padding: 8, dilation: 8 }, 'direct'],
+    ];
+    for (const [name, xs, ws, base, want] of cases) {
+      const x = randomTensor(xs, next);
+      const w = randomTensor(ws, next);
+      const b = randomTensor([ws[0]!], next);
+      const options: ConvOptions = { ...base, algorithm: 'fast', activation: 'relu' };
+      const plan = xs.length === 4 ? sc.createConv2d(w, b, options, ctx) : sc.createConv3d(w, b, options, ctx);
+      const pad = xs.slice(2).map(() => base.padding as number);
+      const path = runFast(plan, x, w, b, options, pad);
+      expect(path === 'winograd' ? 'winograd' : 'direct', name).toBe(want);
+      plan.dispose();
+    }
+  });
+
+  it('chooses per input shape: one plan, both paths, each within its bound, the same choice for the same shape', () => {
+    const next = rng(12);
+    const w = randomTensor([32, 32, 3, 3], next);
+    const options: ConvOptions = { padding: 1, algorithm: 'fast' };
+    const plan = sc.createConv2d(w, null, options, ctx);
+    const big = randomTensor([1, 32, 24, 24], next);
+    // 2x2 outputs: one tile row of four tile columns for one real tile, the rest round-up.
+    const tiny = randomTensor([2, 32, 2, 2], next);
+    const paths = [big, tiny, big, tiny].map((x) => runFast(plan, x, w, null, options, [1, 1]));
+    expect(paths[0]).toBe('winograd');
+    expect(paths[1]).not.toBe('winograd');
+    expect(paths.slice(2)).toEqual(paths.slice(0, 2));
+    // Both packed weight sets are held: Winograd's 16 transformed matrices and the default panels.
+    expect(plan.info.weightBytes).toBeGreaterThan(16 * 32 * 32 * 4);
+    plan.dispose();
+    expect(() => plan.run(big)).toThrow(sc.SimdconvError);
+    expect(plan.info.path).toBe(paths[1]);
+  });
+
+  it('runs the default path where Winograd does not apply (stride 2, groups, 5x5, reflect padding)', () => {
+    const next = rng(13);
+    for (const [base, ws] of [
+      [{ stride: 2, padding: 1 }, [8, 8, 3, 3]],
+      [{ groups: 2, padding: 1 }, [8, 4, 3, 3]],
+      [{ padding: 2 }, [8, 8, 5, 5]],
+      [{ padding: 1, paddingMode: 'reflect' }, [8, 8, 3, 3]],
+    ] as Array<[ConvOptions, number[]]>) {
+      const x = randomTensor([1, 8, 16, 16], next);
+      const w = randomTensor(ws, next);
+      const plan = sc.createConv2d(w, null, { ...base, algorithm: 'fast' }, ctx);
+      const y = plan.run(x);
+      expect(plan.info.path).not.toBe('winograd');
+      const bound = referenceConv('conv2d', absTensor(x), absTensor(w), null, base);
+      expectConvClose(y, referenceConv('conv2d', x, w, null, base), bound.data, w.data.length / w.shape[0]!);
+      plan.dispose();
+    }
+  });
+
+  it('runs on resident tensors and one-shot as a plan does', async () => {
+    const next = rng(14);
+    const x = randomTensor([1, 32, 16, 16], next);
+    const w = randomTensor([32, 32, 3, 3], next);
+    const plan = sc.createConv2d(w, null, { padding: 1, algorithm: 'fast' }, ctx);
+    const y = plan.run(x);
+    expect(plan.info.path).toBe('winograd');
+    expectWinogradClose(y, x, w, null, { padding: 1 }, [1, 1]);
+    const input = ctx.tensor(x.shape, x.data);
+    expect(Array.from(plan.run(input).data)).toEqual(Array.from(y.data));
+    input.dispose();
+    plan.dispose();
+    await sc.init({ build });
+    expect(Array.from(sc.conv2d(x, w, null, { padding: 1, algorithm: 'fast' }).data)).toEqual(Array.from(y.data));
   });
 });

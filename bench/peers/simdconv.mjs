@@ -3,19 +3,22 @@
 // createConvTranspose2d(weight, bias, options, context).
 import { makeTensors } from '../layers.mjs';
 
-const contexts = new Map(); // build -> context; the runner runs one thread count per process
+const contexts = new Map(); // `${build} ${threads}` -> context
 
 /** The plan constructor for each bench op. */
 export const factory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTranspose2d: 'createConvTranspose2d' };
 
 export async function createPeer(l, { threads, build, algorithm }) {
   const simdconv = await import('simdconv');
+  // 'fast' has no other algorithm for transposed convolutions: the default path is its choice there.
+  if (algorithm === 'fast' && l.op.startsWith('convTranspose')) algorithm = undefined;
   if (algorithm && l.op.startsWith('convTranspose'))
     return { name: `simdconv ${build} ${algorithm}`, unavailable: `no '${algorithm}' algorithm for transposed convolutions` };
-  if (!contexts.has(build)) contexts.set(build, await simdconv.createContext({ build, threads }));
+  const key = `${build} ${threads}`;
+  if (!contexts.has(key)) contexts.set(key, await simdconv.createContext({ build, threads }));
   const { x, w } = makeTensors(l);
   const { stride, padding, dilation, groups } = l;
-  const ctx = contexts.get(build);
+  const ctx = contexts.get(key);
   const plan = simdconv[factory[l.op]](w, null, { stride, padding, dilation, groups, ...(algorithm && { algorithm }) }, ctx);
   if (algorithm === 'winograd') {
     plan.run(x);
@@ -35,6 +38,7 @@ export async function createPeer(l, { threads, build, algorithm }) {
   return {
     name: `simdconv ${build}`,
     run: () => plan.run(input, out).data,
+    kernel: () => plan.info.kernel,
     // Wasm memory this plan holds while it runs: packed weights and bias, workspace, the resident input and the
     // output staging (the plans of other configs share the context, so its total would count them too).
     wasmBytes: () => plan.info.weightBytes + plan.info.workspaceBytes + (x.data.length + out.data.length) * 4,

@@ -11,6 +11,10 @@ import { WasmDepthwiseConvPlan } from './depthwise-conv-plan.js';
 import { WasmGemmConvPlan } from './gemm-conv-plan.js';
 import type { WasmRuntime } from './runtime.js';
 import { WasmTransposedConvPlan } from './transposed-conv-plan.js';
+import { WasmChoicePlan } from './choice-plan.js';
+import { WasmPointTransposedPlan, isPointInput, pointTransposedMayApply } from './point-transposed-plan.js';
+import type { ResidentPlan } from './resident.js';
+import { TAP_SPLIT_BELOW, WasmTapsConvPlan, tapShare, tapSplitMayApply } from './taps-conv-plan.js';
 
 /** Makes the wasm plan for resolved parameters. */
 export type WasmPlanMaker = (rt: WasmRuntime, params: ConvParams) => ConvPlan;
@@ -18,36 +22,69 @@ export type WasmPlanMaker = (rt: WasmRuntime, params: ConvParams) => ConvPlan;
 /** The Winograd path's maker: its plan where it applies, else null. */
 export type WinogradPlanMaker = (rt: WasmRuntime, params: ConvParams) => ConvPlan | null;
 
-let winogradPlan: WinogradPlanMaker | null = null;
+/** The Winograd add-on's makers: `algorithm: 'winograd'` and `'fast'` (each null where it does not apply). */
+export interface WinogradMakers {
+  readonly winograd: WinogradPlanMaker;
+  readonly fast: WinogradPlanMaker;
+}
+
+let winogradPlans: WinogradMakers | null = null;
 let warnedNoWinograd = false;
 
 /**
  * Winograd is an add-on path, installed by src/winograd.ts: the main entry imports it, and a bundle of single
  * ops (`simdconv/conv2d`) holds it only when it imports `simdconv/winograd` too.
  */
-export function installWinograd(maker: WinogradPlanMaker): void {
-  winogradPlan = maker;
+export function installWinograd(makers: WinogradMakers): void {
+  winogradPlans = makers;
 }
 
-/** conv1d/2d/3d: Winograd where asked for and applicable, the depthwise kernels, else the GEMM/direct path. */
+/**
+ * conv1d/2d/3d: Winograd where asked for and applicable ('fast': a plan choosing per input shape), the
+ * depthwise kernels, else the GEMM/direct path.
+ */
 export const wasmConvPlan: WasmPlanMaker = (rt, params) => {
-  if (params.algorithm === 'winograd') {
-    const plan = winogradPlan?.(rt, params);
+  if (params.algorithm !== 'default') {
+    const plan = winogradPlans?.[params.algorithm](rt, params);
     if (plan) return plan;
-    if (!winogradPlan && !warnedNoWinograd) {
+    if (!winogradPlans && !warnedNoWinograd) {
       warnedNoWinograd = true;
       console.warn(
-        "simdconv: algorithm 'winograd' asked for, but this bundle holds no Winograd kernels: import 'simdconv/winograd' once " +
+        `simdconv: algorithm '${params.algorithm}' asked for, but this bundle holds no Winograd kernels: import 'simdconv/winograd' once ` +
           "(the main 'simdconv' entry includes them). Running the default path.",
       );
     }
   }
-  if (isDepthwise(params)) return new WasmDepthwiseConvPlan(rt, params);
-  return new WasmGemmConvPlan(rt, params);
+  return defaultConvPlan(rt, params);
 };
 
-/** convTranspose1d/2d/3d. */
-export const wasmTransposedPlan: WasmPlanMaker = (rt, params) => new WasmTransposedConvPlan(rt, params);
+/**
+ * The default (exact) path of a convolution: the depthwise kernels, else the GEMM/direct path, or per input
+ * shape the tap split where most taps would read only padding (taps-conv-plan.ts).
+ */
+export function defaultConvPlan(rt: WasmRuntime, params: ConvParams): ResidentPlan {
+  if (isDepthwise(params)) return new WasmDepthwiseConvPlan(rt, params);
+  if (!tapSplitMayApply(params)) return new WasmGemmConvPlan(rt, params);
+  return new WasmChoicePlan(
+    rt,
+    params,
+    { gemm: (r, p) => new WasmGemmConvPlan(r, p), taps: (r, p) => new WasmTapsConvPlan(r, p) },
+    (g) => (tapShare(g) < TAP_SPLIT_BELOW ? 'taps' : 'gemm'),
+    'gemm',
+  );
+}
+
+/** convTranspose1d/2d/3d: per input shape, one GEMM where the input is one pixel (point-transposed-plan.ts). */
+export const wasmTransposedPlan: WasmPlanMaker = (rt, params) =>
+  pointTransposedMayApply(params)
+    ? new WasmChoicePlan(
+        rt,
+        params,
+        { phases: (r, p) => new WasmTransposedConvPlan(r, p), point: (r, p) => new WasmPointTransposedPlan(r, p) },
+        (g) => (isPointInput(g) ? 'point' : 'phases'),
+        'phases',
+      )
+    : new WasmTransposedConvPlan(rt, params);
 
 /** Either kind (for callers that run every op, such as the WebGPU context's fallback). */
 export const wasmAnyPlan: WasmPlanMaker = (rt, params) => (params.transposed ? wasmTransposedPlan : wasmConvPlan)(rt, params);

@@ -20,8 +20,12 @@ import type { WasmRuntime } from './runtime.js';
 
 /** Whether the Winograd path computes these parameters (else the plan takes the default path). */
 export function winogradApplies(p: ConvParams): boolean {
+  return p.algorithm === 'winograd' && winogradFits(p);
+}
+
+/** Whether Winograd can compute these parameters, whatever the algorithm asked for. */
+export function winogradFits(p: ConvParams): boolean {
   return (
-    p.algorithm === 'winograd' &&
     !p.transposed &&
     (p.rank === 2 || p.rank === 3) &&
     p.kernel.every((k) => k === 3) &&
@@ -31,6 +35,47 @@ export function winogradApplies(p: ConvParams): boolean {
     !padsByCopy(p)
   );
 }
+
+/**
+ * The tiles one image computes: tile rows (D x H, phase 0's count) and tile columns (whole vectors of 4); with
+ * dilation each of the DH x DW phases counts as many as phase 0 (assembly/winograd.ts).
+ */
+function tilesOf(rank: 2 | 3, outSize: readonly number[], dilation: readonly number[]): { tilesD: number; tilesH: number; tilesW: number; tiles: number } {
+  const [OD, OH, OW] = (rank === 2 ? [1, ...outSize] : outSize) as [number, number, number];
+  const [DH, DW] = dilation.slice(-2) as [number, number];
+  const tilesD = rank === 2 ? 1 : Math.ceil(OD / 2);
+  const tilesH = Math.ceil(Math.ceil(OH / DH) / 2);
+  const tilesW = Math.ceil(Math.ceil(Math.ceil(OW / DW) / 2) / 4) * 4;
+  return { tilesD, tilesH, tilesW, tiles: tilesD * tilesH * tilesW * DH * DW };
+}
+
+/**
+ * Transform work per tile and channel, in multiply-adds of the GEMM's rate: fitted to the two paths' times on
+ * every 3x3 stride-1 layer of the network benchmark (bench/networks.mjs), both builds (docs/ARCHITECTURE.md,
+ * Algorithms).
+ */
+const TRANSFORM_COST = { 2: 120, 3: 1100 };
+
+/**
+ * Predicted time of the Winograd path over the default path's for one input shape (`algorithm: 'fast'` takes
+ * Winograd below FAST_WINOGRAD_BELOW): the transformed GEMMs' multiply-adds (4^rank per tile and channel
+ * pair, over every tile computed, the round-up and the dilation phases included) plus the transforms (per tile
+ * and input or output channel), against the direct sum's 3^rank per output and channel pair. Computed from
+ * the shape alone, so that a plan's choice is deterministic.
+ */
+export function winogradCostRatio(g: ConvGeometry): number {
+  const p = g.params;
+  const rank = p.rank as 2 | 3;
+  const { tiles } = tilesOf(rank, g.outSize, p.dilation);
+  const cin = p.inChannels;
+  const cout = p.outChannels;
+  const winograd = tiles * (4 ** rank * cin * cout + TRANSFORM_COST[rank] * (cin + cout));
+  const direct = shapeSize(g.outSize) * 3 ** rank * cin * cout;
+  return winograd / direct;
+}
+
+/** 'fast' runs Winograd where its predicted time is below this share of the default path's. */
+export const FAST_WINOGRAD_BELOW = 0.8;
 
 // G of F(2, 3) for cross-correlation (assembly/winograd.ts).
 const G = [
@@ -153,11 +198,8 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     const [OD, OH, OW] = (this.rank === 2 ? [1, ...g.outSize] : g.outSize) as [number, number, number];
     const [DH, DW] = p.dilation.slice(-2) as [number, number];
     const [H, W] = g.inSize.slice(-2) as [number, number];
-    // Tiles of 2x2(x2) outputs of the largest dilation phase (phase 0); tile columns rounded up to whole vectors
-    // of 4. A tile row is one (tz, ty).
-    const tilesD = this.rank === 2 ? 1 : Math.ceil(OD / 2);
-    const tilesH = Math.ceil(Math.ceil(OH / DH) / 2);
-    const tilesW = Math.ceil(Math.ceil(Math.ceil(OW / DW) / 2) / 4) * 4;
+    // Tiles of 2x2(x2) outputs of the largest dilation phase (phase 0). A tile row is one (tz, ty).
+    const { tilesD, tilesH, tilesW } = tilesOf(this.rank, g.outSize, p.dilation);
     const tileRows = tilesD * tilesH;
     const Dq = this.rank === 2 ? 1 : 2 * tilesD + 2;
     // Every phase's last tile row reads 4 rows DH apart from row py < DH; every padded row fits.
