@@ -4,6 +4,7 @@
 // Weights arrive prepacked by the plan (gemm.ts pack_a / pack_b_8); `panel` is the plan's bounded workspace.
 import { gemm_packed_a } from './gemm';
 import { gemm_6x8_packed_b } from './gen/tiles';
+import { gemv_packed_b } from './gemv';
 import { im2col_cf, im2col_cl } from './im2col';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
 import { copyFloats } from './simd';
@@ -108,7 +109,8 @@ function gemmClPixels(
         lda = <usize>cin << 2;
         tail = panel;
         tailLda = <usize>K << 2;
-        for (let r = full; r < cnt; r++) copyFloats(panel + <usize>(r - full) * tailLda, a + <usize>r * lda, K);
+        // (A one-pixel tail is read in place: gemv_packed_b reads one row.)
+        if (cnt - full > 1) for (let r = full; r < cnt; r++) copyFloats(panel + <usize>(r - full) * tailLda, a + <usize>r * lda, K);
       } else {
         im2col_cl(x + (<usize>(g * cinG) << 2), cin, cinG, D, H, W, KD, KH, KW, SD, SH, SW, DD, DH, DW, PD, PH, PW, OH, OW, p0, cnt, panel, K);
         a = panel;
@@ -126,7 +128,8 @@ function gemmClPixels(
         for (let m0 = 0; m0 < full; m0 += 6) {
           gemm_6x8_packed_b(6, nr, K, a + <usize>m0 * lda, lda, b, yrow + <usize>m0 * ldc, ldc, brow, lo, hi);
         }
-        if (full < cnt) gemm_6x8_packed_b(cnt - full, nr, K, tail, tailLda, b, yrow + <usize>full * ldc, ldc, brow, lo, hi);
+        if (cnt - full == 1) gemv_packed_b(nr, K, a + <usize>full * lda, b, yrow + <usize>full * ldc, brow, lo, hi);
+        else if (full < cnt) gemm_6x8_packed_b(cnt - full, nr, K, tail, tailLda, b, yrow + <usize>full * ldc, ldc, brow, lo, hi);
       }
     }
   }

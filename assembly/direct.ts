@@ -14,6 +14,7 @@
 // either path per input shape without repacking (tile-policy.ts gemmStrategy; the measurements are in docs/PERFORMANCE.md).
 import { copyFloats } from './simd';
 import { gemm_packed_a } from './gemm';
+import { gemv_packed_a } from './gemv';
 import { direct_tile_4x4x2, direct_tile_4x8, direct_tile_6x4, direct_tile_6x4x2, direct_tile_6x8 } from './gen/tiles';
 import { chunkEnd, finish, firstChunk, nextChunk, waitFinished } from './schedule';
 
@@ -162,6 +163,11 @@ function directUnits(
       const xpair = xg + ((<usize>(pd * SD * Hp + (pair - pd * OH) * SH) * Wq) << 2);
       const nr = OW - owEnd;
       const xt = xrow + (<usize>owEnd << 2);
+      // A one-pixel tail (a 1x1 output: squeeze-excite, linear layers) runs as matrix-vector products on its
+      // receptive field, gathered once past the pair tile's area (gemv.ts).
+      const K = cinG * taps;
+      const column = nr == 1 && K >= GEMV_MIN_STEPS ? tile + PAIR_TILE_BYTES : 0;
+      if (column) for (let k = 0; k < K; k++) store<f32>(column + (<usize>k << 2), load<f32>(xt + <usize>load<i32>(offsets + (<usize>k << 2))));
       for (let mt = mBegin; mt < mEnd; mt++) {
         const paired = mt >= pBegin && mt < pEnd;
         if (paired && (row & 1)) continue;
@@ -170,7 +176,9 @@ function directUnits(
         const yt = y + ((<usize>co * P + <usize>(row - row0) * OW + owEnd) << 2);
         const mr = min(rows, coutG - mt * rows);
         const brow = bias + (<usize>co << 2);
-        if (paired) {
+        if (column && !paired) {
+          gemv_packed_a(rows, mr, K, a, column, 4, yt, ldc, brow, lo, hi);
+        } else if (paired) {
           if (rows == 6) direct_tile_6x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);
           else direct_tile_4x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);
           scatterPairTile(tile, mr, nr, yt, ldc, <usize>OW << 2);
@@ -191,6 +199,11 @@ function directUnits(
 // 11 tiles 1.07-1.10x (K 576, 96, 147), 0.98-1.00x (K 72, 27). Counted in panel rows (six 6-row tiles), so
 // that 4-row panels (the SIMD128 build's, tile-policy.ts rowsPerTile) gather from nine.
 const GATHER_MIN_ROWS = 36;
+
+// Bytes of the two-row tail tiles' output at the head of `tile`; a one-pixel tail's gathered column follows it,
+// which the buffer (32 bytes per reduction step) holds from GEMV_MIN_STEPS steps.
+const PAIR_TILE_BYTES: usize = 192;
+const GEMV_MIN_STEPS = 8;
 
 // Copies one 8-pixel tile's receptive field, the 32 bytes of each of `steps` (channel, tap) reduction steps,
 // into `dst` as one contiguous [steps][8] panel: the B operand of gemm_6x8/4x8_packed_a (ldb 32), shared by every

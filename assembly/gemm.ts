@@ -20,6 +20,7 @@
 //   pixel, contiguous over channels. Bias is per column. All six rows must be readable, stored or not.
 // All strides are in bytes. Rows >= mr and columns >= nr are computed on valid memory and not stored.
 import { gemm_4x8_packed_a, gemm_6x8_packed_a } from './gen/tiles';
+import { gemv_packed_a } from './gemv';
 
 // The tiles (gemm_6x8_packed_a, gemm_4x8_packed_a, gemm_6x8_packed_b) and their epilogues are generated from
 // one template: scripts/templates/tiles.mjs, into assembly/gen/tiles.ts.
@@ -34,7 +35,9 @@ export function gemm_packed_a(
   a: usize, b: usize, ldb: usize, c: usize, ldc: usize,
   bias: usize, lo: f32, hi: f32,
 ): void {
-  if (rows == 6 && mr > 4) gemm_6x8_packed_a(mr, nr, k, a, b, ldb, c, ldc, bias, lo, hi);
+  // One column: a matrix-vector product (gemv.ts), not a tile of eight columns with seven thrown away.
+  if (nr == 1) gemv_packed_a(rows, mr, k, a, b, ldb, c, ldc, bias, lo, hi);
+  else if (rows == 6 && mr > 4) gemm_6x8_packed_a(mr, nr, k, a, b, ldb, c, ldc, bias, lo, hi);
   else gemm_4x8_packed_a(mr, nr, k, a, <usize>rows << 2, b, ldb, c, ldc, bias, lo, hi);
 }
 
