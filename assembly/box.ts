@@ -55,3 +55,44 @@ export function clamp_floats(y: usize, n: i32, lo: f32, hi: f32): void {
     store<f32>(at, f32x4.extract_lane(clampv(f32x4.splat(load<f32>(at)), vlo, vhi), 0));
   }
 }
+
+// Transposed convolution's scatter (col2im), channels-first: y[co][o] += cols[co * taps + k][i] for every input
+// position i and kernel tap k with o = i * stride - pad + k * dilation inside the output, per axis (D, H, W).
+// cols: [Cout * taps][D * H * W], the GEMM W^T x; y: [Cout][OD][OH][OW], filled with the bias before.
+export function col2im_add_cf(
+  cols: usize, y: usize, cout: i32, D: i32, H: i32, W: i32, OD: i32, OH: i32, OW: i32,
+  KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, PD: i32, PH: i32, PW: i32, DD: i32, DH: i32, DW: i32,
+): void {
+  const pixels = <usize>D * H * W;
+  const outPlane = <usize>OD * OH * OW;
+  for (let co = 0; co < cout; co++) {
+    const yc = y + (<usize>co * outPlane << 2);
+    for (let a = 0; a < KD; a++) {
+      for (let b = 0; b < KH; b++) {
+        for (let e = 0; e < KW; e++) {
+          const row = cols + (<usize>(((co * KD + a) * KH + b) * KW + e) * pixels << 2);
+          // Input columns whose output column is inside: iw in [w0, w1).
+          const offW = e * DW - PW;
+          if (OW - 1 - offW < 0) continue;
+          const w0 = offW >= 0 ? 0 : (-offW + SW - 1) / SW;
+          const w1 = min(W, (OW - 1 - offW) / SW + 1);
+          if (w1 <= w0) continue;
+          for (let d = 0; d < D; d++) {
+            const od = d * SD - PD + a * DD;
+            if (<u32>od >= <u32>OD) continue;
+            for (let h = 0; h < H; h++) {
+              const oh = h * SH - PH + b * DH;
+              if (<u32>oh >= <u32>OH) continue;
+              const src = row + (<usize>((d * H + h) * W) << 2);
+              const base = (od * OH + oh) * OW + offW;
+              for (let w = w0; w < w1; w++) {
+                const at = yc + (<usize>(base + w * SW) << 2);
+                store<f32>(at, load<f32>(at) + load<f32>(src + (<usize>w << 2)));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -9,7 +9,7 @@ export { dwconv_cf_workspace, dwconv_cl_workspace, dwconv_pack_cl } from './dept
 export { dwconv_cf_blocked_applies, dwconv_cf_blocked_workspace, dwconv_pack_blocked } from './depthwise-blocked';
 export { tconv_pad } from './transposed';
 export { transpose_block, copy_cl_into_padded_cf } from './layout';
-export { fill_channels, add_box, clamp_floats } from './box';
+export { fill_channels, add_box, clamp_floats, col2im_add_cf } from './box';
 // The drivers the host runs through runCalls and the thread pool, one argument struct each (generated).
 export {
   conv_direct_cf, conv_gemm_cf, conv_gemm_cl, dwconv_cf, dwconv_cl, interpolate_cf, interpolate_cl, pad_image, pool_cf, pool_cl, schedule_tally, tconv_cf, tconv_cl,

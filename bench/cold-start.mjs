@@ -7,13 +7,13 @@
 // Prints medians and writes bench/results/cold-start.json.
 //   node bench/cold-start.mjs [--runs 7] [--browser]
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { layers, makeTensors } from './layers.mjs';
+import { serve } from './serve.mjs';
 import { onnxModel } from './peers/onnx-model.mjs';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '7' }, browser: { type: 'boolean', default: false } } });
@@ -98,29 +98,6 @@ ort.env.wasm.numThreads = 1;
 const session = await ort.InferenceSession.create(new Uint8Array(model), { executionProviders: ['wasm'] });
 done((await session.run({ x: new ort.Tensor('float32', new Float32Array(input), [1, 64, 56, 56]) })).y.data);`,
 };
-
-const MIME = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm',
-  '.onnx': 'application/octet-stream',
-  '.bin': 'application/octet-stream',
-};
-
-function serve(root) {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    const file = resolve(root, `.${path.endsWith('/') ? `${path}index.html` : path}`);
-    if (!file.startsWith(root + sep)) return res.writeHead(403).end();
-    try {
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(readFileSync(file));
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${server.address().port}/` })));
-}
 
 /** Builds each page with Vite (simdconv from `npm pack`, as a user installs it) and returns the dist folders. */
 function buildPages() {

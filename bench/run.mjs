@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
     peers: { type: 'boolean', default: true },
     'no-peers': { type: 'boolean', default: false },
     backend: { type: 'string', default: 'wasm' },
+    browser: { type: 'boolean', default: false },
   },
 });
 const layerNames = args.layers?.split(',') ?? layers.map((l) => l.name);
@@ -48,7 +49,7 @@ const unknown = layerNames.filter((name) => !layers.some((l) => l.name === name)
 if (unknown.length) throw new Error(`unknown layer(s) ${unknown.join(', ')}; known: ${layers.map((l) => l.name).join(', ')}`);
 if (args.backend === 'webgpu') {
   const { runWebGpuBench } = await import('./webgpu.mjs');
-  await runWebGpuBench({ layerNames, quick: args.quick });
+  await runWebGpuBench({ layerNames, quick: args.quick, peers: args.peers && !args['no-peers'], browser: args.browser });
   process.exit(0);
 }
 if (args.backend !== 'wasm') throw new Error(`--backend must be 'wasm' (default) or 'webgpu', got '${args.backend}'`);

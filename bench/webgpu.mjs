@@ -1,9 +1,12 @@
-// `npm run bench -- --backend webgpu`: the layer suite on simdconv's WebGPU backend, at batch 1 and 16,
-// with upload, compute (until onSubmittedWorkDone) and readback timed apart (medians). On a software adapter
-// (lavapipe, SwiftShader) this is a smoke check, run with fewer iterations; GPU speed needs a real GPU.
-// Writes bench/results/webgpu-latest.json.
+// `npm run bench -- --backend webgpu [--no-peers] [--browser]`: the layer suite on simdconv's WebGPU backend,
+// at batch 1 and 16, with upload, compute (until onSubmittedWorkDone) and readback timed apart (medians); then
+// the same layers end to end against TF.js's WebGPU backend and ONNX Runtime Web's WebGPU execution provider
+// (bench/webgpu-run.mjs), in Node on Dawn and, with --browser, in headless Chromium (bench/webgpu-page.mjs).
+// On a software adapter (lavapipe, SwiftShader) this is a smoke check, run with fewer iterations; GPU speed
+// needs a real GPU. Writes bench/results/webgpu-latest.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { layers, makeTensors } from './layers.mjs';
+import { compareWebGpu, webGpuTable } from './webgpu-run.mjs';
 
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
@@ -59,7 +62,34 @@ async function timeLayer(gpu, l, x, w, options, { warmup, iterations }) {
   }
 }
 
-export async function runWebGpuBench({ layerNames, quick, batches = [1, 16] }) {
+/**
+ * The peers' modules in Node: Dawn's GPU as navigator.gpu (Node 20 has no navigator), TF.js with its WebGPU
+ * backend, ONNX Runtime Web's WebGPU build. A peer that cannot load here is reported, not fatal.
+ */
+async function nodePeers(log) {
+  const { create, globals } = await import('webgpu');
+  for (const [key, value] of Object.entries(globals)) if (!(key in globalThis)) globalThis[key] = value;
+  if (!globalThis.navigator?.gpu) Object.defineProperty(globalThis, 'navigator', { value: { ...globalThis.navigator, gpu: create([]) }, configurable: true });
+  const modules = {};
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (!(await tf.setBackend('webgpu'))) throw new Error("tf.setBackend('webgpu') returned false");
+    modules.tf = tf;
+  } catch (e) {
+    log(`tfjs-webgpu: not available in Node (${String(e?.message ?? e).split('\n')[0]})`);
+  }
+  try {
+    const ort = await import('onnxruntime-web/webgpu');
+    ort.env.wasm.numThreads = 1;
+    modules.ort = ort;
+  } catch (e) {
+    log(`ort-webgpu: not available in Node (${String(e?.message ?? e).split('\n')[0]})`);
+  }
+  return modules;
+}
+
+export async function runWebGpuBench({ layerNames, quick, batches = [1, 16], peers = true, browser = false }) {
   const { initWebGPU } = await import('simdconv/webgpu');
   const gpu = await initWebGPU({ fallback: 'none' });
   const { name: adapter, isFallbackAdapter } = gpu.adapterInfo;
@@ -87,9 +117,27 @@ export async function runWebGpuBench({ layerNames, quick, batches = [1, 16] }) {
       }
     }
   }
+  const suite = layers.filter((l) => layerNames.includes(l.name));
+  // On a software adapter the peers' comparison is a smoke check of the harness: two small layers, once each.
+  const compared = light ? suite.filter((l) => ['lenet_c1', 'resnet_3x3'].includes(l.name)) : suite;
+  const runs = light ? { warmup: 1, iterations: 1 } : { warmup: 3, iterations: 10 };
+  let node = null;
+  if (peers) {
+    console.log(`\nEnd to end (host in, host out), against TF.js WebGPU and ONNX Runtime Web's WebGPU EP, Node (Dawn: ${adapter}):`);
+    const modules = { gpu, ...(await nodePeers(console.log)) };
+    node = await compareWebGpu({ modules, layers: compared, batches, ...runs, log: (line) => console.log(`  ${line}`) });
+    console.log(`\n${webGpuTable(node)}`);
+  }
   gpu.destroy();
+  let chromium = null;
+  if (browser) {
+    const { runInChromium } = await import('./webgpu-page.mjs');
+    chromium = await runInChromium({ layerNames: compared.map((l) => l.name), batches, runs });
+    console.log(`\nEnd to end in headless Chromium (${chromium.adapter}):\n\n${webGpuTable(chromium.rows)}`);
+  }
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   const meta = { date: new Date().toISOString(), node: process.version, adapter, isFallbackAdapter, bench };
-  writeFileSync(new URL('./results/webgpu-latest.json', import.meta.url), `${JSON.stringify({ meta, rows }, null, 2)}\n`);
+  const comparison = peers || browser ? { runs, node, chromium } : null;
+  writeFileSync(new URL('./results/webgpu-latest.json', import.meta.url), `${JSON.stringify({ meta, rows, comparison }, null, 2)}\n`);
   console.log('\nWrote bench/results/webgpu-latest.json.');
 }

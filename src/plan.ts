@@ -20,6 +20,7 @@ export type KernelPathName =
   | 'depthwise'
   | 'depthwise-blocked'
   | 'transposed'
+  | 'transposed-col2im'
   | 'winograd'
   | 'reference'
   | 'webgpu-gemm'

@@ -443,13 +443,13 @@ describe.each(['simd128', 'relaxed'] as const)('convTranspose of one pixel on %s
     );
   });
 
-  it("DCGAN's first layer (100 -> 512, k4), then a 3x3 input on the same plan (the phase path)", () => {
+  it("DCGAN's first layer (100 -> 512, k4), then a 6x6 input on the same plan (the phase path)", () => {
     const next = rng(41);
     const weight = randomTensor([100, 64, 4, 4], next);
     const bias = randomTensor([64], next);
     const plan = sc.createConvTranspose2d(weight, bias, { activation: 'relu' }, ctx);
     const paths = [];
-    for (const size of [1, 3, 1]) {
+    for (const size of [1, 6, 1]) {
       const c: Case = { op: 'convTranspose2d', input: randomTensor([2, 100, size, size], next), weight, bias, options: { activation: 'relu' } };
       const y = plan.run(c.input);
       expect(y.shape).toEqual([2, 64, size + 3, size + 3]);
@@ -457,6 +457,62 @@ describe.each(['simd128', 'relaxed'] as const)('convTranspose of one pixel on %s
       paths.push(plan.info.path);
     }
     expect(paths).toEqual(['gemm-direct', 'transposed', 'gemm-direct']);
+    plan.dispose();
+  });
+
+  it('small images take one GEMM and a scatter (col2im): strides, padding, dilation, output padding, batch, activations', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          rank: fc.constantFrom<1 | 2 | 3>(1, 2, 3),
+          cin: fc.integer({ min: 1, max: 24 }),
+          cout: fc.integer({ min: 1, max: 14 }),
+          size: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 3, maxLength: 3 }),
+          kernel: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 3, maxLength: 3 }),
+          stride: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 3 }),
+          dilation: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 3, maxLength: 3 }),
+          padding: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 3, maxLength: 3 }),
+          batch: fc.integer({ min: 1, max: 3 }),
+          activation: activationArb,
+          hasBias: fc.boolean(),
+          seed: fc.nat(),
+        }),
+        (r) => {
+          const next = rng(r.seed);
+          const axes = <T>(a: T[]) => a.slice(0, r.rank);
+          const [size, kernel, stride, dilation] = [axes(r.size), axes(r.kernel), axes(r.stride), axes(r.dilation)];
+          // A padding that leaves an output, and an output padding below the stride.
+          const padding = axes(r.padding).map((p, a) => Math.min(p, Math.floor(((size[a]! - 1) * stride[a]! + dilation[a]! * (kernel[a]! - 1)) / 2)));
+          const outputPadding = stride.map((s, a) => (r.seed >> a) % Math.max(s, dilation[a]!));
+          const c: Case = {
+            op: OPS[r.rank],
+            input: randomTensor([r.batch, r.cin, ...size], next),
+            weight: randomTensor([r.cin, r.cout, ...kernel], next),
+            bias: r.hasBias ? randomTensor([r.cout], next) : null,
+            options: { stride, padding, dilation, outputPadding, ...(r.activation !== undefined ? { activation: r.activation } : {}) },
+          };
+          const plan = CREATE[c.op](c.weight, c.bias, c.options, ctx);
+          expectMatchesReference(c, plan.run(c.input));
+          plan.dispose();
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+
+  it("DCGAN's 512 -> 256 k4 s2 p1 on 4x4 takes col2im, and the same plan the phase path on a large image", () => {
+    const next = rng(44);
+    const weight = randomTensor([64, 32, 4, 4], next);
+    const bias = randomTensor([32], next);
+    const options = { stride: 2, padding: 1, activation: 'relu' as const };
+    const plan = sc.createConvTranspose2d(weight, bias, options, ctx);
+    const paths = [];
+    for (const size of [4, 16]) {
+      const c: Case = { op: 'convTranspose2d', input: randomTensor([1, 64, size, size], next), weight, bias, options };
+      expectMatchesReference(c, plan.run(c.input));
+      paths.push(plan.info.path);
+    }
+    expect(paths).toEqual(['transposed-col2im', 'transposed']);
     plan.dispose();
   });
 

@@ -12,6 +12,7 @@ import { WasmGemmConvPlan } from './gemm-conv-plan.js';
 import type { WasmRuntime } from './runtime.js';
 import { WasmTransposedConvPlan } from './transposed-conv-plan.js';
 import { WasmChoicePlan } from './choice-plan.js';
+import { WasmCol2imTransposedPlan, col2imMayApply, col2imPays } from './col2im-transposed-plan.js';
 import { WasmPointTransposedPlan, isPointInput, pointTransposedMayApply } from './point-transposed-plan.js';
 import type { ResidentPlan } from './resident.js';
 import { TAP_SPLIT_BELOW, WasmTapsConvPlan, tapShare, tapSplitMayApply } from './taps-conv-plan.js';
@@ -74,17 +75,26 @@ export function defaultConvPlan(rt: WasmRuntime, params: ConvParams): ResidentPl
   );
 }
 
-/** convTranspose1d/2d/3d: per input shape, one GEMM where the input is one pixel (point-transposed-plan.ts). */
-export const wasmTransposedPlan: WasmPlanMaker = (rt, params) =>
-  pointTransposedMayApply(params)
-    ? new WasmChoicePlan(
-        rt,
-        params,
-        { phases: (r, p) => new WasmTransposedConvPlan(r, p), point: (r, p) => new WasmPointTransposedPlan(r, p) },
-        (g) => (isPointInput(g) ? 'point' : 'phases'),
-        'phases',
-      )
-    : new WasmTransposedConvPlan(rt, params);
+/**
+ * convTranspose1d/2d/3d: the phase path, or per input shape one GEMM where the input is one pixel
+ * (point-transposed-plan.ts) and a GEMM and a scatter where it is a small image (col2im-transposed-plan.ts).
+ */
+export const wasmTransposedPlan: WasmPlanMaker = (rt, params) => {
+  const point = pointTransposedMayApply(params);
+  const col2im = col2imMayApply(params);
+  if (!point && !col2im) return new WasmTransposedConvPlan(rt, params);
+  return new WasmChoicePlan(
+    rt,
+    params,
+    {
+      phases: (r, p) => new WasmTransposedConvPlan(r, p),
+      point: (r, p) => new WasmPointTransposedPlan(r, p),
+      col2im: (r, p) => new WasmCol2imTransposedPlan(r, p),
+    },
+    (g) => (point && isPointInput(g) ? 'point' : col2im && col2imPays(g) ? 'col2im' : 'phases'),
+    'phases',
+  );
+};
 
 /** Either kind (for callers that run every op, such as the WebGPU context's fallback). */
 export const wasmAnyPlan: WasmPlanMaker = (rt, params) => (params.transposed ? wasmTransposedPlan : wasmConvPlan)(rt, params);
