@@ -10,9 +10,10 @@ import type { WasmRuntime } from './runtime.js';
 export type KernelCall = KernelArgs;
 
 
-export function threadsFor(rt: WasmRuntime, macs: number): number {
+/** Threads for a run of `macs` multiply-accumulates: at least `perThread` each (tile-policy.ts). */
+export function threadsFor(rt: WasmRuntime, macs: number, perThread = MIN_MACS_PER_THREAD): number {
   const size = rt.pool?.size ?? 1;
-  return Math.max(1, Math.min(size, Math.floor(macs / MIN_MACS_PER_THREAD)));
+  return Math.max(1, Math.min(size, Math.floor(macs / perThread)));
 }
 
 /**

@@ -4,6 +4,7 @@ import type { InterpolateGeometry, InterpolateParams } from '../../interpolate-s
 import type { Placed } from '../../plan.js';
 import { shapeSize, to3d } from '../../shape.js';
 import { runCalls, threadsFor } from './dispatch.js';
+import { MIN_MEMORY_BOUND_PER_THREAD } from './tile-policy.js';
 import { InterpolateCfArgs, InterpolateClArgs } from './gen/kernels.js';
 import { placeOn, viewOn } from './resident-tensor.js';
 import { type RunJob, releaseJob, runJob } from './runner.js';
@@ -59,7 +60,7 @@ export class WasmInterpolatePlan extends InterpolatePlanBase<Prepared> {
     const calls: (InterpolateCfArgs | InterpolateClArgs)[] = [];
     const offsets: [number, number][] = [];
     if (this.params.layout === 'channels-first') {
-      const threads = Math.min(threadsFor(this.rt, outputs * taps), planes);
+      const threads = Math.min(threadsFor(this.rt, outputs * taps, MIN_MEMORY_BOUND_PER_THREAD), planes);
       for (let t = 0; t < threads; t++) {
         const p0 = Math.floor((planes * t) / threads);
         const p1 = Math.floor((planes * (t + 1)) / threads);
@@ -67,7 +68,7 @@ export class WasmInterpolatePlan extends InterpolatePlanBase<Prepared> {
         offsets.push([p0 * D * H * W * 4, p0 * outPlane * 4]);
       }
     } else {
-      const threads = Math.min(threadsFor(this.rt, outputs * taps), outPlane);
+      const threads = Math.min(threadsFor(this.rt, outputs * taps, MIN_MEMORY_BOUND_PER_THREAD), outPlane);
       for (let t = 0; t < threads; t++) {
         const p0 = Math.floor((outPlane * t) / threads);
         const p1 = Math.floor((outPlane * (t + 1)) / threads);

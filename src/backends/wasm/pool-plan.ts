@@ -8,6 +8,7 @@ import { PoolPlanBase, type PoolPlanInfo } from '../../pool-plan.js';
 import type { PoolGeometry, PoolParams } from '../../pool-shape.js';
 import { shapeSize, to3d } from '../../shape.js';
 import { runCalls, threadsFor } from './dispatch.js';
+import { MIN_MEMORY_BOUND_PER_THREAD } from './tile-policy.js';
 import { PoolCfArgs, PoolClArgs } from './gen/kernels.js';
 import { placeOn, viewOn } from './resident-tensor.js';
 import { type RunJob, releaseJob, runJob } from './runner.js';
@@ -77,7 +78,7 @@ export class WasmPoolPlan extends PoolPlanBase<Prepared> {
     const inPlane = D * H * W;
     const outPlane = OD * OH * OW;
     if (p.layout === 'channels-first') {
-      const threads = Math.min(threadsFor(this.rt, outputs * taps), planes);
+      const threads = Math.min(threadsFor(this.rt, outputs * taps, MIN_MEMORY_BOUND_PER_THREAD), planes);
       for (let t = 0; t < threads; t++) {
         const p0 = Math.floor((planes * t) / threads);
         const p1 = Math.floor((planes * (t + 1)) / threads);
@@ -86,7 +87,7 @@ export class WasmPoolPlan extends PoolPlanBase<Prepared> {
       }
       this.threads = threads;
     } else {
-      const threads = Math.min(threadsFor(this.rt, outputs * taps), outPlane);
+      const threads = Math.min(threadsFor(this.rt, outputs * taps, MIN_MEMORY_BOUND_PER_THREAD), outPlane);
       for (let t = 0; t < threads; t++) {
         const p0 = Math.floor((outPlane * t) / threads);
         const p1 = Math.floor((outPlane * (t + 1)) / threads);

@@ -84,8 +84,19 @@ export function recutRowLength(pixels: number, rowLength: number): number {
   return below;
 }
 
-/** Below this many multiply-accumulates per thread, waking threads (13-35 us here) costs more than it saves. */
-export const MIN_MACS_PER_THREAD = 1 << 21;
+/**
+ * Below this many multiply-accumulates per thread a GEMM-shaped run stays on one thread. The pool's threads
+ * spin between back-to-back runs (SPIN_MICROS), so a split costs a few microseconds, not a wake-up: ShuffleNet's
+ * 1x1 layers of 2.6M multiply-adds (116 -> 116 on 14x14, 232 -> 232 on 7x7) ran 1.2-1.5x faster on two threads
+ * than on one, where the earlier threshold (2M per thread, for 13-35 us wake-ups) kept them on one.
+ */
+export const MIN_MACS_PER_THREAD = 1 << 19;
+
+/**
+ * The same for memory-bound kernels (depthwise, pooling, interpolation; their counts weighed by their cost):
+ * a 384-channel depthwise 3x3 on 14x14 (0.7M multiply-adds) ran 0.87x on two threads.
+ */
+export const MIN_MEMORY_BOUND_PER_THREAD = 1 << 21;
 
 /** A depthwise multiply-add costs about three GEMM ones: the threading threshold counts each three times. */
 export const DEPTHWISE_MAC_COST = 3;
