@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { ratioChart } from './chart.mjs';
 import { compareSampled, sampledReference } from './check.mjs';
 import { layer as defineLayer, makeTensors } from './layers.mjs';
+import { createPeakMeter } from './peers/wasm-peak.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -155,10 +156,14 @@ console.log(
     `Node ${process.version}, ${os.cpus()[0].model}, ${os.cpus().length} vCPUs`,
 );
 const measured = new Map(); // key -> results
+// The wasm ceiling (bench/peers/wasm-peak.mjs), sampled after each layer: what an exact kernel can reach.
+const meter = await createPeakMeter();
+const ceilings = new Map(); // key -> { simd128, relaxed } GFLOP/s
 let done = 0;
 for (const [key, l] of distinct) {
   const r = await measureLayer(l);
   measured.set(key, r);
+  ceilings.set(key, meter.sample());
   done++;
   const peer = bestPeer(r);
   const cells = CONFIGS.map((c) => `${c.label} ${r[c.label].na ? 'n/a' : r[c.label].ms.toFixed(3)}`).join(', ');
@@ -186,7 +191,9 @@ const report = networks.map((n) => {
   const peerTotal = layers.every((l) => l.bestPeerMs != null) ? layers.reduce((s, l) => s + l.count * l.bestPeerMs, 0) : null;
   const totals = Object.fromEntries(CONFIGS.map((c) => [c.label, total(c.label)]));
   const gflop = layers.reduce((s, l) => s + l.count * l.gflop, 0);
-  return { name: n.name, title: n.title, gflop, bestPeerMs: peerTotal, totals, layers };
+  const samples = n.layers.map((nl) => ceilings.get(keyOf(nl)));
+  const ceiling = { simd128: median(samples.map((c) => c.simd128)), relaxed: samples[0].relaxed ? median(samples.map((c) => c.relaxed)) : null };
+  return { name: n.name, title: n.title, gflop, bestPeerMs: peerTotal, totals, ceiling, layers };
 });
 
 const fixed = (v, d = 2) => (v == null ? 'n/a' : v.toFixed(d));
@@ -203,6 +210,24 @@ for (const n of report) {
     `| ${n.title} | ${n.gflop.toFixed(2)} | ${fixed(n.bestPeerMs, 1)} | ${OURS.map((c) => fixed(t[c], 1)).join(' | ')} | ` +
       `${times(ratio(t.relaxed, n.bestPeerMs))} | ${times(ratio(t.simd128, n.bestPeerMs))} | ${times(ratio(t['relaxed fast'], n.bestPeerMs))} | ` +
       `${times(ratio(t['relaxed fast'], t.relaxed))} | ${times(ratio(t['relaxed 2t'], t.relaxed))} |`,
+  );
+}
+
+// What an exact kernel can lead by: the ceiling over the best peer's rate on the network (a kernel at 100% of
+// the ceiling on every layer). Winograd ('fast') does fewer multiplies and is not bound by it.
+console.log("\nThe bound on an exact kernel: the wasm ceiling over the best peer's rate on the network\n");
+console.log(
+  '| network | best peer GFLOP/s | SIMD128 ceiling | relaxed ceiling | peer, of the SIMD128 ceiling | bound, relaxed | bound, SIMD128 | relaxed, of its bound | SIMD128, of its bound |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const n of report) {
+  const peerRate = n.bestPeerMs && n.gflop / (n.bestPeerMs / 1e3);
+  const boundRelaxed = n.ceiling.relaxed && peerRate && n.ceiling.relaxed / peerRate;
+  const bound128 = peerRate && n.ceiling.simd128 / peerRate;
+  const pct = (v) => (v == null ? 'n/a' : `${(100 * v).toFixed(0)}%`);
+  console.log(
+    `| ${n.title} | ${fixed(peerRate, 1)} | ${fixed(n.ceiling.simd128, 1)} | ${fixed(n.ceiling.relaxed, 1)} | ${pct(peerRate && peerRate / n.ceiling.simd128)} | ` +
+      `${times(boundRelaxed)} | ${times(bound128)} | ${pct(boundRelaxed && ratio(n.totals.relaxed, n.bestPeerMs) / boundRelaxed)} | ${pct(bound128 && ratio(n.totals.simd128, n.bestPeerMs) / bound128)} |`,
   );
 }
 
