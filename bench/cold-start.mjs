@@ -7,13 +7,12 @@
 // Prints medians and writes bench/results/cold-start.json.
 //   node bench/cold-start.mjs [--runs 7] [--browser]
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { layers, makeTensors } from './layers.mjs';
-import { serve } from './serve.mjs';
+import { launchChromium, pack, pageFolder, serve, viteBuild } from './browser.mjs';
 import { onnxModel } from './peers/onnx-model.mjs';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '7' }, browser: { type: 'boolean', default: false } } });
@@ -103,26 +102,12 @@ done((await session.run({ x: new ort.Tensor('float32', new Float32Array(input), 
 function buildPages() {
   const work = join(ROOT, '.fixtures/cold-start');
   rmSync(work, { recursive: true, force: true });
-  const packDir = mkdtempSync(join(tmpdir(), 'simdconv-pack-'));
-  const [{ filename }] = JSON.parse(
-    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }),
-  );
+  const packed = pack();
   const dists = {};
   for (const [name, main] of Object.entries(PAGES)) {
     const dir = join(work, name);
-    mkdirSync(join(dir, 'public'), { recursive: true });
-    writeFileSync(join(dir, 'package.json'), '{ "private": true, "type": "module" }');
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/main.js"></script>');
-    writeFileSync(join(dir, 'main.js'), main);
+    pageFolder(dir, main, name === 'simdconv' ? packed.tarball : null);
     cpSync(join(ROOT, 'bench/layers.mjs'), join(dir, 'layers.mjs'));
-    if (name === 'simdconv') {
-      mkdirSync(join(dir, 'node_modules/simdconv'), { recursive: true });
-      execFileSync('tar', ['-xzf', join(packDir, filename), '-C', join(dir, 'node_modules/simdconv'), '--strip-components=1']);
-    }
     if (name === 'tfjs-wasm')
       cpSync(join(ROOT, 'node_modules/@tensorflow/tfjs-backend-wasm/dist'), join(dir, 'public/tfjs'), {
         recursive: true,
@@ -133,30 +118,15 @@ function buildPages() {
       writeFileSync(join(dir, 'public/model.onnx'), onnxModel(LAYER, w));
       writeFileSync(join(dir, 'public/input.bin'), x.data);
     }
-    execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], { cwd: dir, stdio: 'inherit' });
-    dists[name] = join(dir, 'dist');
+    dists[name] = viteBuild(dir);
   }
-  rmSync(packDir, { recursive: true, force: true });
+  packed.done();
   return dists;
 }
 
 async function browserSamples() {
-  const { chromium } = await import('playwright-core');
   const dists = buildPages();
-  const profile = mkdtempSync(join(tmpdir(), 'simdconv-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.SIMDCONV_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-dev-shm-usage',
-    ],
-  });
+  const { browser, close } = await launchChromium();
   const out = {};
   try {
     for (const [name, dist] of Object.entries(dists)) {
@@ -174,8 +144,7 @@ async function browserSamples() {
       server.close();
     }
   } finally {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
+    await close();
   }
   return out;
 }

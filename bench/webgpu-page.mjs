@@ -3,12 +3,10 @@
 // WebGPU build (its .wasm files served and named in env.wasm.wasmPaths, as its docs say), running
 // bench/webgpu-run.mjs's loop in the page. Chromium gets WebGPU with --enable-unsafe-webgpu (SwiftShader on a
 // machine without a GPU: a smoke check; with a GPU, the GPU).
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serve } from './serve.mjs';
+import { launchChromium, pack, pageFolder, serve, viteBuild } from './browser.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -45,47 +43,20 @@ try {
 function buildPage() {
   const dir = join(ROOT, '.fixtures/webgpu-page');
   rmSync(dir, { recursive: true, force: true });
+  const packed = pack();
+  pageFolder(dir, MAIN, packed.tarball);
+  packed.done();
   mkdirSync(join(dir, 'public/ort'), { recursive: true });
-  writeFileSync(join(dir, 'package.json'), '{ "private": true, "type": "module" }');
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="/main.js"></script>');
-  writeFileSync(join(dir, 'main.js'), MAIN);
   cpSync(join(ROOT, 'node_modules/onnxruntime-web/dist'), join(dir, 'public/ort'), { recursive: true, filter: (f) => !/\.(map|js)$/.test(f) });
-  const packDir = mkdtempSync(join(tmpdir(), 'simdconv-pack-'));
-  const [{ filename }] = JSON.parse(
-    execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }),
-  );
-  mkdirSync(join(dir, 'node_modules/simdconv'), { recursive: true });
-  execFileSync('tar', ['-xzf', join(packDir, filename), '-C', join(dir, 'node_modules/simdconv'), '--strip-components=1']);
-  rmSync(packDir, { recursive: true, force: true });
   // Top-level await in the page: Vite's default targets (es2020) do not take it.
   writeFileSync(join(dir, 'vite.config.js'), "export default { build: { target: 'es2022' } };\n");
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], { cwd: dir, stdio: 'inherit' });
-  return join(dir, 'dist');
+  return viteBuild(dir);
 }
 
 /** Builds and runs the page; resolves to { adapter, rows } (bench/webgpu-run.mjs's rows). */
 export async function runInChromium({ layerNames, batches, runs }) {
-  const { chromium } = await import('playwright-core');
   const dist = buildPage();
-  const profile = mkdtempSync(join(tmpdir(), 'simdconv-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.SIMDCONV_CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--enable-unsafe-webgpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-      '--disable-dev-shm-usage',
-    ],
-  });
+  const { browser, close } = await launchChromium({ webgpu: true });
   const { server, url } = await serve(dist);
   try {
     const page = await browser.newPage();
@@ -98,7 +69,6 @@ export async function runInChromium({ layerNames, batches, runs }) {
   } finally {
     server.closeAllConnections();
     server.close();
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
+    await close();
   }
 }
