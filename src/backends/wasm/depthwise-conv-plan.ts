@@ -26,7 +26,7 @@ import { DwconvCfArgs, DwconvClArgs } from './gen/kernels.js';
 import { setArgs } from './kernel-args.js';
 import type { ChannelChunks } from './runner.js';
 import { STAGING_SPARE, Staging } from './staging.js';
-import { BLOCKED_MAX_OW_THREADED, DEPTHWISE_CHUNK_BYTES, DEPTHWISE_MAC_COST, MIN_MEMORY_BOUND_PER_THREAD } from './tile-policy.js';
+import { BLOCKED_MAX_OW_THREADED, DEPTHWISE_CHUNK_BYTES, DEPTHWISE_MAC_COST, DEPTHWISE_MIN_PER_THREAD } from './tile-policy.js';
 import { WasmPlan, type WasmPrepared } from './wasm-plan.js';
 import type { WasmRuntime } from './runtime.js';
 
@@ -143,7 +143,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       before = align16(PW * 4) + 16;
       after = align16(Math.max(0, maxPos - (W - 1)) * 4) + 32;
     }
-    const wanted = threadsFor(this.rt, (DEPTHWISE_MAC_COST * g.macs) / g.batch, MIN_MEMORY_BOUND_PER_THREAD);
+    const wanted = threadsFor(this.rt, (DEPTHWISE_MAC_COST * g.macs) / g.batch, DEPTHWISE_MIN_PER_THREAD);
     const blocked =
       this.blockedWeights !== 0 &&
       (wanted === 1 || OW <= BLOCKED_MAX_OW_THREADED) &&

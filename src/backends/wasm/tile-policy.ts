@@ -92,11 +92,16 @@ export function recutRowLength(pixels: number, rowLength: number): number {
  */
 export const MIN_MACS_PER_THREAD = 1 << 19;
 
-/**
- * The same for memory-bound kernels (depthwise, pooling, interpolation; their counts weighed by their cost):
- * a 384-channel depthwise 3x3 on 14x14 (0.7M multiply-adds) ran 0.87x on two threads.
- */
+/** The same for pooling and interpolation (outputs x taps): memory-bound passes over planes. */
 export const MIN_MEMORY_BOUND_PER_THREAD = 1 << 21;
+
+/**
+ * The same for depthwise convolutions, their multiply-adds counted DEPTHWISE_MAC_COST times: their staged runs
+ * go in chunks of channels sized per thread (depthwise-conv-plan.ts chunkChannelsFor). At 512K, two threads
+ * against one ran 576 ch 14x14 1.45x, 960 ch 7x7 1.34x, but 192 ch 28x28 0.94x; not taken yet (the chunk sizes
+ * and their tests assume 2M).
+ */
+export const DEPTHWISE_MIN_PER_THREAD = 1 << 21;
 
 /** A depthwise multiply-add costs about three GEMM ones: the threading threshold counts each three times. */
 export const DEPTHWISE_MAC_COST = 3;
