@@ -18,7 +18,7 @@ installWinograd({
           params,
           {
             winograd: (r, p) => new WasmWinogradConvPlan(r, { ...p, algorithm: 'winograd' }),
-            default: (r, p) => defaultConvPlan(r, { ...p, algorithm: 'default' }),
+            default: (r, p) => defaultConvPlan(r, { ...p, algorithm: 'default' }, true),
           },
           (g) => (winogradCostRatio(g) < FAST_WINOGRAD_BELOW ? 'winograd' : 'default'),
           'default',

@@ -25,16 +25,20 @@ export class WasmChoicePlan<K extends string> implements ResidentPlan {
   private last: { shape: readonly number[]; plan: ResidentPlan } | null = null;
   private disposed = false;
 
-  /** `choose` names the path for a shape's geometry; `first` is the path whose info a plan shows before any run. */
+  /**
+   * `choose` names the path for a shape's geometry; `first` is the path whose info a plan shows before any run.
+   * `ownsWeights`: the parameters' weights are already this plan's own (another choice plan's copy), not copied.
+   */
   constructor(
     private readonly rt: WasmRuntime,
     readonly params: ConvParams,
     private readonly makers: PathMakers<K>,
     private readonly choose: (g: ConvGeometry) => K,
     private readonly first: K,
+    ownsWeights = false,
   ) {
     const { weight, bias } = params;
-    this.snapshot = { ...params, weight: { data: weight.data.slice(), shape: [...weight.shape] }, bias: bias?.slice() ?? null };
+    this.snapshot = ownsWeights ? params : { ...params, weight: { data: weight.data.slice(), shape: [...weight.shape] }, bias: bias?.slice() ?? null };
   }
 
   private planOf(path: K): ResidentPlan {

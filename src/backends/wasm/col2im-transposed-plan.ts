@@ -69,6 +69,7 @@ export class WasmCol2imTransposedPlan extends WasmPlan<Prepared> {
     const { heap } = this.rt;
     const p = g.params;
     const colsBytes = p.outChannels * shapeSize(p.kernel) * shapeSize(g.inSize) * 4;
+    this.gemm.prepareShape([p.inChannels, ...g.inSize]);
     heap.ensureFits([
       [shapeSize(g.inputShape) * 4 + STAGING_SPARE, 'input'],
       [shapeSize(g.outputShape) * 4 + STAGING_SPARE, 'output'],
@@ -90,7 +91,7 @@ export class WasmCol2imTransposedPlan extends WasmPlan<Prepared> {
     const [SD, SH, SW] = to3d(p.stride, 1);
     const [PD, PH, PW] = to3d(p.padBefore, 0);
     const [DD, DH, DW] = to3d(p.dilation, 1);
-    const image = [p.inChannels, ...g.inSize];
+    const image = [p.inChannels, ...g.inSize]; // prepared with this plan's shape (prepare)
     const inImage = shapeSize(image) * 4;
     const outPixels = OD * OH * OW;
     const { min: lo, max: hi } = p.clamp;

@@ -61,9 +61,10 @@ export const wasmConvPlan: WasmPlanMaker = (rt, params) => {
 
 /**
  * The default (exact) path of a convolution: the depthwise kernels, else the GEMM/direct path, or per input
- * shape the tap split where most taps would read only padding (taps-conv-plan.ts).
+ * shape the tap split where most taps would read only padding (taps-conv-plan.ts). `ownsWeights`: called by a
+ * choice plan with its own copy of the weights (choice-plan.ts), which a nested one need not copy again.
  */
-export function defaultConvPlan(rt: WasmRuntime, params: ConvParams): ResidentPlan {
+export function defaultConvPlan(rt: WasmRuntime, params: ConvParams, ownsWeights = false): ResidentPlan {
   if (isDepthwise(params)) return new WasmDepthwiseConvPlan(rt, params);
   if (!tapSplitMayApply(params)) return new WasmGemmConvPlan(rt, params);
   return new WasmChoicePlan(
@@ -72,6 +73,7 @@ export function defaultConvPlan(rt: WasmRuntime, params: ConvParams): ResidentPl
     { gemm: (r, p) => new WasmGemmConvPlan(r, p), taps: (r, p) => new WasmTapsConvPlan(r, p) },
     (g) => (tapShare(g) < TAP_SPLIT_BELOW ? 'taps' : 'gemm'),
     'gemm',
+    ownsWeights,
   );
 }
 

@@ -114,6 +114,15 @@ export abstract class WasmPlan<Prepared extends WasmPrepared> extends PlanBase<P
     runJob(this.rt, prep.job, input, out);
   }
 
+  /**
+   * Prepares an input shape's workspaces now (a plan that runs this one inside its own run prepares it in its
+   * own `prepare`, so that no allocation falls inside a run).
+   */
+  prepareShape(inputShape: readonly number[]): void {
+    this.assertNotDisposed();
+    this.geometryFor(inputShape);
+  }
+
   runResident(inputShape: readonly number[], src: number, dst: number): ConvGeometry {
     this.assertNotDisposed();
     const geometry = this.geometryOnly(inputShape);
