@@ -13,7 +13,7 @@ export { fill_channels, add_box, clamp_floats, col2im_add_cf } from './box';
 // The drivers the host runs through runCalls and the thread pool, one argument struct each (generated).
 export {
   conv_direct_cf, conv_gemm_cf, conv_gemm_cl, dwconv_cf, dwconv_cl, interpolate_cf, interpolate_cl, pad_image, pool_cf, pool_cl, schedule_tally, tconv_cf, tconv_cl,
-  wino_f222_cf, wino_f23_cf, kernel_abi,
+  wino_f222_cf, wino_f23_cf, wino_f43_cf, kernel_abi,
 } from './gen/drivers';
 
 export function heap_base(): usize {

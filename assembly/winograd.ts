@@ -74,7 +74,7 @@ function transformA(src: usize, from: usize, dst: usize, to: usize): void {
 // all in one L1 set (4 KiB aliasing): the input transform ran at half speed on such blocks.
 // @ts-ignore: decorator
 @inline
-function matrixStride(rows: i32, nt: i32): usize {
+export function matrixStride(rows: i32, nt: i32): usize {
   return (<usize>rows * nt << 2) + 64;
 }
 
@@ -100,7 +100,7 @@ function inputTransform(x: usize, C: i32, plane: usize, row: usize, tilesW: i32,
 
 // M_k = U_k x V_k for the `count` k (16 in 2-D, 64 in 3-D): U_k packed in `rows`-row panels [ceil(Cout / rows)][Cin][rows], k apart by
 // uStride bytes; V_k [Cin][nt], M_k [Cout][nt]. Weight panel outside, tiles inside: both stay in L1.
-function transformedGemms(count: i32, u: usize, uStride: usize, rows: i32, C: i32, cout: i32, v: usize, m: usize, nt: i32, zeros: usize): void {
+export function transformedGemms(count: i32, u: usize, uStride: usize, rows: i32, C: i32, cout: i32, v: usize, m: usize, nt: i32, zeros: usize): void {
   const ld = <usize>nt << 2;
   const panel = <usize>(C * rows) << 2;
   for (let k = 0; k < count; k++) {

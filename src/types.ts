@@ -39,8 +39,9 @@ export type Layout = 'channels-first' | 'channels-last';
  * conv3d, where it applies (the wasm backend, a 3x3(x3) kernel, stride 1, any dilation in 2-D and none in
  * 3-D, one group, either layout, zero padding): 2.25x (3.375x) fewer multiplies, an error bound a few times the
  * direct one, and an infinite input can give NaN where the direct sum gives +-Inf. Elsewhere it is ignored;
- * `plan.info.kernel` says what ran. 'fast': per input shape, whichever of the two the plan's cost model
- * predicts faster (wasm; docs/ARCHITECTURE.md, Algorithms); its error bound is that of the algorithm it ran.
+ * `plan.info.kernel` says what ran. 'fast': per input shape, whichever of the default path, F(2x2, 3x3) and
+ * (undilated 2-D) F(4x4, 3x3) the plan's cost model predicts fastest (wasm; docs/ARCHITECTURE.md); its error
+ * bound is that of the algorithm it ran (F(4x4, 3x3)'s is larger than F(2x2, 3x3)'s).
  */
 export type Algorithm = 'default' | 'winograd' | 'fast';
 

@@ -6,11 +6,28 @@
  */
 import { WasmChoicePlan } from './backends/wasm/choice-plan.js';
 import { defaultConvPlan, installWinograd } from './backends/wasm/select.js';
-import { FAST_WINOGRAD_BELOW, WasmWinogradConvPlan, winogradApplies, winogradCostRatio, winogradFits } from './backends/wasm/winograd-conv-plan.js';
+import {
+  FAST_WINOGRAD_BELOW,
+  WasmWinogradConvPlan,
+  winograd43Considered,
+  winograd43CostRatio,
+  winogradApplies,
+  winogradCostRatio,
+  winogradFits,
+} from './backends/wasm/winograd-conv-plan.js';
+import type { ConvGeometry } from './shape.js';
+
+/** 'fast''s path for a shape: the Winograd variant with the lowest predicted time, where below FAST_WINOGRAD_BELOW. */
+function fastPath(g: ConvGeometry): 'winograd' | 'winograd43' | 'default' {
+  const r23 = winogradCostRatio(g);
+  const r43 = winograd43Considered(g) ? winograd43CostRatio(g) : Infinity;
+  if (Math.min(r23, r43) >= FAST_WINOGRAD_BELOW) return 'default';
+  return r43 < r23 ? 'winograd43' : 'winograd';
+}
 
 installWinograd({
   winograd: (rt, params) => (winogradApplies(params) ? new WasmWinogradConvPlan(rt, params) : null),
-  // Per input shape: Winograd where the cost model predicts it faster, else the default path.
+  // Per input shape: the Winograd variant the cost model predicts fastest, where faster than the default path.
   fast: (rt, params) =>
     winogradFits(params)
       ? new WasmChoicePlan(
@@ -18,9 +35,10 @@ installWinograd({
           params,
           {
             winograd: (r, p) => new WasmWinogradConvPlan(r, { ...p, algorithm: 'winograd' }),
+            winograd43: (r, p) => new WasmWinogradConvPlan(r, { ...p, algorithm: 'winograd' }, 4),
             default: (r, p) => defaultConvPlan(r, { ...p, algorithm: 'default' }, true),
           },
-          (g) => (winogradCostRatio(g) < FAST_WINOGRAD_BELOW ? 'winograd' : 'default'),
+          fastPath,
           'default',
         )
       : null,

@@ -38,6 +38,39 @@ const AT = [
   [0, 1, -1, -1],
 ];
 
+/** A Winograd variant's matrices: B^T (n x n), G (n x 3), A^T (m x n); m outputs per tile and axis from n inputs. */
+interface Transforms {
+  BT: number[][];
+  G: number[][];
+  AT: number[][];
+}
+const F23: Transforms = { BT, G, AT };
+// F(4x4, 3x3), assembly/winograd-f43.ts.
+const F43: Transforms = {
+  BT: [
+    [4, 0, -5, 0, 1, 0],
+    [0, -4, -4, 1, 1, 0],
+    [0, 4, -4, -1, 1, 0],
+    [0, -2, -1, 2, 1, 0],
+    [0, 2, -1, -2, 1, 0],
+    [0, 4, 0, -5, 0, 1],
+  ],
+  G: [
+    [1 / 4, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6],
+    [1 / 24, -1 / 12, 1 / 6],
+    [0, 0, 1],
+  ],
+  AT: [
+    [1, 1, 1, 1, 1, 0],
+    [0, 1, -1, 2, -2, 0],
+    [0, 1, 1, 4, 4, 0],
+    [0, 1, -1, 8, -8, 1],
+  ],
+};
+
 /**
  * |L| applied along every axis of an n^rank block X (row-major): sum over the block of the product of
  * |L[o_axis][i_axis]| times |X|, skipping zero coefficients (a NaN in X then reaches only the outputs it feeds).
@@ -58,27 +91,31 @@ function absTransform(L: number[][], X: (index: number) => number, n: number, ra
 }
 
 /**
- * The Winograd sum of |terms| per output, plus |bias| (see the top of this file), for conv2d or conv3d. With
- * dilation d along an axis, the tiles are those of each phase (outputs o with o % d = phase, 2 tiles of 2
- * sub-outputs d apart), and a tile's patch is the 4 inputs d apart from phase + 2 d tile - padding.
+ * The Winograd sum of |terms| per output, plus |bias| (see the top of this file), for conv2d or conv3d, through
+ * the variant's matrices `tf` (F(2x2, 3x3) by default: tiles of m = 2 outputs from patches of n = 4 inputs per
+ * axis; F(4x4, 3x3): 4 from 6). With dilation d along an axis, the tiles are those of each phase (outputs o with
+ * o % d = phase, tiles of m sub-outputs d apart), and a tile's patch is the n inputs d apart from its first
+ * output - padding.
  */
-function windowBound(x: Tensor, w: Tensor, b: Tensor | null, padding: readonly number[], dilation?: readonly number[]): Float64Array {
+function windowBound(x: Tensor, w: Tensor, b: Tensor | null, padding: readonly number[], dilation?: readonly number[], tf: Transforms = F23): Float64Array {
+  const patch = tf.BT.length;
+  const mOut = tf.AT.length;
   const rank = x.shape.length - 2;
   const [N, C] = x.shape as [number, number];
   const inSize = x.shape.slice(2);
   const K = w.shape[0]!;
   const dil = dilation ?? new Array<number>(rank).fill(1);
   const outSize = inSize.map((n, a) => n + 2 * padding[a]! - 2 * dil[a]!);
-  // Per axis, each tile's first output: phase + 2 d t for every phase and t < its count.
-  const axisTiles = outSize.map((n, a) => {
+  // Per axis, each tile's first output: phase + m d t for every phase and t < its count.
+  const axisTiles = outSize.map((size, a) => {
     const d = dil[a]!;
     const starts: number[] = [];
-    for (let phase = 0; phase < d; phase++) for (let s = 0; phase + d * s < n; s += 2) starts.push(phase + d * s);
+    for (let phase = 0; phase < d; phase++) for (let s = 0; phase + d * s < size; s += mOut) starts.push(phase + d * s);
     return starts;
   });
   const taps = 3 ** rank;
   const out = new Float64Array(N * K * outSize.reduce((p, q) => p * q, 1));
-  const u = Array.from({ length: K * C }, (_, i) => absTransform(G, (t) => w.data[i * taps + t]!, 3, rank));
+  const u = Array.from({ length: K * C }, (_, i) => absTransform(tf.G, (k) => w.data[i * taps + k]!, 3, rank));
   // Digits of `index` in base `base`, most significant (depth) first.
   const digits = (index: number, base: number) => Array.from({ length: rank }, (_, a) => Math.floor(index / base ** (rank - 1 - a)) % base);
   const tileCount = axisTiles.reduce((p, q) => p * q.length, 1);
@@ -87,22 +124,22 @@ function windowBound(x: Tensor, w: Tensor, b: Tensor | null, padding: readonly n
       const start = axisTiles.map((list, a) => list[Math.floor(t / axisTiles.slice(a + 1).reduce((p, q) => p * q.length, 1)) % list.length]!);
       const v = Array.from({ length: C }, (_, c) =>
         absTransform(
-          BT,
+          tf.BT,
           (i) => {
-            const at = digits(i, 4).map((d, a) => start[a]! + dil[a]! * d - padding[a]!);
+            const at = digits(i, patch).map((d, a) => start[a]! + dil[a]! * d - padding[a]!);
             if (at.some((p, a) => p < 0 || p >= inSize[a]!)) return 0;
             return x.data[at.reduce((off, p, a) => off * inSize[a]! + p, n * C + c)]!;
           },
-          4,
+          patch,
           rank,
         ),
       );
       for (let k = 0; k < K; k++) {
-        const m = new Float64Array(4 ** rank);
+        const m = new Float64Array(patch ** rank);
         for (let c = 0; c < C; c++) for (let e = 0; e < m.length; e++) m[e] = m[e]! + u[k * C + c]![e]! * v[c]![e]!;
-        const y = absTransform(AT, (e) => m[e]!, 4, rank);
-        for (let r = 0; r < 2 ** rank; r++) {
-          const at = digits(r, 2).map((d, a) => start[a]! + dil[a]! * d);
+        const y = absTransform(tf.AT, (e) => m[e]!, patch, rank);
+        for (let r = 0; r < mOut ** rank; r++) {
+          const at = digits(r, mOut).map((d, a) => start[a]! + dil[a]! * d);
           if (at.some((p, a) => p >= outSize[a]!)) continue;
           out[at.reduce((off, p, a) => off * outSize[a]! + p, n * K + k)] = y[r]! + (b ? Math.abs(b.data[k]!) : 0);
         }
@@ -402,7 +439,10 @@ describe.each(['simd128', 'relaxed'] as const)("algorithm 'fast' on %s", (build)
   function runFast(plan: sc.ConvPlan, x: Tensor, w: Tensor, b: Tensor | null, options: ConvOptions, pad: readonly number[]): string {
     const y = plan.run(x);
     const path = plan.info.path;
-    if (path === 'winograd') expectWinogradClose(y, x, w, b, options, pad);
+    if (plan.info.flags.transform === 'F(4x4, 3x3)') {
+      const { algorithm: _fast, ...exact } = options;
+      expectConvClose(y, referenceConv('conv2d', x, w, b, exact), windowBound(x, w, b, pad, undefined, F43), x.shape[1]! + 12);
+    } else if (path === 'winograd') expectWinogradClose(y, x, w, b, options, pad);
     else {
       const { algorithm: _fast, ...exact } = options;
       const bound = referenceConv(x.shape.length === 4 ? 'conv2d' : 'conv3d', absTensor(x), absTensor(w), b && absTensor(b), exact);
@@ -455,6 +495,71 @@ describe.each(['simd128', 'relaxed'] as const)("algorithm 'fast' on %s", (build)
     plan.dispose();
     expect(() => plan.run(big)).toThrow(sc.SimdconvError);
     expect(plan.info.path).toBe(paths[1]);
+  });
+
+  it('F(4x4, 3x3) on wide maps: within its own bound (odd sizes, padding, batch, bias, activations, layouts, one and two threads)', async () => {
+    const ctx2 = await sc.createContext({ build, threads: 2 });
+    fc.assert(
+      fc.property(
+        fc.record({
+          // From 24 channels the cost model takes F(4x4, 3x3) on all of these sizes.
+          cin: fc.integer({ min: 24, max: 29 }),
+          cout: fc.integer({ min: 24, max: 31 }),
+          h: fc.integer({ min: 26, max: 35 }),
+          w: fc.integer({ min: 26, max: 37 }),
+          pad: fc.integer({ min: 0, max: 2 }),
+          batch: fc.integer({ min: 1, max: 2 }),
+          bias: fc.boolean(),
+          activation: fc.constantFrom('none' as const, 'relu' as const, 'relu6' as const),
+          layout: fc.constantFrom('channels-first' as const, 'channels-last' as const),
+          threads: fc.constantFrom(1, 2),
+          seed: fc.integer({ min: 1, max: 1 << 30 }),
+        }),
+        (c) => {
+          const next = rng(c.seed);
+          const x = randomTensor([c.batch, c.cin, c.h, c.w], next);
+          const w = randomTensor([c.cout, c.cin, 3, 3], next);
+          const b = c.bias ? randomTensor([c.cout], next) : null;
+          const options: ConvOptions = { padding: c.pad, activation: c.activation, layout: c.layout, algorithm: 'fast' };
+          const plan = sc.createConv2d(w, b, options, c.threads === 2 ? ctx2 : ctx);
+          const last = c.layout === 'channels-last';
+          const y = last ? moveChannels(plan.run(moveChannels(x, true)), false) : plan.run(x);
+          expect(plan.info.flags.transform).toBe('F(4x4, 3x3)');
+          // Cin + 14 roundings at most (assembly/winograd-f43.ts); errorBound adds the last 2.
+          const exact = { padding: c.pad, activation: c.activation };
+          expectConvClose(y, referenceConv('conv2d', x, w, b, exact), windowBound(x, w, b, [c.pad, c.pad], undefined, F43), c.cin + 12);
+          plan.dispose();
+        },
+      ),
+      { numRuns: 12 },
+    );
+    ctx2.dispose();
+  });
+
+  it('F(4x4, 3x3) propagates NaN to the outputs of the tiles whose patch holds it, as its bound allows', () => {
+    const next = rng(15);
+    const x = randomTensor([1, 16, 28, 28], next);
+    x.data[5 * 784 + 13 * 28 + 13] = NaN;
+    const w = randomTensor([16, 16, 3, 3], next);
+    const plan = sc.createConv2d(w, null, { padding: 1, algorithm: 'fast' }, ctx);
+    const y = plan.run(x);
+    expect(plan.info.flags.transform).toBe('F(4x4, 3x3)');
+    const ref = referenceConv('conv2d', x, w, null, { padding: 1 });
+    expectConvClose(y, ref, windowBound(x, w, null, [1, 1], undefined, F43), 16 + 12);
+    // Outputs far from it stay finite.
+    expect(Number.isFinite(y.data[3 * 784 + 2 * 28 + 20])).toBe(true);
+    plan.dispose();
+  });
+
+  it('picks F(2x2, 3x3) over F(4x4, 3x3) on small maps (14x14: 16 tiles of 4x4)', () => {
+    const next = rng(16);
+    const x = randomTensor([1, 64, 14, 14], next);
+    const w = randomTensor([64, 64, 3, 3], next);
+    const plan = sc.createConv2d(w, null, { padding: 1, algorithm: 'fast' }, ctx);
+    const y = plan.run(x);
+    expect(plan.info.flags.transform).toBe('F(2x2, 3x3)');
+    expectWinogradClose(y, x, w, null, { padding: 1 }, [1, 1]);
+    plan.dispose();
   });
 
   it('runs the default path where Winograd does not apply (stride 2, groups, 5x5, reflect padding)', () => {

@@ -1,6 +1,7 @@
 /**
  * The opt-in Winograd path (`algorithm: 'winograd'`; assembly/winograd.ts has the math): F(2x2, 3x3) for conv2d
- * (dilated too, phase by phase), F(2x2x2, 3x3x3) for undilated conv3d. Once per plan: the transformed weights
+ * (dilated too, phase by phase), F(2x2x2, 3x3x3) for undilated conv3d; and F(4x4, 3x3) for undilated conv2d,
+ * which only `algorithm: 'fast'` takes (assembly/winograd-f43.ts). Once per plan: the transformed weights
  * (G g G^T, and G along depth too), computed in float64, rounded once to float32 and packed for the GEMM
  * microkernels as 16 (64) matrices [Cout][Cin]. Per input shape: the zero-padded image (split into width
  * phases when dilated), rounded up to whole tiles, and per thread the two L2-sized scratch blocks (transformed
@@ -10,7 +11,7 @@ import type { KernelInfo, PlanInfo } from '../../plan.js';
 import { padsByCopy } from '../../lowering.js';
 import { type ConvGeometry, type ConvParams, shapeSize } from '../../shape.js';
 import { queueBytesFor, runCalls, threadsFor, workQueueFor } from './dispatch.js';
-import { WinoF222CfArgs, WinoF23CfArgs } from './gen/kernels.js';
+import { WinoF222CfArgs, WinoF23CfArgs, WinoF43CfArgs } from './gen/kernels.js';
 import { type PaddedCopy, copyIntoPadded } from './pad-copy.js';
 import { PANEL_BYTES, rowsPerTile } from './tile-policy.js';
 import { STAGING_SPARE } from './staging.js';
@@ -49,6 +50,29 @@ function tilesOf(rank: 2 | 3, outSize: readonly number[], dilation: readonly num
   return { tilesD, tilesH, tilesW, tiles: tilesD * tilesH * tilesW * DH * DW };
 }
 
+/** F(4x4, 3x3)'s tiles of one image: tile rows, and tile columns in whole vectors of 4. */
+function tilesOf43(outSize: readonly number[]): { tilesH: number; tilesW: number; tiles: number } {
+  const tilesH = Math.ceil(outSize[0]! / 4);
+  const tilesW = Math.ceil(Math.ceil(outSize[1]! / 4) / 4) * 4;
+  return { tilesH, tilesW, tiles: tilesH * tilesW };
+}
+
+/** Whether F(4x4, 3x3) can compute these parameters: Winograd's, in 2-D, undilated. */
+export function winograd43Fits(p: ConvParams): boolean {
+  return winogradFits(p) && p.rank === 2 && p.dilation.every((d) => d === 1);
+}
+
+/**
+ * Tiles from which F(4x4, 3x3) is considered for a shape: with fewer, its 36 GEMMs are a few tiles wide. On 14x14
+ * and 16x16 maps (16 tiles) it ran 0.77-1.14x F(2x2, 3x3)'s speed, from 28x28 (56 tiles) 1.4-1.7x.
+ */
+const F43_MIN_TILES = 48;
+
+/** Whether 'fast' weighs F(4x4, 3x3) for this shape (winograd43Fits, and enough tiles). */
+export function winograd43Considered(g: ConvGeometry): boolean {
+  return winograd43Fits(g.params) && tilesOf43(g.outSize).tiles >= F43_MIN_TILES;
+}
+
 /**
  * Transform work per tile and channel, in multiply-adds of the GEMM's rate: fitted to the two paths' times on
  * every 3x3 stride-1 layer of the network benchmark (bench/networks.mjs), both builds (docs/ARCHITECTURE.md,
@@ -74,6 +98,21 @@ export function winogradCostRatio(g: ConvGeometry): number {
   return winograd / direct;
 }
 
+/**
+ * Transform work of F(4x4, 3x3) per 4x4 tile and channel, in the same units (TRANSFORM_COST): its transforms take
+ * about 3.3x the vector operations of F(2x2, 3x3)'s per tile. With it, 'fast' took F(4x4, 3x3) on every 3x3
+ * stride-1 layer of the network benchmark from 28x28 on (1.3-1.8x F(2x2, 3x3)'s speed there).
+ */
+const TRANSFORM_COST_43 = 400;
+
+/** winogradCostRatio for F(4x4, 3x3): 36 products per 4x4 tile and channel pair, against the direct 9 x 16. */
+export function winograd43CostRatio(g: ConvGeometry): number {
+  const cin = g.params.inChannels;
+  const cout = g.params.outChannels;
+  const { tiles } = tilesOf43(g.outSize);
+  return (tiles * (36 * cin * cout + TRANSFORM_COST_43 * (cin + cout))) / (shapeSize(g.outSize) * 9 * cin * cout);
+}
+
 /** 'fast' runs Winograd where its predicted time is below this share of the default path's. */
 export const FAST_WINOGRAD_BELOW = 0.8;
 
@@ -84,6 +123,15 @@ const G = [
   [0.5, -0.5, 0.5],
   [0, 0, 1],
 ];
+// G of F(4, 3) (assembly/winograd-f43.ts), in float64: its sixths and twelfths are rounded once, in U.
+const G43 = [
+  [1 / 4, 0, 0],
+  [-1 / 6, -1 / 6, -1 / 6],
+  [-1 / 6, 1 / 6, -1 / 6],
+  [1 / 24, 1 / 12, 1 / 6],
+  [1 / 24, -1 / 12, 1 / 6],
+  [0, 0, 1],
+];
 
 /** One input shape's buffers and calls. */
 interface Shape {
@@ -92,7 +140,7 @@ interface Shape {
   /** Per thread: its V block, then its M block. */
   scratches: number[];
   /** One kernel call per thread, each over all the work units, claiming chunks from `queue`. */
-  calls: Array<WinoF23CfArgs | WinoF222CfArgs>;
+  calls: Array<WinoF23CfArgs | WinoF222CfArgs | WinoF43CfArgs>;
   /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
   queue: number;
   Dq: number;
@@ -109,18 +157,20 @@ interface Shape {
 /** What the runner and WasmPlan need (wasm-plan.ts), with the shape's own state. */
 type Prepared = Shape & WasmPrepared;
 
-/** The transformed kernel (4 x 4, or 4 x 4 x 4) of one 3x3 (x3) kernel g, G along every axis, in float64. */
-function transformKernel(g: ArrayLike<number>, rank: 2 | 3): Float64Array {
-  const u = new Float64Array(4 ** rank);
+/** The transformed kernel (n x n, or 4 x 4 x 4) of one 3x3 (x3) kernel g, `g2` (n x 3) along every axis, in float64. */
+function transformKernel(g: ArrayLike<number>, rank: 2 | 3, g2: number[][] = G): Float64Array {
   if (rank === 2) {
-    for (let i = 0; i < 4; i++)
-      for (let j = 0; j < 4; j++) {
+    const n = g2.length;
+    const u = new Float64Array(n * n);
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
         let s = 0;
-        for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) s += G[i]![a]! * G[j]![b]! * g[a * 3 + b]!;
-        u[i * 4 + j] = s;
+        for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) s += g2[i]![a]! * g2[j]![b]! * g[a * 3 + b]!;
+        u[i * n + j] = s;
       }
     return u;
   }
+  const u = new Float64Array(4 ** rank);
   for (let l = 0; l < 4; l++)
     for (let i = 0; i < 4; i++)
       for (let j = 0; j < 4; j++) {
@@ -134,9 +184,9 @@ function transformKernel(g: ArrayLike<number>, rank: 2 | 3): Float64Array {
 
 export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
   private readonly u: number;
-  /** 2 (F(2x2, 3x3)) or 3 (F(2x2x2, 3x3x3)). */
+  /** 2 (F(2x2, 3x3) or F(4x4, 3x3)) or 3 (F(2x2x2, 3x3x3)). */
   private readonly rank: 2 | 3;
-  /** Transformed matrices: 4^rank. */
+  /** Transformed matrices: 4^rank, or 36 for F(4x4, 3x3). */
   private readonly count: number;
   /** Bytes of one packed U_k (all its panels). */
   private readonly uStride: number;
@@ -144,12 +194,17 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
   private readonly bias: number;
   private readonly zeros: number;
 
-  constructor(rt: WasmRuntime, params: ConvParams) {
+  /** `tile`: outputs per tile and axis, 2 (F(2x2, 3x3), F(2x2x2, 3x3x3)) or 4 (F(4x4, 3x3): 2-D, undilated). */
+  constructor(
+    rt: WasmRuntime,
+    params: ConvParams,
+    private readonly tile: 2 | 4 = 2,
+  ) {
     super(rt, params, convForward);
     const { heap, kernels } = rt;
     const { inChannels: cin, outChannels: cout } = params;
     this.rank = params.rank as 2 | 3;
-    this.count = 4 ** this.rank;
+    this.count = tile === 4 ? 36 : 4 ** this.rank;
     const count = this.count;
     this.rows = rowsPerTile(cout, rt.build);
     this.uStride = Math.ceil(cout / this.rows) * this.rows * cin * 4;
@@ -165,7 +220,7 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     for (let co = 0; co < cout; co++) {
       for (let ci = 0; ci < cin; ci++) {
         const g = (co * cin + ci) * taps;
-        const u = transformKernel(w.subarray(g, g + taps), this.rank);
+        const u = transformKernel(w.subarray(g, g + taps), this.rank, tile === 4 ? G43 : G);
         for (let k = 0; k < count; k++) raw[(k * cout + co) * cin + ci] = u[k]!;
       }
     }
@@ -181,15 +236,16 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
   get info(): PlanInfo {
     const kernel: KernelInfo = {
       path: 'winograd',
-      name: `winograd-${this.rank === 2 ? 'f2x2-3x3' : 'f2x2x2-3x3x3'}-gemm-${this.rows}x8-cf`,
+      name: `winograd-${this.tile === 4 ? 'f4x4-3x3' : this.rank === 2 ? 'f2x2-3x3' : 'f2x2x2-3x3x3'}-gemm-${this.rows}x8-cf`,
       tile: `${this.rows}x8`,
       layout: 'channels-first',
-      flags: { transform: this.rank === 2 ? 'F(2x2, 3x3)' : 'F(2x2x2, 3x3x3)' },
+      flags: { transform: this.tile === 4 ? 'F(4x4, 3x3)' : this.rank === 2 ? 'F(2x2, 3x3)' : 'F(2x2x2, 3x3x3)' },
     };
     return this.infoOf(kernel);
   }
 
   protected prepare(g: ConvGeometry): Prepared {
+    if (this.tile === 4) return this.prepare43(g);
     const { heap } = this.rt;
     const p = g.params;
     const cin = p.inChannels;
@@ -245,6 +301,55 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     const [PD, PH, PW] = (this.rank === 2 ? [0, ...p.padBefore] : p.padBefore) as [number, number, number];
     const copy: PaddedCopy = { C: cin, D, H, W, PD, PH, PW, Dp: Dq, Hp: Hq, SW: DW, segW };
     const shape: Shape = { padded, scratches: scratches.flat(), calls, queue, Dq, Hq, Wq, segW, copy, yCf };
+    return { ...shape, job: this.jobFor(g, (src, dst) => this.compute(g, shape, src, dst)), blocks: [padded, yCf, queue, ...shape.scratches] };
+  }
+
+  /**
+   * F(4x4, 3x3) (assembly/winograd-f43.ts): tiles of 4x4 outputs, tile columns rounded up to whole vectors of
+   * four; the padded image holds every 6x6 patch and the kernel's 20-column loads of the last vector.
+   */
+  private prepare43(g: ConvGeometry): Prepared {
+    const { heap } = this.rt;
+    const p = g.params;
+    const cin = p.inChannels;
+    const cout = p.outChannels;
+    const [OH, OW] = g.outSize as [number, number];
+    const [H, W] = g.inSize as [number, number];
+    const { tilesH, tilesW } = tilesOf43(g.outSize);
+    const Hq = Math.max(4 * tilesH + 2, p.padBefore[0]! + H + p.padAfter[0]!);
+    const Wq = Math.max(4 * tilesW + 4, p.padBefore[1]! + W + p.padAfter[1]!);
+    const blockRows = Math.max(1, Math.min(tilesH, Math.floor(PANEL_BYTES / (36 * cin * tilesW * 4))));
+    const threads = threadsFor(this.rt, g.macs / g.batch);
+    const queueBytes = queueBytesFor(threads);
+    // V's tail: the transforms' scratch (6 x 6 vectors).
+    const vBytes = 36 * (cin * blockRows * tilesW * 4 + 64) + 576;
+    const mBytes = 36 * (cout * blockRows * tilesW * 4 + 64);
+    const paddedBytes = cin * Hq * Wq * 4;
+    const yCfBytes = p.layout === 'channels-last' ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
+    heap.ensureFits([
+      [shapeSize(g.inputShape) * 4 + STAGING_SPARE, 'input'],
+      [shapeSize(g.outputShape) * 4 + STAGING_SPARE, 'output'],
+      [paddedBytes, 'workspace'],
+      ...(yCfBytes ? [[yCfBytes, 'workspace'] as const] : []),
+      ...Array.from({ length: threads }, () => [[vBytes, 'workspace'], [mBytes, 'workspace']] as const).flat(),
+      [queueBytes, 'workspace'],
+    ]);
+    const padded = heap.alloc(paddedBytes, 'workspace');
+    heap.f32(padded, paddedBytes / 4).fill(0);
+    const scratches = Array.from({ length: threads }, () => [heap.alloc(vBytes, 'workspace'), heap.alloc(mBytes, 'workspace')] as const);
+    const yCf = yCfBytes ? heap.alloc(yCfBytes, 'workspace') : 0;
+    const queue = workQueueFor(this.rt, threads);
+    this.workspaceBytes = paddedBytes + threads * (vBytes + mBytes) + yCfBytes + queueBytes;
+    this.threads = threads;
+    const { min: lo, max: hi } = p.clamp;
+    const calls = scratches.map(([v, m]) =>
+      WinoF43CfArgs.create(heap, {
+        x: padded, u: this.u, uStride: this.uStride, bias: this.bias, zeros: this.zeros, y: 0, C: cin, Hq, Wq, cout, OH, OW, tilesW,
+        rows: this.rows, v, m, blockRows, lo, hi, trBegin: 0, trEnd: tilesH, queue,
+      }),
+    );
+    const copy: PaddedCopy = { C: cin, D: 1, H, W, PD: 0, PH: p.padBefore[0]!, PW: p.padBefore[1]!, Dp: 1, Hp: Hq, SW: 1, segW: Wq };
+    const shape: Shape = { padded, scratches: scratches.flat(), calls, queue, Dq: 1, Hq, Wq, segW: Wq, copy, yCf };
     return { ...shape, job: this.jobFor(g, (src, dst) => this.compute(g, shape, src, dst)), blocks: [padded, yCf, queue, ...shape.scratches] };
   }
 
