@@ -266,30 +266,8 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     // Work units: tile rows, phase after phase (assembly/winograd.ts); every thread's call covers them all and
     // claims chunks from the queue.
     const units = tileRows * DH * DW;
-    const threads = threadsFor(this.rt, g.macs / g.batch);
-    const queueBytes = queueBytesFor(threads);
     // V's tail: the transforms' scratch (4 x 4 (x 4) vectors).
-    // One cache line between the transformed matrices (assembly/winograd.ts matrixStride).
-    const vBytes = count * (cin * blockRows * tilesW * 4 + 64) + count * 16;
-    const mBytes = count * (cout * blockRows * tilesW * 4 + 64);
-    const paddedBytes = cin * Dq * Hq * Wq * 4;
-    const yCfBytes = p.layout === 'channels-last' ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
-    heap.ensureFits([
-      [shapeSize(g.inputShape) * 4 + STAGING_SPARE, 'input'],
-      [shapeSize(g.outputShape) * 4 + STAGING_SPARE, 'output'],
-      [paddedBytes, 'workspace'],
-      ...(yCfBytes ? [[yCfBytes, 'workspace'] as const] : []),
-      ...Array.from({ length: threads }, () => [[vBytes, 'workspace'], [mBytes, 'workspace']] as const).flat(),
-      [queueBytes, 'workspace'],
-    ]);
-    const padded = heap.alloc(paddedBytes, 'workspace');
-    // Zero borders (and the round-up to whole tiles) are written once; per image only the interior is copied.
-    heap.f32(padded, paddedBytes / 4).fill(0);
-    const scratches = Array.from({ length: threads }, () => [heap.alloc(vBytes, 'workspace'), heap.alloc(mBytes, 'workspace')] as const);
-    const yCf = yCfBytes ? heap.alloc(yCfBytes, 'workspace') : 0;
-    const queue = workQueueFor(this.rt, threads);
-    this.workspaceBytes = paddedBytes + threads * (vBytes + mBytes) + yCfBytes + queueBytes;
-    this.threads = threads;
+    const { padded, scratches, yCf, queue } = this.workspaces(g, cin * Dq * Hq * Wq * 4, blockRows * tilesW, count * 16);
     const { min: lo, max: hi } = p.clamp;
     const common = { x: padded, u: this.u, uStride: this.uStride, bias: this.bias, zeros: this.zeros, y: 0, C: cin, Hq, Wq, cout, OH, OW, tilesW, rows: this.rows, blockRows, lo, hi, queue };
     const calls = scratches.map(([v, m]) =>
@@ -302,6 +280,39 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     const copy: PaddedCopy = { C: cin, D, H, W, PD, PH, PW, Dp: Dq, Hp: Hq, SW: DW, segW };
     const shape: Shape = { padded, scratches: scratches.flat(), calls, queue, Dq, Hq, Wq, segW, copy, yCf };
     return { ...shape, job: this.jobFor(g, (src, dst) => this.compute(g, shape, src, dst)), blocks: [padded, yCf, queue, ...shape.scratches] };
+  }
+
+  /**
+   * One shape's workspaces, checked to fit first: the zero-padded image (`paddedBytes`, zeroed once: per image
+   * only its interior is copied), per thread the transformed inputs V and products M of a block of `nt` tiles
+   * (the count matrices one cache line apart, assembly/winograd.ts matrixStride; V followed by `tail` bytes of
+   * the transforms' scratch), a channels-first output image for channels-last tensors, the threads' work queue.
+   */
+  private workspaces(g: ConvGeometry, paddedBytes: number, nt: number, tail: number): { padded: number; scratches: Array<readonly [number, number]>; yCf: number; queue: number } {
+    const { heap } = this.rt;
+    const p = g.params;
+    const count = this.count;
+    const threads = threadsFor(this.rt, g.macs / g.batch);
+    const queueBytes = queueBytesFor(threads);
+    const vBytes = count * (p.inChannels * nt * 4 + 64) + tail;
+    const mBytes = count * (p.outChannels * nt * 4 + 64);
+    const yCfBytes = p.layout === 'channels-last' ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
+    heap.ensureFits([
+      [shapeSize(g.inputShape) * 4 + STAGING_SPARE, 'input'],
+      [shapeSize(g.outputShape) * 4 + STAGING_SPARE, 'output'],
+      [paddedBytes, 'workspace'],
+      ...(yCfBytes ? [[yCfBytes, 'workspace'] as const] : []),
+      ...Array.from({ length: threads }, () => [[vBytes, 'workspace'], [mBytes, 'workspace']] as const).flat(),
+      [queueBytes, 'workspace'],
+    ]);
+    const padded = heap.alloc(paddedBytes, 'workspace');
+    heap.f32(padded, paddedBytes / 4).fill(0);
+    const scratches = Array.from({ length: threads }, () => [heap.alloc(vBytes, 'workspace'), heap.alloc(mBytes, 'workspace')] as const);
+    const yCf = yCfBytes ? heap.alloc(yCfBytes, 'workspace') : 0;
+    const queue = workQueueFor(this.rt, threads);
+    this.workspaceBytes = paddedBytes + threads * (vBytes + mBytes) + yCfBytes + queueBytes;
+    this.threads = threads;
+    return { padded, scratches, yCf, queue };
   }
 
   /**
@@ -319,28 +330,8 @@ export class WasmWinogradConvPlan extends WasmPlan<Prepared> {
     const Hq = Math.max(4 * tilesH + 2, p.padBefore[0]! + H + p.padAfter[0]!);
     const Wq = Math.max(4 * tilesW + 4, p.padBefore[1]! + W + p.padAfter[1]!);
     const blockRows = Math.max(1, Math.min(tilesH, Math.floor(PANEL_BYTES / (36 * cin * tilesW * 4))));
-    const threads = threadsFor(this.rt, g.macs / g.batch);
-    const queueBytes = queueBytesFor(threads);
     // V's tail: the transforms' scratch (6 x 6 vectors).
-    const vBytes = 36 * (cin * blockRows * tilesW * 4 + 64) + 576;
-    const mBytes = 36 * (cout * blockRows * tilesW * 4 + 64);
-    const paddedBytes = cin * Hq * Wq * 4;
-    const yCfBytes = p.layout === 'channels-last' ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
-    heap.ensureFits([
-      [shapeSize(g.inputShape) * 4 + STAGING_SPARE, 'input'],
-      [shapeSize(g.outputShape) * 4 + STAGING_SPARE, 'output'],
-      [paddedBytes, 'workspace'],
-      ...(yCfBytes ? [[yCfBytes, 'workspace'] as const] : []),
-      ...Array.from({ length: threads }, () => [[vBytes, 'workspace'], [mBytes, 'workspace']] as const).flat(),
-      [queueBytes, 'workspace'],
-    ]);
-    const padded = heap.alloc(paddedBytes, 'workspace');
-    heap.f32(padded, paddedBytes / 4).fill(0);
-    const scratches = Array.from({ length: threads }, () => [heap.alloc(vBytes, 'workspace'), heap.alloc(mBytes, 'workspace')] as const);
-    const yCf = yCfBytes ? heap.alloc(yCfBytes, 'workspace') : 0;
-    const queue = workQueueFor(this.rt, threads);
-    this.workspaceBytes = paddedBytes + threads * (vBytes + mBytes) + yCfBytes + queueBytes;
-    this.threads = threads;
+    const { padded, scratches, yCf, queue } = this.workspaces(g, cin * Hq * Wq * 4, blockRows * tilesW, 576);
     const { min: lo, max: hi } = p.clamp;
     const calls = scratches.map(([v, m]) =>
       WinoF43CfArgs.create(heap, {
