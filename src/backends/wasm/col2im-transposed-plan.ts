@@ -21,10 +21,7 @@ export function col2imMayApply(p: ConvParams): boolean {
   return p.transposed && p.groups === 1 && p.layout === 'channels-first';
 }
 
-/**
- * Input pixels up to which a shape takes it: 512 -> 256 k4 s2 on 4x4 ran 2.75 ms on the phase path and 1.37 ms
- * here, on 5x5 and 6x6 the two were even, on 7x7 and 8x8 the phase path led (1.12 against 1.32 ms).
- */
+/** Input pixels up to which a shape takes it: beyond, the phase path was as fast or faster (docs/ARCHITECTURE.md). */
 const COL2IM_MAX_PIXELS = 16;
 
 /**

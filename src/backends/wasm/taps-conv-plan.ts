@@ -2,10 +2,9 @@
  * The tap-split path of the default algorithm: a convolution as one GEMM per kernel tap, each over only the
  * box of outputs whose input for that tap lies inside the image. Where the dilation is large against the
  * image (DeepLab's ASPP: 3x3 at dilation 12-36 on 28x28), most taps of most outputs read only zero padding;
- * the GEMM paths multiply those zeros, this one skips them (at dilation 36 only the centre tap is left: 9x
- * fewer multiply-adds). Exact as the other paths: a skipped term is 0 * w (non-finite weights go through the
+ * the GEMM paths multiply those zeros, this one skips them. Exact as the other paths: a skipped term is 0 * w (non-finite weights go through the
  * float64 reference, wasm-plan.ts), and each output sums its remaining terms tap by tap, within the same
- * float32 bound. docs/ARCHITECTURE.md (Tap split) has the measurements.
+ * float32 bound. Measurements: docs/PERFORMANCE.md (2026-12-07).
  *
  * Once per plan: the weights packed per tap ([tap][panels of Cout][Cin][rows]). Per input shape: each tap's
  * output box and the conv_gemm_cf calls that compute it as a 1x1 convolution read from the shifted input in

@@ -86,9 +86,8 @@ export function recutRowLength(pixels: number, rowLength: number): number {
 
 /**
  * Below this many multiply-accumulates per thread a GEMM-shaped run stays on one thread. The pool's threads
- * spin between back-to-back runs (SPIN_MICROS), so a split costs a few microseconds, not a wake-up: ShuffleNet's
- * 1x1 layers of 2.6M multiply-adds (116 -> 116 on 14x14, 232 -> 232 on 7x7) ran 1.2-1.5x faster on two threads
- * than on one, where the earlier threshold (2M per thread, for 13-35 us wake-ups) kept them on one.
+ * spin between back-to-back runs (SPIN_MICROS), so a split costs a few microseconds, not a wake-up (figures:
+ * docs/PERFORMANCE.md, 2026-12-07).
  */
 export const MIN_MACS_PER_THREAD = 1 << 19;
 
@@ -96,10 +95,9 @@ export const MIN_MACS_PER_THREAD = 1 << 19;
 export const MIN_MEMORY_BOUND_PER_THREAD = 1 << 21;
 
 /**
- * The same for depthwise convolutions, their multiply-adds counted DEPTHWISE_MAC_COST times: their staged runs
- * go in chunks of channels sized per thread (depthwise-conv-plan.ts chunkChannelsFor). At 512K, two threads
- * against one ran 576 ch 14x14 1.45x, 960 ch 7x7 1.34x, but 192 ch 28x28 0.94x; not taken yet (the chunk sizes
- * and their tests assume 2M).
+ * The same for depthwise convolutions, their multiply-adds counted DEPTHWISE_MAC_COST times: memory-bound, and
+ * their staged runs go in chunks of channels sized per thread (depthwise-conv-plan.ts chunkChannelsFor); a lower
+ * threshold helped some layers and slowed others (docs/PERFORMANCE.md, 2026-12-07).
  */
 export const DEPTHWISE_MIN_PER_THREAD = 1 << 21;
 

@@ -63,8 +63,8 @@ export function winograd43Fits(p: ConvParams): boolean {
 }
 
 /**
- * Tiles from which F(4x4, 3x3) is considered for a shape: with fewer, its 36 GEMMs are a few tiles wide. On 14x14
- * and 16x16 maps (16 tiles) it ran 0.77-1.14x F(2x2, 3x3)'s speed, from 28x28 (56 tiles) 1.4-1.7x.
+ * Tiles from which F(4x4, 3x3) is considered for a shape: with fewer, its 36 GEMMs are a few tiles wide and
+ * F(2x2, 3x3) ran as fast or faster (docs/ARCHITECTURE.md, Paths chosen per input shape).
  */
 const F43_MIN_TILES = 48;
 
@@ -100,8 +100,7 @@ export function winogradCostRatio(g: ConvGeometry): number {
 
 /**
  * Transform work of F(4x4, 3x3) per 4x4 tile and channel, in the same units (TRANSFORM_COST): its transforms take
- * about 3.3x the vector operations of F(2x2, 3x3)'s per tile. With it, 'fast' took F(4x4, 3x3) on every 3x3
- * stride-1 layer of the network benchmark from 28x28 on (1.3-1.8x F(2x2, 3x3)'s speed there).
+ * about 3.3x the vector operations of F(2x2, 3x3)'s per tile.
  */
 const TRANSFORM_COST_43 = 400;
 
