@@ -31,6 +31,7 @@
 import { madd, storePartial } from './simd';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
 import { dwconvBlocked, dwconv_cf_blocked_applies } from './depthwise-blocked';
+import { dwconv3x3s2, dwconv_3x3_s2_applies, dwconv_3x3_s2_workspace } from './depthwise-3x3-s2';
 
 // NaN-propagating clamp in two instructions: pmax(v, lo) = v < lo ? lo : v keeps a NaN v (the comparison is
 // false), as does pmin(., hi). f32x4.min/max, NaN-propagating on both operands, cost ~9 x86 instructions
@@ -92,7 +93,7 @@ export function dwconv_cf_workspace(D: i32, H: i32, W: i32, OD: i32, OH: i32, OW
   const T = KD * KH * KW;
   const nEdge = ((OW + 3) >> 2) + 2;
   const split = SW == 2 ? (PW + 8 + D * H * W + PW + DW * KW + 16) * 4 + 16 : 0;
-  return T * 8 + nEdge * 4 + 16 + nEdge * KW * 16 + (OD + OH) * 8 + split + 64;
+  return max(T * 8 + nEdge * 4 + 16 + nEdge * KW * 16 + (OD + OH) * 8 + split + 64, dwconv_3x3_s2_workspace(OW));
 }
 
 // Stride 2: splits each row of a plane into its even then its odd elements (the row keeps its length), so
@@ -447,6 +448,10 @@ export function dwconvCf(
   KD: i32, KH: i32, KW: i32, SD: i32, SH: i32, SW: i32, DD: i32, DH: i32, DW: i32, PD: i32, PH: i32, PW: i32,
   lo: f32, hi: f32, co0: i32, co1: i32, queue: usize, wb: usize,
 ): void {
+  if (dwconv_3x3_s2_applies(D, KD, KH, KW, SH, SW, DH, DW)) {
+    dwconv3x3s2(x, w, bias, y, ws, M, H, W, OH, OW, PH, PW, lo, hi, co0, co1, queue);
+    return;
+  }
   if (wb && dwconv_cf_blocked_applies(D, KD, KW, SW, DW, OW)) {
     dwconvBlocked(x, wb, bias, y, ws, M, H, W, OH, OW, KH, SH, SW, DH, PH, PW, lo, hi, co0, co1, queue);
     return;

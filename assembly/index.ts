@@ -7,6 +7,7 @@ export { im2col_cf, im2col_cl } from './im2col';
 export { direct_tap_offsets, copy_into_padded } from './direct';
 export { dwconv_cf_workspace, dwconv_cl_workspace, dwconv_pack_cl } from './depthwise';
 export { dwconv_cf_blocked_applies, dwconv_cf_blocked_workspace, dwconv_pack_blocked } from './depthwise-blocked';
+export { dwconv_3x3_s2_applies } from './depthwise-3x3-s2';
 export { tconv_pad } from './transposed';
 export { transpose_block, copy_cl_into_padded_cf } from './layout';
 export { fill_channels, add_box, clamp_floats, col2im_add_cf } from './box';

@@ -42,9 +42,12 @@ export interface KernelFlags {
   readonly bandRows?: number;
   /** Depthwise channels-first: a staged run in chunks of this many channels. */
   readonly chunkChannels?: number;
-  /** Depthwise channels-first: the width stride, and how the kernel splits a strided row. */
+  /**
+   * Depthwise channels-first: the width stride, and how the kernel splits a strided row ('in-register': the
+   * 3x3 stride-2 kernel's shuffles of the loaded row, no copy).
+   */
   readonly stride?: number;
-  readonly split?: 'parity' | 'even/odd' | 'lane gather';
+  readonly split?: 'parity' | 'even/odd' | 'lane gather' | 'in-register';
   /** Depthwise channels-last: the channel multiplier M where above 1. */
   readonly multiplier?: number;
   /** Tap split: the kernel taps that read the input somewhere, one GEMM each over its box of outputs. */

@@ -252,6 +252,57 @@ describe('depthwise kernels', () => {
     }
   });
 
+  it('3x3 stride 2: every width 1..21 x height x padding on the in-register kernel (quads, masks, spills)', () => {
+    // assembly/depthwise-3x3-s2.ts: quads of 4 output pixels, masked where a lane reads padding, the last quad's
+    // store spilling into the next row except on a plane's last row. Widths cover every quad remainder and rows
+    // ending in padding or not; heights 1..7 every top / bottom border; padding 0..2 per axis; NaN and +-Inf at
+    // the borders and inside; a multiplier; bias, activations.
+    const next = rng(91);
+    let cases = 0;
+    for (let w = 1; w <= 21; w++) {
+      for (const h of [1, 2, 3, 4, 7]) {
+        for (const [ph, pw] of [
+          [0, 0],
+          [1, 1],
+          [0, 1],
+          [1, 0],
+          [2, 2],
+          [1, 2],
+        ] as const) {
+          if (w + 2 * pw < 3 || h + 2 * ph < 3) continue;
+          const c = 2 + (w % 2);
+          const m = 1 + ((w + h) % 3 === 0 ? 1 : 0);
+          const input = randomTensor(h % 2 ? [c, h, w] : [2, c, h, w], next);
+          if ((w + h + ph) % 3 === 0) {
+            input.data[0] = NaN;
+            input.data[input.data.length - 1] = Infinity;
+            input.data[Math.floor(input.data.length / 2)] = -Infinity;
+          }
+          const cs: Case = {
+            op: 'conv2d',
+            input,
+            weight: randomTensor([c * m, 1, 3, 3], next),
+            bias: w % 4 === 0 ? null : randomTensor([c * m], next),
+            options: { groups: c, stride: 2, padding: [ph, pw], activation: (['none', 'relu6', { min: -0.25, max: 0.5 }] as const)[w % 3] },
+          };
+          const expected = reference(cs);
+          // An axis with one output has no stride (the plan takes it as 1): another kernel runs those.
+          const oneOutput = (w + 2 * pw - 3) >> 1 === 0 || (h + 2 * ph - 3) >> 1 === 0;
+          for (const ctx of builds()) {
+            try {
+              const info = check(ctx, cs, expected);
+              if (!oneOutput) expect(info).toMatchObject({ name: 'dwconv-3x3-s2-4px', flags: { stride: 2, split: 'in-register' } });
+            } catch (e) {
+              throw new Error(`${ctx.build}: ${describeCase(cs)}\n${(e as Error).message}`);
+            }
+          }
+          if (!oneOutput) cases++;
+        }
+      }
+    }
+    expect(cases).toBeGreaterThan(300);
+  });
+
   it('name the kernel path in info (path, layout, flags; info.kernel derived from them)', () => {
     const ctx = contexts.relaxed!;
     const next = rng(5);
@@ -278,13 +329,24 @@ describe('depthwise kernels', () => {
     expect(name({ padding: 1 }, 3)).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 1 } });
     expect(name({ padding: [1, 0], dilation: [2, 1] })).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 1 } });
     expect(name({ padding: 1, dilation: [1, 2] })).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 1 } });
-    expect(name({ padding: 1, stride: 2 })).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 2, split: 'parity' } });
-    expect(name({ padding: 1, stride: 2 }, 2, 'conv2d', 32)).toEqual({
+    // 3x3 at stride 2: its own kernel at every width; other heights 3 wide at stride 2 channel-blocked up to 16
+    // output columns, split even/odd per plane beyond.
+    const s2 = { path: 'depthwise', layout: 'channels-first', flags: { stride: 2, split: 'in-register' } };
+    expect(name({ padding: 1, stride: 2 })).toEqual(s2);
+    expect(name({ padding: 1, stride: 2 }, 2, 'conv2d', 32)).toEqual(s2);
+    expect(name({ padding: 1, stride: 2 }, 1, 'conv2d', 34)).toEqual(s2);
+    expect(name({ padding: 0, stride: 2 }, 1, 'conv2d', 99, contexts.simd128!)).toEqual(s2);
+    expect(name({ padding: 1, stride: [1, 2] })).toEqual({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride: 2, split: 'parity' } });
+    expect(name({ padding: 1, stride: 2, dilation: [2, 1] })).toEqual({
       path: 'depthwise-blocked',
       layout: 'channels-first',
       flags: { stride: 2, split: 'parity' },
     });
-    expect(name({ padding: 1, stride: 2 }, 1, 'conv2d', 34)).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 2, split: 'even/odd' } });
+    expect(name({ padding: 1, stride: 2, dilation: [2, 1] }, 1, 'conv2d', 34)).toEqual({
+      path: 'depthwise',
+      layout: 'channels-first',
+      flags: { stride: 2, split: 'even/odd' },
+    });
     expect(name({ padding: 1, stride: 3 })).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 3, split: 'lane gather' } });
     expect(name({ padding: 1, paddingMode: 'reflect' })).toEqual({
       path: 'depthwise-blocked',
@@ -317,8 +379,9 @@ describe('depthwise kernels', () => {
     let splits = 0;
     try {
       for (const layout of ['channels-first', 'channels-last'] as const) {
-        // [stride, multiplier, channels, height, width]; the 27-wide maps run channel-blocked (2 threads claim
-        // blocks of 4 channels; 770 and 1202 channels end in a block of 2).
+        // [stride, multiplier, channels, height, width]; the 27-wide maps at stride 1 run channel-blocked (2
+        // threads claim blocks of 4 channels; 770 channels end in a block of 2), stride 2 on the 3x3 stride-2
+        // kernel (1202 channels).
         for (const [stride, m, c, h, w] of [
           [1, 1, 64, 128, 127],
           [2, 2, 64, 128, 127],
@@ -339,7 +402,7 @@ describe('depthwise kernels', () => {
             const plan = ctx.createPlan(resolveConvParams(cs.op, cs.weight, cs.bias, cs.options), wasmConvPlan);
             expectConvClose(plan.run(cs.input), expected.value, expected.bound, 9);
             expect(plan.info).toMatchObject(
-              layout === 'channels-last' ? { path: 'depthwise', layout } : { path: w < 32 ? 'depthwise-blocked' : 'depthwise', layout },
+              layout === 'channels-last' || stride === 2 ? { path: 'depthwise', layout } : { path: w < 32 ? 'depthwise-blocked' : 'depthwise', layout },
             );
             // The dispatcher's threshold decides; these layers are above it for two threads.
             const macs = expected.value.data.length * 9;
@@ -359,23 +422,26 @@ describe('depthwise kernels', () => {
     const next = rng(13);
     const threaded = [await sc.createContext({ build: 'simd128', threads: 2 }), await sc.createContext({ build: 'relaxed', threads: 2 })];
     try {
-      // [channels, multiplier, stride, height, width]: chunks that split an image unevenly (the last is short),
-      // cross into the next image of the batch, and with stride 2 read the even/odd split per channel.
-      // The first two and the last run per plane (width 67 > 64; stride 2 at 33 output columns > 16; 380
-      // columns), the others channel-blocked (chunks of multiples of 4 channels per thread, the last short), with
-      // a multiplier and at stride 2. Those marked `split` are large enough for two threads: chunks of 1 MiB then.
+      // [channels, multiplier, stride, height, width, kernel]: chunks that split an image unevenly (the last is
+      // short) and cross into the next image of the batch. At stride 1 the first and the last run per plane
+      // (width 67 > 64; 380 columns), the others channel-blocked (chunks of multiples of 4 channels per thread,
+      // the last short), with a multiplier; stride 2 runs the 3x3 stride-2 kernel, stride 3 gathers lanes. Those
+      // marked `split` are large enough for two threads (tile-policy.ts DEPTHWISE_MIN_PER_THREAD): chunks of
+      // 1 MiB then.
       const cases = [
-        [40, 1, 1, 61, 67, false, true],
-        [23, 2, 2, 70, 66, false, false],
-        [17, 3, 1, 61, 31, true, false],
-        [26, 2, 1, 97, 29, true, false],
-        [62, 1, 2, 100, 27, true, false],
-        [64, 2, 1, 48, 30, true, true],
-        [160, 1, 2, 124, 31, true, true],
+        [40, 1, 1, 61, 67, 'dwconv-cf-4px', true],
+        [45, 2, 2, 70, 66, 'dwconv-3x3-s2-4px', true],
+        [41, 3, 1, 61, 31, 'dwconv-cf-blocked-4ch-8px', true],
+        [38, 2, 1, 97, 29, 'dwconv-cf-blocked-4ch-8px', true],
+        [90, 1, 2, 100, 27, 'dwconv-3x3-s2-4px', true],
+        [64, 2, 1, 48, 30, 'dwconv-cf-blocked-4ch-8px', true],
+        [160, 1, 2, 124, 31, 'dwconv-3x3-s2-4px', true],
+        [16, 1, 3, 100, 100, 'dwconv-cf-4px', false],
         // Planes larger than a chunk: still a channel per thread.
-        [4, 1, 1, 380, 380, false, true],
+        [4, 1, 1, 380, 380, 'dwconv-cf-4px', true],
       ] as const;
-      for (const [c, m, stride, h, w, blocked, split] of cases) {
+      for (const [c, m, stride, h, w, kernelName, split] of cases) {
+        const blocked = kernelName === 'dwconv-cf-blocked-4ch-8px';
         const cs: Case = {
           op: 'conv2d',
           input: randomTensor([2, c, h, w], next),
@@ -396,8 +462,8 @@ describe('depthwise kernels', () => {
             expect(chunk, `${ctx.build} ${ctx.threads}t ${c}: ${plan.info.kernel}`).toBeGreaterThan(0);
             expect(chunk).toBeLessThan(c);
             expect(chunk).toBeGreaterThanOrEqual((plan.info.threads ?? 1) * (blocked ? 4 : 1));
-            expect(plan.info.path, plan.info.kernel).toBe(blocked ? 'depthwise-blocked' : 'depthwise');
-            expect(plan.info.threads).toBe(split && ctx.threads === 2 ? 2 : 1);
+            expect(plan.info.name, plan.info.kernel).toBe(kernelName);
+            expect(plan.info.threads, `${ctx.build} ${ctx.threads}t ${c}: ${plan.info.kernel}`).toBe(split && ctx.threads === 2 ? 2 : 1);
             expectConvClose(staged, expected.value, expected.bound, 9);
             const again = plan.run(cs.input);
             expect(Buffer.compare(Buffer.from(again.data.buffer), Buffer.from(staged.data.buffer))).toBe(0);

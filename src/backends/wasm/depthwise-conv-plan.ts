@@ -6,8 +6,10 @@
  * - channels-first: weights stay in PyTorch's [C*M][taps] order; the kernel vectorises along the output width
  *   and reads edge columns with masked vector loads at their true positions, so the input buffer carries
  *   guard bytes before and after it (never read into a result; they only keep the loads inside memory).
- *   Narrow 2-D maps with a kernel 3 wide at stride 1 or 2 run channel-blocked instead (assembly/depthwise-blocked.ts
- *   says where and why), on weights packed once more as [C*M / 4][taps][4] when the plan is made.
+ *   2-D 3x3 kernels at stride 2 run a kernel of their own (assembly/depthwise-3x3-s2.ts), on the same weights.
+ *   Narrow 2-D maps with a kernel 3 wide at stride 1 (or stride 2 and another height) run channel-blocked
+ *   instead (assembly/depthwise-blocked.ts says where and why), on weights packed once more as
+ *   [C*M / 4][taps][4] when the plan is made.
  *   Threads split the output channels (blocks of 4 on the blocked path). A run with its input or output
  *   outside wasm memory goes chunk by chunk of channels (CHUNK_BYTES).
  * - channels-last: weights are packed once as [taps][C*M rounded up to 4] so each tap is one vector load.
@@ -41,6 +43,8 @@ interface Shape {
   queue: number;
   /** Whether the calls take the channel-blocked path: their queue units are then blocks of 4 output channels. */
   blocked: boolean;
+  /** Whether the calls take the 3x3 stride-2 kernel (assembly/depthwise-3x3-s2.ts). */
+  s2: boolean;
   /** Input staging with the guard bytes the channels-first kernel may read before / after it. */
   staging: Staging;
 }
@@ -59,8 +63,9 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   private readonly multiplier: number;
   /** Input channels per chunk of the last run with a staged input or output (0: whole images). */
   private lastChunk = 0;
-  /** Whether the last run took the channel-blocked path. */
+  /** Whether the last run took the channel-blocked path, or the 3x3 stride-2 kernel. */
   private lastBlocked = false;
+  private lastS2 = false;
 
   constructor(rt: WasmRuntime, params: ConvParams) {
     super(rt, params, convForward);
@@ -106,7 +111,9 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const chunks = this.lastChunk ? { chunkChannels: this.lastChunk } : {};
     const kernel: KernelInfo = this.channelsLast
       ? { path: 'depthwise', name: 'dwconv-cl-4ch', tile: '4ch', layout: 'channels-last', flags: { ...(this.multiplier > 1 && { multiplier: this.multiplier }), ...padCopy } }
-      : this.lastBlocked
+      : this.lastS2
+        ? { path: 'depthwise', name: 'dwconv-3x3-s2-4px', tile: '4px', layout: 'channels-first', flags: { stride: 2, split: 'in-register', ...chunks, ...padCopy } }
+        : this.lastBlocked
         ? { path: 'depthwise-blocked', name: 'dwconv-cf-blocked-4ch-8px', tile: '4ch-8px', layout: 'channels-first', flags: { stride: sw, ...(sw === 2 && { split: 'parity' }), ...chunks, ...padCopy } }
         : {
             path: 'depthwise',
@@ -144,7 +151,10 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       after = align16(Math.max(0, maxPos - (W - 1)) * 4) + 32;
     }
     const wanted = threadsFor(this.rt, (DEPTHWISE_MAC_COST * g.macs) / g.batch, DEPTHWISE_MIN_PER_THREAD);
+    // The kernel's own predicate; it runs ahead of the other channels-first paths where it applies.
+    const s2 = !this.channelsLast && this.rt.kernels.dwconv_3x3_s2_applies(D, KD, KH, KW, SH, SW, DH, DW) === 1;
     const blocked =
+      !s2 &&
       this.blockedWeights !== 0 &&
       (wanted === 1 || OW <= BLOCKED_MAX_OW_THREADED) &&
       this.rt.kernels.dwconv_cf_blocked_applies(D, KD, KW, SW, DW, OW) === 1;
@@ -173,7 +183,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
         ? DwconvClArgs.create(heap, { ...geometry, ws, r0: 0, r1: units })
         : DwconvCfArgs.create(heap, { ...geometry, ws, co0: 0, co1: p.outChannels, wb: blocked ? this.blockedWeights : 0 }),
     );
-    const shape: Shape = { paddedBlock, workspaces, calls, queue, blocked, staging: new Staging(heap, padCopy ? 16 : before, after) };
+    const shape: Shape = { paddedBlock, workspaces, calls, queue, blocked, s2, staging: new Staging(heap, padCopy ? 16 : before, after) };
     const job = this.jobFor(g, (src, dst) => this.compute(g, shape, src, dst), { staging: shape.staging, chunks: this.chunksFor(g, shape) });
     return { ...shape, job, blocks: [paddedBlock, queue, ...workspaces] };
   }
@@ -196,6 +206,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
         const chunk = inputResident && (outResident || !this.guardsFit(shape, input.byteOffset, input.byteLength)) ? 0 : this.chunkChannelsFor(g, shape);
         this.lastChunk = chunk;
         this.lastBlocked = shape.blocked;
+        this.lastS2 = shape.s2;
         return chunk;
       },
       // The blocked path's units are blocks of 4 output channels (chunkChannelsFor keeps c0 * M a multiple of 4).

@@ -96,10 +96,11 @@ export const MIN_MEMORY_BOUND_PER_THREAD = 1 << 21;
 
 /**
  * The same for depthwise convolutions, their multiply-adds counted DEPTHWISE_MAC_COST times: memory-bound, and
- * their staged runs go in chunks of channels sized per thread (depthwise-conv-plan.ts chunkChannelsFor); a lower
- * threshold helped some layers and slowed others (docs/PERFORMANCE.md, 2026-12-07).
+ * their staged runs go in chunks of channels sized per thread (depthwise-conv-plan.ts chunkChannelsFor). Two
+ * threads from about 260K multiply-adds: below, the split lost to its synchronisation on the networks' layers
+ * (docs/PERFORMANCE.md, 2026-12-08).
  */
-export const DEPTHWISE_MIN_PER_THREAD = 1 << 21;
+export const DEPTHWISE_MIN_PER_THREAD = 3 << 17;
 
 /** A depthwise multiply-add costs about three GEMM ones: the threading threshold counts each three times. */
 export const DEPTHWISE_MAC_COST = 3;
