@@ -282,10 +282,12 @@ describe.each([
   });
 
   it.each([
-    ['conv2d 3x3, 131x252', 'conv2d', [2, 1, 131, 252], [16, 1, 3, 3], { padding: 1, activation: 'relu' }, 16],
-    ['conv2d 3x3 stride 2', 'conv2d', [1, 1, 230, 222], [44, 1, 3, 3], { padding: 1, stride: 2 }, 12],
-    ['conv3d 3x3x3', 'conv3d', [1, 1, 4, 60, 140], [16, 1, 3, 3, 3], { padding: 1 }, 28],
-  ] as const)('%s', (_name, op, xShape, wShape, options, bandRows) => {
+    // Rows per band on one thread (256 KiB) and on two (1 MiB per thread): tile-policy.ts bandRowsFor.
+    ['conv2d 3x3, 131x252', 'conv2d', [2, 1, 131, 252], [16, 1, 3, 3], { padding: 1, activation: 'relu' }, [16, 130]],
+    ['conv2d 3x3 stride 2', 'conv2d', [1, 1, 230, 222], [44, 1, 3, 3], { padding: 1, stride: 2 }, [12, 106]],
+    ['conv3d 3x3x3', 'conv3d', [1, 1, 4, 60, 140], [16, 1, 3, 3, 3], { padding: 1 }, [28, 234]],
+  ] as const)('%s', (_name, op, xShape, wShape, options, bandRowsByThreads) => {
+    const bandRows = bandRowsByThreads[threads - 1];
     const x = random([...xShape], xShape[2]!);
     const w = random([...wShape], wShape[0]!);
     const b = random([wShape[0]!], 7);
@@ -335,7 +337,7 @@ describe.each([
     ['conv2d 4x6 -> rows of 8', 'conv2d', [2, 5, 4, 6], 7, 8, ''],
     ['conv2d 28x28 -> rows of 56, gathered', 'conv2d', [1, 40, 28, 28], 37, 56, ''],
     ['conv3d 2x3x4 -> rows of 8', 'conv3d', [2, 5, 2, 3, 4], 6, 8, ''],
-    ['conv2d 100x100 -> rows of 200, banded', 'conv2d', [1, 3, 100, 100], 64, 200, ', output in bands of 4 rows'],
+    ['conv2d 100x100 -> rows of 200, banded', 'conv2d', [1, 3, 100, 100], 64, 200, ', output in bands of 4 rows (40 on two threads)'],
   ] as const)('%s', (_name, op, xShape, cout, rowLength, bands) => {
     const x = random([...xShape], cout);
     const kernel = xShape.slice(2).map(() => 1);
@@ -344,7 +346,7 @@ describe.each([
     const plan = (op === 'conv3d' ? sc.createConv3d : sc.createConv2d)(w, b, { activation: 'relu' }, ctx);
     const y = plan.run(x);
     expect(plan.info).toMatchObject({ path: 'gemm-direct', layout: 'channels-first', flags: { strided: false, rowLength } });
-    expect(plan.info.flags.bandRows).toBe(bands ? 4 : undefined);
+    expect(plan.info.flags.bandRows).toBe(bands ? (threads === 1 ? 4 : 40) : undefined);
     const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), {});
     expectConvClose(y, referenceConv(op, x, w, b, { activation: 'relu' }), bound.data, xShape[1]!);
     const resident = ctx.tensor([...y.shape]);

@@ -191,7 +191,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const yCfBytes = this.viaChannelsFirst ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
     // Bands need the row-major units of one group; channels-last runs transpose a whole image after. With
     // threads, two buffers, so that copying one band out overlaps computing the next (output-bands.ts).
-    const bandRows = strategy === 'direct' && p.groups === 1 && !yCfBytes ? bandRowsFor(p.outChannels, OD * OH, OW) : 0;
+    const bandRows = strategy === 'direct' && p.groups === 1 && !yCfBytes ? bandRowsFor(p.outChannels, OD * OH, OW, threads) : 0;
     const bandBuffers = threads > 1 ? 2 : 1;
     const bandBytes = bandRows ? OutputBands.bytesFor(bandBuffers, p.outChannels, bandRows, OD * OH, OW) : 0;
     // Staging for `run` (allocated on its first call) counts too, so a refused shape allocates nothing.
