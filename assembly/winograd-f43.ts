@@ -3,38 +3,41 @@
 //
 // Each 4x4 block of outputs (a tile) comes from a 6x6 input patch d and, per channel pair, the 3x3 kernel g:
 //     Y = A^T [ sum over input channels of (G g G^T) . (B^T d B) ] A        (. elementwise, 6x6)
-// with Lavin and Gray's matrices for the points 0, +-1, +-2 and infinity (cross-correlation, as PyTorch):
-//     B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
-//     G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
-//     A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+// with the points 0, 1, -1, 2, -1/2 and infinity (cross-correlation, as PyTorch):
+//     B^T = [1 3/2 -2 -3/2 1 0; 0 -1 -5/2 -1/2 1 0; 0 1 1/2 -5/2 1 0; 0 -1/2 -1 1/2 1 0; 0 2 -1 -2 1 0;
+//            0 1 3/2 -2 -3/2 1],
+//     G = [1 0 0; -1/3 -1/3 -1/3; 1/3 -1/3 1/3; 1/15 2/15 4/15; -16/15 8/15 -4/15; 0 0 1],
+//     A^T = [1 1 1 1 1 0; 0 1 -1 2 -1/2 0; 0 1 1 4 1/4 0; 0 1 -1 8 -1/8 1].
+// Why these points and not Lavin and Gray's 0, +-1, +-2: with -1/2 for -2 the transformed values are smaller
+// against the outputs, and the float32 error against the float64 reference fell by a quarter to a half
+// (docs/PERFORMANCE.md, 2026-12-08), at the same count of operations (the transforms below).
 // 36 products per tile and channel pair instead of 144 (4x fewer multiplies), as 36 GEMMs on the transformed
 // matrices (winograd.ts transformedGemms). Everything else is F(2x2, 3x3)'s (winograd.ts): blocks of tile rows,
 // four tiles per vector, a zero-padded image rounded up to whole tiles.
 //
-// Accuracy: B^T along an axis takes at most 3 roundings (a multiple of 5 and two sums; 4 and 2 are exact), A^T
-// at most 3, so with G g G^T rounded once, the product, the channel sum and the bias, a term carries at most
-// Cin + 14 roundings, through |A^T|, |G|, |B^T| (larger than F(2x2, 3x3)'s: test/winograd.test.ts checks the bound).
+// Accuracy: B^T along an axis takes at most 3 roundings (its halves and quarters of 2 and 4 are exact, the
+// multiples of 3/2 not), A^T at most 3, so with G g G^T rounded once, the product, the channel sum and the bias,
+// a term carries at most Cin + 14 roundings, through |A^T|, |G|, |B^T| (larger than F(2x2, 3x3)'s:
+// test/winograd.test.ts checks the bound).
 import { clampv, storePartial } from './simd';
 import { matrixStride, transformedGemms } from './winograd';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
 
-// B^T along one axis of six vectors (d0..d5 at src, `from` bytes apart) into six at dst, `to` bytes apart.
+// B^T along one axis of six vectors (d0..d5) into six at dst, `to` bytes apart. With a = d1 - d3, e = d4 - d2:
+// rows (d0 - d2) + e + 3/2 a, (e - a) - 3/2 (d2 + d3), (e + a) + 3/2 (d2 - d3), e - a/2, e + 2a,
+// (d5 + (d1 - 2 d3)) - 3/2 e.
 // @ts-ignore: decorator
 @inline
 function transformB6(d0: v128, d1: v128, d2: v128, d3: v128, d4: v128, d5: v128, dst: usize, to: usize): void {
-  const four = f32x4.splat(4);
-  const five = f32x4.splat(5);
-  const two = f32x4.splat(2);
-  const p = f32x4.sub(d4, f32x4.mul(four, d2));
-  const q = f32x4.sub(d3, f32x4.mul(four, d1));
-  const s = f32x4.sub(d4, d2);
-  const t = f32x4.mul(two, f32x4.sub(d3, d1));
-  v128.store(dst, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
-  v128.store(dst + to, f32x4.add(p, q));
-  v128.store(dst + 2 * to, f32x4.sub(p, q));
-  v128.store(dst + 3 * to, f32x4.add(s, t));
-  v128.store(dst + 4 * to, f32x4.sub(s, t));
-  v128.store(dst + 5 * to, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
+  const three2 = f32x4.splat(1.5);
+  const a = f32x4.sub(d1, d3);
+  const e = f32x4.sub(d4, d2);
+  v128.store(dst, f32x4.add(f32x4.add(f32x4.sub(d0, d2), e), f32x4.mul(three2, a)));
+  v128.store(dst + to, f32x4.sub(f32x4.sub(e, a), f32x4.mul(three2, f32x4.add(d2, d3))));
+  v128.store(dst + 2 * to, f32x4.add(f32x4.add(e, a), f32x4.mul(three2, f32x4.sub(d2, d3))));
+  v128.store(dst + 3 * to, f32x4.sub(e, f32x4.mul(f32x4.splat(0.5), a)));
+  v128.store(dst + 4 * to, f32x4.add(e, f32x4.add(a, a)));
+  v128.store(dst + 5 * to, f32x4.sub(f32x4.add(d5, f32x4.sub(d1, f32x4.add(d3, d3))), f32x4.mul(three2, e)));
 }
 
 // V[36][C][nt] of tile rows [tr0, tr1): tile t = (tr - tr0) * tilesW + tw, four tiles per vector. Tile column
@@ -78,18 +81,17 @@ function inputTransform43(x: usize, C: i32, plane: usize, row: usize, tilesW: i3
   }
 }
 
-// A^T along one axis: six vectors (m0..m5) into four at dst, `to` bytes apart.
+// A^T along one axis: six vectors (m0..m5) into four at dst, `to` bytes apart. The scalings by 2, 4, 8 and
+// 1/2, 1/4, 1/8 are exact.
 // @ts-ignore: decorator
 @inline
 function transformA6(m0: v128, m1: v128, m2: v128, m3: v128, m4: v128, m5: v128, dst: usize, to: usize): void {
   const s12 = f32x4.add(m1, m2);
   const d12 = f32x4.sub(m1, m2);
-  const s34 = f32x4.add(m3, m4);
-  const d34 = f32x4.sub(m3, m4);
-  v128.store(dst, f32x4.add(f32x4.add(m0, s12), s34));
-  v128.store(dst + to, f32x4.add(d12, f32x4.mul(f32x4.splat(2), d34)));
-  v128.store(dst + 2 * to, f32x4.add(s12, f32x4.mul(f32x4.splat(4), s34)));
-  v128.store(dst + 3 * to, f32x4.add(f32x4.add(d12, f32x4.mul(f32x4.splat(8), d34)), m5));
+  v128.store(dst, f32x4.add(f32x4.add(m0, s12), f32x4.add(m3, m4)));
+  v128.store(dst + to, f32x4.add(d12, f32x4.sub(f32x4.mul(f32x4.splat(2), m3), f32x4.mul(f32x4.splat(0.5), m4))));
+  v128.store(dst + 2 * to, f32x4.add(s12, f32x4.add(f32x4.mul(f32x4.splat(4), m3), f32x4.mul(f32x4.splat(0.25), m4))));
+  v128.store(dst + 3 * to, f32x4.add(f32x4.add(d12, f32x4.mul(f32x4.splat(8), m3)), f32x4.sub(m5, f32x4.mul(f32x4.splat(0.125), m4))));
 }
 
 // Outputs of tile rows [tr0, tr1) from M[36][Cout][nt]: A^T M A per tile (four tiles per vector), bias, clamp,

@@ -122,13 +122,14 @@ const G = [
   [0.5, -0.5, 0.5],
   [0, 0, 1],
 ];
-// G of F(4, 3) (assembly/winograd-f43.ts), in float64: its sixths and twelfths are rounded once, in U.
+// G of F(4, 3) (assembly/winograd-f43.ts, points 0, 1, -1, 2, -1/2, infinity), in float64: its thirds and
+// fifteenths are rounded once, in U.
 const G43 = [
-  [1 / 4, 0, 0],
-  [-1 / 6, -1 / 6, -1 / 6],
-  [-1 / 6, 1 / 6, -1 / 6],
-  [1 / 24, 1 / 12, 1 / 6],
-  [1 / 24, -1 / 12, 1 / 6],
+  [1, 0, 0],
+  [-1 / 3, -1 / 3, -1 / 3],
+  [1 / 3, -1 / 3, 1 / 3],
+  [1 / 15, 2 / 15, 4 / 15],
+  [-16 / 15, 8 / 15, -4 / 15],
   [0, 0, 1],
 ];
 
