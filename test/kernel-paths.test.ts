@@ -139,7 +139,7 @@ describe.each(['simd128', 'relaxed'] as const)('kernel paths on %s', (build) => 
 });
 
 // Rows ending in 1-4 pixels end in two-row tiles (assembly/direct.ts direct_tile_6x4x2, and direct_tile_4x4x2
-// on the SIMD128 build's 4-row panels from 36 channels): output widths 9-12 (1-4 past a multiple of 8), even
+// on 4-row panels: the SIMD128 build's but for 5 or 6 channels, tile-policy.ts rowsPerTile): output widths 9-12 (1-4 past a multiple of 8), even
 // and odd row counts (the last of an odd count has no partner and takes a 6x4 or 4x8 tile), 5, 8, 13, 37 and 40
 // output channels (short panels of both heights), strided rows, and conv3d with odd OH, whose pairs cross
 // depth slices. Threads, whose chunks can split a pair, are in threads.test.ts.
@@ -175,8 +175,8 @@ describe.each(['simd128', 'relaxed'] as const)('two-row tails on %s', (build) =>
 });
 
 // From 36 panel rows a pixel tile's receptive field is gathered into a contiguous panel first (assembly/direct.ts
-// gather_tile). 31 and 36-39 output channels end the 6-row panels (both builds below 36 channels, the relaxed
-// one above) in 1, 6, 1, 2 and 3 rows and the SIMD128 build's 4-row panels (from 36 channels) in 4, 1, 2, 3;
+// gather_tile). 31 and 36-39 output channels end the relaxed build's 6-row panels in 1, 6, 1, 2 and 3 rows and
+// the SIMD128 build's 4-row panels in 3, 4, 1, 2 and 3;
 // widths 1, 7, 9, 12 and 17 end rows in 1-7 pixels (12 in a two-row tail on 6-row panels); 1x1, strided,
 // dilated and 3-D kernels.
 describe.each(['simd128', 'relaxed'] as const)('gathered receptive fields on %s', (build) => {
@@ -203,8 +203,7 @@ describe.each(['simd128', 'relaxed'] as const)('gathered receptive fields on %s'
         const create = { conv1d: sc.createConv1d, conv2d: sc.createConv2d, conv3d: sc.createConv3d }[op];
         const plan = create(w, b, options, ctx);
         const y = plan.run(x);
-        const rows = build === 'simd128' && cout >= 36 ? 4 : 6;
-        expect(plan.info).toMatchObject({ path: 'gemm-direct', tile: `${rows}x8`, layout: 'channels-first' });
+        expect(plan.info).toMatchObject({ path: 'gemm-direct', tile: `${rowsPerTile(cout, build)}x8`, layout: 'channels-first' });
         const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), options);
         expectConvClose(y, referenceConv(op, x, w, b, options), bound.data, 5 * kernel.reduce<number>((p, k) => p * k, 1));
         plan.dispose();

@@ -12,20 +12,21 @@ import type { WasmBuild } from './module.js';
 export const PANEL_BYTES = 256 * 1024;
 
 /**
- * From this many output channels per group the SIMD128 build's panels have 4 rows: with a multiply and an add
- * per product the 6x8 tile issues more than the core does (the relaxed build's fused multiply-add keeps 6x8).
+ * The 6x8 tile's throughput per product against the 4x8's, by build: the relaxed build's fused multiply-add keeps
+ * the 6x8 ahead; on the SIMD128 build, a multiply and an add per product, its 24 arithmetic ops, 8 loads and a
+ * spilled accumulator per step outrun what the core issues (0.64-0.75x the 4x8 on 12-32 output channels and on
+ * dense layers; docs/PERFORMANCE.md, "Tuning decisions").
  */
-const SIMD128_4_ROWS_FROM = 36;
+const SIX_ROW_RATE: Record<WasmBuild, number> = { relaxed: 1.2, simd128: 0.75 };
 
 /**
- * Rows (output channels) per channels-first weight panel: 6 (the 6x8 tile, ~1.2x the 4x8's throughput) unless
- * 4-row panels waste less than that gain on padding rows (4 or 8 channels per group); on the SIMD128 build, 4
- * from SIMD128_4_ROWS_FROM channels per group. Without a build, the relaxed build's choice.
+ * Rows (output channels) per channels-first weight panel: 6 (the 6x8 tile) where its rate outweighs the padding
+ * rows it adds over 4-row panels, else 4. On the relaxed build 6 but for 4 or 8 channels per group; on the
+ * SIMD128 build 4 but for 5 or 6 (LeNet's 6: 0.93x on 4). Without a build, the relaxed build's choice.
  */
 export function rowsPerTile(coutG: number, build: WasmBuild = 'relaxed'): 4 | 6 {
-  if (build === 'simd128' && coutG >= SIMD128_4_ROWS_FROM) return 4;
   const padded = (rows: number) => Math.ceil(coutG / rows) * rows;
-  return padded(6) / 1.2 <= padded(4) ? 6 : 4;
+  return padded(6) / SIX_ROW_RATE[build] <= padded(4) ? 6 : 4;
 }
 
 /** Kernel taps from which the GEMM plan's direct path wins whatever the stride and padding. */
@@ -105,7 +106,7 @@ export const MIN_MEMORY_BOUND_PER_THREAD = 1 << 21;
  * The same for depthwise convolutions, their multiply-adds counted DEPTHWISE_MAC_COST times: memory-bound, and
  * their staged runs go in chunks of channels sized per thread (depthwise-conv-plan.ts chunkChannelsFor). Two
  * threads from about 260K multiply-adds: below, the split lost to its synchronisation on the networks' layers
- * (docs/PERFORMANCE.md, 2026-12-08).
+ * (docs/PERFORMANCE.md, 2026-12-07, second pass).
  */
 export const DEPTHWISE_MIN_PER_THREAD = 3 << 17;
 
