@@ -16,7 +16,7 @@
 // row's end compute values that are never kept: the last quad's full store spills into the next row's first
 // pixels, which the quads after it overwrite (quads run from last to first), and the plane's last row stores
 // only its own pixels.
-import { clampv, madd, storePartial } from './simd';
+import { clampv, evens, madd, odds, storePartial } from './simd';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
 
 // Whether dwconv_cf runs this kernel: 2-D, a 3x3 kernel at stride 2 and dilation 1 on both axes.
@@ -27,17 +27,6 @@ export function dwconv_3x3_s2_applies(D: i32, KD: i32, KH: i32, KW: i32, SH: i32
 // Workspace bytes: three lane masks and a flag per quad.
 export function dwconv_3x3_s2_workspace(OW: i32): i32 {
   return ((OW + 3) >> 2) * 49 + 16;
-}
-
-// @ts-ignore: decorator
-@inline
-function evens(a: v128, b: v128): v128 {
-  return v128.shuffle<f32>(a, b, 0, 2, 4, 6);
-}
-// @ts-ignore: decorator
-@inline
-function odds(a: v128, b: v128): v128 {
-  return v128.shuffle<f32>(a, b, 1, 3, 5, 7);
 }
 
 // Tap kw (0..2) of one input row for a quad: p at input column 8q - PW of that row, m the quad's masks.

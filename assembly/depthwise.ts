@@ -28,7 +28,7 @@
 // a byte swizzle.
 //
 // Both: bias is the accumulators' initial value, then the NaN-propagating clamp to [lo, hi].
-import { madd, storePartial } from './simd';
+import { evens, madd, odds, storePartial } from './simd';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
 import { dwconvBlocked, dwconv_cf_blocked_applies } from './depthwise-blocked';
 import { dwconv3x3s2, dwconv_3x3_s2_applies, dwconv_3x3_s2_workspace } from './depthwise-3x3-s2';
@@ -106,8 +106,8 @@ function splitEvenOdd(src: usize, dst: usize, rows: i32, W: i32): void {
     for (; i + 8 <= W; i += 8) {
       const a = v128.load(src + (<usize>i << 2));
       const b = v128.load(src + (<usize>i << 2), 16);
-      v128.store(dst + (<usize>i << 1), f32x4.shuffle(a, b, 0, 2, 4, 6));
-      v128.store(dst + oddAt + (<usize>i << 1), f32x4.shuffle(a, b, 1, 3, 5, 7));
+      v128.store(dst + (<usize>i << 1), evens(a, b));
+      v128.store(dst + oddAt + (<usize>i << 1), odds(a, b));
     }
     for (; i < W; i++) store<f32>(dst + (i & 1 ? oddAt : 0) + (<usize>(i >> 1) << 2), load<f32>(src + (<usize>i << 2)));
     src += rowBytes;

@@ -9,6 +9,19 @@ export function madd(a: v128, b: v128, acc: v128): v128 {
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
+// The even and the odd lanes of the 8-lane pair (a, b): a0 a2 b0 b2 and a1 a3 b1 b3 (splitting a row by column
+// parity, for stride 2).
+// @ts-ignore: decorator
+@inline
+export function evens(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+}
+// @ts-ignore: decorator
+@inline
+export function odds(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+}
+
 // NaN-propagating clamp, matching torch's relu/clamp. pmax(v, lo) is `v < lo ? lo : v` and pmin(x, hi) is
 // `hi < x ? hi : x`: with the value first, a NaN lane compares false and passes through. Two instructions on
 // x86, where V8's IEEE f32x4.min/max take about nine each (which cost more than a short tile's multiply-adds).
