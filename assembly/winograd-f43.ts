@@ -9,8 +9,8 @@
 //     G = [1 0 0; -1/3 -1/3 -1/3; 1/3 -1/3 1/3; 1/15 2/15 4/15; -16/15 8/15 -4/15; 0 0 1],
 //     A^T = [1 1 1 1 1 0; 0 1 -1 2 -1/2 0; 0 1 1 4 1/4 0; 0 1 -1 8 -1/8 1].
 // Why these points and not Lavin and Gray's 0, +-1, +-2: with -1/2 for -2 the transformed values are smaller
-// against the outputs, and the float32 error against the float64 reference fell by a quarter to a half
-// (docs/PERFORMANCE.md, 2026-12-07, second pass), for 1-3% more time (the transforms below).
+// against the outputs, so the float32 error is lower for about the same work (scripts/winograd-points.py;
+// figures: docs/PERFORMANCE.md, 2026-12-07, second pass).
 // 36 products per tile and channel pair instead of 144 (4x fewer multiplies), as 36 GEMMs on the transformed
 // matrices (winograd.ts transformedGemms). Everything else is F(2x2, 3x3)'s (winograd.ts): blocks of tile rows,
 // four tiles per vector, a zero-padded image rounded up to whole tiles.

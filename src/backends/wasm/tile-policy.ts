@@ -14,15 +14,14 @@ export const PANEL_BYTES = 256 * 1024;
 /**
  * The 6x8 tile's throughput per product against the 4x8's, by build: the relaxed build's fused multiply-add keeps
  * the 6x8 ahead; on the SIMD128 build, a multiply and an add per product, its 24 arithmetic ops, 8 loads and a
- * spilled accumulator per step outrun what the core issues (0.64-0.75x the 4x8 on 12-32 output channels and on
- * dense layers; docs/PERFORMANCE.md, "Tuning decisions").
+ * spilled accumulator per step outrun what the core issues (docs/PERFORMANCE.md, "Tuning decisions").
  */
 const SIX_ROW_RATE: Record<WasmBuild, number> = { relaxed: 1.2, simd128: 0.75 };
 
 /**
  * Rows (output channels) per channels-first weight panel: 6 (the 6x8 tile) where its rate outweighs the padding
- * rows it adds over 4-row panels, else 4. On the relaxed build 6 but for 4 or 8 channels per group; on the
- * SIMD128 build 4 but for 5 or 6 (LeNet's 6: 0.93x on 4). Without a build, the relaxed build's choice.
+ * rows it adds over 4-row panels, else 4: on the relaxed build 6 but for 1-4, 7 or 8 channels per group, on the
+ * SIMD128 build 4 but for 5 or 6. Without a build, the relaxed build's choice.
  */
 export function rowsPerTile(coutG: number, build: WasmBuild = 'relaxed'): 4 | 6 {
   const padded = (rows: number) => Math.ceil(coutG / rows) * rows;
@@ -61,8 +60,8 @@ export function gemmStrategy(p: ConvParams, via: boolean): 'direct' | 'im2col' {
 const BAND_BYTES = 256 * 1024;
 /**
  * With threads, per thread: each band's rows are shared out among the threads and one of them copies the last
- * band out first, so a band of a few rows per thread left threads idle at every band's end (64 -> 128 3x3 on
- * 112x112, two threads, output to a JS array: 4-row bands 20.9 ms, 32-row 18.1, unbanded 19.3, one thread 35.7).
+ * band out first, so a band of a few rows per thread left threads idle at every band's end (figures:
+ * docs/PERFORMANCE.md, 2026-12-07, second pass).
  */
 const BAND_BYTES_PER_THREAD = 1024 * 1024;
 /** Output images from which a run goes band by band (smaller ones stay in L2 as they are). */
