@@ -41,13 +41,17 @@ interface Shape {
   calls: Array<DwconvCfArgs | DwconvClArgs>;
   /** The calls' work queue (dispatch.ts workQueueFor; 0 for one thread). */
   queue: number;
-  /** Whether the calls take the channel-blocked path: their queue units are then blocks of 4 output channels. */
-  blocked: boolean;
-  /** Whether the calls take the 3x3 stride-2 kernel (assembly/depthwise-3x3-s2.ts). */
-  s2: boolean;
+  /**
+   * The channels-first kernel the calls run (dwconv_cf picks it by the same predicates); on the channel-blocked
+   * one their queue units are blocks of 4 output channels.
+   */
+  cfKernel: CfKernel;
   /** Input staging with the guard bytes the channels-first kernel may read before / after it. */
   staging: Staging;
 }
+
+/** The channels-first kernels: per plane (depthwise.ts), channel-blocked, 3x3 stride 2 (depthwise-3x3-s2.ts). */
+type CfKernel = 'plane' | 'blocked' | 's2';
 
 /** What the runner and WasmPlan need (wasm-plan.ts), with the shape's own state. */
 type Prepared = Shape & WasmPrepared;
@@ -63,9 +67,8 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
   private readonly multiplier: number;
   /** Input channels per chunk of the last run with a staged input or output (0: whole images). */
   private lastChunk = 0;
-  /** Whether the last run took the channel-blocked path, or the 3x3 stride-2 kernel. */
-  private lastBlocked = false;
-  private lastS2 = false;
+  /** The channels-first kernel of the last run. */
+  private lastCfKernel: CfKernel = 'plane';
 
   constructor(rt: WasmRuntime, params: ConvParams) {
     super(rt, params, convForward);
@@ -111,9 +114,9 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const chunks = this.lastChunk ? { chunkChannels: this.lastChunk } : {};
     const kernel: KernelInfo = this.channelsLast
       ? { path: 'depthwise', name: 'dwconv-cl-4ch', tile: '4ch', layout: 'channels-last', flags: { ...(this.multiplier > 1 && { multiplier: this.multiplier }), ...padCopy } }
-      : this.lastS2
+      : this.lastCfKernel === 's2'
         ? { path: 'depthwise', name: 'dwconv-3x3-s2-4px', tile: '4px', layout: 'channels-first', flags: { stride: 2, split: 'in-register', ...chunks, ...padCopy } }
-        : this.lastBlocked
+        : this.lastCfKernel === 'blocked'
         ? { path: 'depthwise-blocked', name: 'dwconv-cf-blocked-4ch-8px', tile: '4ch-8px', layout: 'channels-first', flags: { stride: sw, ...(sw === 2 && { split: 'parity' }), ...chunks, ...padCopy } }
         : {
             path: 'depthwise',
@@ -183,7 +186,8 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
         ? DwconvClArgs.create(heap, { ...geometry, ws, r0: 0, r1: units })
         : DwconvCfArgs.create(heap, { ...geometry, ws, co0: 0, co1: p.outChannels, wb: blocked ? this.blockedWeights : 0 }),
     );
-    const shape: Shape = { paddedBlock, workspaces, calls, queue, blocked, s2, staging: new Staging(heap, padCopy ? 16 : before, after) };
+    const cfKernel: CfKernel = s2 ? 's2' : blocked ? 'blocked' : 'plane';
+    const shape: Shape = { paddedBlock, workspaces, calls, queue, cfKernel, staging: new Staging(heap, padCopy ? 16 : before, after) };
     const job = this.jobFor(g, (src, dst) => this.compute(g, shape, src, dst), { staging: shape.staging, chunks: this.chunksFor(g, shape) });
     return { ...shape, job, blocks: [paddedBlock, queue, ...workspaces] };
   }
@@ -205,8 +209,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
       channelsPerChunk: (input, inputResident, outResident) => {
         const chunk = inputResident && (outResident || !this.guardsFit(shape, input.byteOffset, input.byteLength)) ? 0 : this.chunkChannelsFor(g, shape);
         this.lastChunk = chunk;
-        this.lastBlocked = shape.blocked;
-        this.lastS2 = shape.s2;
+        this.lastCfKernel = shape.cfKernel;
         return chunk;
       },
       // The blocked path's units are blocks of 4 output channels (chunkChannelsFor keeps c0 * M a multiple of 4).
@@ -237,7 +240,7 @@ export class WasmDepthwiseConvPlan extends WasmPlan<Prepared> {
     const perChannel = (shapeSize(g.inSize) + this.multiplier * shapeSize(g.outSize)) * 4;
     const threads = prep.calls.length;
     const fit = Math.floor(DEPTHWISE_CHUNK_BYTES * threads / perChannel);
-    const chunk = prep.blocked ? Math.max(4 * threads, fit - (fit % (4 * threads))) : Math.max(threads, fit);
+    const chunk = prep.cfKernel === 'blocked' ? Math.max(4 * threads, fit - (fit % (4 * threads))) : Math.max(threads, fit);
     return chunk < g.params.inChannels ? chunk : 0;
   }
 
