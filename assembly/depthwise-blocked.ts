@@ -1,4 +1,4 @@
-// Depthwise 3-wide, stride-1 or -2 convolution, channels-first in and out, computed channel-blocked: four output
+// Depthwise 3- or 5-wide, stride-1 or -2 convolution, channels-first in and out, computed channel-blocked: four output
 // channels at a time, one per vector lane (NCHW4c inside the kernel only). Why: the per-plane kernel
 // (depthwise.ts dwconv_cf) vectorises along the width, so a narrow map spends most of its time in masked edge
 // blocks and short rows (one thread, relaxed: 144 ch 56x56 27 GFLOP/s, 512 ch 14x14 12, 1024 ch 7x7 7); with
@@ -11,15 +11,18 @@
 //    With stride 2 each row is split by column parity (padded column c at segment c % 2, position c / 2), so
 //    that the taps of 8 consecutive output pixels read consecutive vectors again (kw 0 and 2 the even ones,
 //    kw 1 the odd ones).
-// 2. Output rows in steps of 8 pixels: a runtime loop over the KH kernel rows loads the 10 consecutive pixel
-//    vectors the 8 pixels' three taps read (stride 2: 9 even and 8 odd ones) and the row's three weight
-//    vectors, and does 24 multiply-adds into 8 accumulators (bias first). Eight accumulators because each
-//    takes 3 dependent multiply-adds per kernel row: with 4 (4 pixels per step) the chains held it to about
-//    one multiply-add per cycle (35 against 38 GFLOP/s for the 8-pixel step, compute alone, 56x56).
+// 2. Output rows in steps of 8 pixels: a runtime loop over the KH kernel rows loads the 7 + KW consecutive
+//    pixel vectors the 8 pixels' KW taps read (stride 2: 8 + KW / 2 even and 7 + KW / 2 odd ones) and the
+//    row's KW weight vectors, and does 8 * KW multiply-adds into 8 accumulators (bias first). Eight
+//    accumulators because each takes KW dependent multiply-adds per kernel row: with 4 (4 pixels per step) the
+//    chains held it to about one multiply-add per cycle (35 against 38 GFLOP/s for the 8-pixel step, compute
+//    alone, 3x3 56x56). The unrolled steps, one function per (KW, stride), come from a template
+//    (scripts/templates/depthwise-blocked.mjs -> gen/depthwise-blocked-rows.ts).
 // 3. Clamp, transpose the 8 pixel vectors back into 4 channel rows, store (partial at the row's end).
-// Weights are packed once per plan as [ceil(C*M / 4)][KH * 3][4] (dwconv_pack_blocked), zero past C*M.
-import { clampv, madd, storePartial8, zeroFloats } from './simd';
+// Weights are packed once per plan as [ceil(C*M / 4)][KH * KW][4] (dwconv_pack_blocked), zero past C*M.
+import { storePartial8, zeroFloats } from './simd';
 import { chunkEnd, firstChunk, nextChunk } from './schedule';
+import { blockRowsS1K3, blockRowsS1K5, blockRowsS2K3, blockRowsS2K5 } from './gen/depthwise-blocked-rows';
 
 // Widest output the blocked kernel is chosen for. Kernels alone, one thread, per-plane / blocked GFLOP/s
 // (3x3 pad 1, no activation; relu6 in brackets):
@@ -32,13 +35,17 @@ const MAX_OW = ASC_FEATURE_RELAXED_SIMD ? 64 : 32;
 // 28 -> 14 10.1 / 16.1, SIMD128 9.3 / 14.3; 56 -> 28 16.2 / 15.5, SIMD128 14.9 / 14.0; 112 -> 56 16.9 / 17.7;
 // 224 -> 112 18.7 / 16.2. The transposes cost four input pixels per output pixel here.
 const MAX_OW_S2 = 16;
+// A kernel 5 wide, stride 1, on both builds: the blocked kernel is ahead to 28 wide (1.2-2.4x), about even at
+// 56 (docs/PERFORMANCE.md, "5x5 depthwise"); stride 2 as for 3 wide.
+const MAX_OW_K5 = 32;
 
-// Whether dwconv_cf takes the blocked path for this geometry: 2-D or 1-D, a kernel 3 wide, dilation 1 and
-// stride 1 or 2 along the width, and (stride 1) an output narrow enough that the per-plane kernel's edge
-// blocks and short rows cost more than the blocked kernel's transposes (MAX_OW).
+// Whether dwconv_cf takes the blocked path for this geometry: 2-D or 1-D, a kernel 3 or 5 wide, dilation 1
+// and stride 1 or 2 along the width, and an output narrow enough that the per-plane kernel's edge blocks and
+// short rows cost more than the blocked kernel's transposes (MAX_OW, MAX_OW_S2, MAX_OW_K5).
 export function dwconv_cf_blocked_applies(D: i32, KD: i32, KW: i32, SW: i32, DW: i32, OW: i32): i32 {
-  if (D != 1 || KD != 1 || KW != 3 || DW != 1) return 0;
-  return (SW == 1 && OW <= MAX_OW) || (SW == 2 && OW <= MAX_OW_S2) ? 1 : 0;
+  if (D != 1 || KD != 1 || (KW != 3 && KW != 5) || DW != 1) return 0;
+  if (SW == 2) return OW <= MAX_OW_S2 ? 1 : 0;
+  return SW == 1 && OW <= (KW == 3 ? MAX_OW : MAX_OW_K5) ? 1 : 0;
 }
 
 // Rows of the transposed input: those the output rows read.
@@ -47,16 +54,17 @@ export function dwconv_cf_blocked_applies(D: i32, KD: i32, KW: i32, SW: i32, DW:
 function scratchRows(OH: i32, KH: i32, SH: i32, DH: i32): i32 {
   return (OH - 1) * SH + DH * (KH - 1) + 1;
 }
-// Positions per row segment (one segment, or two with stride 2): 8-pixel steps read 10 (stride 2: 9 even, 8 odd).
+// Positions per row segment (one segment, or two with stride 2): 8-pixel steps read 7 + KW (stride 2: at most
+// 8 + KW / 2 even and as many odd ones); with KW - 1 past the rounded width every padded column has its place.
 // @ts-ignore: decorator
 @inline
-function segmentLength(OW: i32): i32 {
-  return ((OW + 7) & ~7) + 2;
+function segmentLength(OW: i32, KW: i32): i32 {
+  return ((OW + 7) & ~7) + KW - 1;
 }
 
 // Workspace bytes of the blocked path (the host takes the larger of this and dwconv_cf_workspace).
-export function dwconv_cf_blocked_workspace(OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, SW: i32): i32 {
-  return scratchRows(OH, KH, SH, DH) * SW * segmentLength(OW) * 16 + 48;
+export function dwconv_cf_blocked_workspace(OH: i32, OW: i32, KH: i32, KW: i32, SH: i32, DH: i32, SW: i32): i32 {
+  return scratchRows(OH, KH, SH, DH) * SW * segmentLength(OW, KW) * 16 + 48;
 }
 
 // Packs PyTorch's [CM][taps] weights as [ceil(CM / 4)][taps][4], lanes past CM zero.
@@ -159,7 +167,7 @@ function zeroFrame(s: usize, Hs: i32, rowB: usize, H: i32, W: i32, PH: i32, PW: 
 // `full`: store all 8 pixels of all 4 channels; else only the first `lanes` channels and `n` (1..8) pixels.
 // @ts-ignore: decorator
 @inline
-function storeChannelRows(
+export function storeChannelRows(
   q: usize, oplane: usize, full: bool, lanes: i32, n: i32,
   a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128,
 ): void {
@@ -182,114 +190,15 @@ function storeChannelRows(
   if (lanes > 3) storePartial8(q + 3 * oplane, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), v128.shuffle<f32>(u2, u3, 2, 3, 6, 7), n);
 }
 
-// One block's output rows from the transposed input at s, S the width stride (1, or 2 on rows split by column
-// parity, the odd segment `odd` bytes in). The bias vector and the clamp bounds are loaded from memory where
-// they are used (bv: the block's 4 biases; bounds: lo x4 then hi x4): held in registers across the kernel-row
-// loop they took three of the registers the loop needs and made it spill (blocked against per-plane, 144 ch
-// 56x56: 0.99x with them in registers).
-// A row's last step of n < 8 pixels stores all 8 where the overflow stays inside the plane, in pixels this
-// call writes afterwards: partial stores (lane by lane) only near the plane's end. The clamp is skipped
-// without an activation: its 16 instructions per step cost 12-20% (144 ch 56x56, 512 ch 14x14).
-// @ts-ignore: decorator
-@inline
-function blockRows(
-  S: i32, s: usize, rowB: usize, odd: usize, wk0: usize, bv: usize, y: usize, oplane: usize, lanes: i32,
-  OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, bounds: usize, clamped: bool,
-): void {
-  const wEnd = wk0 + <usize>KH * 48;
-  const kStep = <usize>DH * rowB;
-  for (let oh = 0; oh < OH; oh++) {
-    const rowIn = s + <usize>(oh * SH) * rowB;
-    const yr = y + (<usize>(oh * OW) << 2);
-    for (let ow = 0; ow < OW; ow += 8) {
-      const b = v128.load(bv);
-      let a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
-      let p = rowIn + (<usize>ow << 4);
-      for (let wk = wk0; wk < wEnd; wk += 48) {
-        const k0 = v128.load(wk), k1 = v128.load(wk, 16), k2 = v128.load(wk, 32);
-        if (S == 1) {
-          // Pixel j's taps: pixels j, j + 1, j + 2.
-          const i0 = v128.load(p), i1 = v128.load(p, 16);
-          a0 = madd(i0, k0, a0); a0 = madd(i1, k1, a0); a1 = madd(i1, k0, a1);
-          const i2 = v128.load(p, 32);
-          a0 = madd(i2, k2, a0); a1 = madd(i2, k1, a1); a2 = madd(i2, k0, a2);
-          const i3 = v128.load(p, 48);
-          a1 = madd(i3, k2, a1); a2 = madd(i3, k1, a2); a3 = madd(i3, k0, a3);
-          const i4 = v128.load(p, 64);
-          a2 = madd(i4, k2, a2); a3 = madd(i4, k1, a3); a4 = madd(i4, k0, a4);
-          const i5 = v128.load(p, 80);
-          a3 = madd(i5, k2, a3); a4 = madd(i5, k1, a4); a5 = madd(i5, k0, a5);
-          const i6 = v128.load(p, 96);
-          a4 = madd(i6, k2, a4); a5 = madd(i6, k1, a5); a6 = madd(i6, k0, a6);
-          const i7 = v128.load(p, 112);
-          a5 = madd(i7, k2, a5); a6 = madd(i7, k1, a6); a7 = madd(i7, k0, a7);
-          const i8 = v128.load(p, 128);
-          a6 = madd(i8, k2, a6); a7 = madd(i8, k1, a7);
-          a7 = madd(v128.load(p, 144), k2, a7);
-        } else {
-          // Pixel j's taps: even j (kw 0), odd j (kw 1), even j + 1 (kw 2).
-          const q = p + odd;
-          const e0 = v128.load(p), o0 = v128.load(q), e1 = v128.load(p, 16);
-          a0 = madd(e0, k0, a0); a0 = madd(o0, k1, a0); a0 = madd(e1, k2, a0);
-          const o1 = v128.load(q, 16), e2 = v128.load(p, 32);
-          a1 = madd(e1, k0, a1); a1 = madd(o1, k1, a1); a1 = madd(e2, k2, a1);
-          const o2 = v128.load(q, 32), e3 = v128.load(p, 48);
-          a2 = madd(e2, k0, a2); a2 = madd(o2, k1, a2); a2 = madd(e3, k2, a2);
-          const o3 = v128.load(q, 48), e4 = v128.load(p, 64);
-          a3 = madd(e3, k0, a3); a3 = madd(o3, k1, a3); a3 = madd(e4, k2, a3);
-          const o4 = v128.load(q, 64), e5 = v128.load(p, 80);
-          a4 = madd(e4, k0, a4); a4 = madd(o4, k1, a4); a4 = madd(e5, k2, a4);
-          const o5 = v128.load(q, 80), e6 = v128.load(p, 96);
-          a5 = madd(e5, k0, a5); a5 = madd(o5, k1, a5); a5 = madd(e6, k2, a5);
-          const o6 = v128.load(q, 96), e7 = v128.load(p, 112);
-          a6 = madd(e6, k0, a6); a6 = madd(o6, k1, a6); a6 = madd(e7, k2, a6);
-          const o7 = v128.load(q, 112), e8 = v128.load(p, 128);
-          a7 = madd(e7, k0, a7); a7 = madd(o7, k1, a7); a7 = madd(e8, k2, a7);
-        }
-        p += kStep;
-      }
-      const q = yr + (<usize>ow << 2);
-      const full = lanes == 4 && (oh * OW + ow + 8 <= OH * OW);
-      const n = min(8, OW - ow);
-      if (clamped) {
-        const vlo = v128.load(bounds);
-        const vhi = v128.load(bounds, 16);
-        storeChannelRows(
-          q, oplane, full, lanes, n,
-          clampv(a0, vlo, vhi), clampv(a1, vlo, vhi), clampv(a2, vlo, vhi), clampv(a3, vlo, vhi),
-          clampv(a4, vlo, vhi), clampv(a5, vlo, vhi), clampv(a6, vlo, vhi), clampv(a7, vlo, vhi),
-        );
-      } else {
-        storeChannelRows(q, oplane, full, lanes, n, a0, a1, a2, a3, a4, a5, a6, a7);
-      }
-    }
-  }
-}
-
-// blockRows for each stride, compiled as functions of their own (as depthwise.ts does cfPlanesS1 / cfPlanesSN).
-function blockRowsS1(
-  s: usize, rowB: usize, wk0: usize, bv: usize, y: usize, oplane: usize, lanes: i32,
-  OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, bounds: usize, clamped: bool,
-): void {
-  blockRows(1, s, rowB, 0, wk0, bv, y, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
-}
-
-function blockRowsS2(
-  s: usize, rowB: usize, odd: usize, wk0: usize, bv: usize, y: usize, oplane: usize, lanes: i32,
-  OH: i32, OW: i32, KH: i32, SH: i32, DH: i32, bounds: usize, clamped: bool,
-): void {
-  blockRows(2, s, rowB, odd, wk0, bv, y, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
-}
-
 // dwconv_cf's blocked path (same arguments; wb: the packed weights): output channels [co0, co1) in blocks of
 // four from co0, which the host keeps a multiple of 4. With a queue the threads claim blocks (units of 4
 // channels, the queue starting at co0 / 4).
 export function dwconvBlocked(
   x: usize, wb: usize, bias: usize, y: usize, ws: usize, M: i32, H: i32, W: i32, OH: i32, OW: i32,
-  KH: i32, SH: i32, SW: i32, DH: i32, PH: i32, PW: i32, lo: f32, hi: f32, co0: i32, co1: i32, queue: usize,
+  KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, PH: i32, PW: i32, lo: f32, hi: f32, co0: i32, co1: i32, queue: usize,
 ): void {
   const Hs = scratchRows(OH, KH, SH, DH);
-  const L = segmentLength(OW);
+  const L = segmentLength(OW, KW);
   const rowB = <usize>(SW * L) << 4;
   const bounds = (ws + 15) & ~15;
   v128.store(bounds, f32x4.splat(lo));
@@ -306,11 +215,15 @@ export function dwconvBlocked(
       const co = blk << 2;
       const lanes = min(4, co1 - co);
       transposeIn(x, plane, M, co, lanes, H, W, PH, PW, Hs, rowB, s, SW, L);
-      const wk = wb + <usize>co * KH * 12;
+      const wk = wb + (<usize>co * KH * KW << 2);
       const bv = bias + (<usize>co << 2);
       const yb = y + <usize>co * oplane;
-      if (SW == 1) blockRowsS1(s, rowB, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
-      else blockRowsS2(s, rowB, <usize>L << 4, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
+      const odd = <usize>L << 4;
+      if (KW == 3) {
+        if (SW == 1) blockRowsS1K3(s, rowB, odd, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
+        else blockRowsS2K3(s, rowB, odd, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
+      } else if (SW == 1) blockRowsS1K5(s, rowB, odd, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
+      else blockRowsS2K5(s, rowB, odd, wk, bv, yb, oplane, lanes, OH, OW, KH, SH, DH, bounds, clamped);
     }
   }
 }

@@ -453,7 +453,7 @@ export function dwconvCf(
     return;
   }
   if (wb && dwconv_cf_blocked_applies(D, KD, KW, SW, DW, OW)) {
-    dwconvBlocked(x, wb, bias, y, ws, M, H, W, OH, OW, KH, SH, SW, DH, PH, PW, lo, hi, co0, co1, queue);
+    dwconvBlocked(x, wb, bias, y, ws, M, H, W, OH, OW, KH, KW, SH, SW, DH, PH, PW, lo, hi, co0, co1, queue);
     return;
   }
   const T = KD * KH * KW;

@@ -11,9 +11,12 @@
 //   (named parameters), their arities (test/kernel-boundary.test.ts checks them against the .wasm), one
 //   typed argument-block class per driver with a setter per field, and the checksum the host expects.
 // - assembly/gen/tiles.ts: the GEMM-shaped microkernel tiles, from scripts/templates/tiles.mjs.
+// - assembly/gen/depthwise-blocked-rows.ts: the channel-blocked depthwise row loops, from
+//   scripts/templates/depthwise-blocked.mjs.
 // docs/ARCHITECTURE.md ("The kernel boundary") says how the pieces fit.
 import { readFile, readdir } from 'node:fs/promises';
 import { writeGenerated } from './lib/generated.mjs';
+import { depthwiseBlockedRows } from './templates/depthwise-blocked.mjs';
 import { tiles } from './templates/tiles.mjs';
 
 const root = new URL('../', import.meta.url);
@@ -188,6 +191,7 @@ const tsKernels = ts.join('\n');
 const outputs = [
   ['assembly/gen/drivers.ts', asDrivers],
   ['assembly/gen/tiles.ts', HEADER('scripts/templates/tiles.mjs') + tiles()],
+  ['assembly/gen/depthwise-blocked-rows.ts', HEADER('scripts/templates/depthwise-blocked.mjs') + depthwiseBlockedRows()],
   ['src/backends/wasm/gen/kernels.ts', tsKernels],
 ];
 await writeGenerated(root, outputs, { check, tool: 'gen-kernels' });

@@ -303,11 +303,89 @@ describe('depthwise kernels', () => {
     expect(cases).toBeGreaterThan(300);
   });
 
+  it('5 wide, width stride 1 and 2: every width 1..23 x height x padding on the channel-blocked kernel', async () => {
+    // assembly/depthwise-blocked.ts with a kernel 5 wide (gen/depthwise-blocked-rows.ts blockRowsS1K5 / S2K5):
+    // every remainder of the 8-pixel steps and of the 4-channel blocks (3, 5, 6 channels x multipliers), the
+    // zero frame with padding 0..3 per axis (beyond the kernel's reach too), stride 2 on the width alone, on the
+    // height alone, on both; dilation along the height; NaN and +-Inf at the borders and inside; bias or none,
+    // activations; batched and unbatched.
+    const next = rng(93);
+    let cases = 0;
+    for (let w = 1; w <= 23; w++) {
+      for (const h of [1, 3, 5, 8]) {
+        for (const [ph, pw] of [
+          [0, 0],
+          [2, 2],
+          [1, 2],
+          [2, 0],
+          [3, 3],
+        ] as const) {
+          for (const stride of [1, 2, [2, 1], [1, 2]] as const) {
+            if (w + 2 * pw < 5 || h + 2 * ph < 5) continue;
+            const c = [3, 5, 6][(w + h) % 3]!;
+            const m = 1 + ((w + ph) % 4 === 0 ? 1 : 0);
+            const dilation = (w + h) % 5 === 0 && h + 2 * ph >= 9 ? [2, 1] : 1;
+            const input = randomTensor(h % 2 ? [c, h, w] : [2, c, h, w], next);
+            if ((w + h + ph) % 3 === 0) {
+              input.data[0] = NaN;
+              input.data[input.data.length - 1] = Infinity;
+              input.data[Math.floor(input.data.length / 2)] = -Infinity;
+            }
+            const cs: Case = {
+              op: 'conv2d',
+              input,
+              weight: randomTensor([c * m, 1, 5, 5], next),
+              bias: w % 4 === 0 ? null : randomTensor([c * m], next),
+              options: { groups: c, stride, dilation, padding: [ph, pw], activation: (['none', 'relu6', { min: -0.25, max: 0.5 }] as const)[w % 3] },
+            };
+            const expected = reference(cs);
+            for (const ctx of builds()) {
+              try {
+                expect(check(ctx, cs, expected)).toMatchObject({ name: 'dwconv-cf-blocked-4ch-8px', layout: 'channels-first' });
+              } catch (e) {
+                throw new Error(`${ctx.build}: ${describeCase(cs)}\n${(e as Error).message}`);
+              }
+            }
+            cases++;
+          }
+        }
+      }
+    }
+    expect(cases).toBeGreaterThan(1000);
+    // Two threads claim blocks of 4 channels (EfficientNet-B0's 5x5 layers on 14x14 and 7x7, 2 ending in a
+    // block of 2).
+    const threaded = [await sc.createContext({ build: 'simd128', threads: 2 }), await sc.createContext({ build: 'relaxed', threads: 2 })];
+    try {
+      for (const [c, size, stride] of [
+        [674, 14, 2],
+        [482, 14, 1],
+        [1150, 7, 1],
+      ] as const) {
+        const cs: Case = {
+          op: 'conv2d',
+          input: randomTensor([1, c, size, size], next),
+          weight: randomTensor([c, 1, 5, 5], next),
+          bias: randomTensor([c], next),
+          options: { groups: c, stride, padding: 2, activation: 'relu6' },
+        };
+        const expected = reference(cs);
+        for (const ctx of threaded) {
+          const plan = ctx.createPlan(resolveConvParams(cs.op, cs.weight, cs.bias, cs.options), wasmConvPlan);
+          expectConvClose(plan.run(cs.input), expected.value, expected.bound, 25);
+          expect(plan.info).toMatchObject({ name: 'dwconv-cf-blocked-4ch-8px', threads: ctx.threads });
+          plan.dispose();
+        }
+      }
+    } finally {
+      for (const ctx of threaded) ctx.dispose();
+    }
+  });
+
   it('name the kernel path in info (path, layout, flags; info.kernel derived from them)', () => {
     const ctx = contexts.relaxed!;
     const next = rng(5);
-    const name = (options: PlanOptions, m = 1, op: ConvOp = 'conv2d', width = 8, context = ctx) => {
-      const kernel = op === 'conv1d' ? [3] : op === 'conv2d' ? [3, 3] : [3, 3, 3];
+    const name = (options: PlanOptions, m = 1, op: ConvOp = 'conv2d', width = 8, context = ctx, k = 3) => {
+      const kernel = op === 'conv1d' ? [k] : op === 'conv2d' ? [k, k] : [k, k, k];
       const plan = context.createPlan(resolveConvParams(op, randomTensor([4 * m, 1, ...kernel], next), null, { groups: 4, ...options }), wasmConvPlan);
       const spatial = kernel.map((_, i) => (i === kernel.length - 1 ? width : 8));
       plan.run(randomTensor(options.layout === 'channels-last' ? [...spatial, 4] : [4, ...spatial], next));
@@ -347,6 +425,18 @@ describe('depthwise kernels', () => {
       layout: 'channels-first',
       flags: { stride: 2, split: 'even/odd' },
     });
+    // 5 wide: channel-blocked up to 32 output columns at stride 1 on both builds, 16 at stride 2.
+    const blocked5 = (stride: number) => ({ path: 'depthwise-blocked', layout: 'channels-first', flags: { stride, ...(stride === 2 && { split: 'parity' }) } });
+    expect(name({ padding: 2 }, 1, 'conv2d', 32, ctx, 5)).toEqual(blocked5(1));
+    expect(name({ padding: 2 }, 1, 'conv2d', 32, contexts.simd128!, 5)).toEqual(blocked5(1));
+    expect(name({ padding: 2 }, 1, 'conv2d', 33, ctx, 5)).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 1 } });
+    expect(name({ padding: 2, stride: 2 }, 2, 'conv2d', 31, ctx, 5)).toEqual(blocked5(2));
+    expect(name({ padding: 2, stride: 2 }, 1, 'conv2d', 33, ctx, 5)).toEqual({
+      path: 'depthwise',
+      layout: 'channels-first',
+      flags: { stride: 2, split: 'even/odd' },
+    });
+    expect(name({ padding: 2, dilation: [1, 2] }, 1, 'conv2d', 8, ctx, 5)).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 1 } });
     expect(name({ padding: 1, stride: 3 })).toEqual({ path: 'depthwise', layout: 'channels-first', flags: { stride: 3, split: 'lane gather' } });
     expect(name({ padding: 1, paddingMode: 'reflect' })).toEqual({
       path: 'depthwise-blocked',
