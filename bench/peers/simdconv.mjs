@@ -8,7 +8,7 @@ const contexts = new Map(); // `${build} ${threads}` -> context
 /** The plan constructor for each bench op. */
 export const factory = { conv2d: 'createConv2d', conv3d: 'createConv3d', convTranspose2d: 'createConvTranspose2d' };
 
-export async function createPeer(l, { threads, build, algorithm }) {
+export async function createPeer(l, { threads, build, algorithm, resident = false }) {
   const simdconv = await import('simdconv');
   // 'fast' has no other algorithm for transposed convolutions: the default path is its choice there.
   if (algorithm === 'fast' && l.op.startsWith('convTranspose')) algorithm = undefined;
@@ -32,9 +32,11 @@ export async function createPeer(l, { threads, build, algorithm }) {
   }
   // As the peers run: the input lives in wasm memory already (TF.js's input tensor does too), the output is
   // copied out to a preallocated JS array each call (TF.js's dataSync copies too). Nothing is allocated.
+  // `resident`: the output stays in wasm memory too, as between the layers of a network run as a chain
+  // (src/chain.ts, the nn module): no copy out.
   const input = ctx.tensor(x.shape, x.data);
   const shape = plan.outputShape(x.shape);
-  const out = { data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape };
+  const out = resident ? ctx.tensor(shape) : { data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape };
   return {
     name: `simdconv ${build}`,
     run: () => plan.run(input, out).data,
@@ -45,6 +47,7 @@ export async function createPeer(l, { threads, build, algorithm }) {
     dispose: () => {
       plan.dispose();
       input.dispose();
+      if (resident) out.dispose();
     },
   };
 }
