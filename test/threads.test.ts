@@ -56,6 +56,9 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     // 2-D case's 7 tiles x 45 rows) ends one tile into a row.
     ['conv2d two-row tails', 'conv2d', [1, 32, 45, 43], [40, 32, 3, 3], { padding: 1 }],
     ['conv3d two-row tails', 'conv3d', [1, 16, 9, 21, 12], [26, 16, 3, 3, 3], { padding: 1 }],
+    // A 1x1 map, batch 2: weight-bound (tile-policy.ts WEIGHT_BOUND_MAC_COST), so split from a quarter of the
+    // multiply-adds a larger map needs (2048 -> 130: 266K per image); 130 channels end in a tile of 4.
+    ['conv2d 1x1 on a 1x1 map', 'conv2d', [2, 2048, 1, 1], [130, 2048, 1, 1], {}],
   ];
   it.each(convCases)('%s', (_name, op, xShape, wShape, options) => {
     const x = random(xShape, 1);
@@ -89,6 +92,22 @@ describe.each(['simd128', 'relaxed'] as const)('two threads on %s', (build) => {
     const bound = referenceConvTranspose('convTranspose2d', absTensor(x), absTensor(w), absTensor(b), { ...options, activation: 'none' });
     expectConvClose(y, referenceConvTranspose('convTranspose2d', x, w, b, options), bound.data, 64 * 16); // each output sums at most Cin x taps products
     const one = sc.createConvTranspose2d(w, b, options, single);
+    expect(sameBits(y.data, one.run(x).data)).toBe(true);
+    one.dispose();
+    plan.dispose();
+  });
+
+  it("convTranspose2d on a one-pixel input (a generator's first layer: one weight-bound GEMM, split)", () => {
+    const x = random([2, 100, 1, 1], 7);
+    const w = random([100, 170, 4, 4], 8);
+    const b = random([170], 9);
+    const plan = sc.createConvTranspose2d(w, b, {}, ctx);
+    const y = plan.run(x);
+    expect(plan.info.threads).toBe(2);
+    const bound = referenceConvTranspose('convTranspose2d', absTensor(x), absTensor(w), absTensor(b), {});
+    expectConvClose(y, referenceConvTranspose('convTranspose2d', x, w, b, {}), bound.data, 100);
+    const one = sc.createConvTranspose2d(w, b, {}, single);
+    expect(one.info.threads).toBe(1);
     expect(sameBits(y.data, one.run(x).data)).toBe(true);
     one.dispose();
     plan.dispose();

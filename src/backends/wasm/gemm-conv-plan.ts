@@ -22,7 +22,7 @@ import { OutputBands } from './output-bands.js';
 import { WasmPlan, type WasmPrepared } from './wasm-plan.js';
 import type { BandedOutput } from './runner.js';
 import { STAGING_SPARE } from './staging.js';
-import { PANEL_BYTES, bandRowsFor, gemmStrategy, recutRowLength, rowsPerTile, viaChannelsFirst } from './tile-policy.js';
+import { PANEL_BYTES, bandRowsFor, gemmStrategy, gemmThreadingMacs, recutRowLength, rowsPerTile, viaChannelsFirst } from './tile-policy.js';
 import type { WasmRuntime } from './runtime.js';
 
 
@@ -174,7 +174,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     // tile-major: assembly/direct.ts says why), output pixels on im2col. Every thread's call covers them all
     // and claims chunks from the queue.
     const units = strategy === 'direct' ? this.channelTiles * OD * OH : OD * OH * OW;
-    const threads = threadsFor(this.rt, g.macs / g.batch);
+    const threads = threadsFor(this.rt, gemmThreadingMacs(g.macs / g.batch, pixels));
     // Direct: a buffer per thread for a gathered 8-pixel receptive field (K x 8 values) or a 6x8 tail tile
     // (assembly/direct.ts gather_tile, direct_tile_6x4x2).
     let panelBytes = strategy === 'direct' ? Math.max(6 * 8, K * 8) * 4 : 0;

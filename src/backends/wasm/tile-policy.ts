@@ -98,6 +98,19 @@ export function recutRowLength(pixels: number, rowLength: number): number {
  */
 export const MIN_MACS_PER_THREAD = 1 << 19;
 
+/**
+ * A GEMM-shaped run over fewer output pixels per image than one 8-pixel tile (a 1x1 map: DCGAN's first layer,
+ * DeepLabV3's pooled ASPP branch) uses each weight once: it streams its weights from memory at a fraction of
+ * the compute rate, so its multiply-adds count this many times toward MIN_MACS_PER_THREAD (two threads
+ * stream twice as fast: docs/PERFORMANCE.md, "Weight-bound layers on threads").
+ */
+export const WEIGHT_BOUND_MAC_COST = 4;
+
+/** The multiply-adds a GEMM-shaped run of `pixels` output pixels per image counts toward the threading threshold. */
+export function gemmThreadingMacs(macs: number, pixels: number): number {
+  return pixels < 8 ? macs * WEIGHT_BOUND_MAC_COST : macs;
+}
+
 /** The same for pooling and interpolation (outputs x taps): memory-bound passes over planes. */
 export const MIN_MEMORY_BOUND_PER_THREAD = 1 << 21;
 
