@@ -7,10 +7,10 @@
 //   [--only a,b] [--quick] [--no-peers] [--rounds N]
 // A layer shared by several networks is timed once. Every config's output is checked first against a float64
 // reference at sampled positions (check.mjs sampledReference: the full reference of a 9 GFLOP layer would take
-// a minute). Timing: after the checking call and a warm-up, ROUNDS interleaved rounds, each config running
-// calls for at least ROUND_MS per round; a config's figure is the median of its rounds' means. A config slower
-// than SLOW_MS a call runs one timed round, and one slower than VERY_SLOW_MS is timed by its checking call
-// (TF.js's scalar Conv3D takes 25 s a call on R3D-18's largest layer).
+// a minute). Timing: after the checking call and a warm-up to a steady state, ROUNDS interleaved rounds, each
+// config running calls for at least ROUND_MS per round; a config's figure is the median of its rounds' means. A
+// config slower than SLOW_MS a call runs one timed round, and one slower than VERY_SLOW_MS is timed by its
+// checking call (TF.js's scalar Conv3D takes 25 s a call on R3D-18's largest layer).
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
 const ROUNDS = Number(args.rounds ?? (args.quick ? 2 : 5));
 const ROUND_MS = args.quick ? 15 : 40;
 const SLOW_MS = 1000;
+const WARM_ROUNDS = 6;
 const VERY_SLOW_MS = 5000;
 
 // Config labels; `peer` names a module in ./peers/, `baseline` marks the wasm peers every ratio is against;
@@ -121,8 +122,19 @@ async function measureLayer(l) {
         continue;
       }
       // The first call ran in V8's baseline tier: warm up unless one call is long enough to stand for itself.
-      // A call of many seconds (TF.js's scalar Conv3D: 25 s) is measured by that first call alone.
-      if (first < SLOW_MS) await timeCall(call);
+      // A call of many seconds (TF.js's scalar Conv3D: 25 s) is measured by that first call alone. Warm-up runs
+      // to a steady state (a round less than 5% faster than the one before, at most WARM_ROUNDS): a kernel
+      // function a layer is the first to use tiers up while it runs, and with two threads busy the background
+      // compile competes with both (the first 3x3 depthwise layer at two threads: 911, 388, 224, 323, then
+      // 140-190 us per 20 ms round; at one thread 346, then about 265).
+      if (first < SLOW_MS) {
+        let previous = await timeCall(call);
+        for (let r = 1; r < WARM_ROUNDS; r++) {
+          const t = await timeCall(call);
+          if (t > previous * 0.95) break;
+          previous = t;
+        }
+      }
       const rounds = first >= VERY_SLOW_MS ? [first] : [];
       prepared.push({ config, peer, call, rounds, slow: first >= SLOW_MS, kernel: peer.kernel?.() });
     } catch (e) {
