@@ -71,17 +71,20 @@ export function direct_tap_offsets(
 // which the threads first copy into x together (padTogether). With bandStride > 0, y holds only the output rows
 // of one band, from row0 on, of each channel (channel co's at y + co * bandStride floats) and the units lie in
 // those rows: the plan runs a large output band by band into a buffer that stays in cache (tile-policy.ts
-// BAND_BYTES; output-bands.ts says why the stride may be a float longer than the band's rows).
+// BAND_BYTES; output-bands.ts says why the stride may be a float longer than the band's rows). With tileBlock > 0
+// the channel tiles go in blocks of that many, each block swept over all of the range's rows before the next, so
+// that weights too large for the caches are read once rather than once per pixel tile (tile-policy.ts
+// tileBlockFor; the plan then numbers the units tile-major).
 // @driver
 export function convDirectCf(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, queue: usize, tile: usize,
-  src: usize, rowMajor: i32, row0: i32, bandStride: i32,
+  src: usize, rowMajor: i32, row0: i32, bandStride: i32, tileBlock: i32,
 ): void {
   if (src) padTogether(src, x, cin, Dp, Hp, Wq, queue);
   for (let b = firstChunk(queue, uBegin, uEnd); b < uEnd; b = nextChunk(queue, uEnd)) {
-    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, chunkEnd(queue, b, uEnd), tile, rowMajor, row0, bandStride);
+    directUnits(x, w, bias, y, cin, Dp, Hp, Wq, SD, SH, cout, OD, OH, OW, offsets, taps, groups, rows, lo, hi, b, chunkEnd(queue, b, uEnd), tile, rowMajor, row0, bandStride, tileBlock);
   }
 }
 
@@ -98,7 +101,7 @@ function directUnits(
   x: usize, w: usize, bias: usize, y: usize,
   cin: i32, Dp: i32, Hp: i32, Wq: i32, SD: i32, SH: i32, cout: i32, OD: i32, OH: i32, OW: i32,
   offsets: usize, taps: i32, groups: i32, rows: i32, lo: f32, hi: f32, uBegin: i32, uEnd: i32, tile: usize, rowMajor: i32,
-  row0: i32, bandStride: i32,
+  row0: i32, bandStride: i32, tileBlock: i32,
 ): void {
   if (uBegin >= uEnd) return;
   const cinG = cin / groups;
@@ -117,75 +120,78 @@ function directUnits(
   const gEnd = rowMajor ? groups : (uEnd - 1) / R / mTiles + 1;
   const rowBegin = rowMajor ? uBegin / T : 0;
   const rowEnd = rowMajor ? (uEnd - 1) / T + 1 : R;
+  const blockTiles = tileBlock > 0 ? tileBlock : mTiles;
   for (let g = gBegin; g < gEnd; g++) {
     const xg = x + <usize>(g * cinG) * plane;
-    for (let row = rowBegin; row < rowEnd; row++) {
-      const mBegin = tileAtOrPast(uBegin, row, g, mTiles, R, T, rowMajor);
-      const mEnd = tileAtOrPast(uEnd, row, g, mTiles, R, T, rowMajor);
-      if (mBegin >= mEnd) continue;
-      const od = row / OH;
-      const oh = row - od * OH;
-      const xrow = xg + ((<usize>(od * SD * Hp + oh * SH) * Wq) << 2);
-      // Rows ending in 1..4 pixels end in two-row tiles (below).
-      const owEnd = (OW & 7) != 0 && (OW & 7) <= 4 ? OW & ~7 : OW;
-      // Pixel tiles outside, channel tiles inside: every channel tile reuses the pixel tile's receptive field
-      // (cinG x taps pieces of 32 bytes) while the weight panels stream past it sequentially from L2. The other
-      // order swept a whole row's receptive field per panel, which with the panel overflowed L1. With enough
-      // channel tiles to share it, the field is first gathered into `tile` (gather_tile says why) and every
-      // channel tile runs the GEMM microkernel on it.
-      const gathered = (mEnd - mBegin) * rows >= GATHER_MIN_ROWS;
-      for (let ow = 0; ow < owEnd; ow += 8) {
-        const nr = min(8, OW - ow);
-        const xt = xrow + (<usize>ow << 2);
-        if (gathered) gather_tile(xt, offsets, cinG * taps, tile);
+    for (let t0 = 0; t0 < mTiles; t0 += blockTiles) {
+      for (let row = rowBegin; row < rowEnd; row++) {
+        const mBegin = max(t0, tileAtOrPast(uBegin, row, g, mTiles, R, T, rowMajor));
+        const mEnd = min(t0 + blockTiles, tileAtOrPast(uEnd, row, g, mTiles, R, T, rowMajor));
+        if (mBegin >= mEnd) continue;
+        const od = row / OH;
+        const oh = row - od * OH;
+        const xrow = xg + ((<usize>(od * SD * Hp + oh * SH) * Wq) << 2);
+        // Rows ending in 1..4 pixels end in two-row tiles (below).
+        const owEnd = (OW & 7) != 0 && (OW & 7) <= 4 ? OW & ~7 : OW;
+        // Pixel tiles outside, channel tiles inside: every channel tile reuses the pixel tile's receptive field
+        // (cinG x taps pieces of 32 bytes) while the weight panels stream past it sequentially from L2. The other
+        // order swept a whole row's receptive field per panel, which with the panel overflowed L1. With enough
+        // channel tiles to share it, the field is first gathered into `tile` (gather_tile says why) and every
+        // channel tile runs the GEMM microkernel on it.
+        const gathered = (mEnd - mBegin) * rows >= GATHER_MIN_ROWS;
+        for (let ow = 0; ow < owEnd; ow += 8) {
+          const nr = min(8, OW - ow);
+          const xt = xrow + (<usize>ow << 2);
+          if (gathered) gather_tile(xt, offsets, cinG * taps, tile);
+          for (let mt = mBegin; mt < mEnd; mt++) {
+            const co = g * coutG + mt * rows;
+            const a = w + <usize>(g * mTiles + mt) * panelA;
+            const yt = y + ((<usize>co * P + <usize>(row - row0) * OW + ow) << 2);
+            const mr = min(rows, coutG - mt * rows);
+            const brow = bias + (<usize>co << 2);
+            if (gathered) gemm_packed_a(rows, mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
+            else if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+            else direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          }
+        }
+        if (owEnd == OW) continue;
+        // The last 1..4 pixels: rows 2j and 2j + 1 share two-row tiles (6x4x2, or 4x4x2 on 4-row panels) where
+        // this call has the tile in both rows (the even row computes it); elsewhere a row's tail is a 6x4 tile of
+        // its own (a 4x8 one on 4-row panels).
+        const pair = row ^ 1;
+        let pBegin = 0, pEnd = 0;
+        if (pair < R) {
+          pBegin = tileAtOrPast(uBegin, pair, g, mTiles, R, T, rowMajor);
+          pEnd = tileAtOrPast(uEnd, pair, g, mTiles, R, T, rowMajor);
+        }
+        const pd = pair / OH;
+        const xpair = xg + ((<usize>(pd * SD * Hp + (pair - pd * OH) * SH) * Wq) << 2);
+        const nr = OW - owEnd;
+        const xt = xrow + (<usize>owEnd << 2);
+        // A one-pixel tail (a 1x1 output: squeeze-excite, linear layers) runs as matrix-vector products on its
+        // receptive field, gathered once past the pair tile's area (gemv.ts).
+        const K = cinG * taps;
+        const column = nr == 1 && K >= GEMV_MIN_STEPS ? tile + PAIR_TILE_BYTES : 0;
+        if (column) for (let k = 0; k < K; k++) store<f32>(column + (<usize>k << 2), load<f32>(xt + <usize>load<i32>(offsets + (<usize>k << 2))));
         for (let mt = mBegin; mt < mEnd; mt++) {
+          const paired = mt >= pBegin && mt < pEnd;
+          if (paired && (row & 1)) continue;
           const co = g * coutG + mt * rows;
           const a = w + <usize>(g * mTiles + mt) * panelA;
-          const yt = y + ((<usize>co * P + <usize>(row - row0) * OW + ow) << 2);
+          const yt = y + ((<usize>co * P + <usize>(row - row0) * OW + owEnd) << 2);
           const mr = min(rows, coutG - mt * rows);
           const brow = bias + (<usize>co << 2);
-          if (gathered) gemm_packed_a(rows, mr, nr, cinG * taps, a, tile, 32, yt, ldc, brow, lo, hi);
-          else if (rows == 6) direct_tile_6x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
-          else direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
-        }
-      }
-      if (owEnd == OW) continue;
-      // The last 1..4 pixels: rows 2j and 2j + 1 share two-row tiles (6x4x2, or 4x4x2 on 4-row panels) where
-      // this call has the tile in both rows (the even row computes it); elsewhere a row's tail is a 6x4 tile of
-      // its own (a 4x8 one on 4-row panels).
-      const pair = row ^ 1;
-      let pBegin = 0, pEnd = 0;
-      if (pair < R) {
-        pBegin = tileAtOrPast(uBegin, pair, g, mTiles, R, T, rowMajor);
-        pEnd = tileAtOrPast(uEnd, pair, g, mTiles, R, T, rowMajor);
-      }
-      const pd = pair / OH;
-      const xpair = xg + ((<usize>(pd * SD * Hp + (pair - pd * OH) * SH) * Wq) << 2);
-      const nr = OW - owEnd;
-      const xt = xrow + (<usize>owEnd << 2);
-      // A one-pixel tail (a 1x1 output: squeeze-excite, linear layers) runs as matrix-vector products on its
-      // receptive field, gathered once past the pair tile's area (gemv.ts).
-      const K = cinG * taps;
-      const column = nr == 1 && K >= GEMV_MIN_STEPS ? tile + PAIR_TILE_BYTES : 0;
-      if (column) for (let k = 0; k < K; k++) store<f32>(column + (<usize>k << 2), load<f32>(xt + <usize>load<i32>(offsets + (<usize>k << 2))));
-      for (let mt = mBegin; mt < mEnd; mt++) {
-        const paired = mt >= pBegin && mt < pEnd;
-        if (paired && (row & 1)) continue;
-        const co = g * coutG + mt * rows;
-        const a = w + <usize>(g * mTiles + mt) * panelA;
-        const yt = y + ((<usize>co * P + <usize>(row - row0) * OW + owEnd) << 2);
-        const mr = min(rows, coutG - mt * rows);
-        const brow = bias + (<usize>co << 2);
-        if (column && !paired) {
-          gemv_packed_a(rows, mr, K, a, column, 4, yt, ldc, brow, lo, hi);
-        } else if (paired) {
-          if (rows == 6) direct_tile_6x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);
-          else direct_tile_4x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);
-          scatterPairTile(tile, mr, nr, yt, ldc, <usize>OW << 2);
-        } else if (rows == 6) {
-          direct_tile_6x4(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
-        } else {
-          direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          if (column && !paired) {
+            gemv_packed_a(rows, mr, K, a, column, 4, yt, ldc, brow, lo, hi);
+          } else if (paired) {
+            if (rows == 6) direct_tile_6x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);
+            else direct_tile_4x4x2(mr, cinG * taps, xt, xpair - xrow, offsets, a, tile, brow, lo, hi);
+            scatterPairTile(tile, mr, nr, yt, ldc, <usize>OW << 2);
+          } else if (rows == 6) {
+            direct_tile_6x4(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          } else {
+            direct_tile_4x8(mr, nr, cinG * taps, xt, offsets, a, yt, ldc, brow, lo, hi);
+          }
         }
       }
     }

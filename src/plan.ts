@@ -40,6 +40,8 @@ export interface KernelFlags {
   readonly rowLength?: number;
   /** GEMM direct path: a large output sent out in bands of this many rows. */
   readonly bandRows?: number;
+  /** GEMM direct path: weights past the cache swept in blocks of this many channel tiles (tile-policy.ts tileBlockFor). */
+  readonly tileBlock?: number;
   /** Depthwise channels-first: a staged run in chunks of this many channels. */
   readonly chunkChannels?: number;
   /**

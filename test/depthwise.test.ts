@@ -117,7 +117,7 @@ const rawArb: fc.Arbitrary<Raw> = fc.record({
   batch: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 3 })),
   // (depth, height, width): the width runs over every remainder of the 4- and 16-pixel blocks.
   size: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 37 })),
-  kernel: triple(fc.integer({ min: 1, max: 4 })),
+  kernel: triple(fc.integer({ min: 1, max: 5 })),
   stride: triple(fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 3 }))),
   dilation: triple(fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 3 }))),
   padding: fc.oneof(

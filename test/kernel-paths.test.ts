@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as sc from '../src/index.js';
 import { referenceConv } from '../src/reference.js';
-import { recutRowLength, rowsPerTile } from '../src/backends/wasm/tile-policy.js';
+import { recutRowLength, rowsPerTile, tileBlockFor } from '../src/backends/wasm/tile-policy.js';
 import type { ConvOptions, Tensor } from '../src/types.js';
 import { sameBits } from './helpers/bits.js';
 import { randomTensor, rng } from './helpers/random.js';
@@ -365,4 +365,51 @@ it('re-cuts 1x1 rows only into multiples of 8 that divide the pixels', () => {
   expect(recutRowLength(196, 14)).toBe(0); // 196 = 4 x 49: none divides
   expect(recutRowLength(3136, 56)).toBe(0); // rows already end in whole tiles
   expect(recutRowLength(10000, 100)).toBe(200);
+});
+
+it('blocks channel tiles only for weights past the cache on a small input', () => {
+  // 6-row panels over K steps: 1024 -> 512 3x3 (K 9216, 19 MB of weights) in blocks of 9 tiles; 512 -> 512
+  // (9.4 MB) in one; 2048 -> 256 on 28x28 (a 7.4 MB padded input) in one.
+  expect(tileBlockFor(6, 9216, 86, 1024 * 18 * 18 * 4)).toBe(9);
+  expect(tileBlockFor(6, 4608, 86, 512 * 16 * 16 * 4)).toBe(0);
+  expect(tileBlockFor(6, 18432, 43, 2048 * 30 * 30 * 4)).toBe(0);
+  expect(tileBlockFor(4, 13824, 128, 512 * 4 * 9 * 9 * 4)).toBe(9);
+  expect(tileBlockFor(6, 100000, 40, 1024)).toBe(1); // a tile larger than a block: blocks of one
+});
+
+describe.each(['simd128', 'relaxed'] as const)('direct path in blocks of channel tiles on %s', (build) => {
+  // Weights of 12 MiB or more on small maps (tile-policy.ts tileBlockFor): 2-D with rows of 5 pixels (one short
+  // tile, gathered per block) and of 4 (two-row tail tiles), 3-D, a batch, an activation; one and two threads
+  // (two claim tile-major units: chunks of whole channel tiles over every row). Bit-identical across threads.
+  let one: sc.Context;
+  let two: sc.Context;
+  beforeAll(async () => {
+    one = await sc.createContext({ build, threads: 1 });
+    two = await sc.createContext({ build, threads: 2 });
+  });
+  it.each([
+    ['2-D 5x5 out, batch 2', 'conv2d', [2, 1024, 5, 5], [520, 1024, 3, 3], { padding: 1, activation: 'relu6' }],
+    ['2-D 4x3 out', 'conv2d', [1, 1100, 6, 5], [500, 1100, 3, 3], {}],
+    ['3-D 2x3x3 out', 'conv3d', [1, 512, 2, 3, 3], [262, 512, 3, 3, 3], { padding: 1 }],
+  ] as const)('%s', (_name, op, xShape, wShape, options) => {
+    const x = random([...xShape], 21);
+    const w = random([...wShape], 22);
+    const b = random([wShape[0]], 23);
+    const create = (c: sc.Context) => (op === 'conv2d' ? sc.createConv2d(w, b, options, c) : sc.createConv3d(w, b, options, c));
+    const plan = create(one);
+    const y = plan.run(x);
+    expect(plan.info.flags.tileBlock).toBeGreaterThan(0);
+    const bound = referenceConv(op, absTensor(x), absTensor(w), absTensor(b), { ...options, activation: 'none' });
+    expectConvClose(
+      y,
+      referenceConv(op, x, w, b, options),
+      bound.data,
+      wShape.slice(1).reduce((a, c) => a * c, 1),
+    );
+    const threaded = create(two);
+    expect(sameBits(threaded.run(x).data, y.data)).toBe(true);
+    if (two.threads === 2) expect(threaded.info.threads).toBe(2);
+    threaded.dispose();
+    plan.dispose();
+  });
 });

@@ -22,7 +22,7 @@ import { OutputBands } from './output-bands.js';
 import { WasmPlan, type WasmPrepared } from './wasm-plan.js';
 import type { BandedOutput } from './runner.js';
 import { STAGING_SPARE } from './staging.js';
-import { PANEL_BYTES, bandRowsFor, gemmStrategy, gemmThreadingMacs, recutRowLength, rowsPerTile, viaChannelsFirst } from './tile-policy.js';
+import { PANEL_BYTES, bandRowsFor, gemmStrategy, gemmThreadingMacs, recutRowLength, rowsPerTile, tileBlockFor, viaChannelsFirst } from './tile-policy.js';
 import type { WasmRuntime } from './runtime.js';
 
 
@@ -72,6 +72,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private lastStrategy: Strategy | 'inPlace' = 'im2col';
   /** Rows per output band of the last shape prepared (0: not banded). */
   private lastBandRows = 0;
+  private lastTileBlock = 0;
   /** The row length the last shape's pixels were re-cut to (0: its own rows). */
   private lastRecut = 0;
 
@@ -140,6 +141,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
         ...(padsByCopy(p) && { padCopy: p.paddingMode as 'reflect' | 'replicate' | 'circular' }),
         ...(this.lastRecut && { rowLength: this.lastRecut }),
         ...(this.lastBandRows && { bandRows: this.lastBandRows }),
+        ...(this.lastTileBlock && { tileBlock: this.lastTileBlock }),
       },
     };
     return this.infoOf(kernel);
@@ -189,9 +191,12 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     const queueBytes = queueBytesFor(threads);
     const offsetBytes = strategy === 'direct' ? K * 4 : 0;
     const yCfBytes = this.viaChannelsFirst ? (shapeSize(g.outputShape) / g.batch) * 4 : 0;
+    // Weights past the cache go in blocks of channel tiles (tileBlockFor), their units tile-major so that a
+    // thread's chunks hold whole blocks' weights rather than bands of rows each re-reading all of them.
+    const tileBlock = strategy === 'direct' ? tileBlockFor(this.rows, K, this.channelTiles / p.groups, (paddedLen || shapeSize(g.inputShape) / g.batch) * 4) : 0;
     // Bands need the row-major units of one group; channels-last runs transpose a whole image after. With
     // threads, two buffers, so that copying one band out overlaps computing the next (output-bands.ts).
-    const bandRows = strategy === 'direct' && p.groups === 1 && !yCfBytes ? bandRowsFor(p.outChannels, OD * OH, OW, threads) : 0;
+    const bandRows = strategy === 'direct' && p.groups === 1 && !yCfBytes && !tileBlock ? bandRowsFor(p.outChannels, OD * OH, OW, threads) : 0;
     const bandBuffers = threads > 1 ? 2 : 1;
     const bandBytes = bandRows ? OutputBands.bytesFor(bandBuffers, p.outChannels, bandRows, OD * OH, OW) : 0;
     // Staging for `run` (allocated on its first call) counts too, so a refused shape allocates nothing.
@@ -232,7 +237,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
           ...common,
           ...{ cin: p.inChannels, Dp: D, Hp: H, Wq: phases * segment, SD, SH, offsets, taps, rows: this.rows, tile },
           // Units in row-major order with one group (assembly/direct.ts has the measurements), else tile-major.
-          ...{ uBegin: 0, uEnd: units, src: 0, rowMajor: p.groups === 1 ? 1 : 0, row0: 0, bandStride: 0 },
+          ...{ uBegin: 0, uEnd: units, src: 0, rowMajor: p.groups === 1 && !tileBlock ? 1 : 0, row0: 0, bandStride: 0, tileBlock },
         }),
       );
       // With threads, they copy a zero-padded input into the padded image together (assembly/direct.ts
@@ -251,6 +256,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
     this.threads = calls.length;
     this.lastStrategy = inPlace ? 'inPlace' : strategy;
     this.lastBandRows = bandRows;
+    this.lastTileBlock = tileBlock;
     this.lastRecut = recut;
     const shape: Shape = { strategy, panels, padded, phases, segment, copy, offsets, calls, yCf, queue, padTogether, rows: OD * OH, rowLength: OW };
     const bands = bandRows ? this.bandsFor(g, shape, bandRows) : undefined;

@@ -56,6 +56,29 @@ export function gemmStrategy(p: ConvParams, via: boolean): 'direct' | 'im2col' {
   return direct ? 'direct' : 'im2col';
 }
 
+/**
+ * The direct path sweeps every channel tile per pixel tile, so it streams a group's packed weights once per 8
+ * output pixels. Past what the last-level cache keeps for a core that ran at 30 GFLOP/s (U-Net's 1024 -> 512
+ * 3x3 on 16x16, 18.9 MB of weights) against 50-55 with 9 MB or less, so weights of more than
+ * WEIGHTS_PAST_CACHE_BYTES go in blocks of channel tiles of about TILE_BLOCK_BYTES, each block swept over all
+ * of its rows before the next (assembly/direct.ts tileBlock): the weights are read once, the input once per
+ * block. Below, blocks cost more input reads than they save (docs/PERFORMANCE.md, "Weights past the cache").
+ */
+const WEIGHTS_PAST_CACHE_BYTES = 12 * 1024 * 1024;
+const TILE_BLOCK_BYTES = 2 * 1024 * 1024;
+/** Input images from which every block's sweep reads the input from memory too: no blocks (2048 -> 256 on 28x28). */
+const BLOCKED_MAX_INPUT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Channel tiles per block of the direct path for panels of `rows` rows over K steps, on an input image of
+ * `inputBytes` (as the kernels read it), or 0 for all of them in one.
+ */
+export function tileBlockFor(rows: number, K: number, tilesPerGroup: number, inputBytes: number): number {
+  const tileBytes = rows * K * 4;
+  if (tileBytes * tilesPerGroup <= WEIGHTS_PAST_CACHE_BYTES || inputBytes > BLOCKED_MAX_INPUT_BYTES) return 0;
+  return Math.max(1, Math.floor(TILE_BLOCK_BYTES / tileBytes));
+}
+
 /** Bytes of output a band holds: a band written and copied out stays in L2, a whole large output does not. */
 const BAND_BYTES = 256 * 1024;
 /**
