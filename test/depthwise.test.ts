@@ -53,6 +53,13 @@ afterAll(() => {
   for (const ctx of builds()) expect(ctx.memoryStats().bytesInUse, `${ctx.build} leaks`).toBe(0);
 });
 
+/** NaN at the first value, +Inf at the last, -Inf in the middle: a sweep's borders and inside. */
+function plantNonFinite(t: Tensor): void {
+  t.data[0] = NaN;
+  t.data[t.data.length - 1] = Infinity;
+  t.data[Math.floor(t.data.length / 2)] = -Infinity;
+}
+
 function isDepthwiseCase(c: Case): boolean {
   const groups = c.options.groups ?? 1;
   return groups > 1 && c.weight.shape[1] === 1;
@@ -273,11 +280,7 @@ describe('depthwise kernels', () => {
           const c = 2 + (w % 2);
           const m = 1 + ((w + h) % 3 === 0 ? 1 : 0);
           const input = randomTensor(h % 2 ? [c, h, w] : [2, c, h, w], next);
-          if ((w + h + ph) % 3 === 0) {
-            input.data[0] = NaN;
-            input.data[input.data.length - 1] = Infinity;
-            input.data[Math.floor(input.data.length / 2)] = -Infinity;
-          }
+          if ((w + h + ph) % 3 === 0) plantNonFinite(input);
           const cs: Case = {
             op: 'conv2d',
             input,
@@ -326,11 +329,7 @@ describe('depthwise kernels', () => {
             const m = 1 + ((w + ph) % 4 === 0 ? 1 : 0);
             const dilation = (w + h) % 5 === 0 && h + 2 * ph >= 9 ? [2, 1] : 1;
             const input = randomTensor(h % 2 ? [c, h, w] : [2, c, h, w], next);
-            if ((w + h + ph) % 3 === 0) {
-              input.data[0] = NaN;
-              input.data[input.data.length - 1] = Infinity;
-              input.data[Math.floor(input.data.length / 2)] = -Infinity;
-            }
+            if ((w + h + ph) % 3 === 0) plantNonFinite(input);
             const cs: Case = {
               op: 'conv2d',
               input,
