@@ -1,5 +1,5 @@
-// Depthwise 3- or 5-wide, stride-1 or -2 convolution, channels-first in and out, computed channel-blocked: four output
-// channels at a time, one per vector lane (NCHW4c inside the kernel only). Why: the per-plane kernel
+// Depthwise 3- or 5-wide, stride-1 or -2 convolution, channels-first in and out, computed channel-blocked: four
+// output channels at a time, one per vector lane (NCHW4c inside the kernel only). Why: the per-plane kernel
 // (depthwise.ts dwconv_cf) vectorises along the width, so a narrow map spends most of its time in masked edge
 // blocks and short rows (one thread, relaxed: 144 ch 56x56 27 GFLOP/s, 512 ch 14x14 12, 1024 ch 7x7 7); with
 // lanes across channels every pixel is a full vector whatever the width, and the borders are the zero frame of
@@ -36,7 +36,7 @@ const MAX_OW = ASC_FEATURE_RELAXED_SIMD ? 64 : 32;
 // 224 -> 112 18.7 / 16.2. The transposes cost four input pixels per output pixel here.
 const MAX_OW_S2 = 16;
 // A kernel 5 wide, stride 1, on both builds: the blocked kernel is ahead to 28 wide (1.2-2.4x), about even at
-// 56 (docs/PERFORMANCE.md, "5x5 depthwise"); stride 2 as for 3 wide.
+// 56 (docs/PERFORMANCE.md, "Tuning decisions", depthwise 5 wide); stride 2 as for 3 wide.
 const MAX_OW_K5 = 32;
 
 // Whether dwconv_cf takes the blocked path for this geometry: 2-D or 1-D, a kernel 3 or 5 wide, dilation 1

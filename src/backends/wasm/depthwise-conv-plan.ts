@@ -7,8 +7,8 @@
  *   and reads edge columns with masked vector loads at their true positions, so the input buffer carries
  *   guard bytes before and after it (never read into a result; they only keep the loads inside memory).
  *   2-D 3x3 kernels at stride 2 run a kernel of their own (assembly/depthwise-3x3-s2.ts), on the same weights.
- *   Narrow 2-D maps with a kernel 3 or 5 wide at stride 1 or 2 (3 wide at stride 2: another height) run channel-blocked
- *   instead (assembly/depthwise-blocked.ts says where and why), on weights packed once more as
+ *   Narrow 2-D maps with a kernel 3 or 5 wide at stride 1 or 2 (3 wide at stride 2: another height) run
+ *   channel-blocked instead (assembly/depthwise-blocked.ts says where and why), on weights packed once more as
  *   [C*M / 4][taps][4] when the plan is made.
  *   Threads split the output channels (blocks of 4 on the blocked path). A run with its input or output
  *   outside wasm memory goes chunk by chunk of channels (CHUNK_BYTES).

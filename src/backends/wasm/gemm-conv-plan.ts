@@ -72,6 +72,7 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
   private lastStrategy: Strategy | 'inPlace' = 'im2col';
   /** Rows per output band of the last shape prepared (0: not banded). */
   private lastBandRows = 0;
+  /** Channel tiles per block of the last shape prepared (0: all in one). */
   private lastTileBlock = 0;
   /** The row length the last shape's pixels were re-cut to (0: its own rows). */
   private lastRecut = 0;
@@ -236,7 +237,8 @@ export class WasmGemmConvPlan extends WasmPlan<Prepared> {
         ConvDirectCfArgs.create(heap, {
           ...common,
           ...{ cin: p.inChannels, Dp: D, Hp: H, Wq: phases * segment, SD, SH, offsets, taps, rows: this.rows, tile },
-          // Units in row-major order with one group (assembly/direct.ts has the measurements), else tile-major.
+          // Units in row-major order with one group (assembly/direct.ts has the measurements), else tile-major;
+          // tile-major in blocks too.
           ...{ uBegin: 0, uEnd: units, src: 0, rowMajor: p.groups === 1 && !tileBlock ? 1 : 0, row0: 0, bandStride: 0, tileBlock },
         }),
       );

@@ -58,10 +58,10 @@ export function gemmStrategy(p: ConvParams, via: boolean): 'direct' | 'im2col' {
 
 /**
  * The direct path sweeps every channel tile per pixel tile, so it streams a group's packed weights once per 8
- * output pixels. Past what the last-level cache keeps for a core that ran at 30 GFLOP/s (U-Net's 1024 -> 512
- * 3x3 on 16x16, 18.9 MB of weights) against 50-55 with 9 MB or less, so weights of more than
- * WEIGHTS_PAST_CACHE_BYTES go in blocks of channel tiles of about TILE_BLOCK_BYTES, each block swept over all
- * of its rows before the next (assembly/direct.ts tileBlock): the weights are read once, the input once per
+ * output pixels. Weights larger than the last-level cache keeps for a core then come from memory: U-Net's
+ * 1024 -> 512 3x3 on 16x16 (18.9 MB) ran at 30 GFLOP/s against 50-55 with 9 MB or less. So weights of more
+ * than WEIGHTS_PAST_CACHE_BYTES go in blocks of channel tiles of about TILE_BLOCK_BYTES, each block swept over
+ * all of its rows before the next (assembly/direct.ts tileBlock): the weights are read once, the input once per
  * block. Below, blocks cost more input reads than they save (docs/PERFORMANCE.md, "Weights past the cache").
  */
 const WEIGHTS_PAST_CACHE_BYTES = 12 * 1024 * 1024;
