@@ -125,8 +125,7 @@ async function measureLayer(l) {
       // A call of many seconds (TF.js's scalar Conv3D: 25 s) is measured by that first call alone. Warm-up runs
       // to a steady state (a round less than 5% faster than the one before, at most WARM_ROUNDS): a kernel
       // function a layer is the first to use tiers up while it runs, and with two threads busy the background
-      // compile competes with both (the first 3x3 depthwise layer at two threads: 911, 388, 224, 323, then
-      // 140-190 us per 20 ms round; at one thread 346, then about 265).
+      // compile competes with both (docs/PERFORMANCE.md, 2026-12-07, third pass).
       if (first < SLOW_MS) {
         let previous = await timeCall(call);
         for (let r = 1; r < WARM_ROUNDS; r++) {
