@@ -35,8 +35,8 @@ const MAX_OW = ASC_FEATURE_RELAXED_SIMD ? 64 : 32;
 // 28 -> 14 10.1 / 16.1, SIMD128 9.3 / 14.3; 56 -> 28 16.2 / 15.5, SIMD128 14.9 / 14.0; 112 -> 56 16.9 / 17.7;
 // 224 -> 112 18.7 / 16.2. The transposes cost four input pixels per output pixel here.
 const MAX_OW_S2 = 16;
-// A kernel 5 wide, stride 1, on both builds: the blocked kernel is ahead to 28 wide (1.2-2.4x), about even at
-// 56 (docs/PERFORMANCE.md, "Tuning decisions", depthwise 5 wide); stride 2 as for 3 wide.
+// A kernel 5 wide, stride 1, on both builds: the blocked kernel is ahead to 28 wide, about even at 56
+// (docs/PERFORMANCE.md, "Tuning decisions", depthwise 5 wide); stride 2 as for 3 wide.
 const MAX_OW_K5 = 32;
 
 // Whether dwconv_cf takes the blocked path for this geometry: 2-D or 1-D, a kernel 3 or 5 wide, dilation 1

@@ -58,15 +58,15 @@ export function gemmStrategy(p: ConvParams, via: boolean): 'direct' | 'im2col' {
 
 /**
  * The direct path sweeps every channel tile per pixel tile, so it streams a group's packed weights once per 8
- * output pixels. Weights larger than the last-level cache keeps for a core then come from memory: U-Net's
- * 1024 -> 512 3x3 on 16x16 (18.9 MB) ran at 30 GFLOP/s against 50-55 with 9 MB or less. So weights of more
- * than WEIGHTS_PAST_CACHE_BYTES go in blocks of channel tiles of about TILE_BLOCK_BYTES, each block swept over
- * all of its rows before the next (assembly/direct.ts tileBlock): the weights are read once, the input once per
- * block. Below, blocks cost more input reads than they save (docs/PERFORMANCE.md, "Weights past the cache").
+ * output pixels: weights larger than the last-level cache keeps for a core then come from memory. So weights
+ * of more than WEIGHTS_PAST_CACHE_BYTES go in blocks of channel tiles of about TILE_BLOCK_BYTES, each block
+ * swept over all of its rows before the next (assembly/direct.ts tileBlock): the weights are read once, the
+ * input once per block. Below, blocks cost more input reads than they save (docs/PERFORMANCE.md, "Tuning
+ * decisions", weights past the cache).
  */
 const WEIGHTS_PAST_CACHE_BYTES = 12 * 1024 * 1024;
 const TILE_BLOCK_BYTES = 2 * 1024 * 1024;
-/** Input images from which every block's sweep reads the input from memory too: no blocks (2048 -> 256 on 28x28). */
+/** Input images from which every block's sweep reads the input from memory too: no blocks. */
 const BLOCKED_MAX_INPUT_BYTES = 4 * 1024 * 1024;
 
 /**
@@ -125,7 +125,7 @@ export const MIN_MACS_PER_THREAD = 1 << 19;
  * A GEMM-shaped run over fewer output pixels per image than one 8-pixel tile (a 1x1 map: DCGAN's first layer,
  * DeepLabV3's pooled ASPP branch) uses each weight once: it streams its weights from memory at a fraction of
  * the compute rate, so its multiply-adds count this many times toward MIN_MACS_PER_THREAD (two threads
- * stream twice as fast: docs/PERFORMANCE.md, "Weight-bound layers on threads").
+ * stream faster: docs/PERFORMANCE.md, "Tuning decisions", WEIGHT_BOUND_MAC_COST).
  */
 export const WEIGHT_BOUND_MAC_COST = 4;
 
